@@ -1,0 +1,76 @@
+"""Organizations that take part in the campaign, and their types."""
+
+from django.db import models
+
+from kepuyue.common.models import TimestampedModel
+
+
+class OrganizationType(models.Model):
+    """A participant type (参与对象类型) named in the campaign plan, e.g. 全国学会, 科普教育基地.
+
+    Declared in the campaign YAML (``organization_types``) and upserted by ``code`` on load, so
+    a new year's plan can add a type without a code change.
+    """
+
+    code = models.SlugField("代码", max_length=64, primary_key=True)
+    name = models.CharField("名称", max_length=64, unique=True)
+    description = models.TextField("说明", blank=True)
+    order = models.PositiveSmallIntegerField("排序", default=0)
+
+    class Meta:
+        verbose_name = "组织类型"
+        verbose_name_plural = "组织类型"
+        ordering = ["order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Organization(TimestampedModel):
+    """A participating unit (参与单位): a society, science association, base, museum, university …
+
+    ``uscc`` is the optional 统一社会信用代码 (GB 32100-2015, 18 characters, check character
+    validated by ``kepuyue.orgs.services.validate_uscc``). ``name`` is unique: the official unit
+    name is how units are told apart in the plan and in imports.
+    """
+
+    name = models.CharField("单位名称", max_length=200, unique=True)
+    type = models.ForeignKey(
+        OrganizationType, verbose_name="单位类型", on_delete=models.PROTECT, related_name="organizations"
+    )
+    region = models.ForeignKey(
+        "regions.Region",
+        verbose_name="所在地区",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="organizations",
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="上级单位",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+    )
+    uscc = models.CharField("统一社会信用代码", max_length=18, blank=True, default="")
+    address = models.CharField("地址", max_length=255, blank=True)
+    contact_name = models.CharField("联系人", max_length=64, blank=True)
+    contact_phone = models.CharField("联系电话", max_length=64, blank=True)
+    contact_email = models.EmailField("电子邮箱", blank=True)
+    note = models.CharField("备注", max_length=255, blank=True)
+    source_url = models.URLField("来源", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "参与单位"
+        verbose_name_plural = "参与单位"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["uscc"], condition=~models.Q(uscc=""), name="orgs_organization_uscc_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,21 @@
+"""URL map: the public portal at the root, the Chinese admin under /admin/, language switch under /i18n/."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+admin.site.site_header = "科普月平台管理"
+admin.site.site_title = "科普月平台管理"
+admin.site.index_title = "数据管理"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("kepuyue.portal.urls")),
+]
+
+if not settings.AWS_STORAGE_BUCKET_NAME:
+    # Embedded default: uploaded media come from var/media/ through Django; in scale-out the
+    # object store serves them.
+    urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]

@@ -1,0 +1,65 @@
+"""Shared fixtures: the pinned campaign clock and headless Chromium."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("KEPUYUE_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture
+def clock(settings):
+    """Pin the campaign clock: ``clock("2025-08-15T10:00+08:00")``; returns the pinned value."""
+
+    def pin(instant: str) -> str:
+        settings.KEPUYUE_NOW = instant
+        return instant
+
+    return pin
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """``test-artifacts/`` at the repository root, where browser tests save their screenshots."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """A headless Debian Chromium driven by Playwright. Missing Chromium skips, except in CI."""
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but Chromium is not installed at {CHROMIUM}")
+        pytest.skip(f"Chromium not installed at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone_page(chromium):
+    """A page in a 375×812 phone viewport (the platform is mobile-first)."""
+    context = chromium.new_context(viewport={"width": 375, "height": 812}, device_scale_factor=2, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
