@@ -10,8 +10,10 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import models
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -60,3 +62,29 @@ def start_of_day(day: date) -> datetime:
 def end_of_day(day: date) -> datetime:
     """23:59:59.999999 Beijing time of ``day``: a deadline "by Aug 20" runs to this instant."""
     return datetime.combine(day, time.max, tzinfo=BEIJING)
+
+
+class Phase(models.TextChoices):
+    """Where an interval stands on the campaign clock: 未开始 / 进行中 / 已结束."""
+
+    UPCOMING = "upcoming", _("未开始")
+    ONGOING = "ongoing", _("进行中")
+    ENDED = "ended", _("已结束")
+
+
+def phase_of(start: datetime, end: datetime, at: datetime | None = None) -> Phase:
+    """Phase of the interval [``start``, ``end``] (aware datetimes, both inclusive) at ``at``.
+
+    ``at`` defaults to :func:`now`. Used for campaigns, joint-action windows and activities alike.
+    """
+    at = at or now()
+    if at < start:
+        return Phase.UPCOMING
+    if at > end:
+        return Phase.ENDED
+    return Phase.ONGOING
+
+
+def date_phase(first: date, last: date, at: datetime | None = None) -> Phase:
+    """Phase of the whole Beijing-time days ``first``..``last`` (inclusive) at ``at``."""
+    return phase_of(start_of_day(first), end_of_day(last), at)

@@ -1,0 +1,1 @@
+"""Campaign fixtures (filled in by the campaigns work)."""

@@ -1,0 +1,1 @@
+"""Region fixtures (filled in by the regions work)."""
