@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "kepuyue.regions",
     "kepuyue.orgs",
     "kepuyue.campaigns",
+    "kepuyue.activities",
     "kepuyue.portal",
 ]
 

@@ -1,0 +1,159 @@
+"""Activity 活动: a brand-marked event an organization publishes for the campaign."""
+
+from django.db import models
+
+from kepuyue.common.models import TimestampedModel
+
+
+class Status(models.TextChoices):
+    """Where an activity stands in its workflow. The allowed moves are one table in services.py
+    (``TRANSITIONS``); the review issue adds its steps there, not here.
+    """
+
+    DRAFT = "draft", "草稿"
+    SUBMITTED = "submitted", "待审核"
+    RETURNED = "returned", "已退回"
+    PUBLISHED = "published", "已发布"
+    WITHDRAWN = "withdrawn", "已撤回"
+
+
+class Form(models.TextChoices):
+    """活动形式 (offline / online / hybrid)."""
+
+    OFFLINE = "offline", "线下"
+    ONLINE = "online", "线上"
+    HYBRID = "hybrid", "线上线下结合"
+
+
+class Audience(models.IntegerChoices):
+    """面向对象. Stored as bits of ``Activity.audiences`` so one indexed integer column filters
+    500,000 rows without a join; the value is the bit (1 << n).
+    """
+
+    YOUTH = 1 << 0, "青少年"
+    COLLEGE = 1 << 1, "大学生"
+    YOUNG_SCIENTISTS = 1 << 2, "青年科技工作者"
+    SCIENTISTS = 1 << 3, "科技工作者"
+    WORKERS = 1 << 4, "产业工人"
+    FARMERS = 1 << 5, "农民"
+    SENIORS = 1 << 6, "老年人"
+    COMMUNITY = 1 << 7, "社区居民"
+    FAMILIES = 1 << 8, "家庭亲子"
+    TEACHERS = 1 << 9, "教师"
+    OFFICIALS = 1 << 10, "领导干部和公务员"
+    PUBLIC = 1 << 11, "公众"
+
+
+class Topic(models.IntegerChoices):
+    """活动主题 (bits of ``Activity.topics``)."""
+
+    AI = 1 << 0, "人工智能"
+    MANUFACTURING = 1 << 1, "先进制造"
+    MATERIALS = 1 << 2, "新材料"
+    HEALTH = 1 << 3, "卫生健康"
+    AGRICULTURE = 1 << 4, "农业"
+    SAFETY = 1 << 5, "应急安全"
+    AEROSPACE = 1 << 6, "航空航天"
+    ENERGY = 1 << 7, "能源环境"
+    ECOLOGY = 1 << 8, "生态环保"
+    INFORMATION = 1 << 9, "信息科技"
+    LIFE_SCIENCE = 1 << 10, "生命科学"
+    EARTH_SPACE = 1 << 11, "地球与空间"
+    SCIENTIST_SPIRIT = 1 << 12, "科学家精神"
+    LAW = 1 << 13, "科普法治"
+    CULTURE = 1 << 14, "科学文化"
+    OTHER = 1 << 15, "其他"
+
+
+class SpecialArea(models.IntegerChoices):
+    """Special areas the plan asks the mobile museums to reach (plan §五(三)2(2)); bits of
+    ``Activity.special_areas``."""
+
+    RURAL = 1 << 0, "农村地区"
+    REVOLUTIONARY = 1 << 1, "革命老区"
+    ETHNIC = 1 << 2, "民族地区"
+    BORDER = 1 << 3, "边疆地区"
+    UNDERDEVELOPED = 1 << 4, "欠发达地区"
+
+
+class Activity(TimestampedModel):
+    """An activity (活动) marked with its joint action and brand activity (plan §八(一)).
+
+    Times are aware datetimes (Asia/Shanghai when entered). ``region`` is the most precise division
+    known (county-level when given); ``province_code``/``prefecture_code``/``county_code`` copy its
+    chain so that place filters are single-column index lookups at 500,000 rows. ``audiences``,
+    ``topics`` and ``special_areas`` are bit sets of :class:`Audience`, :class:`Topic` and
+    :class:`SpecialArea`. ``contact_phone`` is never shown unmasked on public pages.
+    ``search_text`` holds the jieba-segmented words of title, summary, organizer and venue for the
+    search index.
+    """
+
+    campaign = models.ForeignKey("campaigns.Campaign", verbose_name="科普月", on_delete=models.PROTECT, related_name="activities")
+    joint_action = models.ForeignKey(
+        "campaigns.JointAction", verbose_name="联合行动", on_delete=models.PROTECT, related_name="activities"
+    )
+    key_task = models.ForeignKey(
+        "campaigns.KeyTask", verbose_name="重点任务", null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
+    )
+    brand = models.ForeignKey(
+        "campaigns.Brand", verbose_name="品牌活动", null=True, blank=True, on_delete=models.PROTECT, related_name="activities"
+    )
+    title = models.CharField("活动名称", max_length=200)
+    summary = models.CharField("活动简介", max_length=500, blank=True)
+    description = models.TextField("活动详情", blank=True, help_text="Markdown；显示前会清理 HTML")
+    organizer = models.ForeignKey(
+        "orgs.Organization", verbose_name="主办单位", on_delete=models.PROTECT, related_name="activities"
+    )
+    co_organizers = models.CharField("协办/承办单位", max_length=500, blank=True)
+    starts_at = models.DateTimeField("开始时间")
+    ends_at = models.DateTimeField("结束时间")
+    form = models.CharField("活动形式", max_length=8, choices=Form.choices, default=Form.OFFLINE)
+    online_url = models.URLField("线上地址", max_length=500, blank=True)
+    venue = models.CharField("活动地点", max_length=255, blank=True)
+    region = models.ForeignKey(
+        "regions.Region", verbose_name="所在地区", null=True, blank=True, on_delete=models.PROTECT, related_name="activities"
+    )
+    province_code = models.CharField("省级代码", max_length=6, blank=True)
+    prefecture_code = models.CharField("地级代码", max_length=6, blank=True)
+    county_code = models.CharField("县级代码", max_length=6, blank=True)
+    latitude = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
+    audiences = models.PositiveIntegerField("面向对象", default=0)
+    topics = models.PositiveIntegerField("活动主题", default=0)
+    special_areas = models.PositiveIntegerField("特殊地区", default=0)
+    expected_participants = models.PositiveIntegerField("预计参与人数", null=True, blank=True)
+    science_workers = models.PositiveIntegerField("参与科技工作者人数", null=True, blank=True)
+    poster = models.ImageField("海报", upload_to="posters/%Y/%m/", blank=True)
+    contact_name = models.CharField("联系人", max_length=64, blank=True)
+    contact_phone = models.CharField("联系电话", max_length=32, blank=True)
+    external_id = models.CharField("外部编号", max_length=64, blank=True)
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.DRAFT)
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    published_at = models.DateTimeField("发布时间", null=True, blank=True)
+    search_text = models.TextField("检索词", blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "活动"
+        verbose_name_plural = "活动"
+        ordering = ["starts_at", "id"]
+        indexes = [
+            # Public lists: published activities of a campaign in start order (keyset pagination).
+            models.Index(fields=["campaign", "status", "starts_at", "id"], name="act_list_idx"),
+            models.Index(fields=["status", "province_code", "starts_at", "id"], name="act_province_idx"),
+            models.Index(fields=["status", "prefecture_code", "starts_at", "id"], name="act_prefecture_idx"),
+            models.Index(fields=["status", "county_code", "starts_at", "id"], name="act_county_idx"),
+            models.Index(fields=["status", "brand", "starts_at", "id"], name="act_brand_idx"),
+            models.Index(fields=["status", "joint_action", "starts_at", "id"], name="act_ja_idx"),
+            models.Index(fields=["organizer", "status"], name="act_organizer_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organizer", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="act_external_id_unique",
+            ),
+            models.CheckConstraint(condition=models.Q(ends_at__gte=models.F("starts_at")), name="act_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
