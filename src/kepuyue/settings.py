@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "kepuyue.orgs",
     "kepuyue.campaigns",
     "kepuyue.activities",
+    "kepuyue.search",
     "kepuyue.portal",
 ]
 
