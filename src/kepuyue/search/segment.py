@@ -33,7 +33,7 @@ _NOISE = re.compile(r"[^\w]+", re.UNICODE)
 @cache
 def _ready() -> bool:
     for word in PLATFORM_WORDS:
-        rjieba.add_word(word)
+        rjieba.add_word(word, None, None)
     return True
 
 
