@@ -157,3 +157,45 @@ class Activity(TimestampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ImportJob(TimestampedModel):
+    """One upload of a 重点科普活动信息表 (``.xlsx``/``.csv``) and its two steps: validate, then commit.
+
+    ``report`` is a list of ``{"row", "column", "value", "reason"}`` (row numbers as the file shows
+    them, header = 1). ``processed``/``total`` drive the progress bar while a background task runs.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "排队中"
+        VALIDATING = "validating", "校验中"
+        VALIDATED = "validated", "已校验"
+        COMMITTING = "committing", "导入中"
+        DONE = "done", "已完成"
+        FAILED = "failed", "失败"
+
+    organization = models.ForeignKey(
+        "orgs.Organization", verbose_name="导入单位", null=True, blank=True, on_delete=models.CASCADE, related_name="import_jobs"
+    )
+    created_by = models.ForeignKey(
+        "auth.User", verbose_name="操作人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file = models.FileField("文件", upload_to="imports/%Y/%m/")
+    original_name = models.CharField("原文件名", max_length=255)
+    state = models.CharField("状态", max_length=16, choices=State.choices, default=State.PENDING)
+    total = models.PositiveIntegerField("总行数", default=0)
+    processed = models.PositiveIntegerField("已处理行数", default=0)
+    valid_rows = models.PositiveIntegerField("有效行数", default=0)
+    created_count = models.PositiveIntegerField("新增", default=0)
+    updated_count = models.PositiveIntegerField("更新", default=0)
+    unchanged_count = models.PositiveIntegerField("未变", default=0)
+    report = models.JSONField("问题报告", default=list, blank=True)
+    error = models.TextField("错误", blank=True)
+
+    class Meta:
+        verbose_name = "活动导入"
+        verbose_name_plural = "活动导入"
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -74,3 +74,22 @@ class Organization(TimestampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Membership(TimestampedModel):
+    """A staff account's place in an organization (单位账号): the user publishes for it.
+
+    One organization per staff account (issue "accounts, roles"); roles and scopes are added there.
+    """
+
+    user = models.OneToOneField("auth.User", verbose_name="账号", on_delete=models.CASCADE, related_name="membership")
+    organization = models.ForeignKey(
+        Organization, verbose_name="所属单位", on_delete=models.CASCADE, related_name="memberships"
+    )
+
+    class Meta:
+        verbose_name = "单位账号"
+        verbose_name_plural = "单位账号"
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organization}"
