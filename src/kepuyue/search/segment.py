@@ -27,7 +27,9 @@ PLATFORM_WORDS = (
     "新疆生产建设兵团",
 )
 
-_NOISE = re.compile(r"[^\w]+", re.UNICODE)
+# Everything but letters and digits. The underscore goes too: both index tokenizers (FTS5
+# unicode61 and PostgreSQL's parser) split on it, so a word that kept one would not be one token.
+_NOISE = re.compile(r"[\W_]+")
 
 
 @cache

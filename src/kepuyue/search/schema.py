@@ -1,0 +1,90 @@
+"""The search index's DDL on each backend, and the check that keeps it whole.
+
+SQLite (embedded): an FTS5 external-content table over ``activities_activity.search_text``
+(content is not copied: the index stores only the tokens) and three triggers that mirror every
+INSERT, UPDATE and DELETE of that column — so ``bulk_create``, ``bulk_update``, queryset
+``update()``/``delete()`` and raw SQL all stay in step without Python signals.
+
+PostgreSQL (scale-out): a GIN index on the same expression the queries use,
+``to_tsvector('simple'::regconfig, COALESCE(search_text, ''))``, built by Django from
+``SearchVector`` so the two can never drift apart.
+
+Both tokenize the already-segmented, space-separated words of ``search_text`` one to one: FTS5's
+``unicode61`` splits on anything but letters and digits (diacritics kept, as PostgreSQL keeps them)
+and PostgreSQL's parser with the ``simple`` dictionary only lower-cases; the words are already
+lower-case letters and digits (:func:`kepuyue.search.segment.words`).
+
+Migration 0001 creates exactly these objects; a schema change to them needs a new migration.
+"""
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from kepuyue.search.models import FTS_TABLE
+
+GIN_INDEX = "act_search_gin"
+
+SQLITE_TABLE = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search_activity_fts USING fts5("
+    "search_text, content='activities_activity', content_rowid='id', "
+    "tokenize='unicode61 remove_diacritics 0')"
+)
+
+# name -> CREATE TRIGGER statement. External content needs the OLD text to delete its tokens.
+SQLITE_TRIGGERS = {
+    "search_activity_ai": (
+        "CREATE TRIGGER IF NOT EXISTS search_activity_ai AFTER INSERT ON activities_activity BEGIN "
+        "INSERT INTO search_activity_fts(rowid, search_text) VALUES (new.id, new.search_text); "
+        "END"
+    ),
+    "search_activity_ad": (
+        "CREATE TRIGGER IF NOT EXISTS search_activity_ad AFTER DELETE ON activities_activity BEGIN "
+        "INSERT INTO search_activity_fts(search_activity_fts, rowid, search_text) VALUES ('delete', old.id, old.search_text); "
+        "END"
+    ),
+    # Only when the indexed text (or the id) really changes: a status change or a plain
+    # ``save()`` that rewrites the same text does not touch the index.
+    "search_activity_au": (
+        "CREATE TRIGGER IF NOT EXISTS search_activity_au AFTER UPDATE OF id, search_text ON activities_activity "
+        "WHEN old.id IS NOT new.id OR old.search_text IS NOT new.search_text BEGIN "
+        "INSERT INTO search_activity_fts(search_activity_fts, rowid, search_text) VALUES ('delete', old.id, old.search_text); "
+        "INSERT INTO search_activity_fts(rowid, search_text) VALUES (new.id, new.search_text); "
+        "END"
+    ),
+}
+
+SQLITE_REBUILD = "INSERT INTO search_activity_fts(search_activity_fts) VALUES ('rebuild')"
+
+
+def sqlite_missing_triggers(connection: BaseDatabaseWrapper) -> list[str]:
+    """Names of the sync triggers absent from a SQLite database (all of them before migrating)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        present = {row[0] for row in cursor.fetchall()}
+    return [name for name in SQLITE_TRIGGERS if name not in present]
+
+
+def sqlite_has_index(connection: BaseDatabaseWrapper) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s", [FTS_TABLE])
+        return cursor.fetchone() is not None
+
+
+def ensure_index(connection: BaseDatabaseWrapper) -> bool:
+    """Restore the SQLite sync triggers if a migration dropped them, then rebuild the index.
+
+    Django's SQLite schema editor rebuilds a table for most ``ALTER`` operations (new table,
+    copy, drop, rename), and dropping the old table drops its triggers; this runs after every
+    ``migrate`` (``post_migrate``) so a later change to ``Activity`` cannot silently stop the
+    index from following. Returns ``True`` when it had to repair. No-op on other backends and
+    before migration 0001 has run.
+    """
+    if connection.vendor != "sqlite" or not sqlite_has_index(connection):
+        return False
+    missing = sqlite_missing_triggers(connection)
+    if not missing:
+        return False
+    with connection.cursor() as cursor:
+        for name in missing:
+            cursor.execute(SQLITE_TRIGGERS[name])
+        cursor.execute(SQLITE_REBUILD)
+    return True
