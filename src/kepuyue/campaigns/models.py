@@ -16,15 +16,19 @@ class Campaign(TimestampedModel):
 
     ``starts``/``ends`` are dates of the campaign month (Beijing time, both inclusive).
     ``general_requirements`` is a list of ``{"title", "text", "plan_ref"}`` (总体要求).
+    ``subtitle`` is a short qualifier shown with the name (首个全国科普月); ``platforms`` is a list
+    of ``{"name", "url"}``: the sites where units publish (全国科普月平台, 科普中国, plan §八(一)).
     """
 
     slug = models.SlugField("标识", max_length=64, unique=True)
     year = models.PositiveSmallIntegerField("年度", db_index=True)
     name = models.CharField("名称", max_length=100)
+    subtitle = models.CharField("副标题", max_length=100, blank=True)
     theme = models.CharField("主题", max_length=200)
     starts = models.DateField("开始日期")
     ends = models.DateField("结束日期")
     platform_url = models.URLField("平台网址", blank=True)
+    platforms = models.JSONField("发布平台", default=list, blank=True)
     plan_title = models.CharField("方案名称", max_length=200, blank=True)
     summary = models.TextField("简介", blank=True)
     general_requirements = models.JSONField("总体要求", default=list, blank=True)
@@ -104,7 +108,8 @@ class Brand(models.Model):
     """A brand activity (品牌活动) that activities are marked with, e.g. 千家基地展创新 (plan §四(二)1).
 
     ``aliases`` are other labels units use for it (e.g. ``科学之夜`` for 科学一千零一夜); ``parent``
-    nests a sub-brand (科普大篷车 under 流动科普百县千车万里行).
+    nests a sub-brand (科普大篷车 under 流动科普百县千车万里行). ``themes`` is a list of
+    ``{"slug", "name", "description"}`` when the plan enumerates themes (the 13 流动科普 themes, §五(三)1).
     """
 
     joint_action = models.ForeignKey(JointAction, verbose_name="联合行动", on_delete=models.CASCADE, related_name="brands")
@@ -119,6 +124,7 @@ class Brand(models.Model):
     name = models.CharField("名称", max_length=100)
     aliases = models.JSONField("别名", default=list, blank=True)
     description = models.TextField("说明", blank=True)
+    themes = models.JSONField("主题", default=list, blank=True)
     plan_ref = models.CharField("方案章节", max_length=32, blank=True)
 
     class Meta:

@@ -5,28 +5,51 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Region',
+            name="Region",
             fields=[
-                ('code', models.CharField(max_length=6, primary_key=True, serialize=False, verbose_name='区划代码')),
-                ('name', models.CharField(db_index=True, max_length=64, verbose_name='名称')),
-                ('level', models.PositiveSmallIntegerField(choices=[(1, '省级'), (2, '地级'), (3, '县级')], db_index=True, verbose_name='级别')),
-                ('province_code', models.CharField(db_index=True, max_length=6, verbose_name='所属省级代码')),
-                ('full_name', models.CharField(help_text='例如：浙江省杭州市西湖区', max_length=200, verbose_name='全称')),
-                ('is_official', models.BooleanField(default=True, verbose_name='国标代码')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='regions.region', verbose_name='上级')),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=6, primary_key=True, serialize=False, verbose_name="区划代码"
+                    ),
+                ),
+                ("name", models.CharField(db_index=True, max_length=64, verbose_name="名称")),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "省级"), (2, "地级"), (3, "县级")], db_index=True, verbose_name="级别"
+                    ),
+                ),
+                ("province_code", models.CharField(db_index=True, max_length=6, verbose_name="所属省级代码")),
+                (
+                    "full_name",
+                    models.CharField(
+                        help_text="例如：浙江省杭州市西湖区", max_length=200, verbose_name="全称"
+                    ),
+                ),
+                ("is_official", models.BooleanField(default=True, verbose_name="国标代码")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="regions.region",
+                        verbose_name="上级",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '行政区划',
-                'verbose_name_plural': '行政区划',
-                'ordering': ['code'],
+                "verbose_name": "行政区划",
+                "verbose_name_plural": "行政区划",
+                "ordering": ["code"],
             },
         ),
     ]
