@@ -5,11 +5,14 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from kepuyue.common.views import healthz
+
 admin.site.site_header = "科普月平台管理"
 admin.site.site_title = "科普月平台管理"
 admin.site.index_title = "数据管理"
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("kepuyue.portal.urls")),
