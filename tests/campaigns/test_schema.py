@@ -247,3 +247,13 @@ def test_loc_to_path_without_data():
 def test_loc_to_path_skips_union_tags():
     data = {"calls": [{"kind": "video", "spec": {"min_width": "x"}}]}
     assert loc_to_path(("calls", 0, "video", "spec", "min_width"), data) == "calls[0].spec.min_width"
+
+
+def test_parse_campaign_brand_label_means_one_brand(plan_data):
+    reading = plan_data["joint_actions"][6]
+    find(reading["brands"], "book-list")["aliases"].append("阅见科普")
+    plan_data["joint_actions"][2]["brands"][2]["name"] = "科普报告话前沿"
+    assert errors_of(dump(plan_data)) == [
+        "joint_actions[2].brands[2].name: “科普报告话前沿”重复，已用于 joint_actions[0].brands[0].name (duplicate)",
+        "joint_actions[6].brands[2].aliases[2]: “阅见科普”重复，已用于 joint_actions[6].brands[0].aliases[0] (duplicate)",
+    ]

@@ -545,6 +545,17 @@ class CampaignFile(_Spec):
                             "品牌活动的上下级关系形成了循环 (parent cycle)",
                         )
 
+        # Units mark activities with a brand's name or an alias: each label must mean one brand.
+        labels = []
+        for i, ja in enumerate(self.joint_actions):
+            for b, brand in enumerate(ja.brands):
+                labels.append((("joint_actions", i, "brands", b, "name"), brand.name.casefold()))
+                labels.extend(
+                    (("joint_actions", i, "brands", b, "aliases", a), alias.casefold())
+                    for a, alias in enumerate(brand.aliases)
+                )
+        yield from _duplicates(labels)
+
         ja_by_slug = {ja.slug: ja for ja in self.joint_actions}
         yield from _duplicates((("deadlines", d, "slug"), x.slug) for d, x in enumerate(self.deadlines))
         for d, deadline in enumerate(self.deadlines):
@@ -638,11 +649,11 @@ def load_yaml(text: str) -> Any:
         problem = getattr(exc, "problem", None) or str(exc)
         context = getattr(exc, "context", None)
         detail = f"{context}: {problem}" if context and "duplicate key" not in problem else problem
-        where = (
-            f"第 {mark.line + 1} 行第 {mark.column + 1} 列 (line {mark.line + 1}, column {mark.column + 1})"
-        )
         if mark is None:
             where = "（文件）"
+        else:
+            line, column = mark.line + 1, mark.column + 1
+            where = f"第 {line} 行第 {column} 列 (line {line}, column {column})"
         raise CampaignFileError([f"{where}: YAML 语法错误 (YAML syntax error): {detail}"]) from None
 
 
