@@ -4,6 +4,8 @@ from django.db import models
 
 from kepuyue.common.models import TimestampedModel
 
+from .validators import validate_uscc
+
 
 class OrganizationType(models.Model):
     """A participant type (参与对象类型) named in the campaign plan, e.g. 全国学会, 科普教育基地.
@@ -30,8 +32,8 @@ class Organization(TimestampedModel):
     """A participating unit (参与单位): a society, science association, base, museum, university …
 
     ``uscc`` is the optional 统一社会信用代码 (GB 32100-2015, 18 characters, check character
-    validated by ``kepuyue.orgs.services.validate_uscc``). ``name`` is unique: the official unit
-    name is how units are told apart in the plan and in imports.
+    validated by ``kepuyue.orgs.validators.validate_uscc``; ``clean()`` stores it upper-case).
+    ``name`` is unique: the official unit name is how units are told apart in the plan and in imports.
     """
 
     name = models.CharField("单位名称", max_length=200, unique=True)
@@ -54,7 +56,9 @@ class Organization(TimestampedModel):
         on_delete=models.SET_NULL,
         related_name="children",
     )
-    uscc = models.CharField("统一社会信用代码", max_length=18, blank=True, default="")
+    uscc = models.CharField(
+        "统一社会信用代码", max_length=18, blank=True, default="", validators=[validate_uscc]
+    )
     address = models.CharField("地址", max_length=255, blank=True)
     contact_name = models.CharField("联系人", max_length=64, blank=True)
     contact_phone = models.CharField("联系电话", max_length=64, blank=True)
@@ -75,6 +79,11 @@ class Organization(TimestampedModel):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        # The field validator accepted the code in any case and width; store its normal form.
+        if self.uscc:
+            self.uscc = validate_uscc(self.uscc)
+
 
 class Membership(TimestampedModel):
     """A staff account's place in an organization (单位账号): the user publishes for it.
@@ -82,7 +91,9 @@ class Membership(TimestampedModel):
     One organization per staff account (issue "accounts, roles"); roles and scopes are added there.
     """
 
-    user = models.OneToOneField("auth.User", verbose_name="账号", on_delete=models.CASCADE, related_name="membership")
+    user = models.OneToOneField(
+        "auth.User", verbose_name="账号", on_delete=models.CASCADE, related_name="membership"
+    )
     organization = models.ForeignKey(
         Organization, verbose_name="所属单位", on_delete=models.CASCADE, related_name="memberships"
     )
