@@ -336,8 +336,8 @@ def match_region(text: str, *, within: Region | str | None = None) -> RegionMatc
     """Map a free-text place to the division it names best.
 
     ``text``: anything from "浙江杭州西湖区" or "凉山州西昌市" to "活动地点：湖北省鄂州市梁子湖区沼山镇";
-    full-width characters and spaces are fine. ``within``: a ``Region`` or code; only divisions
-    inside it (or it itself) are considered.
+    full-width characters and spaces are fine. ``within``: a ``Region`` or a 2/4/6-digit code; only
+    divisions inside it (or it itself) are considered; a malformed code raises ``Region.DoesNotExist``.
 
     Returns a ``RegionMatch`` or ``None`` when the text names no division, or names several with no
     common division (朝阳区 alone: 北京 or 长春). Rules (details in ``kepuyue.regions.matching``):
