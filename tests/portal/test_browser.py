@@ -17,6 +17,16 @@ def assert_fits_phone(page, what: str) -> None:
     )
 
 
+HEADING_LEVELS = "[...document.querySelectorAll('h1,h2,h3,h4,h5,h6')].map(h => Number(h.tagName[1]))"
+
+
+def assert_headings_in_order(page, what: str) -> None:
+    levels = page.evaluate(HEADING_LEVELS)
+    assert levels[0] == 1 and levels.count(1) == 1, (what, levels)
+    for before, after in zip(levels, levels[1:], strict=False):
+        assert after <= before + 1, f"{what}: heading h{before} is followed by h{after}"
+
+
 def test_portal_fits_a_375px_phone(
     transactional_db, campaign_2025, live_server, phone_page, artifacts_dir, clock
 ):
@@ -27,6 +37,7 @@ def test_portal_fits_a_375px_phone(
 
     page.goto(f"{live_server.url}/")
     assert_fits_phone(page, "home")
+    assert_headings_in_order(page, "home")
     for ja in joint_actions:
         card = page.locator(f'[data-joint-action="{ja.slug}"]')
         assert card.is_visible(), ja.slug
@@ -38,9 +49,21 @@ def test_portal_fits_a_375px_phone(
     page.locator(f'[data-joint-action="{zone.slug}"] a').click()
     page.wait_for_url(f"**/zones/{zone.slug}/")
     assert_fits_phone(page, "zone")
+    assert_headings_in_order(page, "zone")
     for brand in zone.brands.all():
         assert page.locator(f'[data-brand="{brand.slug}"]').first.is_visible(), brand.slug
     page.screenshot(path=str(artifacts_dir / "portal-zone.png"), full_page=True)
+
+    # The zone with the most calls for works (their specs, themes and unit types).
+    calls_zone = max(joint_actions, key=lambda ja: ja.calls.count())
+    page.goto(f"{live_server.url}/zones/{calls_zone.slug}/")
+    page.wait_for_url(f"**/campaigns/{campaign_2025.slug}/zones/{calls_zone.slug}/")
+    assert_fits_phone(page, "zone with calls")
+    assert_headings_in_order(page, "zone with calls")
+    for call in calls_zone.calls.all():
+        assert page.locator(f'[data-call="{call.slug}"]').is_visible(), call.slug
+    page.screenshot(path=str(artifacts_dir / "portal-zone-calls.png"), full_page=True)
+    page.goto(f"{live_server.url}/campaigns/{campaign_2025.slug}/zones/{zone.slug}/")
 
     # 大字模式: a plain form post, then the same page again in large type.
     page.get_by_role("button", name="大字模式").click()

@@ -140,7 +140,7 @@ def test_zone_citywalk_call_spec_in_words(client, clock, campaign_2025):
     clock("2025-08-15T10:00+08:00")
     call = Call.objects.get(campaign=campaign_2025, kind="citywalk")
     html = client.get(zone_url(call.joint_action)).content.decode()
-    assert "本基地及周边不少于2家其他场所" in html
+    assert "JPG/PNG格式、本基地及周边不少于2家其他场所" in html
 
 
 def test_zone_deadlines_show_their_state(client, clock, campaign_2025):
@@ -218,3 +218,20 @@ def test_english_switch_shows_english_chrome_and_english_names(client, clock, ca
         assert ja.name_en in html
     # The plan's own words stay as the plan wrote them.
     assert campaign_2025.theme in html
+
+
+def call_block(html: str, slug: str) -> str:
+    return html.split(f'data-call="{slug}"')[1].split("</article>")[0]
+
+
+def test_zone_calls_show_whether_they_are_open(client, clock, campaign_2025):
+    clock("2025-08-15T10:00+08:00")
+    reading = Call.objects.get(campaign=campaign_2025, slug="reading-work-plans")
+    html = client.get(zone_url(reading.joint_action)).content.decode()
+    assert "已结束" in call_block(html, "reading-work-plans")  # closed 8月1日
+    videos = Call.objects.get(campaign=campaign_2025, slug="science-treasure-videos")
+    html = client.get(zone_url(videos.joint_action)).content.decode()
+    assert "进行中" in call_block(html, "science-treasure-videos")  # open since 8月10日
+    clock("2025-10-01T10:00+08:00")
+    html = client.get(zone_url(videos.joint_action)).content.decode()
+    assert "已结束" in call_block(html, "science-treasure-videos")  # open until the month's end

@@ -84,16 +84,14 @@ def _duration(seconds: int) -> str:
 def _spec_words(spec: dict) -> list[str]:
     """Phrases for the spec keys of every call kind (see ``kepuyue.campaigns.schema``)."""
     rest = {key: value for key, value in spec.items() if value not in (None, "", [])}
-    sep = pgettext("list separator", "、")
     words: list[str] = []
     container = rest.pop("container", None)
     if container:
         words.append(str(container).upper())
     formats = rest.pop("formats", None)
     if formats:
-        words.append(
-            gettext("文件格式：%(formats)s") % {"formats": sep.join(str(f).upper() for f in formats)}
-        )
+        # "/" inside, so the phrase stays one item when the phrases are joined with "、".
+        words.append(gettext("%(formats)s格式") % {"formats": "/".join(str(f).upper() for f in formats)})
     width, height = rest.pop("min_width", None), rest.pop("min_height", None)
     if width and height:
         words.append(gettext("分辨率不低于%(w)d×%(h)d") % {"w": width, "h": height})
@@ -127,7 +125,8 @@ def _spec_words(spec: dict) -> list[str]:
         words.append(gettext("最多推荐%(n)d项") % {"n": max_items})
     kinds = rest.pop("product_kinds", None)
     if kinds:
-        words.append(gettext("作品形式：%(kinds)s") % {"kinds": sep.join(kinds)})
+        either = pgettext("alternatives", "或")
+        words.append(gettext("作品形式：%(kinds)s") % {"kinds": either.join(kinds)})
     # Whatever else the spec holds is still shown, never dropped.
     for key, value in rest.items():
         words.append(f"{key}: {value}")
