@@ -45,7 +45,9 @@ end
 
 def environment(db: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "LC_ALL"}}
-    env.update({"SECRET_KEY": "bench-" + "k" * 40, "DEBUG": "0", "KEPUYUE_HTTPS": "0", "LOG_LEVEL": "WARNING"})
+    env.update(
+        {"SECRET_KEY": "bench-" + "k" * 40, "DEBUG": "0", "KEPUYUE_HTTPS": "0", "LOG_LEVEL": "WARNING"}
+    )
     if db == "postgres":
         env["DATABASE_URL"] = PG_URL
     else:
@@ -127,7 +129,9 @@ def wrk(url: str, seconds: int, connections: int, script: str) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--activities", type=int, default=500_000)
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per page")

@@ -62,7 +62,9 @@ def chromium():
 @pytest.fixture
 def phone_page(chromium):
     """A page in a 375×812 phone viewport (the platform is mobile-first)."""
-    context = chromium.new_context(viewport={"width": 375, "height": 812}, device_scale_factor=2, locale="zh-CN")
+    context = chromium.new_context(
+        viewport={"width": 375, "height": 812}, device_scale_factor=2, locale="zh-CN"
+    )
     page = context.new_page()
     yield page
     context.close()
