@@ -41,6 +41,10 @@ def chromium():
         pytest.skip(f"Chromium not installed at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API keeps an event loop in the main thread once Chromium runs, and Django
+    # then refuses ORM calls there; browser tests drive the page and the ORM strictly in turn.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,

@@ -168,9 +168,11 @@ else:
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {
+        # The manifest (hashed names, compressed copies) exists after collectstatic, which DEBUG
+        # runs and the test suite never call.
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
+            if DEBUG or TESTING
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from kepuyue.campaigns.models import Brand, Call, Campaign, Contact, Deadline, JointAction, KeyTask, Target
 from kepuyue.campaigns.services import (
     DeadlineState,
+    call_phase,
     campaign_phase,
     current_campaign,
     deadline_state,
@@ -42,7 +43,8 @@ def test_deadline_state_everything_passed_a_year_later(campaign_2025, clock):
     recommend = Deadline.objects.get(slug="recommendations-due")
     assert deadline_state(recommend) == DeadlineState.PASSED
     assert campaign_phase(campaign_2025) == Phase.ENDED
-    assert {state for _, state in key_deadlines(campaign_2025)} == {DeadlineState.PASSED, DeadlineState.OPEN}
+    # What opened on Aug 10 closed with the campaign: nothing stays "进行中" in the archive.
+    assert {state for _, state in key_deadlines(campaign_2025)} == {DeadlineState.PASSED, DeadlineState.CLOSED}
 
 
 def test_deadline_state_due_runs_to_the_end_of_the_day(campaign_2025):
@@ -64,8 +66,28 @@ def test_deadline_state_opens_at_the_start_of_the_day(campaign_2025, clock):
     assert deadline_state(opens) == DeadlineState.OPEN
 
 
+def test_deadline_state_opens_closes_with_the_campaign(campaign_2025, clock):
+    opens = Deadline.objects.get(slug="bases-zone-opens")
+    clock("2025-09-30T23:59:59+08:00")
+    assert deadline_state(opens) == DeadlineState.OPEN
+    clock("2025-10-01T00:00+08:00")
+    assert deadline_state(opens) == DeadlineState.CLOSED
+
+
+def test_call_phase_runs_to_closes_at_or_the_campaign_end(campaign_2025, clock):
+    plans = Call.objects.select_related("campaign").get(kind="work_plan")
+    video = Call.objects.select_related("campaign").get(slug="science-treasure-videos")
+    assert video.closes_at is None
+    clock("2025-08-01T23:59+08:00")
+    assert (call_phase(plans), call_phase(video)) == (Phase.ONGOING, Phase.UPCOMING)
+    clock("2025-08-10T00:00+08:00")
+    assert (call_phase(plans), call_phase(video)) == (Phase.ENDED, Phase.ONGOING)
+    clock("2025-10-01T00:00+08:00")
+    assert call_phase(video) == Phase.ENDED
+
+
 def test_deadline_state_labels_are_chinese():
-    assert [str(s.label) for s in DeadlineState] == ["未开始", "进行中", "已截止"]
+    assert [str(s.label) for s in DeadlineState] == ["未开始", "进行中", "已截止", "已结束"]
 
 
 def test_key_deadlines_in_time_order_campaign_wide_first(campaign_2025, clock):

@@ -385,11 +385,13 @@ class _Loader:
 
 
 class DeadlineState(models.TextChoices):
-    """Where a deadline stands: 未开始 (an ``opens`` not yet reached), 进行中, 已截止."""
+    """Where a deadline stands: 未开始 (an ``opens`` not yet reached), 进行中, 已截止 (a ``due``
+    passed), 已结束 (what an ``opens`` started has ended with its campaign)."""
 
     UPCOMING = "upcoming", _("未开始")
     OPEN = "open", _("进行中")
     PASSED = "passed", _("已截止")
+    CLOSED = "closed", _("已结束")
 
 
 def current_campaign(at: datetime | None = None) -> Campaign | None:
@@ -418,13 +420,25 @@ def deadline_state(deadline: Deadline, at: datetime | None = None) -> DeadlineSt
     """State of ``deadline`` at ``at`` (default: the campaign clock's now).
 
     Kind ``due``: OPEN until ``deadline.at`` inclusive, then PASSED. Kind ``opens``: UPCOMING
-    before ``deadline.at``, then OPEN. A date-only plan deadline was stored at the end of that
-    day ("8月20日前") or its start ("8月10日起"), Beijing time (plan §八).
+    before ``deadline.at``, OPEN until the end of the campaign's last day, then CLOSED (what
+    opened on Aug 10 — publishing, uploads — does not stay open in the archive). A date-only plan
+    deadline was stored at the end of that day ("8月20日前") or its start ("8月10日起"), Beijing
+    time (plan §八). Reads ``deadline.campaign``: select it with the deadline.
     """
     at = at or clock.now()
     if deadline.kind == DeadlineKind.OPENS:
-        return DeadlineState.UPCOMING if at < deadline.at else DeadlineState.OPEN
+        if at < deadline.at:
+            return DeadlineState.UPCOMING
+        return DeadlineState.OPEN if at <= clock.end_of_day(deadline.campaign.ends) else DeadlineState.CLOSED
     return DeadlineState.OPEN if at <= deadline.at else DeadlineState.PASSED
+
+
+def call_phase(call: Call, at: datetime | None = None) -> Phase:
+    """Where a call for works (征集) stands at ``at``: open from ``opens_at`` to ``closes_at``, or
+    to the end of the campaign's last day (Beijing time) when ``closes_at`` is empty. Reads
+    ``call.campaign``: select it with the call.
+    """
+    return clock.phase_of(call.opens_at, call.closes_at or clock.end_of_day(call.campaign.ends), at)
 
 
 def key_deadlines(campaign: Campaign, at: datetime | None = None) -> list[tuple[Deadline, DeadlineState]]:
@@ -432,7 +446,7 @@ def key_deadlines(campaign: Campaign, at: datetime | None = None) -> list[tuple[
     with its :class:`DeadlineState` at ``at``. Campaign-wide ones come first at the same instant.
     """
     at = at or clock.now()
-    deadlines = campaign.deadlines.select_related("joint_action").order_by(
+    deadlines = campaign.deadlines.select_related("joint_action", "campaign").order_by(
         "at", F("joint_action__number").asc(nulls_first=True), "slug"
     )
     return [(d, deadline_state(d, at)) for d in deadlines]
@@ -462,10 +476,10 @@ def zone(campaign: Campaign, slug: str) -> JointAction:
             Prefetch("brands", queryset=brands.order_by("order")),
             Prefetch("targets", queryset=Target.objects.order_by("order")),
             Prefetch("contacts", queryset=Contact.objects.order_by("order")),
-            Prefetch("deadlines", queryset=Deadline.objects.order_by("at", "slug")),
+            Prefetch("deadlines", queryset=Deadline.objects.select_related("campaign").order_by("at", "slug")),
             Prefetch(
                 "calls",
-                queryset=Call.objects.select_related("brand").prefetch_related("eligible_types"),
+                queryset=Call.objects.select_related("brand", "campaign").prefetch_related("eligible_types"),
             ),
         )
         .get(campaign=campaign, slug=slug)

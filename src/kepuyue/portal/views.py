@@ -14,7 +14,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kepuyue.campaigns import services
 from kepuyue.campaigns.models import Campaign, JointAction
-from kepuyue.common import clock
 
 from .context_processors import LARGE_TEXT_COOKIE
 
@@ -105,16 +104,9 @@ def zone_detail(request, slug: str, ja_slug: str):
         ],
         "other_targets": [t for t in targets if t.brand_id is None],
         "deadlines": [(d, services.deadline_state(d)) for d in joint_action.deadlines.all()],
-        "calls": [(call, _call_phase(call, campaign)) for call in calls],
+        "calls": [(call, services.call_phase(call)) for call in calls],
     }
     return render(request, "portal/zone.html", context)
-
-
-def _call_phase(call, campaign: Campaign):
-    """Where a call for works (征集) stands: from ``opens_at`` to ``closes_at``, or to the end of
-    the campaign's last day when ``closes_at`` is empty (``Call`` docstring).
-    """
-    return clock.phase_of(call.opens_at, call.closes_at or clock.end_of_day(campaign.ends))
 
 
 def _brand_order(brand):
