@@ -19,8 +19,7 @@ Migration 0001 creates exactly these objects; a schema change to them needs a ne
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from kepuyue.search.models import FTS_TABLE
-
+FTS_TABLE = "search_activity_fts"
 GIN_INDEX = "act_search_gin"
 
 SQLITE_TABLE = (

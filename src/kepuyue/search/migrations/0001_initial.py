@@ -5,9 +5,7 @@ migration stays what it was; ``kepuyue.search.schema`` holds the same statements
 post-migrate repair, and a test checks the two agree.
 """
 
-from django.db import migrations, models
-
-import kepuyue.search.models
+from django.db import migrations
 
 SQLITE_FORWARD = [
     "CREATE VIRTUAL TABLE IF NOT EXISTS search_activity_fts USING fts5("
@@ -69,31 +67,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.CreateModel(
-            name="ActivitySearchEntry",
-            fields=[
-                (
-                    "activity",
-                    models.OneToOneField(
-                        db_column="rowid",
-                        db_constraint=False,
-                        on_delete=models.deletion.DO_NOTHING,
-                        primary_key=True,
-                        related_name="search_entry",
-                        serialize=False,
-                        to="activities.activity",
-                    ),
-                ),
-                ("search_text", kepuyue.search.models.FullTextField()),
-                ("rank", models.FloatField()),
-            ],
-            options={
-                "verbose_name": "活动全文索引",
-                "verbose_name_plural": "活动全文索引",
-                "db_table": "search_activity_fts",
-                "managed": False,
-                "required_db_vendor": "sqlite",
-            },
-        ),
         migrations.RunPython(forward, backward, elidable=False),
     ]
