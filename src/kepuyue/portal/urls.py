@@ -1,6 +1,8 @@
-from django.urls import path
+from django.contrib.sitemaps import views as sitemap_views
+from django.urls import path, re_path
 
-from . import views
+from . import views, views_activities
+from .sitemaps import SITEMAPS
 
 app_name = "portal"
 
@@ -11,4 +13,27 @@ urlpatterns = [
     path("campaigns/<slug:slug>/zones/<slug:ja_slug>/", views.zone_detail, name="zone"),
     path("zones/<slug:ja_slug>/", views.zone_redirect, name="zone_redirect"),
     path("display/large-text/", views.large_text, name="large_text"),
+    # Activities (issue 3 §6): list, one activity, its calendar file, brand and region pages.
+    path("activities/", views_activities.activity_list, name="activity_list"),
+    path("activities/<int:pk>/", views_activities.activity_detail, name="activity"),
+    path("activities/<int:pk>.ics", views_activities.activity_ics, name="activity_ics"),
+    path("brands/<slug:campaign_slug>/<slug:brand_slug>/", views_activities.brand_detail, name="brand"),
+    re_path(r"^region/(?P<code>\d{2,6})/$", views_activities.region_detail, name="region"),
+    re_path(
+        r"^region/(?P<code>\d{6})/children\.json$",
+        views_activities.region_children_json,
+        name="region_children",
+    ),
+    path(
+        "sitemap.xml",
+        sitemap_views.index,
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "portal:sitemap_section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        sitemap_views.sitemap,
+        {"sitemaps": SITEMAPS},
+        name="sitemap_section",
+    ),
 ]

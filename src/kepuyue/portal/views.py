@@ -4,6 +4,8 @@ Views stay thin: which campaign is current, what phase it is in and which deadli
 all answered by ``kepuyue.campaigns.services`` on the campaign clock (``kepuyue.common.clock``).
 """
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponseRedirect
@@ -15,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from kepuyue.campaigns import services
 from kepuyue.campaigns.models import Campaign, JointAction
 
+from .activity_display import zone_activities
 from .context_processors import LARGE_TEXT_COOKIE
 
 # A year: the visitor chose large text once and should not have to choose again next week.
@@ -105,6 +108,8 @@ def zone_detail(request, slug: str, ja_slug: str):
         "other_targets": [t for t in targets if t.brand_id is None],
         "deadlines": [(d, services.deadline_state(d)) for d in joint_action.deadlines.all()],
         "calls": [(call, services.call_phase(call)) for call in calls],
+        "zone_activities": zone_activities(joint_action),
+        "zone_activities_url": f"{reverse('portal:activity_list')}?{urlencode({'campaign': campaign.slug, 'joint_action': joint_action.slug})}",
     }
     return render(request, "portal/zone.html", context)
 

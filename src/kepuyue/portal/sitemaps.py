@@ -1,0 +1,104 @@
+"""``/sitemap.xml``: an index of sitemaps for the campaign pages, joint-action zones, brand pages,
+region pages that have activities, and every published activity.
+
+Each section is paginated (``limit``), so 500,000 activities make about fifty sitemap files of
+10,000 addresses each, well under the protocol's 50,000; the index lists them all.
+"""
+
+from django.contrib.sitemaps import Sitemap
+from django.urls import reverse
+
+from kepuyue.activities.services import public_activities
+from kepuyue.campaigns.models import Brand, Campaign, JointAction
+
+from .activity_display import published_region_codes
+
+
+class CampaignSitemap(Sitemap):
+    """Each campaign's home (``/campaigns/<slug>/``), newest first."""
+
+    changefreq = "weekly"
+
+    def items(self):
+        return Campaign.objects.order_by("-starts", "pk").only("slug", "updated")
+
+    def location(self, item):
+        return reverse("portal:campaign", kwargs={"slug": item.slug})
+
+    def lastmod(self, item):
+        return item.updated
+
+
+class ZoneSitemap(Sitemap):
+    """Each joint action's zone (``/campaigns/<slug>/zones/<ja>/``)."""
+
+    changefreq = "weekly"
+
+    def items(self):
+        return JointAction.objects.select_related("campaign").order_by("campaign__starts", "number", "pk")
+
+    def location(self, item):
+        return reverse("portal:zone", kwargs={"slug": item.campaign.slug, "ja_slug": item.slug})
+
+    def lastmod(self, item):
+        return item.updated
+
+
+class BrandSitemap(Sitemap):
+    """Each brand page (``/brands/<campaign>/<brand>/``); a slug used by two joint actions of one
+    campaign has one page, listed once."""
+
+    changefreq = "daily"
+
+    def items(self):
+        seen: set[tuple[str, str]] = set()
+        rows = []
+        for campaign_slug, slug in Brand.objects.order_by(
+            "joint_action__campaign__starts", "joint_action__number", "order", "pk"
+        ).values_list("joint_action__campaign__slug", "slug"):
+            if (campaign_slug, slug) not in seen:
+                seen.add((campaign_slug, slug))
+                rows.append((campaign_slug, slug))
+        return rows
+
+    def location(self, item):
+        return reverse("portal:brand", kwargs={"campaign_slug": item[0], "brand_slug": item[1]})
+
+
+class RegionSitemap(Sitemap):
+    """Region pages (``/region/<code>/``) of the provinces, prefectures and counties that have at
+    least one published activity."""
+
+    changefreq = "daily"
+    limit = 10_000
+
+    def items(self):
+        return published_region_codes()
+
+    def location(self, item):
+        return reverse("portal:region", kwargs={"code": item})
+
+
+class ActivitySitemap(Sitemap):
+    """Every published activity (``/activities/<id>/``), by id, 10,000 to a file."""
+
+    changefreq = "weekly"
+    limit = 10_000
+
+    def items(self):
+        return public_activities().order_by("id").only("id", "updated")
+
+    def location(self, item):
+        return reverse("portal:activity", kwargs={"pk": item.pk})
+
+    def lastmod(self, item):
+        return item.updated
+
+
+SITEMAPS = {
+    "campaigns": CampaignSitemap,
+    "zones": ZoneSitemap,
+    "brands": BrandSitemap,
+    "regions": RegionSitemap,
+    "activities": ActivitySitemap,
+}
