@@ -1,0 +1,276 @@
+"""Forms of the activities staff pages: publishing an activity and uploading an import file.
+
+The publishing form only collects and converts input; every rule is checked by
+``services.validate_activity`` so the form, the import and the API refuse the same things, with
+the same Chinese messages. The organization is never a form field: the view takes it from the
+signed-in account's membership.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from kepuyue.campaigns.models import Brand, JointAction, KeyTask
+
+from . import services
+from .models import Audience, Form, SpecialArea, Topic
+
+IMPORT_MAX_BYTES = 50 * 1024 * 1024
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"]
+
+# services field → form field, for placing the services' messages.
+FIELD_OF = {"region_code": "region", "region": "region"}
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+def _grouped(actions, attribute: str) -> list:
+    """Choices grouped by joint action (one ``<optgroup>`` each), so that without JavaScript the
+    list still shows which brand belongs where."""
+    groups = [("", "——")]
+    for action in actions:
+        items = [(str(item.pk), item.name) for item in getattr(action, attribute).all()]
+        if items:
+            groups.append((action.name, items))
+    return groups
+
+
+class ActivityForm(forms.Form):
+    """The publishing form (发布活动). ``campaign`` limits the joint actions, brands and key tasks
+    to that campaign's. :meth:`to_data` gives the mapping ``services.create_activity`` takes."""
+
+    joint_action = forms.ModelChoiceField(
+        queryset=JointAction.objects.none(), label=gettext_lazy("联合行动"), empty_label="——"
+    )
+    brand = forms.ChoiceField(
+        label=gettext_lazy("品牌活动"), required=False, help_text=gettext_lazy("须属于所选联合行动")
+    )
+    key_task = forms.ChoiceField(
+        label=gettext_lazy("重点任务"), required=False, help_text=gettext_lazy("不选时按品牌活动确定")
+    )
+    title = forms.CharField(label=gettext_lazy("活动名称"), max_length=200)
+    summary = forms.CharField(
+        label=gettext_lazy("活动简介"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    description = forms.CharField(
+        label=gettext_lazy("活动详情"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=gettext_lazy("支持 Markdown"),
+    )
+    co_organizers = forms.CharField(label=gettext_lazy("协办/承办单位"), max_length=500, required=False)
+    starts_at = forms.DateTimeField(
+        label=gettext_lazy("开始时间"), widget=DateTimeLocalInput(), input_formats=DATETIME_FORMATS
+    )
+    ends_at = forms.DateTimeField(
+        label=gettext_lazy("结束时间"), widget=DateTimeLocalInput(), input_formats=DATETIME_FORMATS
+    )
+    form = forms.ChoiceField(
+        label=gettext_lazy("活动形式"), choices=Form.choices, initial=Form.OFFLINE, widget=forms.RadioSelect
+    )
+    online_url = forms.CharField(
+        label=gettext_lazy("线上地址"),
+        max_length=500,
+        required=False,
+        widget=forms.URLInput(attrs={"placeholder": "https://"}),
+        help_text=gettext_lazy("线上或线上线下结合的活动必填"),
+    )
+    region = forms.CharField(
+        label=gettext_lazy("所在地区"),
+        max_length=100,
+        required=False,
+        help_text=gettext_lazy("县级区划代码（如 330106）或地名（如 浙江省杭州市西湖区）"),
+    )
+    venue = forms.CharField(label=gettext_lazy("活动地点"), max_length=255, required=False)
+    audiences = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("面向对象"),
+        coerce=int,
+        required=False,
+        choices=Audience.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    topics = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("活动主题"),
+        coerce=int,
+        required=False,
+        choices=Topic.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    special_areas = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("特殊地区"),
+        coerce=int,
+        required=False,
+        choices=SpecialArea.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    expected_participants = forms.IntegerField(
+        label=gettext_lazy("预计参与人数"), min_value=0, required=False
+    )
+    science_workers = forms.IntegerField(
+        label=gettext_lazy("参与科技工作者人数"), min_value=0, required=False
+    )
+    poster = forms.FileField(
+        label=gettext_lazy("海报"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        help_text=gettext_lazy("JPEG、PNG 或 WebP，不超过 10 MB"),
+    )
+    contact_name = forms.CharField(label=gettext_lazy("联系人"), max_length=64, required=False)
+    contact_phone = forms.CharField(
+        label=gettext_lazy("联系电话"),
+        max_length=32,
+        required=False,
+        help_text=gettext_lazy("公开页面只显示部分号码"),
+    )
+
+    def __init__(self, *args, campaign=None, activity=None, **kwargs):
+        if activity is not None and "initial" not in kwargs:
+            kwargs["initial"] = initial_from(activity)
+        super().__init__(*args, **kwargs)
+        self.campaign = campaign
+        actions = (
+            JointAction.objects.filter(campaign=campaign)
+            .prefetch_related("brands", "key_tasks")
+            .order_by("number")
+            if campaign is not None
+            else JointAction.objects.none()
+        )
+        self.fields["joint_action"].queryset = actions
+        actions = list(actions)
+        self.fields["brand"].choices = _grouped(actions, "brands")
+        self.fields["key_task"].choices = _grouped(actions, "key_tasks")
+        self.fields["brand"].widget.attrs["data-filter-by"] = "id_joint_action"
+        self.fields["key_task"].widget.attrs["data-filter-by"] = "id_joint_action"
+        self.activity = activity
+        self.region_obj = None
+
+    def clean_brand(self):
+        value = self.cleaned_data.get("brand")
+        return Brand.objects.filter(pk=value, joint_action__campaign=self.campaign).first() if value else None
+
+    def clean_key_task(self):
+        value = self.cleaned_data.get("key_task")
+        return (
+            KeyTask.objects.filter(pk=value, joint_action__campaign=self.campaign).first() if value else None
+        )
+
+    def clean_region(self):
+        from kepuyue.regions.models import Region
+        from kepuyue.regions.services import match_region
+
+        text = (self.cleaned_data.get("region") or "").strip()
+        if not text:
+            return ""
+        if text.isdigit():
+            if len(text) != 6 or not Region.objects.filter(code=text).exists():
+                raise forms.ValidationError(
+                    _("区划代码 %(code)s 不存在，请填写6位县级行政区划代码") % {"code": text}
+                )
+            self.region_obj = Region.objects.get(code=text)
+            return text
+        found = match_region(text)
+        if found is None:
+            raise forms.ValidationError(
+                _("未能识别地区“%(text)s”，请写完整的省市县名称或6位区划代码") % {"text": text}
+            )
+        self.region_obj = found.region
+        return text
+
+    def clean_poster(self):
+        poster = self.cleaned_data.get("poster")
+        if poster:
+            try:
+                services.check_poster(poster)
+            except forms.ValidationError as exc:
+                raise forms.ValidationError(exc.message_dict["poster"]) from None
+        return poster
+
+    def to_data(self) -> dict:
+        """The cleaned input in the shape ``services.validate_activity``/``create_activity`` read."""
+        data = dict(self.cleaned_data)
+        data["region"] = self.region_obj
+        data.pop("region_code", None)
+        for name in ("audiences", "topics", "special_areas"):
+            data[name] = services.bits(data.get(name) or [])
+        poster = data.get("poster")
+        if poster is None or poster == "":
+            data.pop("poster", None)  # keep the stored one
+        return data
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        data = self.to_data()
+        data.pop("poster", None)  # already sniffed in clean_poster
+        for name, message in services.validate_activity(data):
+            target = FIELD_OF.get(name, name)
+            self.add_error(target if target in self.fields else None, message)
+        return cleaned
+
+
+def initial_from(activity) -> dict:
+    """Form values of a saved activity (times in Beijing time, bit sets as lists, region code)."""
+    from kepuyue.common import clock
+
+    return {
+        "joint_action": activity.joint_action_id,
+        "brand": str(activity.brand_id or ""),
+        "key_task": str(activity.key_task_id or ""),
+        "title": activity.title,
+        "summary": activity.summary,
+        "description": activity.description,
+        "co_organizers": activity.co_organizers,
+        "starts_at": activity.starts_at.astimezone(clock.BEIJING).replace(tzinfo=None),
+        "ends_at": activity.ends_at.astimezone(clock.BEIJING).replace(tzinfo=None),
+        "form": activity.form,
+        "online_url": activity.online_url,
+        "region": activity.region_id or "",
+        "venue": activity.venue,
+        "audiences": [m.value for m in services.choices_of(activity.audiences, Audience)],
+        "topics": [m.value for m in services.choices_of(activity.topics, Topic)],
+        "special_areas": [m.value for m in services.choices_of(activity.special_areas, SpecialArea)],
+        "expected_participants": activity.expected_participants,
+        "science_workers": activity.science_workers,
+        "poster": activity.poster or None,
+        "contact_name": activity.contact_name,
+        "contact_phone": activity.contact_phone,
+    }
+
+
+class ImportUploadForm(forms.Form):
+    """Upload of a 重点科普活动信息表 (``.xlsx`` or ``.csv``, at most 50 MB)."""
+
+    file = forms.FileField(
+        label=gettext_lazy("活动信息表"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+        help_text=gettext_lazy(".xlsx 或 .csv（UTF-8 或 GB18030 编码），不超过 50 MB"),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        suffix = Path(upload.name).suffix.lower()
+        if suffix not in (".xlsx", ".csv"):
+            raise forms.ValidationError(_("只能导入 .xlsx 或 .csv 文件（.xls 请先另存为 .xlsx）"))
+        if upload.size > IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                _("文件过大（%(mb).1f MB），不能超过 50 MB") % {"mb": upload.size / 1024 / 1024}
+            )
+        if suffix == ".xlsx":
+            head = upload.read(4)
+            upload.seek(0)
+            if head != b"PK\x03\x04":
+                raise forms.ValidationError(_("文件内容不是 .xlsx 格式"))
+        return upload

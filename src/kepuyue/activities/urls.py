@@ -1,0 +1,20 @@
+"""Staff URLs of the activities app; the root URL map includes them under ``org/activities/``."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "activities"
+
+urlpatterns = [
+    path("", views.my_activities, name="mine"),
+    path("new/", views.activity_create, name="create"),
+    path("<int:pk>/edit/", views.activity_edit, name="edit"),
+    path("<int:pk>/submit/", views.activity_submit, name="submit"),
+    path("export.<str:fmt>", views.export_mine, name="export"),
+    path("import/", views.import_upload, name="import"),
+    path("import/template.xlsx", views.import_template, name="import_template"),
+    path("import/<int:pk>/", views.import_job, name="import_job"),
+    path("import/<int:pk>/commit/", views.import_commit, name="import_commit"),
+    path("import/<int:pk>/report.xlsx", views.import_report, name="import_report"),
+]

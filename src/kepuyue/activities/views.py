@@ -1,0 +1,280 @@
+"""Staff pages of the activities app (单位后台): my activities, publish/edit/submit, import, export.
+
+Thin views: the organization always comes from the signed-in account's ``Membership``, never
+from the request data; the rules live in ``services``, ``importing`` and ``exporting``. Another
+unit's activity or import job is a 404. A superuser without a membership may run an
+administrator's import (organizers looked up by name; rows published) but publishes no activity.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import exporting, importing, services, tasks
+from .forms import ActivityForm, ImportUploadForm
+from .models import Activity, ImportJob, Status
+
+PAGE_SIZE = 20
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def organization_of(user):
+    """The organization ``user`` publishes for (its ``Membership``), or ``None``."""
+    membership = getattr(user, "membership", None) if user.is_authenticated else None
+    return membership.organization if membership is not None else None
+
+
+def _organization(request):
+    organization = organization_of(request.user)
+    if organization is None:
+        raise PermissionDenied(_("当前账号未绑定参与单位，不能发布活动"))
+    return organization
+
+
+def _own_activity(request, pk: int) -> Activity:
+    return get_object_or_404(
+        Activity.objects.select_related("joint_action", "brand", "key_task", "region"),
+        pk=pk,
+        organizer=_organization(request),
+    )
+
+
+@login_required
+def my_activities(request):
+    """我的活动: the unit's activities, newest first, with their status; ``?status=`` filters."""
+    organization = _organization(request)
+    activities = (
+        services.activities_of(organization)
+        .select_related("joint_action", "brand")
+        .order_by("-created", "-id")
+    )
+    status = request.GET.get("status", "")
+    if status in Status.values:
+        activities = activities.filter(status=status)
+    page = Paginator(activities, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "activities/activity_list.html",
+        {
+            "organization": organization,
+            "page": page,
+            "statuses": Status.choices,
+            "status": status,
+            "editable": services.EDITABLE_STATUSES,
+        },
+    )
+
+
+def _save(request, form: ActivityForm, organization, activity: Activity | None):
+    data = form.to_data()
+    try:
+        if activity is None:
+            activity = services.create_activity(organization, data, actor=request.user)
+        else:
+            activity = services.update_activity(activity, data, actor=request.user)
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.message_dict.items():
+                target = "region" if field in ("region_code", "region") else field
+                for message in errors:
+                    form.add_error(target if target in form.fields else None, message)
+        else:
+            form.add_error(None, exc.messages)
+        return None
+    if request.POST.get("action") == "submit":
+        try:
+            services.transition(activity, Status.SUBMITTED, actor=request.user)
+            messages.success(request, _("已提交审核：%(title)s") % {"title": activity.title})
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, _("已保存为草稿：%(title)s") % {"title": activity.title})
+    return activity
+
+
+@login_required
+def activity_create(request):
+    """发布活动: a new activity of the unit, saved as a draft (or submitted at once)."""
+    organization = _organization(request)
+    campaign = importing.default_campaign()
+    form = ActivityForm(request.POST or None, request.FILES or None, campaign=campaign)
+    if request.method == "POST" and form.is_valid() and _save(request, form, organization, None):
+        return redirect("activities:mine")
+    return render(
+        request,
+        "activities/activity_form.html",
+        {"form": form, "organization": organization, "campaign": campaign},
+    )
+
+
+@login_required
+def activity_edit(request, pk: int):
+    """修改活动: only drafts and returned activities can be changed."""
+    activity = _own_activity(request, pk)
+    if activity.status not in services.EDITABLE_STATUSES:
+        messages.error(
+            request, _("活动状态为“%(status)s”，不能修改") % {"status": activity.get_status_display()}
+        )
+        return redirect("activities:mine")
+    campaign = activity.campaign
+    form = ActivityForm(request.POST or None, request.FILES or None, campaign=campaign, activity=activity)
+    if request.method == "POST" and form.is_valid() and _save(request, form, activity.organizer, activity):
+        return redirect("activities:mine")
+    return render(
+        request,
+        "activities/activity_form.html",
+        {"form": form, "organization": activity.organizer, "campaign": campaign, "activity": activity},
+    )
+
+
+@login_required
+@require_POST
+def activity_submit(request, pk: int):
+    """提交审核 of a draft or returned activity."""
+    activity = _own_activity(request, pk)
+    try:
+        services.transition(activity, Status.SUBMITTED, actor=request.user)
+        messages.success(request, _("已提交审核：%(title)s") % {"title": activity.title})
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    return redirect("activities:mine")
+
+
+@login_required
+def export_mine(request, fmt: str):
+    """The unit's activities (``?status=`` filters) as ``.xlsx`` or ``.csv``; phones unmasked, since
+    they are the unit's own."""
+    organization = _organization(request)
+    activities = services.activities_of(organization).order_by("starts_at", "id")
+    status = request.GET.get("status", "")
+    if status in Status.values:
+        activities = activities.filter(status=status)
+    name = exporting.export_filename(f"{organization.name}_活动", fmt)
+    if fmt == "xlsx":
+        return exporting.xlsx_response(activities, name, mask_phones=False)
+    if fmt == "csv":
+        return exporting.csv_response(activities, name, mask_phones=False)
+    raise Http404
+
+
+# --- import -----------------------------------------------------------------------------------------
+
+
+def _importer_scope(request):
+    """``(organization, is_admin)`` for the import pages: a unit imports for itself; a superuser
+    without a membership runs an administrator's import."""
+    organization = organization_of(request.user)
+    if organization is not None:
+        return organization, False
+    if request.user.is_superuser:
+        return None, True
+    raise PermissionDenied(_("当前账号未绑定参与单位，不能导入活动"))
+
+
+def _own_job(request, pk: int) -> ImportJob:
+    organization, is_admin = _importer_scope(request)
+    jobs = (
+        ImportJob.objects.filter(organization__isnull=True)
+        if is_admin
+        else ImportJob.objects.filter(organization=organization)
+    )
+    return get_object_or_404(jobs, pk=pk)
+
+
+@login_required
+def import_upload(request):
+    """导入活动: upload a sheet; validation starts at once (in the background for large files)."""
+    organization, is_admin = _importer_scope(request)
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        original = upload.name
+        upload.name = f"{uuid.uuid4().hex}{Path(original).suffix.lower()}"
+        job = ImportJob.objects.create(
+            organization=organization, created_by=request.user, file=upload, original_name=original[:255]
+        )
+        tasks.queue_validate(job)
+        return redirect("activities:import_job", pk=job.pk)
+    jobs = (
+        ImportJob.objects.filter(organization__isnull=True)
+        if is_admin
+        else ImportJob.objects.filter(organization=organization)
+    ).order_by("-created")[:10]
+    return render(
+        request,
+        "activities/import_upload.html",
+        {"form": form, "organization": organization, "is_admin": is_admin, "jobs": jobs},
+    )
+
+
+@login_required
+def import_job(request, pk: int):
+    """One import: progress (the page refreshes itself every 2 s while running, no JavaScript
+    needed), then the validation report and the commit button, then the result."""
+    job = _own_job(request, pk)
+    running = job.state in (ImportJob.State.PENDING, ImportJob.State.VALIDATING, ImportJob.State.COMMITTING)
+    percent = int(100 * job.processed / job.total) if job.total else 0
+    issues = job.report[:200]
+    failed = importing.failed_rows(job)
+    return render(
+        request,
+        "activities/import_job.html",
+        {
+            "job": job,
+            "running": running,
+            "percent": min(percent, 100),
+            "issues": issues,
+            "more_issues": max(0, len(job.report) - len(issues)),
+            "failed_count": len(failed),
+            "warning_count": sum(1 for i in job.report if i.get("level") == importing.WARNING),
+            "summary": importing.summary_line(job) if job.state == ImportJob.State.DONE else "",
+        },
+    )
+
+
+@login_required
+@require_POST
+def import_commit(request, pk: int):
+    """确认导入: write the validated rows (in the background)."""
+    job = _own_job(request, pk)
+    if job.state != ImportJob.State.VALIDATED:
+        messages.error(
+            request, _("这次导入当前状态为“%(state)s”，不能导入") % {"state": job.get_state_display()}
+        )
+        return redirect("activities:import_job", pk=job.pk)
+    job.state = ImportJob.State.COMMITTING
+    job.processed = 0
+    job.save(update_fields=["state", "processed", "updated"])
+    tasks.queue_commit(job)
+    return redirect("activities:import_job", pk=job.pk)
+
+
+@login_required
+def import_report(request, pk: int):
+    """The validation report of an import as ``.xlsx``."""
+    job = _own_job(request, pk)
+    response = HttpResponse(importing.report_workbook(job), content_type=XLSX)
+    name = f"{Path(job.original_name).stem}_问题报告.xlsx"
+    response["Content-Disposition"] = exporting.content_disposition(name, fallback="import-report.xlsx")
+    return response
+
+
+@login_required
+def import_template(request):
+    """The 重点科普活动信息表 template with its drop-down lists."""
+    _importer_scope(request)
+    response = HttpResponse(importing.build_template(), content_type=XLSX)
+    response["Content-Disposition"] = exporting.content_disposition(
+        "重点科普活动信息表.xlsx", fallback="activities-template.xlsx"
+    )
+    return response
