@@ -15,6 +15,7 @@ from tests.activities.factories import ActivityFactory, JointActionFactory, Orga
 pytestmark = pytest.mark.django_db
 
 migration = import_module("kepuyue.search.migrations.0001_initial")
+density_migration = import_module("kepuyue.search.migrations.0002_density_index")
 
 
 def ids(query: str) -> set[int]:
@@ -133,10 +134,10 @@ def test_ensure_index_restores_dropped_triggers():
     missed = ActivityFactory(title="科普剧场")
     assert ids("剧场") == {activity.id}
 
-    assert schema.ensure_index(connection) is True
+    assert schema.ensure_index(connection) == ["search_activity_ai", "search_activity_au"]
     assert ids("剧场") == {activity.id, missed.id}
     assert schema.sqlite_missing_triggers(connection) == []
-    assert schema.ensure_index(connection) is False
+    assert schema.ensure_index(connection) == []
     assert_index_consistent()
 
 
@@ -146,6 +147,15 @@ def test_schema_statements_match_migration():
     current = [schema.SQLITE_TABLE, *schema.SQLITE_TRIGGERS.values()]
     assert created == current
     assert migration.SQLITE_FORWARD[4] == schema.SQLITE_REBUILD
+    assert list(schema.SQLITE_INDEXES.values()) == [density_migration.CREATE]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite schema")
+def test_ensure_index_restores_the_density_index():
+    with connection.cursor() as cursor:
+        cursor.execute("DROP INDEX act_search_density_idx")
+    assert schema.ensure_index(connection) == ["act_search_density_idx"]
+    assert schema.sqlite_missing_indexes(connection) == []
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL index")
@@ -160,3 +170,31 @@ def test_gin_index_exists_and_is_used():
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert schema.GIN_INDEX in plan
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite plans")
+@pytest.mark.parametrize("analyzed", [False, True])
+def test_list_and_relevance_plans_read_their_indexes_in_order(analyzed):
+    """Plain lists read act_list_idx in order and relevance reads act_search_density_idx in
+    order — no sort of all rows — with and without ANALYZE statistics."""
+    from kepuyue.activities.listing import ActivityFilter, filter_activities
+
+    first = ActivityFactory(title="人工智能讲座", status="published")
+    for n in range(30):
+        ActivityFactory(
+            joint_action=first.joint_action, organizer=first.organizer, title=f"讲座{n}", status="published"
+        )
+    with connection.cursor() as cursor:
+        if analyzed:
+            cursor.execute("ANALYZE")
+
+        def plan(activity_filter):
+            queryset, _ = filter_activities(activity_filter, campaign=first.campaign)
+            sql, params = queryset.values_list("id", flat=True)[:21].query.sql_with_params()
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            return " / ".join(row[-1] for row in cursor.fetchall())
+
+        listing = plan(ActivityFilter())
+        relevance = plan(ActivityFilter(q="讲座", sort="relevance"))
+    assert "act_list_idx" in listing and "TEMP B-TREE" not in listing
+    assert "act_search_density_idx" in relevance and "TEMP B-TREE" not in relevance

@@ -136,8 +136,15 @@ def test_order_by_relevance_unsearched_queryset_raises():
 
 def test_query_words_normalises_width_case_and_punctuation():
     assert query_words("ＡＩ！") == ["ai"]
-    assert query_words("“科学之夜”") == ["科学", "科学之夜"]
+    assert query_words("“科学之夜”") == ["科学之夜"]
     assert query_words("航天 航天") == ["航天"]
+
+
+def test_query_words_drops_parts_of_longer_words():
+    # 人工智能 is indexed with its parts 人工 and 智能, so looking it up alone finds the same rows.
+    assert query_words("人工智能") == ["人工智能"]
+    assert query_words("西湖区 航天") == ["西湖区", "航天"]
+    assert query_words("科学 科学之夜") == ["科学之夜"]
 
 
 def test_query_words_caps_length():
@@ -184,6 +191,23 @@ def test_search_by_scan_fallback_agrees_with_index(corpus, query):
 def test_search_activities_index_walk_gives_the_same_matches(corpus, query, monkeypatch):
     # Force the plan SQLite uses for common words in a start-ordered list.
     monkeypatch.setattr(services, "WALK_FROM", 0)
+    monkeypatch.setattr(services, "PG_WALK_FROM", 0)
     keys = {pk: key for key, pk in corpus.items()}
-    result = search_activities(Activity.objects.all(), query, in_index_order=True).order_by("starts_at", "id")
+    result = services.order_by_start(search_activities(Activity.objects.all(), query, in_index_order=True))
     assert {keys[pk] for pk in result.values_list("id", flat=True)} == EXPECTED[query]
+
+
+@pytest.mark.parametrize("plan", ["probe", "walk", "fetch"])
+@pytest.mark.parametrize("query", ["科普", "人工智能", "丰镇", ""])
+def test_search_activities_every_plan_gives_the_same_order(corpus, query, plan, monkeypatch):
+    monkeypatch.setattr(services, "PROBE_FROM", 0 if plan == "probe" else 10**9)
+    monkeypatch.setattr(services, "WALK_FROM", 0 if plan != "fetch" else 10**9)
+    monkeypatch.setattr(services, "PG_WALK_FROM", 0 if plan != "fetch" else 10**9)
+    searched = search_activities(Activity.objects.all(), query, in_index_order=True)
+    plain = search_activities(Activity.objects.all(), query)
+    for order in (services.order_by_start, order_by_relevance):
+        assert list(order(searched).values_list("id", flat=True)) == list(
+            order(plain).values_list("id", flat=True)
+        )
+        reverse = list(order(searched).reverse().values_list("id", flat=True))
+        assert reverse == list(reversed(list(order(plain).values_list("id", flat=True))))

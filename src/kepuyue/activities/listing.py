@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from kepuyue.activities.models import Activity, Audience, Form, Status, Topic
 from kepuyue.common import clock
 from kepuyue.common.clock import Phase
-from kepuyue.search.services import order_by_relevance, search_activities
+from kepuyue.search.services import order_by_relevance, order_by_start, search_activities
 
 SORT_START = "start"
 SORT_RELEVANCE = "relevance"
@@ -259,7 +259,9 @@ class Page:
         return self.prev_cursor is not None
 
 
-def filter_activities(activity_filter: ActivityFilter, *, campaign=None, queryset: QuerySet | None = None):
+def filter_activities(
+    activity_filter: ActivityFilter, *, campaign=None, queryset: QuerySet | None = None, paged: bool = True
+):
     """The activities matching ``activity_filter``, ordered by its sort; ``(queryset, messages)``.
 
     ``queryset`` defaults to the published activities (``status="published"``); pass another one
@@ -267,7 +269,9 @@ def filter_activities(activity_filter: ActivityFilter, *, campaign=None, queryse
     :class:`~kepuyue.campaigns.models.Campaign`, or ``None`` for all campaigns) scopes the rows and
     the slugs. A slug that names no joint action or brand is ignored and reported in
     ``messages``; the filter's own parse messages are not repeated here. Order: ``starts_at, id``,
-    or best match first for ``sort="relevance"`` (ties by ``starts_at, id``).
+    or best match first for ``sort="relevance"`` (ties by ``starts_at, id``). ``paged=True`` means
+    the caller reads only the first rows (a page): a search for a common word then walks the
+    list's index; pass ``False`` to read every row (a count, an export).
     """
     from kepuyue.campaigns.models import Brand, JointAction
 
@@ -336,11 +340,8 @@ def filter_activities(activity_filter: ActivityFilter, *, campaign=None, queryse
         )
 
     relevance = activity_filter.sort == SORT_RELEVANCE
-    queryset = search_activities(queryset, activity_filter.q, in_index_order=not relevance)
-    if relevance:
-        queryset = order_by_relevance(queryset)
-    else:
-        queryset = queryset.order_by("starts_at", "id")
+    queryset = search_activities(queryset, activity_filter.q, in_index_order=paged)
+    queryset = order_by_relevance(queryset) if relevance else order_by_start(queryset)
     return queryset, messages
 
 
@@ -383,7 +384,7 @@ def list_activities(
 def count_activities(activity_filter: ActivityFilter, *, campaign=None) -> int:
     """How many published activities match (an exact ``COUNT``: it reads every matching index
     entry, so call it for the numbers on a summary, not for every page view)."""
-    queryset, _messages = filter_activities(activity_filter, campaign=campaign)
+    queryset, _messages = filter_activities(activity_filter, campaign=campaign, paged=False)
     return queryset.order_by().count()
 
 

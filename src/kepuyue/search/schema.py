@@ -53,6 +53,14 @@ SQLITE_TRIGGERS = {
 
 SQLITE_REBUILD = "INSERT INTO search_activity_fts(search_activity_fts) VALUES ('rebuild')"
 
+# Created by migration 0002 on both databases; listed here so a SQLite table rebuild cannot lose it.
+SQLITE_INDEXES = {
+    "act_search_density_idx": (
+        "CREATE INDEX IF NOT EXISTS act_search_density_idx ON activities_activity "
+        "(campaign_id, status, (LENGTH(search_text) - LENGTH(REPLACE(search_text, ' ', ''))), starts_at, id)"
+    ),
+}
+
 
 def sqlite_missing_triggers(connection: BaseDatabaseWrapper) -> list[str]:
     """Names of the sync triggers absent from a SQLite database (all of them before migrating)."""
@@ -68,22 +76,38 @@ def sqlite_has_index(connection: BaseDatabaseWrapper) -> bool:
         return cursor.fetchone() is not None
 
 
-def ensure_index(connection: BaseDatabaseWrapper) -> bool:
-    """Restore the SQLite sync triggers if a migration dropped them, then rebuild the index.
+def sqlite_missing_indexes(connection: BaseDatabaseWrapper) -> list[str]:
+    """Names of this app's B-tree indexes on ``activities_activity`` absent from a SQLite database."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+        present = {row[0] for row in cursor.fetchall()}
+    return [name for name in SQLITE_INDEXES if name not in present]
+
+
+def ensure_index(connection: BaseDatabaseWrapper) -> list[str]:
+    """Restore the SQLite sync triggers and the density index if a migration dropped them;
+    rebuild the full-text index when a trigger was missing. Returns the names it restored.
 
     Django's SQLite schema editor rebuilds a table for most ``ALTER`` operations (new table,
-    copy, drop, rename), and dropping the old table drops its triggers; this runs after every
-    ``migrate`` (``post_migrate``) so a later change to ``Activity`` cannot silently stop the
-    index from following. Returns ``True`` when it had to repair. No-op on other backends and
+    copy, drop, rename), and dropping the old table drops its triggers and the indexes Django
+    does not know about; this runs after every ``migrate`` (``post_migrate``) so a later change
+    to ``Activity`` cannot silently stop the index from following. No-op on other backends and
     before migration 0001 has run.
     """
     if connection.vendor != "sqlite" or not sqlite_has_index(connection):
-        return False
-    missing = sqlite_missing_triggers(connection)
-    if not missing:
-        return False
+        return []
+    triggers = sqlite_missing_triggers(connection)
+    indexes = sqlite_missing_indexes(connection)
     with connection.cursor() as cursor:
-        for name in missing:
+        for name in triggers:
             cursor.execute(SQLITE_TRIGGERS[name])
-        cursor.execute(SQLITE_REBUILD)
-    return True
+        for name in indexes:
+            cursor.execute(SQLITE_INDEXES[name])
+            # Without statistics of its own SQLite would take the new index for a very selective
+            # one and prefer it to act_list_idx (see migration 0002).
+            cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            if cursor.fetchone():
+                cursor.execute(f"ANALYZE {name}")
+        if triggers:
+            cursor.execute(SQLITE_REBUILD)
+    return triggers + indexes
