@@ -11,8 +11,9 @@ Public lists show only published activities (plan §八(一): activities are pub
 Pagination is keyset over ``(starts_at, id)`` — the order of the ``act_*`` indexes of
 :class:`~kepuyue.activities.models.Activity` — with an opaque signed cursor, so page 5,000 costs
 what page 1 costs. A ``?page=N`` deep link is resolved to a keyset position with one index-only
-query (see ``docs/decisions/0002-search-backends.md`` for the figures). Sorting by relevance is
-offset-based: every match has to be ranked anyway, so the offset adds nothing that matters.
+query (see ``docs/decisions/0002-search-backends.md`` for the figures). Pages sorted by relevance
+(a search only) use offsets: they are read in the order of ``act_search_density_idx`` and people
+rarely go deep into them.
 
 Every bad parameter is ignored and explained in ``messages`` (Chinese, naming the parameter);
 nothing here raises on user input.
