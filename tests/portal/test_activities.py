@@ -636,3 +636,19 @@ def test_activity_list_warm_query_count(client, world, django_assert_max_num_que
     # current campaign (1) + the page's ids and cards (2); choices and count come from the cache.
     with django_assert_max_num_queries(3):
         client.get("/activities/")
+
+
+def test_activity_detail_shows_poster_and_og_image(client, world, settings, tmp_path):
+    import io
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    buffer = io.BytesIO()
+    Image.new("RGB", (60, 90), "navy").save(buffer, format="PNG")
+    activity = world["ai"]
+    activity.poster.save("poster.png", ContentFile(buffer.getvalue()))
+    html = client.get(f"/activities/{activity.pk}/").content.decode()
+    assert f'<img src="{activity.poster.url}" alt="活动海报：人工智能科普讲座"' in html
+    assert f'<meta property="og:image" content="http://testserver{activity.poster.url}">' in html

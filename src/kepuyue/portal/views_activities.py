@@ -146,6 +146,8 @@ def _list_context(
         "list_base": base,
         "base_params": params,
         "hidden_params": hidden,
+        # What the filter form shows depends on these alone (its rendering is cached by them).
+        "filter_key": urlencode([*hidden, *activity_filter.to_params(), ("n", len(all_messages))]),
         "reset_url": f"{base}?{urlencode(extra_params)}" if extra_params else base,
         "open_panel": not page.items,
         "results_title": _("活动列表"),
