@@ -5,8 +5,8 @@ gunicorn (2 workers, as `make run` does) on loopback, and measures each page wit
 per second and p50/p95 latency in milliseconds, next to a trivial Django view (``/healthz``) on the
 same server, the framework ceiling. Prints a Markdown table for BENCHMARKS.md.
 
-    .venv/bin/python bench/http.py --db sqlite --activities 500000
-    .venv/bin/python bench/http.py --db postgres --activities 500000
+    .venv/bin/python bench/http_pages.py --db sqlite --activities 500000
+    .venv/bin/python bench/http_pages.py --db postgres --activities 500000
 
 Needs ``wrk`` (Debian: ``apt-get install wrk``). The PostgreSQL run uses the database
 ``kepuyue_bench`` on 127.0.0.1:5432 (created if missing), never the test database.
