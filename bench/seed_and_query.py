@@ -12,7 +12,7 @@ milliseconds, 20 cards with their joins loaded) and each query's plan.
     # PostgreSQL (scale-out); createdb -h 127.0.0.1 -U postgres kepuyue_bench
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/kepuyue_bench .venv/bin/python bench/seed_and_query.py --activities 500000
 
-``--drop`` deletes this script's rows again (the HTTP benchmark, bench/http.py, would otherwise
+``--drop`` deletes this script's rows again (the HTTP benchmark, bench/http_pages.py, would otherwise
 count them). The plan (``load_campaign``) and the regions (``load_regions``) are loaded first
 when missing.
 """
@@ -30,7 +30,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
-# bench/http.py would shadow the standard library's http package for scripts run from bench/.
+# Scripts in bench/ must not shadow standard modules; keep only src/ on the path, not bench/.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT / "src"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kepuyue.settings")
