@@ -1,5 +1,7 @@
-"""URL map for the activities tests: the staff pages as the root URL map will include them."""
+"""URL map for the activities tests: the root map plus the staff pages as it will include them."""
 
 from django.urls import include, path
 
-urlpatterns = [path("org/activities/", include("kepuyue.activities.urls"))]
+from kepuyue.urls import urlpatterns as root
+
+urlpatterns = [path("org/activities/", include("kepuyue.activities.urls")), *root]

@@ -466,6 +466,9 @@ def _aware(moment: datetime, has_time: bool, *, end: bool) -> datetime:
 # --- reading files ----------------------------------------------------------------------------------
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 class ImportFileError(Exception):
     """The file cannot be read as an activities sheet; the message (Chinese) says why."""
 
@@ -512,13 +515,13 @@ def _pick_header(first_rows: list[tuple]) -> int | None:
 def _open_csv(path: Path) -> Sheet:
     encoding = detect_encoding(path)
     handle = open(path, encoding=encoding, newline="")  # noqa: SIM115 - closed by the generator
-    sample = handle.read(8192)
+    header_line = handle.readline()
     handle.seek(0)
-    try:
-        dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",\t;")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(handle, dialect)
+    # The delimiter is the most frequent of , tab ; in the first line (csv.Sniffer guesses quoting
+    # rules from that line too, and gets doubled quotes wrong when it has none).
+    delimiter = max(",\t;", key=header_line.count)
+    dialect = csv.excel
+    reader = csv.reader(handle, dialect, delimiter=delimiter)
     first = []
     for row in reader:
         first.append(tuple(row))
@@ -886,6 +889,8 @@ class Importer:
             if index < width:
                 value = cells[index]
                 if value is not None and value != "" and not (isinstance(value, str) and value.isspace()):
+                    if isinstance(value, str) and value[:1] == "'" and value[1:2] in _FORMULA_STARTS:
+                        value = value[1:]  # a cell our export neutralised: '=… is the text =…
                     found[name] = value
         return found
 

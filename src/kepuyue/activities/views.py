@@ -30,7 +30,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def organization_of(user):
     """The organization ``user`` publishes for (its ``Membership``), or ``None``."""
-    membership = getattr(user, "membership", None) if user.is_authenticated else None
+    if not user.is_authenticated:
+        return None
+    from kepuyue.orgs.models import Membership
+
+    membership = Membership.objects.select_related("organization").filter(user=user).first()
     return membership.organization if membership is not None else None
 
 
