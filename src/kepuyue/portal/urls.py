@@ -1,10 +1,14 @@
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path, re_path
+from django.views.decorators.cache import cache_page
 
 from . import views, views_activities
 from .sitemaps import SITEMAPS
 
 app_name = "portal"
+
+# Sitemaps are read by crawlers; an hour-old list is fine and spares a COUNT over every activity.
+SITEMAP_CACHE_SECONDS = 3600
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -26,13 +30,13 @@ urlpatterns = [
     ),
     path(
         "sitemap.xml",
-        sitemap_views.index,
+        cache_page(SITEMAP_CACHE_SECONDS)(sitemap_views.index),
         {"sitemaps": SITEMAPS, "sitemap_url_name": "portal:sitemap_section"},
         name="sitemap",
     ),
     path(
         "sitemap-<section>.xml",
-        sitemap_views.sitemap,
+        cache_page(SITEMAP_CACHE_SECONDS)(sitemap_views.sitemap),
         {"sitemaps": SITEMAPS},
         name="sitemap_section",
     ),
