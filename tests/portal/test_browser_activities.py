@@ -213,3 +213,43 @@ def test_activities_on_a_375px_phone(activities, live_server, phone_page, artifa
     page.wait_for_load_state()
     assert page.get_by_role("heading", level=1).inner_text() == "Activities"
     assert_fits_phone(page, "English list")
+
+
+def test_activity_filters_work_without_javascript(activities, live_server, chromium, artifacts_dir, clock):
+    """With scripts off the region lists follow the chosen parent after each submit, and 大字模式
+    still fits the phone."""
+    clock("2025-09-10T10:00+08:00")
+    context = chromium.new_context(
+        viewport={"width": 375, "height": 812},
+        device_scale_factor=2,
+        locale="zh-CN",
+        java_script_enabled=False,
+    )
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/activities/")
+        page.get_by_text("筛选条件").click()  # <details> opens without scripts
+        assert page.locator("#f-city option").count() == 1
+        assert page.locator("#f-city-hint").is_visible()
+        page.get_by_label("省份").select_option("330000")
+        page.get_by_role("button", name="应用筛选").click()
+        page.wait_for_url("**province=330000*")
+        page.get_by_text("筛选条件").click()
+        cities = page.locator("#f-city option").all_inner_texts()
+        assert cities[0] == "全部城市" and "杭州市" in cities and "宁波市" in cities and len(cities) == 12
+        page.get_by_label("城市").select_option("330100")
+        page.get_by_role("button", name="应用筛选").click()
+        page.wait_for_url("**city=330100*")
+        page.get_by_text("筛选条件").click()
+        page.get_by_label("区县").select_option("330106")
+        page.get_by_role("button", name="应用筛选").click()
+        page.wait_for_url("**county=330106*")
+        assert sorted(card_titles(page)) == sorted(["人工智能科普体验日", "科学之夜：星空下的物理实验"])
+
+        page.get_by_role("button", name="大字模式").click()
+        page.wait_for_url("**county=330106*")
+        assert page.evaluate("getComputedStyle(document.body).fontSize") == "20px"
+        assert_fits_phone(page, "large text list")
+        page.screenshot(path=str(artifacts_dir / "activities-large-text.png"), full_page=True)
+    finally:
+        context.close()

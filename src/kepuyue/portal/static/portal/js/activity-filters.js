@@ -34,7 +34,24 @@
       });
   }
 
+  /* Coming back through the history restores the page as it was left: fields usable again. */
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form.filters [disabled]").forEach(function (field) {
+      field.disabled = false;
+    });
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
+    /* Shorter, shareable addresses: empty fields are left out of the query string. */
+    document.querySelectorAll("form.filters").forEach(function (form) {
+      form.addEventListener("submit", function () {
+        Array.prototype.forEach.call(form.elements, function (field) {
+          if (field.name && field.value === "" && field.type !== "submit") {
+            field.disabled = true;
+          }
+        });
+      });
+    });
     document.querySelectorAll("select[data-children]").forEach(function (parent) {
       var child = document.getElementById(parent.dataset.children);
       if (!child) {
