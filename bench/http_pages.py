@@ -63,7 +63,7 @@ def manage(env: dict[str, str], *args: str, capture: bool = False) -> str:
 
 
 def shell(env: dict[str, str], code: str) -> str:
-    return manage(env, "shell", "-c", code, capture=True).strip()
+    return manage(env, "shell", "--no-imports", "-c", code, capture=True).strip().splitlines()[-1]
 
 
 def ensure_postgres_database() -> None:
