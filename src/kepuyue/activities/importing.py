@@ -8,8 +8,8 @@ a row is the same activity as an existing one of the same organizer with the sam
 
 What the reader accepts (the real sheets units send, see ``data/form_fields.md``):
 
-- ``.xlsx`` (any sheet whose first rows hold a header; the template's sheet first) and ``.csv`` in
-  UTF-8, UTF-8 with BOM or GB18030 (tried in that order);
+- ``.xlsx`` (any visible sheet whose first rows hold a header; the template's sheet first; read
+  with python-calamine) and ``.csv`` in UTF-8, UTF-8 with BOM or GB18030 (tried in that order);
 - Chinese headers with their common aliases (活动名称/名称/标题, 主办单位/举办单位, 开始日期/开始时间
   …) and the English ones of ``data/activities.csv``; a title row above the header is skipped;
 - full-width digits, letters and spaces (NFKC for codes, dates and numbers);
@@ -63,7 +63,7 @@ from .models import Activity, Audience, Form, ImportJob, SpecialArea, Status, To
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 2000
+BATCH_SIZE = 5000
 PROGRESS_EVERY = 1000
 REPORT_LIMIT = 50_000
 TEMPLATE_SHEET = "活动信息表"
@@ -285,6 +285,8 @@ LIST_SPLIT = re.compile(r"[、,，;；/|\n]+")
 _WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F) if chr(cp) not in "（）：；，！？"}
 _WIDTH[0x3000] = 0x20
 _SPACES = re.compile(r"\s+")
+_FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]")
+_ODD_SPACE = re.compile(r"\s\s|[^\S ]")
 
 
 def soft(value) -> str:
@@ -294,7 +296,13 @@ def soft(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return _SPACES.sub(" ", str(value).translate(_WIDTH)).strip()
+    text = value if isinstance(value, str) else str(value)
+    # Most cells need neither step; checking first is cheaper than always translating.
+    if _FULL_WIDTH.search(text):
+        text = text.translate(_WIDTH)
+    if _ODD_SPACE.search(text):
+        text = _SPACES.sub(" ", text)
+    return text.strip()
 
 
 def nfkc(value) -> str:
@@ -806,6 +814,7 @@ class Importer:
         self.org_ids: dict[str, int] = {}
         self.org_types: dict[str, str] = {}
         self.org_names: dict[int, str] = {}
+        self.new_orgs: set[int] = set()
         if self.organization is None:
             for pk, name, kind in Organization.objects.values_list("pk", "name", "type_id").iterator(
                 chunk_size=5000
@@ -877,10 +886,6 @@ class Importer:
 
     # -- one row --
 
-    def cell(self, cells: dict, name: str):
-        """The value of column ``name`` in a row (``None`` when absent or blank)."""
-        return cells.get(name)
-
     def row_cells(self, cells: tuple) -> dict:
         """A file row as ``{field: value}`` for the recognised columns, blank cells left out."""
         width = len(cells)
@@ -898,7 +903,7 @@ class Importer:
         """Turn one file row into activity values, reporting every problem; ``None`` if it fails."""
         errors_before = len(self.result.failed_rows)
         v: dict = {}
-        title = soft(self.cell(cells, "title"))
+        title = soft(cells.get("title"))
         if not title:
             self.issue(number, self.header_of("title"), "", _("活动名称为空"))
         elif len(title) > 200:
@@ -946,7 +951,7 @@ class Importer:
     def read_organizer(self, number: int, cells: dict, v: dict) -> tuple[int | None, str, str | None]:
         if self.organization is not None:
             return self.organization.pk, self.organization.name, self.organization.type_id
-        raw = soft(self.cell(cells, "organizer"))
+        raw = soft(cells.get("organizer"))
         if not raw:
             self.issue(
                 number,
@@ -962,7 +967,7 @@ class Importer:
         if len(name) > 200:
             self.issue(number, self.header_of("organizer"), raw, _("主办单位名称超过200字"))
             return None, "", None
-        if name != raw and not soft(self.cell(cells, "co_organizers")):
+        if name != raw and not soft(cells.get("co_organizers")):
             v["co_organizers"] = raw[:500]
         found = self.org_ids.get(key(name))
         kind = self.org_types.get(key(name)) or organization_type_for(name)
@@ -970,9 +975,9 @@ class Importer:
 
     def read_marks(self, number: int, cells: dict, organizer_type: str | None, organizer_name: str):
         action = brand = task = None
-        action_text = soft(self.cell(cells, "joint_action"))
-        brand_text = soft(self.cell(cells, "brand"))
-        task_text = soft(self.cell(cells, "key_task"))
+        action_text = soft(cells.get("joint_action"))
+        brand_text = soft(cells.get("brand"))
+        task_text = soft(cells.get("key_task"))
         if action_text:
             action = self.action_by_key.get(key(action_text))
             if action is None:
@@ -1069,9 +1074,9 @@ class Importer:
 
     def read_dates(self, number: int, cells: dict, action, v: dict) -> None:
         start_raw, end_raw, when_raw = (
-            self.cell(cells, "start"),
-            self.cell(cells, "end"),
-            self.cell(cells, "when"),
+            cells.get("start"),
+            cells.get("end"),
+            cells.get("when"),
         )
         start = end = None
         year = self.year
@@ -1124,7 +1129,7 @@ class Importer:
             )
 
     def read_form(self, number: int, cells: dict, v: dict) -> None:
-        raw = self.cell(cells, "form")
+        raw = cells.get("form")
         text = key(nfkc(raw))
         if not text:
             v["form"] = Form.OFFLINE
@@ -1137,7 +1142,7 @@ class Importer:
         else:
             self.issue(number, self.header_of("form"), raw, _("活动形式应为线下、线上或线上线下结合"))
             v["form"] = Form.OFFLINE
-        v["online_url"] = nfkc(self.cell(cells, "online_url"))
+        v["online_url"] = nfkc(cells.get("online_url"))
         if message := services.online_url_error(v["form"], v["online_url"]):
             self.issue(number, self.header_of("online_url"), v["online_url"], message)
 
@@ -1175,7 +1180,7 @@ class Importer:
         return answer
 
     def read_place(self, number: int, cells: dict, v: dict) -> None:
-        code_raw = self.cell(cells, "region_code")
+        code_raw = cells.get("region_code")
         region = None
         if code_raw is not None:
             code = nfkc(code_raw)
@@ -1189,7 +1194,7 @@ class Importer:
                     _("区划代码 %(code)s 不存在（应为6位行政区划代码）") % {"code": code},
                 )
         else:
-            parts = [soft(self.cell(cells, name)) for name in ("province", "city", "county")]
+            parts = [soft(cells.get(name)) for name in ("province", "city", "county")]
             if any(parts):
                 region, warning = self.resolve(*parts)
                 if region is None:
@@ -1218,7 +1223,7 @@ class Importer:
             ("topics", _TOPIC_KEYS, "活动主题"),
             ("special_areas", _SPECIAL_AREA_KEYS, "特殊地区"),
         ):
-            raw = soft(self.cell(cells, name))
+            raw = soft(cells.get(name))
             value, unknown = _words_to_bits(raw, table) if raw else (0, ())
             v[name] = value
             if unknown:
@@ -1234,21 +1239,19 @@ class Importer:
     def read_plain(self, number: int, cells: dict, v: dict) -> None:
         for name, limit in (("external_id", 64), ("contact_name", 64), ("contact_phone", 32), ("venue", 255)):
             text = (
-                nfkc(self.cell(cells, name))
-                if name in ("external_id", "contact_phone")
-                else soft(self.cell(cells, name))
+                nfkc(cells.get(name)) if name in ("external_id", "contact_phone") else soft(cells.get(name))
             )
             if len(text) > limit:
                 self.issue(number, self.header_of(name), text, _("超过%(n)d字") % {"n": limit})
             v[name] = text[:limit]
-        co = v.get("co_organizers") or soft(self.cell(cells, "co_organizers"))
+        co = v.get("co_organizers") or soft(cells.get("co_organizers"))
         if len(co) > 500:
             self.issue(
                 number, self.header_of("co_organizers"), co, _("协办/承办单位超过500字，已截断"), WARNING
             )
         v["co_organizers"] = co[:500]
-        summary = soft(self.cell(cells, "summary"))
-        description = soft(self.cell(cells, "description"))
+        summary = soft(cells.get("summary"))
+        description = soft(cells.get("description"))
         if len(summary) > 500:
             self.issue(
                 number,
@@ -1261,13 +1264,13 @@ class Importer:
             summary = summary[:499] + "…"
         v["summary"], v["description"] = summary, description
         for name in ("expected_participants", "science_workers"):
-            raw = self.cell(cells, name)
+            raw = cells.get(name)
             number_value = _int_value(raw) if raw is not None else None
             if raw is not None and number_value is None:
                 self.issue(number, self.header_of(name), raw, _("不是数字，已留空"), WARNING)
             v[name] = number_value
         for name, bound in (("latitude", 90), ("longitude", 180)):
-            raw = self.cell(cells, name)
+            raw = cells.get(name)
             value = None
             if raw is not None:
                 try:
@@ -1390,9 +1393,11 @@ class Importer:
                 now=self.now,
                 ignore_conflicts=True,
             )
-            for pk, name, kind in Organization.objects.filter(name__in=list(missing.values())).values_list(
-                "pk", "name", "type_id"
-            ):
+            for pk, name, kind, created in Organization.objects.filter(
+                name__in=list(missing.values())
+            ).values_list("pk", "name", "type_id", "created"):
+                if created == self.now:  # inserted just now by this import: it has no activities yet
+                    self.new_orgs.add(pk)
                 self.org_ids[key(name)] = pk
                 self.org_types[key(name)] = kind
                 self.org_names[pk] = name
@@ -1411,9 +1416,14 @@ class Importer:
         condition = Q(title__in=titles)
         if external:
             condition |= Q(external_id__in=external)
-        existing = Activity.objects.filter(organizer_id__in={r.organizer_id for r in batch}).filter(condition)
+        # Units created by this import have only this import's activities, which the in-file check
+        # (``seen``) already keeps unique: no need to look for them.
+        known = {r.organizer_id for r in batch} - self.new_orgs
+        existing = (
+            Activity.objects.filter(organizer_id__in=known).filter(condition).order_by() if known else []
+        )
         by_external, by_title = {}, {}
-        for current in existing.values("id", "organizer_id", "status", *self.COMPARED):
+        for current in existing.values("id", "organizer_id", "status", *self.COMPARED) if known else ():
             if current["external_id"]:
                 by_external[(current["organizer_id"], current["external_id"])] = current
             by_title.setdefault((current["organizer_id"], current["title"], current["starts_at"]), current)
@@ -1614,6 +1624,7 @@ def commit_import(job: ImportJob, *, campaign=None) -> ImportJob:
     """
     job.state = ImportJob.State.COMMITTING
     job.save(update_fields=["state", "updated"])
+    _bulk_load_settings()
     importer = None
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     try:
@@ -1635,6 +1646,16 @@ def commit_import(job: ImportJob, *, campaign=None) -> ImportJob:
         counts["unchanged"],
     )
     return _finish(job, importer, ImportJob.State.DONE)
+
+
+def _bulk_load_settings() -> None:
+    """On SQLite, give this connection a 64 MB page cache for the import: the table's dozen indexes
+    and the search index outgrow the 2 MB default, and re-reading their pages showed as system time."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size = -65536")
 
 
 def failed_rows(job: ImportJob) -> list[tuple[int, list[dict]]]:
