@@ -1534,6 +1534,15 @@ def insert_rows(model, rows: list[dict], *, now: datetime, ignore_conflicts: boo
             record.append(value)
         values.append(record)
     columns = ", ".join(ops.quote_name(f.column) for f in fields)
+    if connection.vendor == "postgresql" and not ignore_conflicts:
+        # COPY: psycopg adapts rows in C, several times faster than 17,500-parameter INSERTs.
+        with connection.cursor() as cursor:
+            with cursor.cursor.copy(
+                f"COPY {ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
+            ) as copy:
+                for record in values:
+                    copy.write_row(record)
+        return
     marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
     # Identifiers come from the model (quoted by the backend); every value is a parameter.
     head = f"INSERT INTO {ops.quote_name(model._meta.db_table)} ({columns}) VALUES "  # noqa: S608
