@@ -249,3 +249,29 @@ def test_superuser_without_membership_runs_an_administrators_import(
         client.post(reverse("activities:import_commit", args=[job.pk]))
     assert Activity.objects.get().status == Status.PUBLISHED
     assert not Membership.objects.exists()
+
+
+def test_admin_lists_activities_and_import_jobs(client, django_user_model, unit, action, settings):
+    from tests.activities.factories import bj
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    services.create_activity(
+        unit,
+        {
+            "joint_action": action("science-museums"),
+            "title": "后台可见",
+            "starts_at": bj("2025-09-20 10:00"),
+            "ends_at": bj("2025-09-20 12:00"),
+            "region_code": "330106",
+        },
+    )
+    ImportJob.objects.create(organization=unit, file="imports/x.csv", original_name="x.csv")
+    client.force_login(django_user_model.objects.create_superuser("root", password="pw-root-1"))
+    page = client.get("/admin/activities/activity/?status=draft&province=330000").content.decode()
+    assert "后台可见" in page
+    assert client.get("/admin/activities/importjob/").status_code == 200
+    activity = Activity.objects.get()
+    assert client.get(f"/admin/activities/activity/{activity.pk}/change/").status_code == 200

@@ -2,6 +2,7 @@
 foreign keys) and import jobs."""
 
 from django.contrib import admin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .models import Activity, ImportJob
@@ -41,6 +42,7 @@ class ActivityAdmin(admin.ModelAdmin):
     )
     show_full_result_count = False
     list_per_page = 50
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = (
         (
             None,

@@ -1633,7 +1633,7 @@ def commit_import(job: ImportJob, *, campaign=None) -> ImportJob:
     """
     job.state = ImportJob.State.COMMITTING
     job.save(update_fields=["state", "updated"])
-    _bulk_load_settings()
+    bulk_load_settings()
     importer = None
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     try:
@@ -1657,7 +1657,7 @@ def commit_import(job: ImportJob, *, campaign=None) -> ImportJob:
     return _finish(job, importer, ImportJob.State.DONE)
 
 
-def _bulk_load_settings() -> None:
+def bulk_load_settings() -> None:
     """On SQLite, give this connection a 64 MB page cache for the import: the table's dozen indexes
     and the search index outgrow the 2 MB default, and re-reading their pages showed as system time."""
     from django.db import connection

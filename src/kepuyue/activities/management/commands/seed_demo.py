@@ -7,7 +7,7 @@ uniformly inside them, one synthetic organization per county and participant typ
 action and brand of the campaign, dates spread over each joint action's window, titles built from
 brand, place, topic and kind words, audience/topic bits and ``search_text``. All rows are published.
 The same ``--seed`` gives the same rows; running it twice adds nothing (external ids
-``demo-S-i`` per organizer). Inserts in batches of 5,000 with ``bulk_create``.
+``demo-S-i`` per organizer). Inserts in batches of 5,000 rows (multi-row ``INSERT`` statements).
 """
 
 import random
@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from kepuyue.activities.importing import bulk_load_settings, insert_rows
 from kepuyue.activities.models import Activity, Audience, Form, SpecialArea, Status, Topic
 from kepuyue.common import clock
 from kepuyue.search.segment import index_text
@@ -213,6 +214,7 @@ class Command(BaseCommand):
             OrganizationType.objects.get_or_create(code="other", defaults={"name": "其他"})
         org_ids = dict(Organization.objects.values_list("name", "pk"))
         now = clock.now()
+        bulk_load_settings()
         before = Activity.objects.count()
         started = time.perf_counter()
         created = 0
@@ -282,7 +284,9 @@ class Command(BaseCommand):
                 org_ids.update(Organization.objects.filter(name__in=missing).values_list("name", "pk"))
             activities = [self.activity(rng, seed, now, campaign, *row[:5], org_ids[row[4]]) for row in rows]
             with transaction.atomic():
-                Activity.objects.bulk_create(activities, batch_size=1000, ignore_conflicts=True)
+                # Multi-row INSERTs (see importing.insert_rows): bulk_create's 24-row statements make
+                # SQLite's search index flush once per statement.
+                insert_rows(Activity, activities, now=now, ignore_conflicts=True)
             index += size
             created += size
             elapsed = time.perf_counter() - started
@@ -341,36 +345,37 @@ class Command(BaseCommand):
             county = row[3]
             prefecture = regions.get(county.parent_id) if county.parent_id else None
             values = {
-                "external_id": a.external_id,
-                "title": a.title,
+                "external_id": a["external_id"],
+                "title": a["title"],
                 "joint_action": row[1].name,
                 "brand": row[2].name if row[2] else "",
                 "key_task": "",
                 "organizer": row[4],
                 "co_organizers": "",
-                "start": _when(a.starts_at, end=False),
-                "end": _when(a.ends_at, end=True),
-                "form": forms[a.form],
-                "online_url": a.online_url,
+                "start": _when(a["starts_at"], end=False),
+                "end": _when(a["ends_at"], end=True),
+                "form": forms[a["form"]],
+                "online_url": a["online_url"],
                 "province": regions[county.province_code].name,
                 "city": prefecture.name if prefecture and prefecture.name not in ("市辖区", "县") else "",
                 "county": county.name if county.level == 3 else "",
-                "venue": a.venue,
-                "audiences": "、".join(m.label for m in Audience if a.audiences & m.value),
-                "topics": "、".join(m.label for m in Topic if a.topics & m.value),
-                "special_areas": "、".join(m.label for m in SpecialArea if a.special_areas & m.value),
-                "expected_participants": a.expected_participants,
+                "venue": a["venue"],
+                "audiences": "、".join(m.label for m in Audience if a["audiences"] & m.value),
+                "topics": "、".join(m.label for m in Topic if a["topics"] & m.value),
+                "special_areas": "、".join(m.label for m in SpecialArea if a["special_areas"] & m.value),
+                "expected_participants": a["expected_participants"],
                 "science_workers": None,
-                "contact_name": a.contact_name,
-                "contact_phone": a.contact_phone,
-                "summary": a.summary,
+                "contact_name": a["contact_name"],
+                "contact_phone": a["contact_phone"],
+                "summary": a["summary"],
             }
             sheet.append([values[f] for f, _h, _r, _n in TEMPLATE_COLUMNS])
         book.save(path)
         self.stdout.write(f"写入 {total:,} 行到 {path}，用时 {time.perf_counter() - started:.1f} 秒")
 
     @staticmethod
-    def activity(rng, seed, now, campaign, number, action, brand, county, org_name, org_id) -> Activity:
+    def activity(rng, seed, now, campaign, number, action, brand, county, org_name, org_id) -> dict:
+        """One synthetic activity as ``{attname: value}``."""
         span = (action.window_end - action.window_start).days
         day = action.window_start + timedelta(days=rng.randint(0, max(span, 0)))
         roll = rng.random()
@@ -402,7 +407,7 @@ class Command(BaseCommand):
         topics = topic.value | (rng.choice(list(Topic)).value if rng.random() < 0.3 else 0)
         special = rng.choice(list(SpecialArea)).value if rng.random() < 0.15 else 0
         summary = f"{org_name}面向公众开展{topic.label}主题{kind}，普及科学知识，弘扬科学精神。"
-        return Activity(
+        return dict(
             campaign_id=campaign.pk,
             joint_action_id=action.pk,
             brand_id=brand.pk if brand else None,
