@@ -15,6 +15,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("org/activities/", include("kepuyue.activities.urls")),
     path("", include("kepuyue.portal.urls")),
 ]
 
