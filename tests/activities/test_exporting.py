@@ -111,6 +111,32 @@ def test_csv_export_round_trips_through_import(two, unit, tmp_path):
 
 
 @pytest.mark.django_db
+def test_export_campaign_wide_activity_round_trips(plan, unit, tmp_path):
+    """A campaign-wide activity (全国科普月活动) exports with that label in the 联合行动 column, and
+    the import reads the label back as no joint action: nothing changes, nothing is warned."""
+    activity = services.create_activity(
+        unit,
+        {
+            "campaign": plan,
+            "title": "全国科普月开幕式",
+            "starts_at": bj("2025-09-01 09:00"),
+            "ends_at": bj("2025-09-01 11:00"),
+            "region_code": "330106",
+        },
+    )
+    rows = _csv_rows(exporting.csv_response(Activity.objects.order_by("id"), "a.csv", mask_phones=False))
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert (row["活动名称"], row["联合行动"], row["品牌活动"]) == ("全国科普月开幕式", "全国科普月活动", "")
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"".join(exporting.csv_response(Activity.objects.all(), "a.csv").streaming_content))
+    job = run_import(path, unit)
+    assert (job.created_count, job.updated_count, job.unchanged_count) == (0, 0, 1), job.report
+    assert [i for i in job.report if i["column"] == "联合行动"] == []
+    activity.refresh_from_db()
+    assert activity.joint_action is None
+
+
+@pytest.mark.django_db
 def test_xlsx_export_is_a_file_response(two):
     response = exporting.xlsx_response(Activity.objects.order_by("id"), "杭州科技馆_活动.xlsx")
     assert isinstance(response, FileResponse)

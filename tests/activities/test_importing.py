@@ -358,14 +358,66 @@ def test_import_joint_action_from_organizer_type(plan, tmp_path):
         ],
     )
     job = run_import(path)  # an administrator's import
-    assert job.created_count == 2
+    assert job.created_count == 3
     museum = Activity.objects.get(title="夜场")
     assert museum.joint_action.slug == "science-museums" and museum.status == Status.PUBLISHED
     assert museum.published_at is not None
     assert Organization.objects.get(name="宁波科技馆").type_id == "science_museum"
     assert Activity.objects.get(title="报告").joint_action.slug == "universities"
+    # A city 科协's activity belongs to no joint action: a campaign-wide activity (全国科普月活动).
+    talk = Activity.objects.get(title="讲座")
+    assert talk.joint_action is None and talk.campaign == plan and talk.status == Status.PUBLISHED
+    assert issues(job, "warning") == [
+        {
+            "row": 3,
+            "column": "联合行动",
+            "value": "",
+            "reason": "未标记联合行动，按全国科普月活动导入（主办单位“宁波市科协”类型“科协”不属于任何联合行动的参与对象；如属联合行动请填写“联合行动”或“品牌活动”列）",
+            "level": "warning",
+        }
+    ]
+
+
+@pytest.mark.django_db
+def test_import_campaign_wide_row_keeps_the_campaign_month(plan, tmp_path):
+    """A 科协 main-venue activity (主场活动) outside September fails and names the campaign month."""
+    path = write_csv(
+        tmp_path / "t.csv",
+        [
+            ["title", "organizer", "start_date", "end_date", "province"],
+            ["主场活动", "浙江省科学技术协会", "2025-09-01", "2025-09-07", "浙江省"],
+            ["提前的主场活动", "浙江省科学技术协会", "2025-08-30", "2025-09-07", "浙江省"],
+        ],
+    )
+    job = run_import(path)
+    assert job.created_count == 1
+    main = Activity.objects.get(title="主场活动")
+    assert main.joint_action is None and main.brand is None and main.key_task is None
+    assert reasons(job, 2) == [
+        "未标记联合行动，按全国科普月活动导入（主办单位“浙江省科学技术协会”类型“科协”不属于任何联合行动的参与对象；如属联合行动请填写“联合行动”或“品牌活动”列）"
+    ]
+    assert "开始时间 2025-08-30 不在活动时间内：全国科普月活动时间为2025年9月1日至9月30日" in reasons(job, 3)
+    assert [row for row, _issues in importing.failed_rows(job)] == [3]
+
+
+@pytest.mark.django_db
+def test_import_campaign_wide_marked_in_the_joint_action_column(plan, tmp_path):
+    """“全国科普月活动” in the 联合行动 column (what the export writes) is no joint action, no warning;
+    a brand beside it is refused, since a brand needs its joint action."""
+    path = write_csv(
+        tmp_path / "t.csv",
+        [
+            ["活动名称", "主办单位", "联合行动", "品牌活动", "开始日期", "省份"],
+            ["开幕式", "宁波科技馆", "全国科普月活动", "", "2025-09-01", "浙江省"],
+            ["夜场", "宁波科技馆", "全国科普月活动", "科学之夜", "2025-09-02", "浙江省"],
+        ],
+    )
+    job = run_import(path)
+    assert job.created_count == 1
+    assert Activity.objects.get(title="开幕式").joint_action is None
+    assert reasons(job, 2) == []
     assert reasons(job, 3) == [
-        "无法确定联合行动：未填写联合行动和品牌活动，主办单位“宁波市科协”（类型“科协”）不属于任何联合行动的参与对象，请填写“联合行动”或“品牌活动”列"
+        "品牌活动“科学一千零一夜”属于联合行动，请同时选择其联合行动；不属于联合行动的全国科普月活动不能标记品牌活动"
     ]
 
 
@@ -548,9 +600,26 @@ def test_import_real_activities_csv(plan, tmp_path):
     failed = importing.failed_rows(job)
     assert job.total == 107
     assert job.created_count + len(failed) == 107
-    assert job.created_count >= 10
+    # 36 rows are in: 11 marked with a joint action (by brand or organizer type) and 25 campaign-wide
+    # activities (全国科普月活动, mostly 科协 main-venue activities), each with its warning.
+    assert (job.created_count, len(failed)) == (36, 71)
+    campaign_wide = Activity.objects.filter(joint_action=None)
+    assert campaign_wide.count() == 25
+    warned = {
+        i["row"]
+        for i in issues(job, "warning")
+        if i["reason"].startswith("未标记联合行动，按全国科普月活动导入")
+    }
+    assert len(warned - {row for row, _issues in failed}) == 25
+    anhui = Activity.objects.get(title__startswith="2025年全国科普月安徽省暨合肥市主场活动")
+    assert anhui.joint_action is None and anhui.brand is None and anhui.campaign == plan
+    assert anhui.organizer.name == "安徽省科学技术协会" and anhui.status == Status.PUBLISHED
+    assert 31 in warned
     assert all(all(issue["reason"] for issue in row_issues) for _row, row_issues in failed)
     by_row = dict(failed)
+    # Row 13: a 2023 科协 record, outside the campaign month; row 10: no organizer, no dates.
+    assert any("不在活动时间内：全国科普月活动时间为2025年9月1日至9月30日" in i["reason"] for i in by_row[13])
+    assert "主办单位为空（管理员导入需按主办单位确定活动归属）" in [i["reason"] for i in by_row[10]]
     # Row 6: a 2024 科普大篷车 record, outside the 2025 window.
     assert any(
         "不在活动时间内：现代科技馆体系联合行动的活动时间为2025年7—10月" in i["reason"] for i in by_row[6]

@@ -113,11 +113,64 @@ def test_validate_activity_bad_url(good):
     assert "不是有效的网址" in errors["online_url"]
 
 
-def test_validate_activity_requires_joint_action_title_and_times(good):
+def test_validate_activity_requires_campaign_title_and_times(good):
     errors = services.validate_activity(
         {**good, "joint_action": None, "title": " ", "starts_at": None, "brand": None}
     )
-    assert fields(errors) == {"joint_action", "title", "starts_at"}
+    assert fields(errors) == {"campaign", "title", "starts_at"}
+
+
+def test_validate_activity_without_joint_action_is_campaign_wide(good, plan):
+    data = {**good, "joint_action": None, "brand": None, "campaign": plan}
+    assert services.validate_activity(data) == []
+    assert services.validate_activity({**data, "starts_at": bj("2025-09-01 00:00")}) == []
+
+
+def test_validate_activity_without_joint_action_window_is_campaign_month(good, plan):
+    # 2025-10-02 is inside the 现代科技馆体系 window (7—10月) but not the campaign month.
+    data = {**good, "joint_action": None, "brand": None, "campaign": plan}
+    errors = dict(
+        services.validate_activity(
+            {**data, "starts_at": bj("2025-08-31 23:30"), "ends_at": bj("2025-10-02 10:00")}
+        )
+    )
+    assert errors == {
+        "starts_at": "开始时间 2025-08-31 不在活动时间内：全国科普月活动时间为2025年9月1日至9月30日",
+        "ends_at": "结束时间 2025-10-02 不在活动时间内：全国科普月活动时间为2025年9月1日至9月30日",
+    }
+
+
+def test_validate_activity_without_joint_action_refuses_brand_and_key_task(good, plan):
+    brand = good["brand"]
+    task = good["joint_action"].key_tasks.first()
+    data = {**good, "joint_action": None, "campaign": plan, "key_task": task}
+    errors = dict(services.validate_activity(data))
+    assert errors["brand"] == (
+        f"品牌活动“{brand.name}”属于联合行动，请同时选择其联合行动；不属于联合行动的全国科普月活动不能标记品牌活动"
+    )
+    assert errors["key_task"].startswith(f"重点任务“{task.name}”属于联合行动")
+
+
+def test_validate_activity_joint_action_of_another_campaign(good, plan):
+    from kepuyue.campaigns.models import Campaign
+
+    other = Campaign.objects.create(
+        slug="kepuyue-2026",
+        year=2026,
+        name="2026年全国科普月",
+        theme="-",
+        starts="2026-09-01",
+        ends="2026-09-30",
+    )
+    errors = dict(services.validate_activity({**good, "campaign": other}))
+    assert errors["joint_action"] == "联合行动“现代科技馆体系联合行动”不属于2026年全国科普月"
+
+
+def test_create_activity_without_joint_action_takes_the_given_campaign(good, plan, unit):
+    activity = services.create_activity(unit, {**good, "joint_action": None, "brand": None, "campaign": plan})
+    assert activity.joint_action is None and activity.campaign == plan and activity.key_task is None
+    submitted = services.transition(activity, Status.SUBMITTED)
+    assert submitted.status == Status.SUBMITTED
 
 
 def test_check_poster_sniffs_content_not_name():

@@ -71,6 +71,26 @@ def test_publish_form_shows_rule_errors_in_chinese(staff_client, action, form_da
     assert not Activity.objects.exists()
 
 
+def test_publish_form_without_joint_action_is_campaign_wide(staff_client, plan, form_data):
+    page = staff_client.get(reverse("activities:create")).content.decode()
+    assert '<option value="" selected>不属于联合行动（全国科普月活动）</option>' in page
+    data = {**form_data, "joint_action": "", "brand": "", "action": "submit"}
+    # A brand needs its joint action; September only for a campaign-wide activity.
+    page = staff_client.post(
+        reverse("activities:create"), {**data, "brand": form_data["brand"], "ends_at": "2025-10-01T10:00"}
+    ).content.decode()
+    assert "不属于联合行动的全国科普月活动不能标记品牌活动" in page
+    assert "全国科普月活动时间为2025年9月1日至9月30日" in page
+    assert not Activity.objects.exists()
+    response = staff_client.post(reverse("activities:create"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    activity = Activity.objects.get()
+    assert activity.joint_action is None and activity.campaign == plan
+    assert activity.status == Status.SUBMITTED
+    listing = staff_client.get(reverse("activities:mine")).content.decode()
+    assert "全国科普月活动" in listing
+
+
 def test_publish_form_unknown_region(staff_client, form_data):
     response = staff_client.post(reverse("activities:create"), {**form_data, "region": "999999"})
     assert "区划代码 999999 不存在" in response.content.decode()

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .models import Activity, ImportJob
+from .services import CAMPAIGN_WIDE_LABEL
 
 
 class ProvinceFilter(admin.SimpleListFilter):
@@ -23,10 +24,26 @@ class ProvinceFilter(admin.SimpleListFilter):
         return queryset.filter(province_code=self.value()) if self.value() else queryset
 
 
+class JointActionFilter(admin.RelatedFieldListFilter):
+    """按联合行动, with the activities of no joint action offered as 全国科普月活动."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.empty_value_display = CAMPAIGN_WIDE_LABEL
+
+
 @admin.register(Activity)
 class ActivityAdmin(admin.ModelAdmin):
-    list_display = ("title", "status", "joint_action", "brand", "organizer", "province_code", "starts_at")
-    list_filter = ("status", "joint_action", ProvinceFilter, "form")
+    list_display = (
+        "title",
+        "status",
+        "joint_action_name",
+        "brand",
+        "organizer",
+        "province_code",
+        "starts_at",
+    )
+    list_filter = ("status", ("joint_action", JointActionFilter), ProvinceFilter, "form")
     list_select_related = ("joint_action", "brand", "organizer")
     search_fields = ("title", "external_id")
     raw_id_fields = ("organizer", "region")
@@ -42,6 +59,11 @@ class ActivityAdmin(admin.ModelAdmin):
     )
     show_full_result_count = False
     list_per_page = 50
+
+    @admin.display(description=_("联合行动"), ordering="joint_action__number")
+    def joint_action_name(self, activity):
+        return activity.joint_action.name if activity.joint_action_id else CAMPAIGN_WIDE_LABEL
+
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = (
         (

@@ -114,6 +114,8 @@ def export_rows(queryset: QuerySet, *, mask_phones: bool = True) -> Iterator[lis
     for values in queryset.values_list(*PATHS).iterator(chunk_size=CHUNK_SIZE):
         row = dict(zip(PATHS, values, strict=True))
         row["status"] = statuses.get(row["status"], row["status"])
+        # A campaign-wide activity (全国科普月活动); the import reads the label back as no joint action.
+        row["joint_action__name"] = row["joint_action__name"] or services.CAMPAIGN_WIDE_LABEL
         row["form"] = forms.get(row["form"], row["form"])
         row["starts_at"] = _when(row["starts_at"], end=False)
         row["ends_at"] = _when(row["ends_at"], end=True)

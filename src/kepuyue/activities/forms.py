@@ -46,10 +46,16 @@ def _grouped(actions, attribute: str) -> list:
 
 class ActivityForm(forms.Form):
     """The publishing form (发布活动). ``campaign`` limits the joint actions, brands and key tasks
-    to that campaign's. :meth:`to_data` gives the mapping ``services.create_activity`` takes."""
+    to that campaign's. :meth:`to_data` gives the mapping ``services.create_activity`` takes.
+
+    The joint action is optional: the empty choice is a campaign-wide activity (全国科普月活动,
+    plan 八(一)), which has no brand or key task and runs in the campaign month."""
 
     joint_action = forms.ModelChoiceField(
-        queryset=JointAction.objects.none(), label=gettext_lazy("联合行动"), empty_label="——"
+        queryset=JointAction.objects.none(),
+        label=gettext_lazy("联合行动"),
+        required=False,
+        empty_label=gettext_lazy("不属于联合行动（全国科普月活动）"),
     )
     brand = forms.ChoiceField(
         label=gettext_lazy("品牌活动"), required=False, help_text=gettext_lazy("须属于所选联合行动")
@@ -200,6 +206,7 @@ class ActivityForm(forms.Form):
     def to_data(self) -> dict:
         """The cleaned input in the shape ``services.validate_activity``/``create_activity`` read."""
         data = dict(self.cleaned_data)
+        data["campaign"] = self.campaign
         data["region"] = self.region_obj
         data.pop("region_code", None)
         for name in ("audiences", "topics", "special_areas"):

@@ -29,8 +29,11 @@ unit is created with a type read from its name (科技馆/科学技术馆/科学
 published at once.
 
 Which joint action: the 联合行动 column, else the brand's, else the one joint action whose
-participant types include the organizer's type (plan 一(一)…七(一)); otherwise the row fails and
-says why. Dates must lie in that joint action's window (plan 五(二), 六(二)2, 七(三)).
+participant types include the organizer's type (plan 一(一)…七(一)). A row none of these marks (a
+science association's main-venue activity, say) is imported as a campaign-wide activity (全国科普月
+活动, no joint action) with a warning, so the unit sees it and can mark it. Dates must lie in the
+joint action's window (plan 五(二), 六(二)2, 七(三)), or in the campaign month for a campaign-wide
+activity (plan 八(一)).
 """
 
 from __future__ import annotations
@@ -134,13 +137,23 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 TEMPLATE_COLUMNS: list[tuple[str, str, bool, str]] = [
     ("external_id", "活动编号", False, "本单位自编的编号（选填）；再次导入时按编号更新同一活动"),
     ("title", "活动名称", True, "不超过200字"),
-    ("joint_action", "联合行动", True, "从下拉列表选择"),
+    (
+        "joint_action",
+        "联合行动",
+        False,
+        "从下拉列表选择；不属于联合行动的活动选“全国科普月活动”（不填时按主办单位类型推断，推断不出按全国科普月活动导入）",
+    ),
     ("brand", "品牌活动", False, "从下拉列表选择（先选联合行动）；须属于所选联合行动"),
     ("key_task", "重点任务", False, "选填；不填时按品牌活动确定"),
     ("organizer", "主办单位", False, "单位账号导入时一律为本单位，可不填"),
     ("co_organizers", "协办/承办单位", False, "多个单位用顿号分隔"),
     ("start", "开始时间", True, "如 2025-09-15 或 2025-09-15 14:00（北京时间）"),
-    ("end", "结束时间", True, "如 2025-09-15 或 2025-09-25 17:00；须在联合行动的活动时间内"),
+    (
+        "end",
+        "结束时间",
+        True,
+        "如 2025-09-15 或 2025-09-25 17:00；须在联合行动的活动时间内（全国科普月活动须在科普月内）",
+    ),
     ("form", "活动形式", True, "线下、线上或线上线下结合"),
     ("online_url", "线上地址", False, "线上或线上线下结合的活动必填，以 http(s):// 开头"),
     ("province", "省份", True, "从下拉列表选择"),
@@ -158,6 +171,9 @@ TEMPLATE_COLUMNS: list[tuple[str, str, bool, str]] = [
 ]
 
 ERROR, WARNING = "error", "warning"
+
+# 联合行动 cells that mark a campaign-wide activity (全国科普月活动, no joint action) on purpose.
+CAMPAIGN_WIDE_NAMES = (services.CAMPAIGN_WIDE_LABEL, "全国科普月", "不属于联合行动", "无")
 LEVEL_LABELS = {ERROR: "错误", WARNING: "提醒"}
 
 FORM_WORDS = {
@@ -322,6 +338,9 @@ def key(text: str) -> str:
     """Comparison key for names (brands, joint actions, headers, units): NFKC, lower case, no
     spaces, quotes or asterisks. Cached: the same names come back row after row."""
     return _KEY_NOISE.sub("", unicodedata.normalize("NFKC", text or "")).lower()
+
+
+CAMPAIGN_WIDE_KEYS = frozenset(key(name) for name in CAMPAIGN_WIDE_NAMES)
 
 
 _HEADER_MARKS = re.compile(r"[(（](必填|选填|可选|必选)[)）]|[*※]")
@@ -827,6 +846,7 @@ class Importer:
         self._places: dict[tuple, tuple] = {}
         self.seen: dict[tuple, int] = {}
         self.result = Result()
+        self.errors = 0  # errors reported so far (the report itself stops at REPORT_LIMIT)
         self.present: set[str] = set()
         self.columns: dict[str, int] = {}
         self.headers: list[str] = []
@@ -836,6 +856,7 @@ class Importer:
     def issue(self, row: int, column: str, value, reason: str, level: str = ERROR) -> None:
         if level == ERROR:
             self.result.failed_rows.add(row)
+            self.errors += 1
         if len(self.result.issues) < REPORT_LIMIT:
             text = value if isinstance(value, str) else ("" if value is None else str(value))
             self.result.issues.append(
@@ -913,12 +934,16 @@ class Importer:
         v["title"] = title
 
         organizer_id, organizer_name, organizer_type = self.read_organizer(number, cells, v)
+        errors_before_marks = self.errors
         action, brand, task = self.read_marks(number, cells, organizer_type, organizer_name)
+        marks_failed = self.errors > errors_before_marks or (action is None and not organizer_name)
         v["joint_action_id"] = action.pk if action else None
-        v["campaign_id"] = action.campaign_id if action else None
+        v["campaign_id"] = action.campaign_id if action else self.campaign.pk
         v["brand_id"] = brand.pk if brand else None
         v["key_task_id"] = task.pk if task else None
-        self.read_dates(number, cells, action, v)
+        # A row whose marks failed has no known window: its dates are checked for order only, not
+        # against the campaign month (which would mislead for a joint action of 7—10月).
+        self.read_dates(number, cells, action, v, campaign=None if marks_failed else self.campaign)
         self.read_form(number, cells, v)
         self.read_place(number, cells, v)
         self.read_words(number, cells, v)
@@ -974,10 +999,37 @@ class Importer:
         return found, name, kind
 
     def read_marks(self, number: int, cells: dict, organizer_type: str | None, organizer_name: str):
+        """``(joint_action, brand, key_task)`` of a row; a joint action of ``None`` on a row that did
+        not fail is a campaign-wide activity (全国科普月活动): marked so in the 联合行动 column
+        (``CAMPAIGN_WIDE_NAMES``, what the export writes), or unmarked and reported as a warning."""
         action = brand = task = None
         action_text = soft(cells.get("joint_action"))
         brand_text = soft(cells.get("brand"))
         task_text = soft(cells.get("key_task"))
+        if action_text and key(action_text) in CAMPAIGN_WIDE_KEYS:
+            if brand_text:
+                candidates = self.brands_by_key.get(key(brand_text), [])
+                if candidates:
+                    self.issue(
+                        number, self.header_of("brand"), brand_text, services.brand_error(candidates[0], None)
+                    )
+                    return None, None, None
+                self.issue(
+                    number,
+                    self.header_of("brand"),
+                    brand_text,
+                    _("未识别的品牌活动，已留空（全国科普月活动不属于联合行动，没有品牌活动）"),
+                    WARNING,
+                )
+            if task_text:
+                self.issue(
+                    number,
+                    self.header_of("key_task"),
+                    task_text,
+                    _("全国科普月活动不属于联合行动，重点任务已留空"),
+                    WARNING,
+                )
+            return None, None, None
         if action_text:
             action = self.action_by_key.get(key(action_text))
             if action is None:
@@ -1044,19 +1096,21 @@ class Importer:
                 )
                 if kinds:
                     reason = _(
-                        "无法确定联合行动：未填写联合行动和品牌活动，主办单位类型“%(type)s”可参加%(names)s，请填写“联合行动”列"
-                    ) % {
-                        "type": type_name,
-                        "names": "、".join(a.name for a in kinds),
-                    }
+                        "未标记联合行动，按全国科普月活动导入（主办单位类型“%(type)s”可参加%(names)s，如属其中之一请填写“联合行动”列）"
+                    ) % {"type": type_name, "names": "、".join(a.name for a in kinds)}
                 else:
                     reason = _(
-                        "无法确定联合行动：未填写联合行动和品牌活动，主办单位“%(org)s”（类型“%(type)s”）不属于任何联合行动的参与对象，请填写“联合行动”或“品牌活动”列"
-                    ) % {
-                        "org": organizer_name or "-",
-                        "type": type_name or "-",
-                    }
-                self.issue(number, self.header_of("joint_action"), action_text, reason)
+                        "未标记联合行动，按全国科普月活动导入（主办单位“%(org)s”类型“%(type)s”不属于任何联合行动的参与对象；如属联合行动请填写“联合行动”或“品牌活动”列）"
+                    ) % {"org": organizer_name, "type": type_name or "-"}
+                self.issue(number, self.header_of("joint_action"), action_text, reason, WARNING)
+                if task_text:
+                    self.issue(
+                        number,
+                        self.header_of("key_task"),
+                        task_text,
+                        _("全国科普月活动不属于联合行动，重点任务已留空"),
+                        WARNING,
+                    )
                 return None, None, None
         if task_text:
             task = self.tasks_by_key.get((action.pk, key(task_text)))
@@ -1072,7 +1126,7 @@ class Importer:
             task = next((t for t in action.key_tasks.all() if t.pk == brand.key_task_id), None)
         return action, brand, task
 
-    def read_dates(self, number: int, cells: dict, action, v: dict) -> None:
+    def read_dates(self, number: int, cells: dict, action, v: dict, *, campaign=None) -> None:
         start_raw, end_raw, when_raw = (
             cells.get("start"),
             cells.get("end"),
@@ -1120,7 +1174,7 @@ class Importer:
             if "end" in self.present:
                 self.issue(number, self.header_of("end"), "", _("结束时间为空，按开始当天结束处理"), WARNING)
         v["starts_at"], v["ends_at"] = starts_at, ends_at
-        for name, message in services.date_errors(starts_at, ends_at, action):
+        for name, message in services.date_errors(starts_at, ends_at, action, campaign=campaign):
             self.issue(
                 number,
                 self.header_of("start" if name == "starts_at" else "end"),
@@ -1737,7 +1791,7 @@ def build_template(campaign=None) -> bytes:
         return ref
 
     actions = list(campaign.joint_actions.prefetch_related("brands").order_by("number")) if campaign else []
-    action_ref = put([a.name for a in actions])
+    action_ref = put([*(a.name for a in actions), services.CAMPAIGN_WIDE_LABEL])
     for action in actions:
         put([b.name for b in action.brands.all()], f"品牌_{action.name}")
     form_ref = put([label for _v, label in Form.choices])
@@ -1772,7 +1826,7 @@ def build_template(campaign=None) -> bytes:
         rule.add(f"{letter[field_name]}2:{letter[field_name]}{last}")
         sheet.add_data_validation(rule)
 
-    validate("joint_action", action_ref, _("选择联合行动"))
+    validate("joint_action", action_ref, _("选择联合行动；不属于联合行动的选“全国科普月活动”"))
     validate("brand", f'INDIRECT("品牌_"&${letter["joint_action"]}2)', _("先选联合行动，再选其品牌活动"))
     validate("form", form_ref, _("线下、线上或线上线下结合"))
     validate("province", province_ref, _("选择省份"))

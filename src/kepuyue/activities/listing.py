@@ -47,6 +47,8 @@ CURSOR_SALT = "kepuyue.activities.listing.cursor"
 
 # What a card shows: one query for the page, no query per card.
 CARD_RELATED = ("joint_action", "brand", "organizer", "region")
+# The ``joint_action`` value that asks for campaign-wide activities (全国科普月活动, no joint action).
+NO_JOINT_ACTION = "none"
 
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,64}$")
 _CODE = re.compile(r"^\d{6}$")
@@ -57,7 +59,8 @@ _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 class ActivityFilter:
     """What the public asked for, parsed from GET parameters by :meth:`from_params`.
 
-    GET parameter → field: ``joint_action`` (slug of a 联合行动 of the campaign), ``brand`` (slug
+    GET parameter → field: ``joint_action`` (slug of a 联合行动 of the campaign, or ``none``
+    (:data:`NO_JOINT_ACTION`) for the campaign-wide activities 全国科普月活动), ``brand`` (slug
     of a 品牌活动), ``province`` / ``city`` / ``county`` (GB/T 2260 codes: ``330000``, ``330100``,
     ``330106``), ``from`` / ``to`` (Beijing dates ``2025-09-15``; an activity is in the range when
     it overlaps it), ``form`` (``offline``/``online``/``hybrid``), ``audience`` and ``topic``
@@ -283,7 +286,9 @@ def filter_activities(
         queryset = queryset.filter(campaign=campaign)
 
     joint_action_ids: list[int] = []
-    if activity_filter.joint_action:
+    if activity_filter.joint_action == NO_JOINT_ACTION:
+        queryset = queryset.filter(joint_action__isnull=True)
+    elif activity_filter.joint_action:
         actions = JointAction.objects.filter(slug=activity_filter.joint_action)
         if campaign is not None:
             actions = actions.filter(campaign=campaign)

@@ -1,4 +1,5 @@
-"""Activity 活动: a brand-marked event an organization publishes for the campaign."""
+"""Activity 活动: an event an organization publishes for the campaign, marked with its joint action and
+brand activity when it belongs to one."""
 
 from django.db import models
 
@@ -77,7 +78,13 @@ class SpecialArea(models.IntegerChoices):
 
 
 class Activity(TimestampedModel):
-    """An activity (活动) marked with its joint action and brand activity (plan §八(一)).
+    """An activity (活动) of the campaign, marked with its joint action and brand activity when it
+    belongs to one (plan §八(一) “发布活动时请突出标记活动品牌”).
+
+    An activity without a joint action is a campaign-wide activity (全国科普月活动), e.g. a provincial
+    science association's main-venue activity (主场活动): it has no brand and no key task, and its
+    dates lie within the campaign month (``Campaign.starts``..``ends``, Beijing days) — plan §八(一)
+    “8月10日起，各方可……发布重点活动信息”. With a joint action, ``campaign`` is the joint action's.
 
     Times are aware datetimes (Asia/Shanghai when entered). ``region`` is the most precise division
     known (county-level when given); ``province_code``/``prefecture_code``/``county_code`` copy its
@@ -88,15 +95,32 @@ class Activity(TimestampedModel):
     search index.
     """
 
-    campaign = models.ForeignKey("campaigns.Campaign", verbose_name="科普月", on_delete=models.PROTECT, related_name="activities")
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", verbose_name="科普月", on_delete=models.PROTECT, related_name="activities"
+    )
     joint_action = models.ForeignKey(
-        "campaigns.JointAction", verbose_name="联合行动", on_delete=models.PROTECT, related_name="activities"
+        "campaigns.JointAction",
+        verbose_name="联合行动",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="activities",
     )
     key_task = models.ForeignKey(
-        "campaigns.KeyTask", verbose_name="重点任务", null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
+        "campaigns.KeyTask",
+        verbose_name="重点任务",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
     )
     brand = models.ForeignKey(
-        "campaigns.Brand", verbose_name="品牌活动", null=True, blank=True, on_delete=models.PROTECT, related_name="activities"
+        "campaigns.Brand",
+        verbose_name="品牌活动",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="activities",
     )
     title = models.CharField("活动名称", max_length=200)
     summary = models.CharField("活动简介", max_length=500, blank=True)
@@ -111,7 +135,12 @@ class Activity(TimestampedModel):
     online_url = models.URLField("线上地址", max_length=500, blank=True)
     venue = models.CharField("活动地点", max_length=255, blank=True)
     region = models.ForeignKey(
-        "regions.Region", verbose_name="所在地区", null=True, blank=True, on_delete=models.PROTECT, related_name="activities"
+        "regions.Region",
+        verbose_name="所在地区",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="activities",
     )
     province_code = models.CharField("省级代码", max_length=6, blank=True)
     prefecture_code = models.CharField("地级代码", max_length=6, blank=True)
@@ -155,7 +184,9 @@ class Activity(TimestampedModel):
                 condition=~models.Q(external_id=""),
                 name="act_external_id_unique",
             ),
-            models.CheckConstraint(condition=models.Q(ends_at__gte=models.F("starts_at")), name="act_ends_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gte=models.F("starts_at")), name="act_ends_after_start"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -178,7 +209,12 @@ class ImportJob(TimestampedModel):
         FAILED = "failed", "失败"
 
     organization = models.ForeignKey(
-        "orgs.Organization", verbose_name="导入单位", null=True, blank=True, on_delete=models.CASCADE, related_name="import_jobs"
+        "orgs.Organization",
+        verbose_name="导入单位",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="import_jobs",
     )
     created_by = models.ForeignKey(
         "auth.User", verbose_name="操作人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

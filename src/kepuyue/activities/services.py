@@ -7,7 +7,9 @@ they accept and refuse the same things. Times are aware datetimes; a naive one i
 
 Plan sources: activities are marked with their joint action and brand (plan 八(一) “发布活动时请突出
 标记活动品牌”); the joint actions' time windows are 五(二) (2025年7—10月), 六(二)2 (9月15—25日) and
-七(三) (9月1—30日); the others run in the campaign month.
+七(三) (9月1—30日); the others run in the campaign month. An activity of no joint action is a
+campaign-wide activity (全国科普月活动, e.g. a science association's main-venue activity): it has no
+brand or key task and runs in the campaign month (plan 八(一) “8月10日起，各方可……发布重点活动信息”).
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ VALUE_FIELDS = ("expected_participants", "science_workers", "latitude", "longitu
 BIT_FIELDS = {"audiences": Audience, "topics": Topic, "special_areas": SpecialArea}
 # Labels used in messages (the model's verbose names, plus the place field of the form).
 FIELD_LABELS = {
+    "campaign": "科普月",
     "joint_action": "联合行动",
     "key_task": "重点任务",
     "brand": "品牌活动",
@@ -72,6 +75,10 @@ FIELD_LABELS = {
 }
 
 _url_validator = URLValidator(schemes=["http", "https"])
+
+# What an activity of no joint action is called where a joint action's name would be (pages,
+# exports; the import reads it back as "no joint action").
+CAMPAIGN_WIDE_LABEL = "全国科普月活动"
 
 
 # --- single rules (also used row by row by the importer, without queries) -----------------------
@@ -95,6 +102,21 @@ def window_text(joint_action) -> str:
     return _("%(name)s的活动时间为%(span)s") % {"name": joint_action.name, "span": span}
 
 
+def chinese_date(day: date, *, year: bool = True) -> str:
+    """A date as Chinese text: ``2025年9月1日`` (``9月1日`` with ``year=False``)."""
+    text = f"{day.month}月{day.day}日"
+    return f"{day.year}年{text}" if year else text
+
+
+def campaign_window_text(campaign) -> str:
+    """How the campaign month reads in messages about a campaign-wide activity (全国科普月活动), e.g.
+    ``全国科普月活动时间为2025年9月1日至9月30日`` (the year is repeated only when the end's differs)."""
+    return _("全国科普月活动时间为%(start)s至%(end)s") % {
+        "start": chinese_date(campaign.starts),
+        "end": chinese_date(campaign.ends, year=campaign.ends.year != campaign.starts.year),
+    }
+
+
 def beijing_day(moment: datetime) -> date:
     """The Beijing calendar day of an aware (or naive Beijing) datetime."""
     if timezone.is_naive(moment):
@@ -109,9 +131,11 @@ def as_beijing(moment: datetime) -> datetime:
     return moment
 
 
-def date_errors(starts_at, ends_at, joint_action) -> list[tuple[str, str]]:
-    """Rules on the time of an activity: both given, end ≥ start, and both Beijing days inside the
-    joint action's window (inclusive; plan 五(二), 六(二)2, 七(三), else the campaign month).
+def date_errors(starts_at, ends_at, joint_action, *, campaign=None) -> list[tuple[str, str]]:
+    """Rules on the time of an activity: both given, end ≥ start, and both Beijing days inside its
+    window (inclusive): the joint action's (plan 五(二), 六(二)2, 七(三), else the campaign month), or
+    for a campaign-wide activity (``joint_action`` None) the campaign month ``campaign.starts`` ..
+    ``campaign.ends`` (plan 八(一)). With neither, only the first two rules are checked.
 
     Returns ``[(field, message), …]``; empty when the times are fine.
     """
@@ -125,30 +149,35 @@ def date_errors(starts_at, ends_at, joint_action) -> list[tuple[str, str]]:
     if as_beijing(ends_at) < as_beijing(starts_at):
         errors.append(("ends_at", _("结束时间不能早于开始时间")))
     if joint_action is not None:
-        first, last = beijing_day(starts_at), beijing_day(ends_at)
         window = (joint_action.window_start, joint_action.window_end)
-        if not window[0] <= first <= window[1]:
-            errors.append(
-                (
-                    "starts_at",
-                    _("开始时间 %(day)s 不在活动时间内：%(window)s")
-                    % {"day": first, "window": window_text(joint_action)},
-                )
-            )
-        if not window[0] <= last <= window[1]:
-            errors.append(
-                (
-                    "ends_at",
-                    _("结束时间 %(day)s 不在活动时间内：%(window)s")
-                    % {"day": last, "window": window_text(joint_action)},
-                )
-            )
+        text = window_text(joint_action)
+    elif campaign is not None:
+        window = (campaign.starts, campaign.ends)
+        text = campaign_window_text(campaign)
+    else:
+        return errors
+    first, last = beijing_day(starts_at), beijing_day(ends_at)
+    if not window[0] <= first <= window[1]:
+        errors.append(
+            ("starts_at", _("开始时间 %(day)s 不在活动时间内：%(window)s") % {"day": first, "window": text})
+        )
+    if not window[0] <= last <= window[1]:
+        errors.append(
+            ("ends_at", _("结束时间 %(day)s 不在活动时间内：%(window)s") % {"day": last, "window": text})
+        )
     return errors
 
 
 def brand_error(brand, joint_action) -> str | None:
-    """The brand (品牌活动) must be one of the joint action's brands (plan 八(一)); ``None`` if fine."""
-    if brand is None or joint_action is None or brand.joint_action_id == joint_action.pk:
+    """The brand (品牌活动) must be one of the joint action's brands (plan 八(一)), and a campaign-wide
+    activity (no joint action) has none; ``None`` if fine."""
+    if brand is None:
+        return None
+    if joint_action is None:
+        return _(
+            "品牌活动“%(brand)s”属于联合行动，请同时选择其联合行动；不属于联合行动的全国科普月活动不能标记品牌活动"
+        ) % {"brand": brand.name}
+    if brand.joint_action_id == joint_action.pk:
         return None
     return _("品牌活动“%(brand)s”不属于%(action)s，请选择该联合行动的品牌活动或更换联合行动") % {
         "brand": brand.name,
@@ -157,8 +186,15 @@ def brand_error(brand, joint_action) -> str | None:
 
 
 def key_task_error(key_task, joint_action) -> str | None:
-    """The key task (重点任务) must be one of the joint action's; ``None`` if fine."""
-    if key_task is None or joint_action is None or key_task.joint_action_id == joint_action.pk:
+    """The key task (重点任务) must be one of the joint action's, and a campaign-wide activity (no
+    joint action) has none; ``None`` if fine."""
+    if key_task is None:
+        return None
+    if joint_action is None:
+        return _(
+            "重点任务“%(task)s”属于联合行动，请同时选择其联合行动；不属于联合行动的全国科普月活动不能标记重点任务"
+        ) % {"task": key_task.name}
+    if key_task.joint_action_id == joint_action.pk:
         return None
     return _("重点任务“%(task)s”不属于%(action)s") % {"task": key_task.name, "action": joint_action.name}
 
@@ -240,24 +276,36 @@ def _region_of(data: Mapping):
 def validate_activity(data: Mapping) -> list[tuple[str, str]]:
     """Check an activity's data against every rule; returns ``[(field, message), …]`` (empty: valid).
 
-    ``data`` keys (all optional except as the rules require): ``joint_action`` (JointAction),
-    ``key_task`` (KeyTask), ``brand`` (Brand), ``title``, ``starts_at``/``ends_at`` (aware datetimes,
+    ``data`` keys (all optional except as the rules require): ``joint_action`` (JointAction, or
+    None for a campaign-wide activity 全国科普月活动), ``campaign`` (Campaign; needed without a joint
+    action, must be the joint action's with one), ``key_task`` (KeyTask), ``brand`` (Brand), ``title``, ``starts_at``/``ends_at`` (aware datetimes,
     naive = Beijing), ``form`` (``Form`` value), ``online_url``, ``region`` (Region) or
     ``region_code`` (six-digit GB/T 2260 code, must exist), ``poster`` (an uploaded file, sniffed).
     Messages are Chinese and name the field; ``field`` is the data key.
 
-    Rules: joint action given; title given; end ≥ start; dates inside the joint action's window
-    (plan 五(二), 六(二)2, 七(三)); brand and key task belong to the joint action (plan 八(一)); the
+    Rules: the campaign known (from the joint action, else ``campaign``); title given; end ≥ start;
+    dates inside the joint action's window (plan 五(二), 六(二)2, 七(三)), or inside the campaign month
+    without a joint action (plan 八(一)); brand and key task belong to the joint action, and there
+    are none without one (plan 八(一)); the
     county code exists; online/hybrid activities have an online address; the poster is a JPEG, PNG
     or WebP of at most 10 MB.
     """
     errors: list[tuple[str, str]] = []
     joint_action = data.get("joint_action")
-    if joint_action is None:
-        errors.append(("joint_action", _("联合行动：必须选择")))
+    campaign = data.get("campaign")
+    if joint_action is None and campaign is None:
+        errors.append(("campaign", _("科普月：未选择联合行动时必须指定所属科普月（按全国科普月活动发布）")))
+    elif joint_action is not None and campaign is not None and joint_action.campaign_id != campaign.pk:
+        errors.append(
+            (
+                "joint_action",
+                _("联合行动“%(action)s”不属于%(campaign)s")
+                % {"action": joint_action.name, "campaign": campaign.name},
+            )
+        )
     if not str(data.get("title") or "").strip():
         errors.append(("title", _("活动名称：必须填写")))
-    errors += date_errors(data.get("starts_at"), data.get("ends_at"), joint_action)
+    errors += date_errors(data.get("starts_at"), data.get("ends_at"), joint_action, campaign=campaign)
     if message := brand_error(data.get("brand"), joint_action):
         errors.append(("brand", message))
     if message := key_task_error(data.get("key_task"), joint_action):
@@ -327,8 +375,11 @@ def compute_search_text(activity: Activity) -> str:
 
 
 def _apply(activity: Activity, data: Mapping) -> None:
-    activity.joint_action = data["joint_action"]
-    activity.campaign_id = activity.joint_action.campaign_id
+    activity.joint_action = data.get("joint_action")
+    if activity.joint_action is not None:
+        activity.campaign_id = activity.joint_action.campaign_id
+    else:
+        activity.campaign = data["campaign"]
     activity.key_task = data.get("key_task")
     activity.brand = data.get("brand")
     if activity.key_task is None and activity.brand is not None and activity.brand.key_task_id:
@@ -387,7 +438,8 @@ def create_activity(organization, data: Mapping, *, actor=None) -> Activity:
     :func:`validate_activity`, plus the free texts, ``audiences``/``topics``/``special_areas`` as
     bit sets or lists of bits, ``expected_participants``, ``science_workers``, ``contact_*``).
 
-    Sets the campaign from the joint action, the region chain codes from the region, and
+    Sets the campaign from the joint action (else from ``data["campaign"]``: a campaign-wide
+    activity 全国科普月活动), the region chain codes from the region, and
     ``search_text``. The poster is stored under a random name with the sniffed extension; if saving
     fails no file is left behind. ``actor`` is the user acting (for the audit trail).
     Raises ``ValidationError`` (a dict of field → Chinese messages).
@@ -451,6 +503,7 @@ def activity_data(activity: Activity) -> dict:
     """The data of a saved activity in the shape :func:`validate_activity` reads."""
     data = {name: getattr(activity, name) for name in (*TEXT_FIELDS, *VALUE_FIELDS, *BIT_FIELDS)}
     data.update(
+        campaign=activity.campaign,
         joint_action=activity.joint_action,
         key_task=activity.key_task,
         brand=activity.brand,
