@@ -1,5 +1,6 @@
 """The index follows every way ``search_text`` is written, on both databases."""
 
+import copy
 from importlib import import_module
 
 import pytest
@@ -198,3 +199,35 @@ def test_list_and_relevance_plans_read_their_indexes_in_order(analyzed):
         relevance = plan(ActivityFilter(q="讲座", sort="relevance"))
     assert "act_list_idx" in listing and "TEMP B-TREE" not in listing
     assert "act_search_density_idx" in relevance and "TEMP B-TREE" not in relevance
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite triggers")
+@pytest.mark.django_db(transaction=True)
+def test_migrate_restores_the_index_after_a_table_rebuild():
+    """activities 0004 (joint action optional) makes SQLite rebuild ``activities_activity``, which
+    drops the sync triggers and the density index; ``migrate``'s post_migrate hook puts them back
+    and the index then follows a campaign-wide activity (no joint action) as any other."""
+    before = ActivityFactory(title="科普剧场")
+    optional = Activity._meta.get_field("joint_action")
+    required = copy.copy(optional)
+    required.null = False
+    with connection.schema_editor() as editor:
+        # 0004 backwards and forwards: each time SQLite makes a new table, copies, drops, renames.
+        editor.alter_field(Activity, optional, required)
+        editor.alter_field(Activity, required, optional)
+    assert schema.sqlite_missing_triggers(connection) == list(schema.SQLITE_TRIGGERS)
+    call_command("migrate", verbosity=0)
+    assert schema.sqlite_missing_triggers(connection) == []
+    assert schema.sqlite_missing_indexes(connection) == []
+    campaign_wide = ActivityFactory(joint_action=None, campaign=before.campaign, title="科普剧场开幕")
+    assert ids("剧场") == {before.id, campaign_wide.id}
+    assert_index_consistent()
+
+
+def test_index_follows_campaign_wide_activity():
+    action = JointActionFactory()
+    activity = ActivityFactory(joint_action=None, campaign=action.campaign, title="全国科普月主场活动")
+    assert ids("主场") == {activity.id}
+    Activity.objects.filter(pk=activity.pk).update(title="开幕式", search_text=index_text("开幕式"))
+    assert ids("主场") == set() and ids("开幕式") == {activity.id}
+    assert_index_consistent()

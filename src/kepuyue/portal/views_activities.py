@@ -21,7 +21,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from kepuyue.activities.exporting import content_disposition
-from kepuyue.activities.listing import DEFAULT_LIMIT, SORT_RELEVANCE, ActivityFilter, Page, list_activities
+from kepuyue.activities.listing import (
+    DEFAULT_LIMIT,
+    NO_JOINT_ACTION,
+    SORT_RELEVANCE,
+    ActivityFilter,
+    Page,
+    list_activities,
+)
 from kepuyue.activities.models import Audience, Topic
 from kepuyue.activities.services import mask_phone
 from kepuyue.campaigns import services as campaigns
@@ -176,7 +183,9 @@ def _active_filters(
 ) -> list[dict]:
     """The filters in force, each as ``{"label", "value", "remove_url"}``: what the list is showing,
     and a link that drops that one condition (a province takes its city and county with it)."""
-    names: dict[tuple[str, str], str] = {}
+    names: dict[tuple[str, str], str] = {
+        ("joint_action", NO_JOINT_ACTION): _("全国科普月活动（不属于联合行动）")
+    }
     if choices is not None:
         for ja in choices.joint_actions:
             names[("joint_action", ja.slug)] = ja.name

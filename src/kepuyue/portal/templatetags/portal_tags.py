@@ -16,7 +16,10 @@ register = template.Library()
 
 @register.filter
 def ja_name(joint_action) -> str:
-    """A joint action's name: ``name_en`` while English is active and the plan data has one."""
+    """A joint action's name: ``name_en`` while English is active and the plan data has one.
+    ``None`` (an activity of no joint action) reads 全国科普月活动 (plan 八(一))."""
+    if joint_action is None:
+        return gettext("全国科普月活动")
     if (get_language() or "").startswith("en") and joint_action.name_en:
         return joint_action.name_en
     return joint_action.name
@@ -25,7 +28,7 @@ def ja_name(joint_action) -> str:
 @register.filter
 def shows_english_name(joint_action) -> bool:
     """True when :func:`ja_name` returns the English name (the Chinese one is then shown beside it)."""
-    return bool((get_language() or "").startswith("en") and joint_action.name_en)
+    return bool(joint_action is not None and (get_language() or "").startswith("en") and joint_action.name_en)
 
 
 @register.filter
