@@ -28,6 +28,19 @@ def test_import_activities_prints_counts_and_failures(plan, unit, tmp_path, caps
     assert "导入 0 条，更新 0 条，未变 1 条，失败 1 条" in capsys.readouterr().out
 
 
+def test_import_activities_lists_campaign_wide_rows(plan, tmp_path, capsys):
+    rows = [
+        ["活动名称", "主办单位", "开始日期", "省份"],
+        ["主场活动", "浙江省科学技术协会", "2025-09-06", "浙江省"],
+        ["夜场", "宁波科技馆", "2025-09-20", "浙江省"],
+    ]
+    call_command("import_activities", str(write_csv(tmp_path / "a.csv", rows)))
+    out = capsys.readouterr().out
+    assert "导入 2 条，更新 0 条，未变 0 条，失败 0 条" in out
+    assert "未标记联合行动，按全国科普月活动导入：1 行（第 2 行；请核对是否属于某一联合行动）" in out
+    assert Activity.objects.get(title="主场活动").joint_action is None
+
+
 def test_import_activities_dry_run_writes_nothing(plan, unit, tmp_path, capsys):
     call_command(
         "import_activities",

@@ -172,6 +172,8 @@ TEMPLATE_COLUMNS: list[tuple[str, str, bool, str]] = [
 
 ERROR, WARNING = "error", "warning"
 
+# How the report begins the warning on a row imported as a campaign-wide activity without a mark.
+CAMPAIGN_WIDE_WARNING = "未标记联合行动，按全国科普月活动导入"
 # 联合行动 cells that mark a campaign-wide activity (全国科普月活动, no joint action) on purpose.
 CAMPAIGN_WIDE_NAMES = (services.CAMPAIGN_WIDE_LABEL, "全国科普月", "不属于联合行动", "无")
 LEVEL_LABELS = {ERROR: "错误", WARNING: "提醒"}
@@ -1095,12 +1097,12 @@ class Importer:
                     ORGANIZATION_TYPE_NAMES.get(organizer_type or "", organizer_type or ""),
                 )
                 if kinds:
-                    reason = _(
-                        "未标记联合行动，按全国科普月活动导入（主办单位类型“%(type)s”可参加%(names)s，如属其中之一请填写“联合行动”列）"
+                    reason = CAMPAIGN_WIDE_WARNING + _(
+                        "（主办单位类型“%(type)s”可参加%(names)s，如属其中之一请填写“联合行动”列）"
                     ) % {"type": type_name, "names": "、".join(a.name for a in kinds)}
                 else:
-                    reason = _(
-                        "未标记联合行动，按全国科普月活动导入（主办单位“%(org)s”类型“%(type)s”不属于任何联合行动的参与对象；如属联合行动请填写“联合行动”或“品牌活动”列）"
+                    reason = CAMPAIGN_WIDE_WARNING + _(
+                        "（主办单位“%(org)s”类型“%(type)s”不属于任何联合行动的参与对象；如属联合行动请填写“联合行动”或“品牌活动”列）"
                     ) % {"org": organizer_name, "type": type_name or "-"}
                 self.issue(number, self.header_of("joint_action"), action_text, reason, WARNING)
                 if task_text:

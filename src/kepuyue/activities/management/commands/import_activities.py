@@ -67,5 +67,22 @@ class Command(BaseCommand):
                 f"{i['column']}：{i['reason']}" if i["column"] else i["reason"] for i in issues
             )
             self.stdout.write(f"  第 {row} 行：{reasons}")
+        failed_numbers = {row for row, _issues in failed}
+        campaign_wide = sorted(
+            {
+                i["row"]
+                for i in job.report
+                if i["level"] == importing.WARNING
+                and i["reason"].startswith(importing.CAMPAIGN_WIDE_WARNING)
+                and i["row"] not in failed_numbers
+            }
+        )
+        if campaign_wide:
+            shown = "、".join(str(row) for row in campaign_wide[:30]) + (
+                "…" if len(campaign_wide) > 30 else ""
+            )
+            self.stdout.write(
+                f"{importing.CAMPAIGN_WIDE_WARNING}：{len(campaign_wide)} 行（第 {shown} 行；请核对是否属于某一联合行动）"
+            )
         rate = job.total / seconds if seconds else 0
         self.stderr.write(f"{job.total} 行，用时 {seconds:.1f} 秒（{rate:,.0f} 行/秒）")
