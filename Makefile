@@ -7,6 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 CAMPAIGN ?= campaigns/kepuyue-2025.yaml
+CAMPAIGN_SLUG ?= kepuyue-2025
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 .PHONY: run test test-sqlite test-postgres bench lint format setup data clean
@@ -29,7 +30,8 @@ data: setup var/secret_key
 	$(PY) manage.py migrate --noinput && \
 	$(PY) manage.py load_regions && \
 	$(PY) manage.py load_campaign $(CAMPAIGN) && \
-	$(PY) manage.py import_organizations data/bases.csv
+	$(PY) manage.py import_organizations data/bases.csv && \
+	$(PY) manage.py import_activities data/activities.csv --campaign $(CAMPAIGN_SLUG)
 
 run: data
 	@export SECRET_KEY="$$(cat var/secret_key)" KEPUYUE_HTTPS=0; \
