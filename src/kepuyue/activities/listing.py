@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.core import signing
-from django.db.models import F, Q, QuerySet
+from django.db import connections
+from django.db.models import DateTimeField, F, Func, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from kepuyue.activities.models import Activity, Audience, Form, Status, Topic
@@ -197,6 +198,40 @@ class ActivityFilter:
         return [(name, value) for name, value in pairs if value]
 
 
+# "Ongoing" reads the end-time index when fewer rows than this end after now (after a campaign: none).
+ONGOING_PROBE = 2000
+
+
+def _in_phase(queryset: QuerySet, phase: Phase, now: datetime) -> QuerySet:
+    """Restrict to activities upcoming / ongoing / ended at ``now``, steering SQLite to the right
+    index (its planner has no statistics; PostgreSQL's does and is left to choose).
+
+    Measured at 500,000 rows on SQLite, left to itself: "ended" took the end-time index and sorted
+    every row (2.7 s); "ongoing" walked the whole start-time index after the campaign (2.7 s).
+    Here "ended" walks the list index in start order (most rows qualify), and "ongoing" starts from
+    the end-time index when few rows end after ``now``, else walks the list index.
+    """
+    if phase == Phase.UPCOMING:
+        return queryset.filter(starts_at__gt=now)
+    if phase == Phase.ENDED:
+        return _unindexed(queryset, "ends_at", "lt", now)
+    ending_later = queryset.filter(ends_at__gte=now)
+    if ending_later[:ONGOING_PROBE].count() < ONGOING_PROBE:
+        return _unindexed(ending_later, "starts_at", "lte", now)
+    return _unindexed(queryset.filter(starts_at__lte=now), "ends_at", "gte", now)
+
+
+def _unindexed(queryset: QuerySet, field_name: str, lookup: str, value) -> QuerySet:
+    """``queryset.filter(<field>__<lookup>=value)`` tested row by row rather than through an
+    index on SQLite (SQLite's unary ``+`` is a no-op that keeps the column off the index)."""
+    if queryset.db != "default" or connections[queryset.db].vendor != "sqlite":
+        return queryset.filter(**{f"{field_name}__{lookup}": value})
+    alias = f"_plain_{field_name}"
+    return queryset.alias(
+        **{alias: Func(F(field_name), template="+%(expressions)s", output_field=DateTimeField())}
+    ).filter(**{f"{alias}__{lookup}": value})
+
+
 def _one(params: Mapping, name: str, *, normalize: bool = True) -> str:
     """The last value of ``name`` (as ``QueryDict.get`` does), NFKC-normalised and stripped."""
     values = _many(params, name, normalize=normalize)
@@ -336,14 +371,7 @@ def filter_activities(
         )
 
     if activity_filter.phase:
-        now = clock.now()
-        queryset = queryset.filter(
-            {
-                Phase.UPCOMING: Q(starts_at__gt=now),
-                Phase.ONGOING: Q(starts_at__lte=now, ends_at__gte=now),
-                Phase.ENDED: Q(ends_at__lt=now),
-            }[Phase(activity_filter.phase)]
-        )
+        queryset = _in_phase(queryset, Phase(activity_filter.phase), clock.now())
 
     relevance = activity_filter.sort == SORT_RELEVANCE
     queryset = search_activities(queryset, activity_filter.q, in_index_order=paged)
