@@ -39,12 +39,16 @@ DEBUG = env_bool("DEBUG", False)
 TESTING = "PYTEST_VERSION" in os.environ
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+_SECRET_KEY_FILE = VAR_DIR / "secret_key"
+if not SECRET_KEY and _SECRET_KEY_FILE.is_file():
+    # `make run` keeps the embedded install's key here, so later manage.py commands just work.
+    SECRET_KEY = _SECRET_KEY_FILE.read_text().strip()
 if not SECRET_KEY:
     if TESTING:
         SECRET_KEY = "kepuyue-test-suite-only"  # noqa: S105 - the test run's own key
     elif not DEBUG:
         raise ImproperlyConfigured(
-            "SECRET_KEY must be set when DEBUG is off (make run creates one in var/secret_key)."
+            "SECRET_KEY must be set when DEBUG is off (or var/secret_key exist: make run creates it)."
         )
     SECRET_KEY = "django-insecure-kepuyue-development-only"  # noqa: S105 - DEBUG only
 
@@ -72,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "kepuyue.common.middleware.chinese_first",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -81,6 +86,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "kepuyue.urls"
+# Staff sign in through the admin's login page until the accounts app brings its own.
+LOGIN_URL = "admin:login"
 WSGI_APPLICATION = "kepuyue.wsgi.application"
 
 TEMPLATES = [
@@ -147,6 +154,8 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 # --- Files: local under var/media/, or any S3-compatible store when AWS_STORAGE_BUCKET_NAME is set.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"
+# Files only staff may read (uploaded 信息表 with contact phones): never under MEDIA_ROOT.
+PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", VAR_DIR / "private"))
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 STATIC_URL = "/static/"
 AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
@@ -208,7 +217,10 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0))
+try:
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0))
+except ValueError as exc:
+    raise ImproperlyConfigured("SECURE_HSTS_SECONDS must be a whole number of seconds") from exc
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True

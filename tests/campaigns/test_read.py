@@ -44,7 +44,10 @@ def test_deadline_state_everything_passed_a_year_later(campaign_2025, clock):
     assert deadline_state(recommend) == DeadlineState.PASSED
     assert campaign_phase(campaign_2025) == Phase.ENDED
     # What opened on Aug 10 closed with the campaign: nothing stays "进行中" in the archive.
-    assert {state for _, state in key_deadlines(campaign_2025)} == {DeadlineState.PASSED, DeadlineState.CLOSED}
+    assert {state for _, state in key_deadlines(campaign_2025)} == {
+        DeadlineState.PASSED,
+        DeadlineState.CLOSED,
+    }
 
 
 def test_deadline_state_due_runs_to_the_end_of_the_day(campaign_2025):

@@ -93,3 +93,10 @@ def test_check_deploy_is_clean(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_settings_read_the_key_make_run_keeps(tmp_path):
+    (tmp_path / "var").mkdir()
+    (tmp_path / "var" / "secret_key").write_text("kept-by-make-run-" + "z" * 40 + "\n")
+    result = run_settings({}, tmp_path)
+    assert result.returncode == 0, result.stderr

@@ -5,8 +5,10 @@ from django.contrib import admin
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kepuyue.search.services import search_text_for
+
 from .models import Activity, ImportJob
-from .services import CAMPAIGN_WIDE_LABEL
+from .services import CAMPAIGN_WIDE_LABEL, region_codes
 
 
 class ProvinceFilter(admin.SimpleListFilter):
@@ -47,7 +49,10 @@ class ActivityAdmin(admin.ModelAdmin):
     list_select_related = ("joint_action", "brand", "organizer")
     search_fields = ("title", "external_id")
     raw_id_fields = ("organizer", "region")
+    # The status moves only through services.transition (its checks, its timestamps); the admin
+    # edits content, and save_model keeps the derived columns in step as the services do.
     readonly_fields = (
+        "status",
         "search_text",
         "province_code",
         "prefecture_code",
@@ -59,6 +64,11 @@ class ActivityAdmin(admin.ModelAdmin):
     )
     show_full_result_count = False
     list_per_page = 50
+
+    def save_model(self, request, obj, form, change):
+        obj.province_code, obj.prefecture_code, obj.county_code = region_codes(obj.region)
+        obj.search_text = search_text_for(obj)
+        super().save_model(request, obj, form, change)
 
     @admin.display(description=_("联合行动"), ordering="joint_action__number")
     def joint_action_name(self, activity):
@@ -77,7 +87,6 @@ class ActivityAdmin(admin.ModelAdmin):
                     "title",
                     "summary",
                     "description",
-                    "status",
                 )
             },
         ),

@@ -305,6 +305,8 @@ _WIDTH[0x3000] = 0x20
 _SPACES = re.compile(r"\s+")
 _FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]")
 _ODD_SPACE = re.compile(r"\s\s|[^\S ]")
+# Control characters (NUL above all: PostgreSQL text cannot hold it) never belong in a cell.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def soft(value) -> str:
@@ -315,6 +317,8 @@ def soft(value) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = value if isinstance(value, str) else str(value)
+    if CONTROL_CHARS.search(text):
+        text = CONTROL_CHARS.sub("", text)
     # Most cells need neither step; checking first is cheaper than always translating.
     if _FULL_WIDTH.search(text):
         text = text.translate(_WIDTH)
@@ -329,7 +333,7 @@ def nfkc(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", str(value))).strip()
+    return _SPACES.sub(" ", CONTROL_CHARS.sub("", unicodedata.normalize("NFKC", str(value)))).strip()
 
 
 _KEY_NOISE = re.compile(r"[\s\"'“”‘’「」『』《》<>*]+")

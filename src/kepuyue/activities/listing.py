@@ -51,6 +51,7 @@ CARD_RELATED = ("joint_action", "brand", "organizer", "region")
 # The ``joint_action`` value that asks for campaign-wide activities (全国科普月活动, no joint action).
 NO_JOINT_ACTION = "none"
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,64}$")
 _CODE = re.compile(r"^\d{6}$")
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
@@ -246,7 +247,9 @@ def _many(params: Mapping, name: str, *, normalize: bool = True) -> list[str]:
         raw = [raw] if isinstance(raw, str) else list(raw)
     values = []
     for item in raw:
-        text = unicodedata.normalize("NFKC", str(item)) if normalize else str(item)
+        # Control characters (NUL: PostgreSQL refuses it in text) are never part of a parameter.
+        text = _CONTROL.sub("", str(item))
+        text = unicodedata.normalize("NFKC", text) if normalize else text
         for part in text.split(",") if normalize else [text]:
             if part.strip():
                 values.append(part.strip())

@@ -4,6 +4,7 @@ brand activity when it belongs to one."""
 from django.db import models
 
 from kepuyue.common.models import TimestampedModel
+from kepuyue.common.storage import private_storage
 
 
 class Status(models.TextChoices):
@@ -219,7 +220,7 @@ class ImportJob(TimestampedModel):
     created_by = models.ForeignKey(
         "auth.User", verbose_name="操作人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    file = models.FileField("文件", upload_to="imports/%Y/%m/")
+    file = models.FileField("文件", upload_to="imports/%Y/%m/", storage=private_storage)
     original_name = models.CharField("原文件名", max_length=255)
     state = models.CharField("状态", max_length=16, choices=State.choices, default=State.PENDING)
     total = models.PositiveIntegerField("总行数", default=0)

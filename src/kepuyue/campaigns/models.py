@@ -52,7 +52,9 @@ class JointAction(TimestampedModel):
     own wording, e.g. ``2025年7—10月``.
     """
 
-    campaign = models.ForeignKey(Campaign, verbose_name="科普月", on_delete=models.CASCADE, related_name="joint_actions")
+    campaign = models.ForeignKey(
+        Campaign, verbose_name="科普月", on_delete=models.CASCADE, related_name="joint_actions"
+    )
     slug = models.SlugField("标识", max_length=64)
     number = models.PositiveSmallIntegerField("序号")
     name = models.CharField("名称", max_length=100)
@@ -75,7 +77,9 @@ class JointAction(TimestampedModel):
         ordering = ["campaign", "number"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "slug"], name="campaigns_jointaction_slug_unique"),
-            models.UniqueConstraint(fields=["campaign", "number"], name="campaigns_jointaction_number_unique"),
+            models.UniqueConstraint(
+                fields=["campaign", "number"], name="campaigns_jointaction_number_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -85,7 +89,9 @@ class JointAction(TimestampedModel):
 class KeyTask(models.Model):
     """A key task (重点任务) of a joint action, in the plan's order."""
 
-    joint_action = models.ForeignKey(JointAction, verbose_name="联合行动", on_delete=models.CASCADE, related_name="key_tasks")
+    joint_action = models.ForeignKey(
+        JointAction, verbose_name="联合行动", on_delete=models.CASCADE, related_name="key_tasks"
+    )
     slug = models.SlugField("标识", max_length=64)
     number = models.PositiveSmallIntegerField("序号")
     name = models.CharField("名称", max_length=200)
@@ -112,12 +118,24 @@ class Brand(models.Model):
     ``{"slug", "name", "description"}`` when the plan enumerates themes (the 13 流动科普 themes, §五(三)1).
     """
 
-    joint_action = models.ForeignKey(JointAction, verbose_name="联合行动", on_delete=models.CASCADE, related_name="brands")
+    joint_action = models.ForeignKey(
+        JointAction, verbose_name="联合行动", on_delete=models.CASCADE, related_name="brands"
+    )
     key_task = models.ForeignKey(
-        KeyTask, verbose_name="重点任务", null=True, blank=True, on_delete=models.SET_NULL, related_name="brands"
+        KeyTask,
+        verbose_name="重点任务",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="brands",
     )
     parent = models.ForeignKey(
-        "self", verbose_name="所属品牌", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+        "self",
+        verbose_name="所属品牌",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
     )
     slug = models.SlugField("标识", max_length=64)
     order = models.PositiveSmallIntegerField("排序", default=0)
@@ -146,9 +164,16 @@ class Target(models.Model):
     "余/多" (1000余辆). ``brand`` is set when the figure belongs to a brand activity.
     """
 
-    joint_action = models.ForeignKey(JointAction, verbose_name="联合行动", on_delete=models.CASCADE, related_name="targets")
+    joint_action = models.ForeignKey(
+        JointAction, verbose_name="联合行动", on_delete=models.CASCADE, related_name="targets"
+    )
     brand = models.ForeignKey(
-        Brand, verbose_name="品牌活动", null=True, blank=True, on_delete=models.CASCADE, related_name="targets"
+        Brand,
+        verbose_name="品牌活动",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="targets",
     )
     slug = models.SlugField("标识", max_length=64)
     order = models.PositiveSmallIntegerField("排序", default=0)
@@ -189,9 +214,16 @@ class Deadline(models.Model):
     ``joint_action`` is empty for campaign-wide milestones (plan §八).
     """
 
-    campaign = models.ForeignKey(Campaign, verbose_name="科普月", on_delete=models.CASCADE, related_name="deadlines")
+    campaign = models.ForeignKey(
+        Campaign, verbose_name="科普月", on_delete=models.CASCADE, related_name="deadlines"
+    )
     joint_action = models.ForeignKey(
-        JointAction, verbose_name="联合行动", null=True, blank=True, on_delete=models.CASCADE, related_name="deadlines"
+        JointAction,
+        verbose_name="联合行动",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deadlines",
     )
     slug = models.SlugField("标识", max_length=64)
     kind = models.CharField("类型", max_length=8, choices=DeadlineKind.choices)
@@ -219,7 +251,9 @@ class Contact(models.Model):
     public office numbers from the plan and are shown as the plan prints them.
     """
 
-    joint_action = models.ForeignKey(JointAction, verbose_name="联合行动", on_delete=models.CASCADE, related_name="contacts")
+    joint_action = models.ForeignKey(
+        JointAction, verbose_name="联合行动", on_delete=models.CASCADE, related_name="contacts"
+    )
     order = models.PositiveSmallIntegerField("排序", default=0)
     unit = models.CharField("单位", max_length=200)
     topic = models.CharField("负责事项", max_length=200, blank=True)
@@ -258,8 +292,12 @@ class Call(TimestampedModel):
     campaign's end).
     """
 
-    campaign = models.ForeignKey(Campaign, verbose_name="科普月", on_delete=models.CASCADE, related_name="calls")
-    joint_action = models.ForeignKey(JointAction, verbose_name="联合行动", on_delete=models.CASCADE, related_name="calls")
+    campaign = models.ForeignKey(
+        Campaign, verbose_name="科普月", on_delete=models.CASCADE, related_name="calls"
+    )
+    joint_action = models.ForeignKey(
+        JointAction, verbose_name="联合行动", on_delete=models.CASCADE, related_name="calls"
+    )
     brand = models.ForeignKey(
         Brand, verbose_name="品牌活动", null=True, blank=True, on_delete=models.SET_NULL, related_name="calls"
     )

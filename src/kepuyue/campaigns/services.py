@@ -476,7 +476,9 @@ def zone(campaign: Campaign, slug: str) -> JointAction:
             Prefetch("brands", queryset=brands.order_by("order")),
             Prefetch("targets", queryset=Target.objects.order_by("order")),
             Prefetch("contacts", queryset=Contact.objects.order_by("order")),
-            Prefetch("deadlines", queryset=Deadline.objects.select_related("campaign").order_by("at", "slug")),
+            Prefetch(
+                "deadlines", queryset=Deadline.objects.select_related("campaign").order_by("at", "slug")
+            ),
             Prefetch(
                 "calls",
                 queryset=Call.objects.select_related("brand", "campaign").prefetch_related("eligible_types"),

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kepuyue.regions.models import Level, Region
 
-from .models import Organization, OrganizationType
+from .models import Membership, Organization, OrganizationType
 
 
 @admin.register(OrganizationType)
@@ -57,3 +57,14 @@ class OrganizationAdmin(admin.ModelAdmin):
     @admin.display(description=_("所在地区"), ordering="region__code")
     def region_name(self, obj):
         return obj.region.full_name if obj.region_id else "—"
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    """单位账号: which organization a staff account publishes for (one each)."""
+
+    list_display = ("user", "organization", "created")
+    list_select_related = ("user", "organization")
+    search_fields = ("user__username", "organization__name")
+    autocomplete_fields = ("organization",)
+    raw_id_fields = ("user",)

@@ -12,7 +12,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from kepuyue.campaigns import services
 from kepuyue.campaigns.models import Campaign, JointAction
@@ -24,7 +24,7 @@ from .context_processors import LARGE_TEXT_COOKIE
 LARGE_TEXT_MAX_AGE = 365 * 24 * 3600
 
 
-@require_GET
+@require_safe
 def home(request):
     """``/``: the current campaign's home (running, else most recent, else upcoming).
 
@@ -36,7 +36,7 @@ def home(request):
     return _campaign_home(request, campaign, is_current=True)
 
 
-@require_GET
+@require_safe
 def campaign_detail(request, slug: str):
     """``/campaigns/<slug>/``: any campaign's home, the same page as ``/``; 404 for an unknown slug."""
     campaign = get_object_or_404(Campaign, slug=slug)
@@ -58,14 +58,14 @@ def _campaign_home(request, campaign: Campaign, *, is_current: bool):
     return render(request, "portal/campaign_home.html", context)
 
 
-@require_GET
+@require_safe
 def campaign_list(request):
     """``/campaigns/``: every campaign, newest first, with its phase (往届/归档)."""
     campaigns = [(c, services.campaign_phase(c)) for c in Campaign.objects.order_by("-starts")]
     return render(request, "portal/campaign_list.html", {"campaigns": campaigns, "nav": "archive"})
 
 
-@require_GET
+@require_safe
 def zone_detail(request, slug: str, ja_slug: str):
     """``/campaigns/<slug>/zones/<ja_slug>/``: one joint action's zone (联合行动专区).
 
@@ -129,7 +129,7 @@ def _brand_node(brand, children, brand_targets):
     }
 
 
-@require_GET
+@require_safe
 def zone_redirect(request, ja_slug: str):
     """``/zones/<ja_slug>/``: redirect (302) to that joint action's zone in the current campaign.
 

@@ -18,7 +18,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from kepuyue.activities.exporting import content_disposition
 from kepuyue.activities.listing import (
@@ -47,7 +47,7 @@ _UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 # --- the list ------------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def activity_list(request):
     """``/activities/``: published activities of the current (or most recent) campaign as cards.
 
@@ -74,6 +74,9 @@ def activity_list(request):
 def _campaign_of(request, messages: list[str]) -> tuple[Campaign | None, bool]:
     """The campaign named by ``?campaign=<slug>`` (and True), else the current one (and False)."""
     slug = (request.GET.get("campaign") or "").strip()
+    if slug and not re.fullmatch(r"[-a-zA-Z0-9_]{1,64}", slug):
+        messages.append(_("科普月标识只能包含字母、数字和连字符，已显示当届活动。"))
+        slug = ""
     if slug:
         campaign = Campaign.objects.filter(slug=slug).first()
         if campaign is not None:
@@ -294,7 +297,7 @@ def _region_options(activity_filter: ActivityFilter) -> dict:
 # --- one activity --------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def activity_detail(request, pk: int):
     """``/activities/<id>/``: one published activity with every public field; 404 for an unknown
     id or an activity that is not published (draft, submitted, returned, withdrawn)."""
@@ -315,7 +318,7 @@ def activity_detail(request, pk: int):
     return render(request, "portal/activity_detail.html", context)
 
 
-@require_GET
+@require_safe
 def activity_ics(request, pk: int):
     """``/activities/<id>.ics``: the activity as an iCalendar event, named after its title (RFC
     6266 with an RFC 5987 UTF-8 file name and an ASCII fallback)."""
@@ -334,7 +337,7 @@ def activity_ics(request, pk: int):
 # --- brands and regions ---------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def brand_detail(request, campaign_slug: str, brand_slug: str):
     """``/brands/<campaign>/<brand>/``: a brand activity (品牌活动) — its description, targets and
     sub-brands — and its published activities with the list's filters. 404 when unknown."""
@@ -372,7 +375,7 @@ def brand_detail(request, campaign_slug: str, brand_slug: str):
     return render(request, "portal/activity_brand.html", context)
 
 
-@require_GET
+@require_safe
 def region_detail(request, code: str):
     """``/region/<code>/``: a division (行政区划) — its parents, its child divisions, and the current
     campaign's published activities there (the first ten, then a link to the filtered list).
@@ -414,7 +417,7 @@ def region_detail(request, code: str):
     return render(request, "portal/activity_region.html", context)
 
 
-@require_GET
+@require_safe
 def region_children_json(request, code: str):
     """``/region/<code>/children.json``: ``{"children": [{"code", "name"}, …]}`` — the divisions
     under ``code`` (``000000``: the provinces), for the list's city and county drop-downs."""
