@@ -188,6 +188,17 @@ def test_export_views_give_owner_unmasked_phone(staff_client, form_data):
     assert staff_client.get(reverse("activities:export", args=["pdf"])).status_code == 404
 
 
+def test_export_follows_the_list_filters(staff_client, form_data):
+    staff_client.post(reverse("activities:create"), form_data)
+    second = dict(form_data, title="另一场完全不同的讲座")
+    staff_client.post(reverse("activities:create"), second)
+    url = reverse("activities:export", args=["csv"])
+    every = b"".join(staff_client.get(url).streaming_content).decode("utf-8-sig")
+    assert form_data["title"] in every and "另一场完全不同的讲座" in every
+    only = b"".join(staff_client.get(url, {"q": "完全不同"}).streaming_content).decode("utf-8-sig")
+    assert "另一场完全不同的讲座" in only and form_data["title"] not in only
+
+
 def test_import_template_download(staff_client):
     response = staff_client.get(reverse("activities:import_template"))
     assert response["Content-Disposition"].startswith(

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from . import exporting, importing, services, tasks
 from .forms import ActivityForm, ImportUploadForm
+from .listing import ActivityFilter, filter_activities
 from .models import Activity, ImportJob, Status
 
 PAGE_SIZE = 20
@@ -156,10 +157,14 @@ def activity_submit(request, pk: int):
 
 @login_required
 def export_mine(request, fmt: str):
-    """The unit's activities (``?status=`` filters) as ``.xlsx`` or ``.csv``; phones unmasked, since
-    they are the unit's own."""
+    """The unit's activities as ``.xlsx`` or ``.csv``, filtered by ``?status=`` and by every filter
+    of the public list (``q``, ``joint_action``, ``brand``, ``province``/``city``/``county``,
+    ``from``/``to``, ``form``, ``audience``, ``topic``, ``phase`` — see ``listing.ActivityFilter``);
+    phones unmasked, since they are the unit's own."""
     organization = _organization(request)
-    activities = services.activities_of(organization).order_by("starts_at", "id")
+    activities, _messages = filter_activities(
+        ActivityFilter.from_params(request.GET), queryset=services.activities_of(organization), paged=False
+    )
     status = request.GET.get("status", "")
     if status in Status.values:
         activities = activities.filter(status=status)
