@@ -181,3 +181,16 @@ def test_import_command_dry_run_says_so(regions, org_types):
     call_command("import_organizations", str(BASES), "--dry-run", stdout=out)
     assert "试运行" in out.getvalue()
     assert not Organization.objects.exists()
+
+
+def test_import_accepts_type_names_of_the_plan_and_codes(regions, org_types):
+    text = (
+        "name,type,province,city,county,note,source_url\n"
+        "测试科普基地,科普教育基地,浙江省,杭州市,西湖区,,\n"
+        "测试图书馆,library,浙江省,杭州市,,,\n"
+    )
+    OrganizationType.objects.create(code="library", name="图书馆", order=20)
+    report = import_organizations(io.StringIO(text))
+    types = dict(Organization.objects.filter(name__startswith="测试").values_list("name", "type_id"))
+    assert report.problems == []
+    assert types == {"测试科普基地": "science_education_base", "测试图书馆": "library"}

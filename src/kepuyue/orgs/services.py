@@ -150,7 +150,8 @@ def import_organizations(path_or_file: str | Path | IO, *, dry_run: bool = False
     Rules, one transaction, idempotent by ``name`` (a second import changes nothing; an edited row
     updates ``type``, ``region``, ``note`` and ``source_url`` and leaves other fields alone):
 
-    - ``type`` maps through ``TYPE_LABELS`` to an ``OrganizationType`` (loaded from the campaign YAML);
+    - ``type`` maps through ``TYPE_LABELS`` (or an ``OrganizationType`` name or code as the plan
+      gives it, e.g. 科普教育基地) to an ``OrganizationType`` (loaded from the campaign YAML);
       the label and the file's note are kept together in ``note`` (e.g. ``全国科普教育基地；2021-2025年度
       第一批``).
     - The region comes from ``regions.services.resolve_place(province, city, county)``. When it cannot
@@ -168,6 +169,8 @@ def import_organizations(path_or_file: str | Path | IO, *, dry_run: bool = False
     headings = {name: header[index].strip() for name, index in positions.items()}
     report = ImportReport(dry_run=dry_run)
     types = {t.code: t for t in OrganizationType.objects.all()}
+    # Besides the list labels, a file may name a type as the plan does (科普教育基地) or by its code.
+    type_names = {_normalise_label(t.name): t.code for t in types.values()} | {code: code for code in types}
     url_validator = URLValidator()
 
     def cell(values: list[str], name: str) -> str:
@@ -201,9 +204,9 @@ def import_organizations(path_or_file: str | Path | IO, *, dry_run: bool = False
                 report.skipped += 1
                 continue
             seen[name] = row
-            code = TYPE_LABELS.get(_normalise_label(label))
+            code = TYPE_LABELS.get(_normalise_label(label)) or type_names.get(_normalise_label(label))
             if code is None:
-                known = "、".join(TYPE_LABELS)
+                known = "、".join([*TYPE_LABELS, *(t.name for t in types.values())])
                 problem(
                     row, "type", label, _("不认识的单位类型（可用：%(known)s），未导入") % {"known": known}
                 )
