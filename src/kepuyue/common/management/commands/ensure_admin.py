@@ -21,6 +21,8 @@ class Command(BaseCommand):
             )
             return
         password = secrets.token_urlsafe(12)
+        while not password[0].isalnum():  # a leading "-" reads like a command-line option
+            password = secrets.token_urlsafe(12)
         user_model.objects.create_superuser(username=username, email="", password=password)
         self.stdout.write(self.style.SUCCESS("已创建管理员账号（密码只显示这一次，请妥善保存）："))
         self.stdout.write(f"  用户名：{username}")
