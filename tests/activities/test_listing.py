@@ -4,6 +4,7 @@ import pytest
 from django.core import signing
 from django.http import QueryDict
 
+from kepuyue.activities import listing
 from kepuyue.activities.listing import (
     MAX_PAGE,
     ActivityFilter,
@@ -524,3 +525,12 @@ def test_list_activities_query_count(django_assert_num_queries, count):
         assert len(_cards(list_activities(ActivityFilter(), campaign=campaign))) == count
     with django_assert_num_queries(3):
         assert len(_cards(list_activities(ActivityFilter(), campaign=campaign, page=2, limit=1))) == 1
+
+
+@pytest.mark.parametrize("probe", [1, 2000])
+def test_list_activities_ongoing_same_rows_whichever_index_leads(world, clock, monkeypatch, probe):
+    # ONGOING_PROBE picks the end-time index (few rows end later) or the list index (many do);
+    # both plans must list the same activities in the same order.
+    monkeypatch.setattr(listing, "ONGOING_PROBE", probe)
+    clock("2025-09-20T19:00+08:00")
+    assert listed(world, "phase=ongoing") == ["ningbo_expo", "shangcheng_night"]

@@ -225,7 +225,7 @@ def _in_phase(queryset: QuerySet, phase: Phase, now: datetime) -> QuerySet:
 def _unindexed(queryset: QuerySet, field_name: str, lookup: str, value) -> QuerySet:
     """``queryset.filter(<field>__<lookup>=value)`` tested row by row rather than through an
     index on SQLite (SQLite's unary ``+`` is a no-op that keeps the column off the index)."""
-    if queryset.db != "default" or connections[queryset.db].vendor != "sqlite":
+    if connections[queryset.db].vendor != "sqlite":
         return queryset.filter(**{f"{field_name}__{lookup}": value})
     alias = f"_plain_{field_name}"
     return queryset.alias(
