@@ -70,6 +70,10 @@ INSTALLED_APPS = [
     "kepuyue.activities",
     "kepuyue.search",
     "kepuyue.portal",
+    "kepuyue.accounts",
+    "kepuyue.roles",
+    "kepuyue.audit",
+    "kepuyue.calls",
 ]
 
 MIDDLEWARE = [
@@ -111,6 +115,10 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    if TESTING and os.environ.get("KEPUYUE_TEST_DB_SUFFIX"):
+        # Two suites on one server (a developer's and a helper's) must not share test_<name>.
+        name = DATABASES["default"]["NAME"]
+        DATABASES["default"]["TEST"] = {"NAME": f"test_{name}_{os.environ['KEPUYUE_TEST_DB_SUFFIX']}"}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class RolesConfig(AppConfig):
+    name = "kepuyue.roles"
+    label = "roles"
+    verbose_name = "角色与管辖范围"
