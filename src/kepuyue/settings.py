@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "kepuyue.accounts",
     "kepuyue.roles",
     "kepuyue.audit",
+    "kepuyue.review",
     "kepuyue.calls",
 ]
 
@@ -85,11 +86,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kepuyue.audit.context.request_context",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "kepuyue.urls"
+# Object permissions come from the predicates in kepuyue.roles.rules; the model backend signs in.
+AUTHENTICATION_BACKENDS = [
+    "rules.permissions.ObjectPermissionBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 # Staff sign in through the admin's login page until the accounts app brings its own.
 LOGIN_URL = "admin:login"
 WSGI_APPLICATION = "kepuyue.wsgi.application"
@@ -234,9 +241,13 @@ SECURE_HSTS_PRELOAD = HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("KEPUYUE_BEHIND_PROXY", False):
+KEPUYUE_BEHIND_PROXY = env_bool("KEPUYUE_BEHIND_PROXY", False)
+if KEPUYUE_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+
+# Audit entries are kept this many days (never fewer than 180: GB/T 22239-2019 level 3).
+AUDIT_RETENTION_DAYS = max(180, int(os.environ.get("AUDIT_RETENTION_DAYS", "365")))
 
 LOGGING = {
     "version": 1,

@@ -160,6 +160,10 @@ class Activity(TimestampedModel):
     status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.DRAFT)
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
     published_at = models.DateTimeField("发布时间", null=True, blank=True)
+    # Set by kepuyue.review.services: recommended by a platform administrator (推荐), featured by the
+    # joint action's managing unit (重点呈现). Featured activities lead the portal's home and zones.
+    recommended_at = models.DateTimeField("推荐时间", null=True, blank=True, editable=False)
+    featured_at = models.DateTimeField("重点呈现时间", null=True, blank=True, editable=False)
     search_text = models.TextField("检索词", blank=True, editable=False)
 
     class Meta:
@@ -178,6 +182,14 @@ class Activity(TimestampedModel):
             # "Ongoing" (ends_at ≥ now ≥ starts_at) starts from the end side: after a campaign no row
             # qualifies and the index says so at once instead of a walk over every started row.
             models.Index(fields=["campaign", "status", "ends_at"], name="act_ends_idx"),
+            # Featured activities first on the home and zone pages (a handful of rows).
+            models.Index(
+                fields=["campaign", "featured_at"],
+                condition=models.Q(featured_at__isnull=False),
+                name="act_featured_idx",
+            ),
+            # The review desk: submitted activities oldest first.
+            models.Index(fields=["status", "submitted_at", "id"], name="act_queue_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
+from kepuyue.audit import services as audit
 from kepuyue.common import clock
 from kepuyue.search.segment import index_text
 
@@ -448,9 +449,7 @@ def create_activity(organization, data: Mapping, *, actor=None) -> Activity:
     activity = Activity(organizer=organization, status=Status.DRAFT)
     _apply(activity, data)
     _save_with_poster(activity, data, is_new=True)
-    logger.info(
-        "activity.created id=%s org=%s by=%s", activity.pk, organization.pk, getattr(actor, "pk", None)
-    )
+    audit.record("activity.create", actor=actor, obj=activity)
     return activity
 
 
@@ -472,7 +471,7 @@ def update_activity(activity: Activity, data: Mapping, *, actor=None) -> Activit
     _raise(validate_activity(data))
     _apply(activity, data)
     _save_with_poster(activity, data, is_new=False)
-    logger.info("activity.updated id=%s by=%s", activity.pk, getattr(actor, "pk", None))
+    audit.record("activity.update", actor=actor, obj=activity)
     return activity
 
 
@@ -485,6 +484,14 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (Status.SUBMITTED, Status.RETURNED): "退回修改",
     (Status.RETURNED, Status.SUBMITTED): "修改后重新提交",
     (Status.PUBLISHED, Status.WITHDRAWN): "撤回",
+}
+# The audit log's name of each move (``activity.<name>``).
+TRANSITION_ACTIONS: dict[tuple[str, str], str] = {
+    (Status.DRAFT, Status.SUBMITTED): "submit",
+    (Status.SUBMITTED, Status.PUBLISHED): "approve",
+    (Status.SUBMITTED, Status.RETURNED): "return",
+    (Status.RETURNED, Status.SUBMITTED): "resubmit",
+    (Status.PUBLISHED, Status.WITHDRAWN): "withdraw",
 }
 # Moves that need a reason (the unit must know what to change).
 REASON_REQUIRED = frozenset({(Status.SUBMITTED, Status.RETURNED)})
@@ -521,7 +528,8 @@ def transition(activity: Activity, to: str, *, actor=None, reason: str = "") -> 
     Submitting (to ``submitted``) checks the activity against every rule again (a window may have
     been narrowed since it was saved). Sets ``submitted_at`` on submission and ``published_at`` on
     publication (campaign clock). The row is changed only if it still has the status it was read
-    with, so two reviewers cannot both act on it.
+    with, so two reviewers cannot both act on it. Every move is written to the audit log (who, when,
+    from, to, why; ``kepuyue.audit``) in the same transaction.
 
     Raises ``TransitionNotAllowed`` (Chinese message) for a move the table does not allow, a missing
     reason for returning, or a concurrent change; ``ValidationError`` (dict) when submitting an
@@ -545,11 +553,19 @@ def transition(activity: Activity, to: str, *, actor=None, reason: str = "") -> 
         changes["submitted_at"] = clock.now()
     if to == Status.PUBLISHED:
         changes["published_at"] = clock.now()
-    if not Activity.objects.filter(pk=activity.pk, status=current).update(**changes):
-        raise TransitionNotAllowed(_("活动“%(title)s”已被他人修改，请刷新后重试") % {"title": activity.title})
-    for name, value in changes.items():
-        setattr(activity, name, value)
-    logger.info("activity.%s id=%s by=%s reason=%r", to, activity.pk, getattr(actor, "pk", None), reason)
+    with transaction.atomic():
+        if not Activity.objects.filter(pk=activity.pk, status=current).update(**changes):
+            raise TransitionNotAllowed(
+                _("活动“%(title)s”已被他人修改，请刷新后重试") % {"title": activity.title}
+            )
+        for name, value in changes.items():
+            setattr(activity, name, value)
+        audit.record(
+            f"activity.{TRANSITION_ACTIONS[(current, to)]}",
+            actor=actor,
+            obj=activity,
+            data={"from": str(current), "to": str(to), "reason": reason},
+        )
     return activity
 
 

@@ -16,6 +16,8 @@ class Campaign(TimestampedModel):
 
     ``starts``/``ends`` are dates of the campaign month (Beijing time, both inclusive).
     ``general_requirements`` is a list of ``{"title", "text", "plan_ref"}`` (总体要求).
+    ``review`` holds the review and recommendation rules of the YAML's ``review`` section
+    (``kepuyue.campaigns.schema.ReviewSpec``).
     ``subtitle`` is a short qualifier shown with the name (首个全国科普月); ``platforms`` is a list
     of ``{"name", "url"}``: the sites where units publish (全国科普月平台, 科普中国, plan §八(一)).
     """
@@ -32,6 +34,15 @@ class Campaign(TimestampedModel):
     plan_title = models.CharField("方案名称", max_length=200, blank=True)
     summary = models.TextField("简介", blank=True)
     general_requirements = models.JSONField("总体要求", default=list, blank=True)
+    review = models.JSONField(
+        "审核与推荐规则",
+        default=dict,
+        blank=True,
+        help_text="recommendations_due, quotas, joint_action_quotas, return_reasons, reminder_days, summary_due_days",
+    )
+    recommendations_reopened_until = models.DateTimeField(
+        "推荐重新开放至", null=True, blank=True, help_text="中国科协重新开放推荐时设置；过期后推荐再次关闭"
+    )
     source_file = models.CharField("来源文件", max_length=255, blank=True)
     source_sha256 = models.CharField("来源文件 SHA-256", max_length=64, blank=True)
 

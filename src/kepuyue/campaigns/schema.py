@@ -465,6 +465,37 @@ CallSpec = Annotated[
 ]
 
 
+# --- Review and recommendation ------------------------------------------------------------------
+
+
+class QuotaSpec(_Spec):
+    """Recommendations a scope may make per joint action: a province's or prefecture's platform
+    administrators, or a national society's (shared by all administrators of that scope)."""
+
+    province: Count = 0
+    prefecture: Count = 0
+    national_society: Count = 0
+
+
+class ReviewSpec(_Spec):
+    """How platform administrators review and recommend (plan 八(二)).
+
+    ``recommendations_due``: the slug of the deadline after which no more recommendations are taken
+    (CAST may reopen). ``quotas``: per joint action, for every scope; ``joint_action_quotas``
+    overrides it for named joint actions. ``return_reasons``: the reasons an administrator picks
+    when returning an activity (free text may be added). ``reminder_days``: a queue item waiting
+    longer than this many days triggers a reminder. ``summary_due_days``: days after an activity's
+    end by which its summary (总结) is due.
+    """
+
+    recommendations_due: Slug | None = None
+    quotas: QuotaSpec = QuotaSpec()
+    joint_action_quotas: dict[Slug, QuotaSpec] = {}
+    return_reasons: list[_text(100)] = []
+    reminder_days: Annotated[int, Field(ge=1, le=60)] = 3
+    summary_due_days: Annotated[int, Field(ge=1, le=365)] = 15
+
+
 # --- The file --------------------------------------------------------------------------------
 
 
@@ -477,6 +508,7 @@ class CampaignFile(_Spec):
     general_requirements: list[GeneralRequirementSpec] = []
     deadlines: list[DeadlineSpec] = []
     calls: list[CallSpec] = []
+    review: ReviewSpec = ReviewSpec()
 
     @model_validator(mode="after")
     def _references(self) -> CampaignFile:
@@ -580,6 +612,20 @@ class CampaignFile(_Spec):
             for e, code in enumerate(call.eligible_types):
                 if code not in types:
                     yield ("calls", c, "eligible_types", e), unknown_type(code)
+
+        review = self.review
+        deadlines = {d.slug for d in self.deadlines}
+        if review.recommendations_due is not None and review.recommendations_due not in deadlines:
+            yield (
+                ("review", "recommendations_due"),
+                f"没有截止时间“{review.recommendations_due}” (unknown deadline)",
+            )
+        for slug in review.joint_action_quotas:
+            if slug not in ja_by_slug:
+                yield ("review", "joint_action_quotas", slug), f"没有联合行动“{slug}” (unknown joint action)"
+        yield from _duplicates(
+            (("review", "return_reasons", r), reason) for r, reason in enumerate(review.return_reasons)
+        )
 
 
 def _duplicates(items: Iterable[tuple[tuple, Any]]) -> Iterable[tuple[tuple, str]]:

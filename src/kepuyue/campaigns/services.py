@@ -349,6 +349,7 @@ class _Loader:
             "plan_title": spec.plan_title,
             "summary": spec.summary,
             "general_requirements": [r.model_dump() for r in self.plan.general_requirements],
+            "review": self.plan.review.model_dump(),
             "source_file": self.source_file,
             "source_sha256": self.sha256,
         }

@@ -5,3 +5,6 @@ class RolesConfig(AppConfig):
     name = "kepuyue.roles"
     label = "roles"
     verbose_name = "角色与管辖范围"
+
+    def ready(self) -> None:
+        from . import rules  # noqa: F401  (registers the permissions)

@@ -1,0 +1,186 @@
+"""Scope queries for the staff roles (管辖范围): which organizations and activities an account covers.
+
+Every staff page, export and form post goes through these functions and the predicates in
+``kepuyue.roles.rules``, so one place decides what each role may see. Grants are read from the
+database once per request (cached on the request's user object, which Django builds afresh for
+every request), so a revoked role stops working on the very next request.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from .models import TWO_FACTOR_ROLES, Role, RoleGrant
+
+_CACHE = "_kepuyue_role_grants"
+NATIONAL_SOCIETY = "national_society"
+# How deep a national society's branches go (学会 → 分会 → 专业委员会).
+SOCIETY_DEPTH = 3
+
+
+def grants(user) -> list[RoleGrant]:
+    """The account's role grants (empty for anonymous users), cached on ``user`` for one request."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return []
+    cached = getattr(user, _CACHE, None)
+    if cached is None:
+        cached = list(RoleGrant.objects.filter(user=user).select_related("region", "organization"))
+        setattr(user, _CACHE, cached)
+    return cached
+
+
+def forget(user) -> None:
+    """Drop the cached grants of ``user`` (after granting or revoking in the same request)."""
+    if user is not None and hasattr(user, _CACHE):
+        delattr(user, _CACHE)
+    if user is not None and hasattr(user, "_kepuyue_membership"):
+        delattr(user, "_kepuyue_membership")
+
+
+def has_role(user, role: str, **scope) -> bool:
+    """Whether ``user`` holds ``role`` (optionally with the given scope ids, e.g. ``joint_action_id=3``)."""
+    return any(
+        g.role == role and all(getattr(g, name) == value for name, value in scope.items())
+        for g in grants(user)
+    )
+
+
+def organization_of(user):
+    """The organization ``user`` publishes for (its ``Membership``), or ``None``; cached per request."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    if not hasattr(user, "_kepuyue_membership"):
+        from kepuyue.orgs.models import Membership
+
+        membership = Membership.objects.select_related("organization").filter(user=user).first()
+        user._kepuyue_membership = membership.organization if membership is not None else None
+    return user._kepuyue_membership
+
+
+def is_cast_admin(user) -> bool:
+    """中国科协管理员 (a grant, or a superuser)."""
+    return bool(user is not None and user.is_authenticated and user.is_active and user.is_superuser) or (
+        has_role(user, Role.CAST_ADMIN)
+    )
+
+
+def managed_joint_action_ids(user) -> set[int]:
+    """Ids of the joint actions ``user`` manages (联合行动牵头单位)."""
+    return {g.joint_action_id for g in grants(user) if g.role == Role.JOINT_ACTION_MANAGER}
+
+
+def judged_call_ids(user) -> set[int]:
+    """Ids of the calls ``user`` judges (评审专家)."""
+    return {g.call_id for g in grants(user) if g.role == Role.JUDGE}
+
+
+def admin_grants(user) -> list[RoleGrant]:
+    """The account's platform-administrator grants (平台管理员)."""
+    return [g for g in grants(user) if g.role == Role.PLATFORM_ADMIN]
+
+
+def is_staff_account(user) -> bool:
+    """Whether ``user`` works on the platform for a unit or a role (idle timeout, two-factor, staff pages)."""
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and (user.is_staff or user.is_superuser or grants(user) or organization_of(user) is not None)
+    )
+
+
+def needs_two_factor(user) -> bool:
+    """Whether ``user`` must sign in with TOTP: CAST, joint-action manager, platform administrator or
+    superuser accounts (issue 4: GB/T 22239-2019 level 3)."""
+    if user is None or not user.is_authenticated:
+        return False
+    return user.is_superuser or any(g.role in TWO_FACTOR_ROLES for g in grants(user))
+
+
+def _society_tree_q(prefix: str, society_ids=None) -> Q:
+    """Organizations that are a national society or one of its branches (``prefix`` names the path
+    to the organization, e.g. ``"organizer__"``). With ``society_ids``: the trees of those societies."""
+    q = Q()
+    path = prefix
+    for _depth in range(SOCIETY_DEPTH + 1):
+        if society_ids is None:
+            q |= Q(**{f"{path}type_id": NATIONAL_SOCIETY})
+        else:
+            q |= Q(**{f"{path}id__in": society_ids})
+        path += "parent__"
+    return q
+
+
+def region_prefix(region) -> str:
+    """The code prefix of a province (2 digits) or prefecture (4 digits)."""
+    return region.code[:2] if region.level == 1 else region.code[:4]
+
+
+def scope_q(user, prefix: str = "") -> Q | None:
+    """A ``Q`` over organizations (reached through ``prefix``) in the account's review scope, or
+    ``None`` for no scope at all. CAST administrators get an always-true ``Q()``.
+
+    Region scope: the organization's region code starts with the province's (2) or prefecture's (4)
+    digits, and the organization is not part of a national society. Society scope: the society and its
+    branches. Several grants add up.
+    """
+    if is_cast_admin(user):
+        return Q()
+    result: Q | None = None
+    societies = [g.organization_id for g in admin_grants(user) if g.organization_id]
+    if societies:
+        result = _society_tree_q(prefix, societies)
+    for grant in admin_grants(user):
+        if grant.region_id:
+            q = Q(**{f"{prefix}region_id__startswith": region_prefix(grant.region)}) & ~_society_tree_q(
+                prefix
+            )
+            result = q if result is None else result | q
+    return result
+
+
+def in_scope(user, organization) -> bool:
+    """Whether ``organization`` is in the account's review scope (平台管理员 / 中国科协管理员)."""
+    if organization is None:
+        return False
+    q = scope_q(user)
+    if q is None:
+        return False
+    from kepuyue.orgs.models import Organization
+
+    return Organization.objects.filter(q, pk=organization.pk).exists()
+
+
+def organizations_in_scope(user) -> QuerySet:
+    """Organizations the account reviews (none for an account without an administrator role)."""
+    from kepuyue.orgs.models import Organization
+
+    q = scope_q(user)
+    return Organization.objects.none() if q is None else Organization.objects.filter(q)
+
+
+def visible_activities(user) -> QuerySet:
+    """Every activity the account may see on staff pages: all of its own unit's (drafts included);
+    submitted and later ones of organizations in its review scope and of the joint actions it manages;
+    every non-draft one for CAST. Drafts of another unit are never visible."""
+    from kepuyue.activities.models import Activity, Status
+
+    own = organization_of(user)
+    q = Q(organizer=own) if own is not None else Q(pk__in=[])
+    non_draft = ~Q(status=Status.DRAFT)
+    review = scope_q(user, "organizer__")
+    if review is not None:
+        q |= non_draft & review
+    managed = managed_joint_action_ids(user)
+    if managed:
+        q |= non_draft & Q(joint_action_id__in=managed)
+    return Activity.objects.filter(q)
+
+
+def review_queue(user) -> QuerySet:
+    """Submitted activities (待审核) in the account's review scope, oldest first."""
+    from kepuyue.activities.models import Activity, Status
+
+    q = scope_q(user, "organizer__")
+    if q is None:
+        return Activity.objects.none()
+    return Activity.objects.filter(q, status=Status.SUBMITTED).order_by("submitted_at", "id")
