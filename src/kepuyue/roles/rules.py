@@ -10,7 +10,7 @@ do what. Permissions on activities:
 ``activities.change_activity``  own unit's draft or returned activity
 ``activities.submit_activity``  own unit's draft or returned activity
 ``activities.review_activity``  submitted, in review scope (平台管理员) or CAST — approve or return
-``activities.recommend_activity`` published, of a joint action, in review scope (平台管理员)
+``activities.recommend_activity`` published, of a joint action, in review scope (平台管理员 only)
 ``activities.feature_activity`` recommended, of a joint action the account manages, or CAST
 ``activities.view_phone``      full contact phone: own unit, review scope, managed joint action, CAST
 ``activities.summarize_activity`` own unit's published activity
@@ -101,9 +101,7 @@ rules.add_perm("activities.view_activity", is_own_unit | (is_not_draft & can_ove
 rules.add_perm("activities.change_activity", is_own_unit & is_editable)
 rules.add_perm("activities.submit_activity", is_own_unit & is_editable)
 rules.add_perm("activities.review_activity", is_submitted & (in_review_scope | is_cast_admin))
-rules.add_perm(
-    "activities.recommend_activity", is_published & has_joint_action & (in_review_scope | is_cast_admin)
-)
+rules.add_perm("activities.recommend_activity", is_published & has_joint_action & in_review_scope)
 rules.add_perm(
     "activities.feature_activity",
     is_published & is_recommended & (manages_joint_action | is_cast_admin),

@@ -115,26 +115,31 @@ def region_prefix(region) -> str:
     return region.code[:2] if region.level == 1 else region.code[:4]
 
 
-def scope_q(user, prefix: str = "") -> Q | None:
-    """A ``Q`` over organizations (reached through ``prefix``) in the account's review scope, or
-    ``None`` for no scope at all. CAST administrators get an always-true ``Q()``.
+def grant_q(grant: RoleGrant, prefix: str = "") -> Q:
+    """A ``Q`` over organizations (through ``prefix``) covered by one platform-administrator grant.
 
     Region scope: the organization's region code starts with the province's (2) or prefecture's (4)
-    digits, and the organization is not part of a national society. Society scope: the society and its
-    branches. Several grants add up.
+    digits, and the organization is not part of a national society. Society scope: the society and
+    its branches.
+    """
+    if grant.organization_id:
+        return _society_tree_q(prefix, [grant.organization_id])
+    if grant.region_id:
+        return Q(**{f"{prefix}region_id__startswith": region_prefix(grant.region)}) & ~_society_tree_q(prefix)
+    return Q(pk__in=[])
+
+
+def scope_q(user, prefix: str = "") -> Q | None:
+    """A ``Q`` over organizations (reached through ``prefix``, e.g. ``"organizer__"``) in the account's
+    review scope, or ``None`` for no scope at all. CAST administrators get an always-true ``Q()``.
+    Several grants add up (see :func:`grant_q`).
     """
     if is_cast_admin(user):
         return Q()
     result: Q | None = None
-    societies = [g.organization_id for g in admin_grants(user) if g.organization_id]
-    if societies:
-        result = _society_tree_q(prefix, societies)
     for grant in admin_grants(user):
-        if grant.region_id:
-            q = Q(**{f"{prefix}region_id__startswith": region_prefix(grant.region)}) & ~_society_tree_q(
-                prefix
-            )
-            result = q if result is None else result | q
+        q = grant_q(grant, prefix)
+        result = q if result is None else result | q
     return result
 
 
