@@ -334,7 +334,14 @@ def test_calls_carry_their_submission_specs(campaign_2025):
         4,
         "科普CityWalk",
     )
-    assert citywalk.spec == {"formats": ["jpg", "png"], "includes_own_venue": True, "min_other_venues": 2}
+    assert citywalk.spec == {
+        "formats": ["jpg", "png"],
+        "includes_own_venue": True,
+        "min_other_venues": 2,
+        "max_images": 6,
+        "max_image_bytes": 20 * 1024 * 1024,
+        "max_image_pixels": 40_000_000,
+    }
     assert citywalk.publication == "中国科协择优发布"
     assert citywalk.opens_at == datetime(2025, 8, 10, tzinfo=BJ)
     assert citywalk.closes_at is None
@@ -346,6 +353,7 @@ def test_calls_carry_their_submission_specs(campaign_2025):
         "min_width": 1920,
         "min_height": 1080,
         "max_seconds_advised": 180,
+        "max_bytes": 2 * 1024**3,
     }
     assert "max_seconds" not in video.spec  # 3 minutes is advised, not required
     assert [t["name"] for t in video.themes] == ["基地探馆", "标志性展品", "特色科普活动"]
@@ -362,7 +370,13 @@ def test_calls_carry_their_submission_specs(campaign_2025):
     plans = calls["reading-work-plans"]
     assert plans.kind == "work_plan"
     assert plans.closes_at == datetime(2025, 8, 1, 23, 59, 59, 999999, tzinfo=BJ)
-    assert plans.spec == {"submit_to": "中国科普作家协会"}
+    assert plans.spec == {
+        "submit_to": "中国科普作家协会",
+        "formats": ["docx", "pdf"],
+        "max_bytes": 20 * 1024 * 1024,
+    }
+    # judging criteria (the platform's weights) sum to 100 on every call
+    assert all(sum(c["weight"] for c in call.criteria) == 100 for call in calls.values())
     assert calls["reading-book-list"].kind == "book_list"
     assert calls["reading-book-list"].brand.name == "“阅见科普”科普书单"
 

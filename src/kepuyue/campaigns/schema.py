@@ -337,11 +337,17 @@ class CriterionSpec(_Spec):
 
 
 class CityWalkSpec(_Spec):
-    """Route images: file ``formats``; the own venue plus at least ``min_other_venues`` others."""
+    """Route images: file ``formats``; the own venue plus at least ``min_other_venues`` others;
+    ``max_images`` images per route, each at most ``max_image_bytes`` bytes and ``max_image_pixels``
+    pixels (width × height, checked before decoding).
+    """
 
     formats: list[Literal["jpg", "jpeg", "png", "webp"]] = Field(min_length=1)
     includes_own_venue: bool = True
     min_other_venues: Annotated[int, Field(ge=0, le=50)] = 0
+    max_images: Annotated[int, Field(ge=1, le=20)] | None = None
+    max_image_bytes: Annotated[int, Field(ge=1, le=1_073_741_824)] | None = None
+    max_image_pixels: Annotated[int, Field(ge=1, le=1_000_000_000)] | None = None
 
 
 class VideoSpec(_Spec):
@@ -354,6 +360,7 @@ class VideoSpec(_Spec):
     min_height: Annotated[int, Field(ge=1, le=16384)] | None = None
     max_seconds_advised: Annotated[int, Field(ge=1, le=86400)] | None = None
     max_seconds: Annotated[int, Field(ge=1, le=86400)] | None = None
+    max_bytes: Annotated[int, Field(ge=1, le=107_374_182_400)] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> VideoSpec:
@@ -376,6 +383,7 @@ class EssaySpec(_Spec):
     formats: list[Literal["doc", "docx", "pdf", "txt"]] = []
     min_chars: Count | None = None
     max_chars: Count | None = None
+    max_bytes: Annotated[int, Field(ge=1, le=1_073_741_824)] | None = None
 
 
 class WorkPlanSpec(_Spec):
@@ -383,6 +391,7 @@ class WorkPlanSpec(_Spec):
 
     submit_to: _text(200, required=False) = ""
     formats: list[Literal["doc", "docx", "pdf"]] = []
+    max_bytes: Annotated[int, Field(ge=1, le=1_073_741_824)] | None = None
 
 
 class BookListSpec(_Spec):
@@ -425,9 +434,33 @@ class _CallBase(_Spec):
 
     @model_validator(mode="after")
     def _order(self) -> _CallBase:
+        problems = []
         if self.closes_at is not None and self.closes_at < self.opens_at:
-            raise _problems([(("closes",), "截止时间早于开始时间 (closes before it opens)")])
+            problems.append((("closes",), "截止时间早于开始时间 (closes before it opens)"))
+        problems.extend(self._criteria_problems())
+        if problems:
+            raise _problems(problems)
         return self
+
+    def _criteria_problems(self) -> list[tuple[tuple, str]]:
+        """Judging criteria: unique slugs, every one weighted, weights summing to 100 (a weighted
+        mean in per cent of the full score)."""
+        if not self.criteria:
+            return []
+        problems = []
+        seen: set[str] = set()
+        for index, criterion in enumerate(self.criteria):
+            if criterion.slug in seen:
+                problems.append((("criteria", index, "slug"), f"评审标准“{criterion.slug}”重复 (duplicate)"))
+            seen.add(criterion.slug)
+            if criterion.weight is None:
+                problems.append((("criteria", index, "weight"), "评审标准须给出权重 weight (weight missing)"))
+        total = sum(c.weight or 0 for c in self.criteria)
+        if total != 100 and not any(c.weight is None for c in self.criteria):
+            problems.append(
+                (("criteria",), f"评审标准的权重合计须为100，现为{total} (weights must sum to 100)")
+            )
+        return problems
 
 
 class CityWalkCall(_CallBase):
