@@ -11,6 +11,7 @@ from kepuyue.activities import services
 from kepuyue.activities.models import Activity, ImportJob, Status
 from kepuyue.orgs.models import Membership, Organization
 from tests.activities.helpers import write_xlsx
+from tests.fixtures_accounts import login_staff
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.activities.urls")]
 
@@ -169,7 +170,8 @@ def test_my_activities_lists_with_constant_queries(staff_client, unit, action, d
 
     add(1)
     staff_client.get(reverse("activities:mine"))  # warm the session
-    with django_assert_num_queries(5) as one:
+    # session, user, membership, role grants (the staff menu), count, page of rows
+    with django_assert_num_queries(6) as one:
         page = staff_client.get(reverse("activities:mine")).content.decode()
     assert "草稿" in page
     add(2)
@@ -268,7 +270,7 @@ def test_superuser_without_membership_runs_an_administrators_import(
     client, django_user_model, plan, tmp_path, django_capture_on_commit_callbacks
 ):
     admin = django_user_model.objects.create_superuser("root", password="pw-root-1")
-    client.force_login(admin)
+    login_staff(client, admin)  # superusers sign in with TOTP
     path = write_xlsx(
         tmp_path / "a.xlsx", [["活动名称", "主办单位", "开始时间"], ["夜场", "温州科技馆", "2025-09-20"]]
     )
@@ -300,7 +302,7 @@ def test_admin_lists_activities_and_import_jobs(client, django_user_model, unit,
         },
     )
     ImportJob.objects.create(organization=unit, file="imports/x.csv", original_name="x.csv")
-    client.force_login(django_user_model.objects.create_superuser("root", password="pw-root-1"))
+    login_staff(client, django_user_model.objects.create_superuser("root", password="pw-root-1"))
     page = client.get("/admin/activities/activity/?status=draft&province=330000").content.decode()
     assert "后台可见" in page
     assert client.get("/admin/activities/importjob/").status_code == 200

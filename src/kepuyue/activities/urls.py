@@ -9,6 +9,7 @@ app_name = "activities"
 urlpatterns = [
     path("", views.my_activities, name="mine"),
     path("new/", views.activity_create, name="create"),
+    path("<int:pk>/", views.activity_detail, name="detail"),
     path("<int:pk>/edit/", views.activity_edit, name="edit"),
     path("<int:pk>/submit/", views.activity_submit, name="submit"),
     path("export.<str:fmt>", views.export_mine, name="export"),

@@ -30,13 +30,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def organization_of(user):
-    """The organization ``user`` publishes for (its ``Membership``), or ``None``."""
-    if not user.is_authenticated:
-        return None
-    from kepuyue.orgs.models import Membership
+    """The organization ``user`` publishes for (its ``Membership``), or ``None`` (read once per request)."""
+    from kepuyue.roles.services import organization_of as membership_organization
 
-    membership = Membership.objects.select_related("organization").filter(user=user).first()
-    return membership.organization if membership is not None else None
+    return membership_organization(user)
 
 
 def _organization(request):
@@ -105,6 +102,23 @@ def _save(request, form: ActivityForm, organization, activity: Activity | None):
     else:
         messages.success(request, _("已保存为草稿：%(title)s") % {"title": activity.title})
     return activity
+
+
+@login_required
+def activity_detail(request, pk: int):
+    """活动详情与处理记录: the unit's own activity with its workflow history (who, when, from, to, why)."""
+    from kepuyue.audit import services as audit
+
+    activity = _own_activity(request, pk)
+    return render(
+        request,
+        "activities/activity_detail.html",
+        {
+            "activity": activity,
+            "history": audit.history(activity).filter(action__startswith="activity."),
+            "editable": activity.status in services.EDITABLE_STATUSES,
+        },
+    )
 
 
 @login_required

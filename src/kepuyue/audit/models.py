@@ -3,6 +3,28 @@
 from django.conf import settings
 from django.db import models
 
+# Chinese names of the actions the platform records (others show their dotted name).
+ACTION_LABELS = {
+    "activity.create": "创建活动",
+    "activity.update": "修改活动",
+    "activity.submit": "提交审核",
+    "activity.approve": "审核通过并发布",
+    "activity.return": "退回修改",
+    "activity.resubmit": "修改后重新提交",
+    "activity.withdraw": "撤回",
+    "activity.recommend": "推荐",
+    "activity.unrecommend": "撤销推荐",
+    "activity.feature": "重点呈现",
+    "activity.unfeature": "取消重点呈现",
+    "activity.summary": "提交总结",
+    "export.activities": "导出活动",
+    "export.audit": "导出审计日志",
+    "campaign.reopen_recommendations": "重新开放推荐",
+    "admin.add": "后台新增",
+    "admin.change": "后台修改",
+    "admin.delete": "后台删除",
+}
+
 
 class AuditEntry(models.Model):
     """One recorded act: who (``actor``, kept as text too, so deleting an account keeps the trail),
@@ -50,3 +72,20 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"
+
+    @property
+    def action_label(self) -> str:
+        """The action in Chinese (``退回修改``), or its dotted name when it has none."""
+        return ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def status_change(self) -> str:
+        """``已提交 → 已退回`` for a workflow move of an activity, else empty."""
+        if self.object_type != "activities.activity" or "to" not in self.data:
+            return ""
+        from kepuyue.activities.models import Status
+
+        def label(value: str) -> str:
+            return Status(value).label if value in Status.values else value
+
+        return f"{label(self.data.get('from', ''))} → {label(self.data['to'])}"

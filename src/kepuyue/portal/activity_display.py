@@ -405,3 +405,20 @@ def zone_activities(joint_action: JointAction, *, limit: int = ZONE_LIMIT) -> li
     )
     upcoming = list(rows.filter(starts_at__gte=clock.start_of_day(clock.today()))[:limit])
     return upcoming or list(rows[:limit])
+
+
+FEATURED_LIMIT = 6
+
+
+def featured(campaign: Campaign, joint_action: JointAction | None = None, *, limit: int = FEATURED_LIMIT):
+    """Published activities featured (重点呈现) by the joint actions' managing units, newest featuring
+    first, for the top of the home and zone pages. One query on the partial ``act_featured_idx``."""
+    from kepuyue.activities.listing import CARD_RELATED
+    from kepuyue.activities.models import Status
+
+    rows = Activity.objects.filter(campaign=campaign, status=Status.PUBLISHED, featured_at__isnull=False)
+    if joint_action is not None:
+        rows = rows.filter(joint_action=joint_action)
+    return list(
+        rows.select_related(*CARD_RELATED).defer("search_text").order_by("-featured_at", "-id")[:limit]
+    )

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST, require_safe
 from kepuyue.campaigns import services
 from kepuyue.campaigns.models import Campaign, JointAction
 
-from .activity_display import zone_activities
+from .activity_display import featured, zone_activities
 from .context_processors import LARGE_TEXT_COOKIE
 
 # A year: the visitor chose large text once and should not have to choose again next week.
@@ -53,6 +53,7 @@ def _campaign_home(request, campaign: Campaign, *, is_current: bool):
         "is_current": is_current,
         "cards": cards,
         "key_deadlines": services.key_deadlines(campaign),
+        "featured": featured(campaign),
         "nav": "home" if is_current else "archive",
     }
     return render(request, "portal/campaign_home.html", context)
@@ -108,6 +109,7 @@ def zone_detail(request, slug: str, ja_slug: str):
         "other_targets": [t for t in targets if t.brand_id is None],
         "deadlines": [(d, services.deadline_state(d)) for d in joint_action.deadlines.all()],
         "calls": [(call, services.call_phase(call)) for call in calls],
+        "featured": featured(campaign, joint_action),
         "zone_activities": zone_activities(joint_action),
         "zone_activities_url": f"{reverse('portal:activity_list')}?{urlencode({'campaign': campaign.slug, 'joint_action': joint_action.slug})}",
     }

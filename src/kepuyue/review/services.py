@@ -154,7 +154,12 @@ def recommendations_open(campaign: Campaign, at: datetime | None = None) -> bool
     """Whether recommendations are taken at ``at``: up to the deadline, or within a CAST reopening."""
     at = at or clock.now()
     due = recommendation_deadline(campaign)
-    reopened = campaign.recommendations_reopened_until
+    # Read afresh: CAST may have reopened since this instance was loaded.
+    reopened = (
+        Campaign.objects.filter(pk=campaign.pk)
+        .values_list("recommendations_reopened_until", flat=True)
+        .first()
+    )
     return (due is None or at <= due) or (reopened is not None and at <= reopened)
 
 

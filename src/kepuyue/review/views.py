@@ -62,7 +62,7 @@ def _queue(request, campaign: Campaign):
     if params["region"].isdigit() and len(params["region"]) == 6:
         code = params["region"]
         prefix = code[:2] if code.endswith("0000") else code[:4] if code.endswith("00") else code
-        queue = queue.filter(organizer__region_id__startswith=prefix)
+        queue = queue.filter(organizer__region__code__startswith=prefix)
     if params["waiting"].isdigit():
         queue = queue.filter(submitted_at__lt=clock.now() - timedelta(days=int(params["waiting"])))
     return queue, {k: v for k, v in params.items() if v}

@@ -14,7 +14,7 @@ do what. Permissions on activities:
 ``activities.feature_activity`` recommended, of a joint action the account manages, or CAST
 ``activities.view_phone``      full contact phone: own unit, review scope, managed joint action, CAST
 ``activities.summarize_activity`` own unit's published activity
-``activities.export_activities`` any staff role (the rows are limited by ``visible_activities``)
+``activities.export_activities`` publishers, administrators, managers, CAST (rows: ``visible_activities``)
 ``audit.view_auditentry``       CAST administrators only
 ``roles.reopen_recommendations`` CAST administrators only
 ============================== =============================================================
@@ -91,8 +91,14 @@ def manages_joint_action(user, activity) -> bool:
 
 
 @rules.predicate
-def is_staff_role(user) -> bool:
-    return services.is_staff_account(user)
+def works_on_activities(user) -> bool:
+    """A publisher, a platform administrator, a joint-action manager or CAST (not a judge)."""
+    return bool(
+        services.organization_of(user) is not None
+        or services.admin_grants(user)
+        or services.managed_joint_action_ids(user)
+        or services.is_cast_admin(user)
+    )
 
 
 can_oversee = in_review_scope | manages_joint_action | is_cast_admin
@@ -108,7 +114,7 @@ rules.add_perm(
 )
 rules.add_perm("activities.view_phone", is_own_unit | (is_not_draft & can_oversee))
 rules.add_perm("activities.summarize_activity", is_own_unit & is_published)
-rules.add_perm("activities.export_activities", is_staff_role)
+rules.add_perm("activities.export_activities", works_on_activities)
 rules.add_perm("audit.view_auditentry", is_cast_admin)
 rules.add_perm("roles.reopen_recommendations", is_cast_admin)
 

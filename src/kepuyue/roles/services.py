@@ -125,7 +125,9 @@ def grant_q(grant: RoleGrant, prefix: str = "") -> Q:
     if grant.organization_id:
         return _society_tree_q(prefix, [grant.organization_id])
     if grant.region_id:
-        return Q(**{f"{prefix}region_id__startswith": region_prefix(grant.region)}) & ~_society_tree_q(prefix)
+        return Q(**{f"{prefix}region__code__startswith": region_prefix(grant.region)}) & ~_society_tree_q(
+            prefix
+        )
     return Q(pk__in=[])
 
 

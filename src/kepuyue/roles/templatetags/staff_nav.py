@@ -1,0 +1,34 @@
+"""``{% staff_links as links %}``: the staff pages the signed-in account may open, for the header."""
+
+from django import template
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from kepuyue.roles import services
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def staff_links(context) -> list[tuple[str, str]]:
+    """``[(url, label), …]`` by role: unit pages for a publisher, the review desk for platform
+    administrators, featuring for joint-action managers, the audit log for CAST."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return []
+    links = []
+    if services.organization_of(user) is not None:
+        links += [
+            (reverse("activities:mine"), _("我的活动")),
+            (reverse("activities:create"), _("发布活动")),
+            (reverse("activities:import"), _("批量导入")),
+        ]
+    cast = services.is_cast_admin(user)
+    if services.admin_grants(user) or cast:
+        links += [(reverse("review:queue"), _("审核台")), (reverse("review:published"), _("推荐"))]
+    if services.managed_joint_action_ids(user) or cast:
+        links.append((reverse("review:featuring"), _("重点呈现")))
+    if cast:
+        links += [(reverse("review:audit"), _("审计日志")), (reverse("review:reopen"), _("重新开放推荐"))]
+    return links
