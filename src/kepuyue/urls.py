@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("org/activities/", include("kepuyue.activities.urls")),
+    path("calls/", include("kepuyue.calls.urls")),
     path("org/review/", include("kepuyue.review.urls")),
     path("", include("kepuyue.portal.urls")),
 ]
