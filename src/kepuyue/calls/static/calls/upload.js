@@ -1,0 +1,61 @@
+// Resumable video upload (tus 1.0.0 through Uppy's Tus plugin) for the entry form.
+// Without JavaScript, or without Uppy, the same form posts the file as multipart: nothing here is required.
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-tus-endpoint]");
+  if (!form || !window.Uppy || !window.Uppy.Uppy || !window.Uppy.Tus) return;
+  var input = form.querySelector("input[type=file][name=video]");
+  var hidden = form.querySelector("input[name=upload_id]");
+  var progress = document.getElementById("upload-progress");
+  var status = document.getElementById("upload-status");
+  var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  var submitter = null;
+
+  form.addEventListener("click", function (event) {
+    if (event.target.name === "action") submitter = event.target;
+  });
+
+  function say(text) { status.textContent = text; }
+
+  form.addEventListener("submit", function (event) {
+    if (!input.files.length || hidden.value) return; // nothing to upload, or already uploaded
+    event.preventDefault();
+    var file = input.files[0];
+    var uppy = new window.Uppy.Uppy({ autoProceed: false, allowMultipleUploadBatches: false });
+    uppy.use(window.Uppy.Tus, {
+      endpoint: form.dataset.tusEndpoint,
+      chunkSize: 8 * 1024 * 1024,
+      retryDelays: [0, 1000, 3000, 5000, 10000, 20000, 30000],
+      headers: { "X-CSRFToken": csrf },
+      removeFingerprintOnSuccess: true,
+      withCredentials: true,
+    });
+    uppy.addFile({ name: file.name, type: file.type || "video/mp4", data: file, source: "input" });
+    progress.hidden = false;
+    say("正在上传……网络中断后会自动续传。");
+    uppy.on("upload-progress", function (f, p) {
+      if (p.bytesTotal) {
+        progress.value = Math.round((p.bytesUploaded / p.bytesTotal) * 100);
+        say("已上传 " + progress.value + "%（" + Math.round(p.bytesUploaded / 1048576) + " / " + Math.round(p.bytesTotal / 1048576) + " MB）");
+      }
+    });
+    uppy.on("upload-retry", function () { say("网络中断，正在续传……"); });
+    uppy.upload().then(function (result) {
+      if (!result.successful || !result.successful.length) {
+        say("上传失败，请检查网络后再次提交（已上传的部分会续传）。");
+        return;
+      }
+      var url = result.successful[0].uploadURL || result.successful[0].tus.uploadUrl;
+      hidden.value = url.split("/").pop();
+      input.value = "";
+      input.disabled = true; // the video is already on the server: post only the form fields
+      if (submitter) {
+        var action = document.createElement("input");
+        action.type = "hidden"; action.name = "action"; action.value = submitter.value;
+        form.appendChild(action);
+      }
+      say("上传完成，正在检查视频……");
+      form.submit();
+    });
+  });
+})();

@@ -1,0 +1,299 @@
+"""Receiving files without holding them in memory: a multipart upload handler and the tus server.
+
+**Multipart** (the plain ``<input type=file>`` form, also the no-JavaScript path): :class:`StreamingUploadHandler`
+writes each file part in the chunks Django's parser hands it (64 KB) to a temporary file on local disk,
+hashing it (SHA-256) on the way and stopping at the field's size limit. An interrupted request or an
+exception closes and removes the temporary file.
+
+**tus 1.0.0** (core + creation + termination + expiration; https://tus.io/protocols/resumable-upload) for
+large videos, so a dropped phone connection resumes where it stopped instead of starting again. No Django
+tus server is kept up to date (django-tus: last release 2020), so the protocol is implemented here. State
+lives beside the bytes in the upload folder (``<id>.part`` and ``<id>.json``), not in the database: an
+upload that is never finished leaves no row anywhere and is removed by ``manage.py calls_cleanup_uploads``
+once expired. In scale-out the upload folder must be shared by the app nodes or requests of one upload
+routed to one node (sticky by the upload URL).
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from tempfile import NamedTemporaryFile
+
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+
+from .services import Upload, temp_dir
+
+log = logging.getLogger(__name__)
+
+TUS_VERSION = "1.0.0"
+TUS_EXTENSIONS = "creation,termination,expiration"
+# An unfinished upload may be resumed for this long after its last PATCH, in seconds.
+TUS_EXPIRY_SECONDS = 24 * 3600
+# Bytes read from the request and written per step: small enough that memory stays flat.
+CHUNK_BYTES = 256 * 1024
+ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+
+
+# --- multipart --------------------------------------------------------------------------------
+
+
+class _TempUploadedFile(UploadedFile):
+    """A file part being written to a temporary file in :func:`temp_dir`; deleted on close unless kept."""
+
+    def __init__(self, name, content_type, charset, content_type_extra=None):
+        handle = NamedTemporaryFile(suffix=".upload", dir=temp_dir(), delete=False)
+        super().__init__(handle, name, content_type, 0, charset, content_type_extra)
+        self.sha256 = ""
+
+    def temporary_file_path(self) -> str:
+        return self.file.name
+
+    def discard(self) -> None:
+        """Close and remove the temporary file (idempotent)."""
+        try:
+            self.file.close()
+        finally:
+            Path(self.file.name).unlink(missing_ok=True)
+
+    def as_upload(self) -> Upload:
+        """The finished part as a :class:`kepuyue.calls.services.Upload` (the file is closed first)."""
+        self.file.close()
+        return Upload(Path(self.file.name), name=self.name or "", size=self.size, sha256=self.sha256)
+
+
+class StreamingUploadHandler(FileUploadHandler):
+    """Streams every file part to local disk, hashing it; ``limits`` maps a field name to its largest
+    size in bytes (a field missing from it is refused). A part over its limit stops the upload: its
+    temporary file is removed and ``too_large`` names the field; the view answers with the rule.
+    Every temporary file this handler made is listed in ``files`` so the view removes what the service did
+    not consume.
+    """
+
+    chunk_size = 64 * 1024
+
+    def __init__(self, request=None, *, limits: dict[str, int]):
+        super().__init__(request)
+        self.limits = limits
+        self.too_large: str = ""
+        self.files: list[_TempUploadedFile] = []
+        self._digest = None
+        self._written = 0
+
+    def new_file(
+        self, field_name, file_name, content_type, content_length, charset=None, content_type_extra=None
+    ):
+        super().new_file(field_name, file_name, content_type, content_length, charset, content_type_extra)
+        if field_name not in self.limits:
+            raise StopUpload(connection_reset=False)
+        self.file = _TempUploadedFile(file_name, content_type, charset, content_type_extra)
+        self.files.append(self.file)
+        self._digest = hashlib.sha256()
+        self._written = 0
+
+    def receive_data_chunk(self, raw_data, start):
+        self._written += len(raw_data)
+        if self._written > self.limits[self.field_name]:
+            self.too_large = self.field_name
+            self.file.discard()
+            raise StopUpload(connection_reset=False)
+        self._digest.update(raw_data)
+        self.file.write(raw_data)
+        return None
+
+    def file_complete(self, file_size):
+        self.file.flush()
+        self.file.size = file_size
+        self.file.sha256 = self._digest.hexdigest()
+        return self.file
+
+    def upload_interrupted(self):
+        for part in self.files:
+            part.discard()
+
+    def discard_all(self) -> None:
+        """Remove every temporary file still on disk (after the service moved what it kept)."""
+        for part in self.files:
+            part.discard()
+
+
+# --- tus --------------------------------------------------------------------------------------
+
+
+class TusError(Exception):
+    """A tus request that cannot be served: ``status`` (HTTP) and a Chinese ``message``."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class TusUpload:
+    """One upload in progress: ``id`` (32 hex), the owner's ``user_id``, the ``call_id`` it is for,
+    ``length`` (bytes, declared at creation), ``metadata`` (decoded ``Upload-Metadata``), ``created`` and
+    ``expires`` (Unix seconds). ``offset`` is the size of the ``.part`` file on disk."""
+
+    id: str
+    user_id: int
+    call_id: int
+    length: int
+    metadata: dict
+    created: float
+    expires: float
+
+    @property
+    def part_path(self) -> Path:
+        return tus_dir() / f"{self.id}.part"
+
+    @property
+    def info_path(self) -> Path:
+        return tus_dir() / f"{self.id}.json"
+
+    @property
+    def offset(self) -> int:
+        try:
+            return self.part_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    @property
+    def complete(self) -> bool:
+        return self.offset == self.length
+
+    def save_info(self) -> None:
+        tmp = self.info_path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(self.__dict__), encoding="utf-8")
+        os.replace(tmp, self.info_path)
+
+    def delete(self) -> None:
+        self.part_path.unlink(missing_ok=True)
+        self.info_path.unlink(missing_ok=True)
+
+    def as_upload(self) -> Upload:
+        return Upload(self.part_path, name=self.metadata.get("filename", ""), size=self.offset)
+
+
+def tus_dir() -> Path:
+    folder = temp_dir() / "tus"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def parse_metadata(header: str) -> dict:
+    """``Upload-Metadata``: comma-separated ``key base64value`` pairs → ``{key: text}``. Raises
+    ``TusError(400)`` for a malformed header."""
+    result = {}
+    for pair in filter(None, (p.strip() for p in (header or "").split(","))):
+        key, _, value = pair.partition(" ")
+        try:
+            result[key] = base64.b64decode(value, validate=True).decode("utf-8") if value else ""
+        except ValueError:
+            raise TusError(400, "Upload-Metadata 格式不对") from None
+    return result
+
+
+def create(*, user_id: int, call_id: int, length: int, metadata: dict, now: float | None = None) -> TusUpload:
+    """Start an upload of ``length`` bytes (an empty ``.part`` file and its ``.json`` state)."""
+    now = time.time() if now is None else now
+    upload = TusUpload(
+        id=uuid.uuid4().hex,
+        user_id=user_id,
+        call_id=call_id,
+        length=length,
+        metadata={k: v[:255] for k, v in metadata.items() if k in ("filename", "filetype")},
+        created=now,
+        expires=now + TUS_EXPIRY_SECONDS,
+    )
+    upload.part_path.touch()
+    upload.save_info()
+    return upload
+
+
+def get(upload_id: str, *, user_id: int | None = None) -> TusUpload:
+    """The upload ``upload_id`` (of ``user_id`` when given); ``TusError(404)`` when unknown, another
+    account's or expired."""
+    if not ID_PATTERN.match(upload_id or ""):
+        raise TusError(404, "上传不存在")
+    path = tus_dir() / f"{upload_id}.json"
+    try:
+        upload = TusUpload(**json.loads(path.read_text(encoding="utf-8")))
+    except (FileNotFoundError, ValueError, TypeError):
+        raise TusError(404, "上传不存在或已过期") from None
+    if user_id is not None and upload.user_id != user_id:
+        raise TusError(404, "上传不存在")
+    if upload.expires < time.time() and not upload.complete:
+        raise TusError(410, "上传已过期，请重新上传")
+    return upload
+
+
+def append(upload: TusUpload, offset: int, stream, content_length: int | None) -> int:
+    """Append the request body (read from ``stream`` in ``CHUNK_BYTES`` pieces) at ``offset``; returns the
+    new offset. ``TusError``: 409 when ``offset`` is not where the file ends, 413 when the body would go
+    past the declared length, 423 when another request is writing this upload. A body cut short (the
+    connection dropped) keeps the bytes that arrived: the client asks HEAD for the offset and resumes."""
+    with open(upload.part_path, "ab") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise TusError(423, "此上传正在由另一请求写入") from None
+        current = os.fstat(fh.fileno()).st_size
+        if offset != current:
+            raise TusError(409, f"Upload-Offset 为{offset}，服务器已收到{current}字节")
+        remaining = upload.length - current
+        if content_length is not None and content_length > remaining:
+            raise TusError(413, "数据超出声明的文件长度 Upload-Length")
+        to_read = remaining if content_length is None else content_length
+        try:
+            while to_read > 0:
+                chunk = stream.read(min(CHUNK_BYTES, to_read))
+                if not chunk:
+                    break
+                fh.write(chunk)
+                to_read -= len(chunk)
+        except Exception as error:  # the client went away mid-body: keep what arrived
+            log.info("tus upload %s interrupted at %s bytes: %s", upload.id, fh.tell(), error)
+        finally:
+            fh.flush()
+            os.fsync(fh.fileno())
+        offset = os.fstat(fh.fileno()).st_size
+    upload.expires = time.time() + TUS_EXPIRY_SECONDS
+    upload.save_info()
+    return offset
+
+
+def cleanup_expired(now: float | None = None) -> int:
+    """Remove uploads whose ``expires`` has passed (finished or not, they were never turned into an entry)
+    and stray ``.part`` files without state; returns how many uploads were removed."""
+    now = time.time() if now is None else now
+    removed = 0
+    folder = tus_dir()
+    for info in folder.glob("*.json"):
+        try:
+            expires = json.loads(info.read_text(encoding="utf-8"))["expires"]
+        except (OSError, ValueError, KeyError):
+            expires = 0
+        if expires < now:
+            (folder / f"{info.stem}.part").unlink(missing_ok=True)
+            info.unlink(missing_ok=True)
+            removed += 1
+    for part in folder.glob("*.part"):
+        if not (folder / f"{part.stem}.json").exists() and part.stat().st_mtime < now - TUS_EXPIRY_SECONDS:
+            part.unlink(missing_ok=True)
+            removed += 1
+    # Multipart temporaries left by a killed worker (a live request never takes this long).
+    for stray in temp_dir().glob("*.upload"):
+        if stray.stat().st_mtime < now - TUS_EXPIRY_SECONDS:
+            stray.unlink(missing_ok=True)
+    return removed
