@@ -20,6 +20,8 @@ ACTION_LABELS = {
     "export.activities": "导出活动",
     "export.audit": "导出审计日志",
     "campaign.reopen_recommendations": "重新开放推荐",
+    "role.grant": "授予角色",
+    "role.revoke": "撤销角色",
     "admin.add": "后台新增",
     "admin.change": "后台修改",
     "admin.delete": "后台删除",

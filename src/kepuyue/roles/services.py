@@ -191,3 +191,35 @@ def review_queue(user) -> QuerySet:
     if q is None:
         return Activity.objects.none()
     return Activity.objects.filter(q, status=Status.SUBMITTED).order_by("submitted_at", "id")
+
+
+def grant_role(user, role: str, *, by=None, region=None, organization=None, joint_action=None, call=None):
+    """Give ``user`` a role with its scope (validated by ``RoleGrant.clean``); an identical grant is
+    returned as is. Audited (``role.grant``). Raises ``ValidationError`` (Chinese) for a wrong scope."""
+    from kepuyue.audit import services as audit
+
+    grant = RoleGrant(
+        user=user, role=role, region=region, organization=organization, joint_action=joint_action, call=call
+    )
+    grant.clean()
+    existing = RoleGrant.objects.filter(
+        user=user, role=role, region=region, organization=organization, joint_action=joint_action, call=call
+    ).first()
+    if existing is not None:
+        return existing
+    grant.granted_by = by
+    grant.save()
+    forget(user)
+    audit.record("role.grant", actor=by, obj=grant, data={"user": user.get_username(), "role": role})
+    return grant
+
+
+def revoke_role(grant: RoleGrant, *, by=None) -> None:
+    """Take a role away; it stops working on the account's next request. Audited (``role.revoke``)."""
+    from kepuyue.audit import services as audit
+
+    audit.record(
+        "role.revoke", actor=by, obj=grant, data={"user": grant.user.get_username(), "role": grant.role}
+    )
+    grant.delete()
+    forget(grant.user)
