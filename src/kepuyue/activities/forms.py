@@ -281,3 +281,29 @@ class ImportUploadForm(forms.Form):
             if head != b"PK\x03\x04":
                 raise forms.ValidationError(_("文件内容不是 .xlsx 格式"))
         return upload
+
+
+class SummaryForm(forms.Form):
+    """活动总结: the text fields of a summary. Photos come as ``request.FILES.getlist("photos")`` and
+    every rule (links, photo count and content, dates) is checked by
+    ``kepuyue.activities.summaries.submit_summary``."""
+
+    text = forms.CharField(
+        label=gettext_lazy("活动总结"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        max_length=5000,
+        help_text=gettext_lazy("活动开展情况、亮点与成效，不超过 5000 字"),
+    )
+    participants = forms.IntegerField(label=gettext_lazy("实际参与人数"), min_value=0, max_value=10_000_000)
+    video_links = forms.CharField(
+        label=gettext_lazy("视频链接"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("每行一个，以 http:// 或 https:// 开头，最多 5 个"),
+    )
+    news_links = forms.CharField(
+        label=gettext_lazy("新闻报道链接"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("每行一个，以 http:// 或 https:// 开头，最多 5 个"),
+    )

@@ -251,3 +251,55 @@ class ImportJob(TimestampedModel):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class Summary(TimestampedModel):
+    """The unit's report after an activity (活动总结, issue 4 item 5): what happened, how many took
+    part, where to watch or read about it, and up to nine photos (:class:`SummaryPhoto`).
+
+    One per activity; the unit may correct it later (``updated``). ``submitted_at`` is the first
+    submission (campaign clock); ``due_at`` the deadline it was judged against (end of the Beijing
+    day ``review.summary_due_days`` after the activity's last day); ``late`` whether the first
+    submission came after it. ``video_links``/``news_links`` are lists of http(s) URLs.
+    Rules: ``kepuyue.activities.summaries``.
+    """
+
+    activity = models.OneToOneField(
+        Activity, verbose_name="活动", on_delete=models.CASCADE, related_name="summary_report"
+    )
+    text = models.TextField("总结", max_length=5000)
+    participants = models.PositiveIntegerField("实际参与人数")
+    video_links = models.JSONField("视频链接", default=list, blank=True)
+    news_links = models.JSONField("新闻报道链接", default=list, blank=True)
+    submitted_at = models.DateTimeField("提交时间")
+    submitted_by = models.ForeignKey(
+        "auth.User", verbose_name="提交人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    due_at = models.DateTimeField("截止时间")
+    late = models.BooleanField("逾期提交", default=False)
+
+    class Meta:
+        verbose_name = "活动总结"
+        verbose_name_plural = "活动总结"
+
+    def __str__(self) -> str:
+        return f"{self.activity} · 总结"
+
+
+class SummaryPhoto(models.Model):
+    """One photo of a summary: re-encoded (JPEG, or WebP when it has transparency), at most
+    1600 px on its longer edge, without EXIF, under a random name. ``width``/``height`` in pixels."""
+
+    summary = models.ForeignKey(Summary, verbose_name="总结", on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField("照片", upload_to="summaries/%Y/%m/")
+    width = models.PositiveIntegerField("宽", default=0)
+    height = models.PositiveIntegerField("高", default=0)
+    position = models.PositiveSmallIntegerField("顺序", default=0)
+
+    class Meta:
+        verbose_name = "总结照片"
+        verbose_name_plural = "总结照片"
+        ordering = ["summary", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.image.name

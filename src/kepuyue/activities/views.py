@@ -20,8 +20,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import exporting, importing, services, tasks
-from .forms import ActivityForm, ImportUploadForm
+from kepuyue.common import clock
+
+from . import exporting, importing, services, summaries, tasks
+from .forms import ActivityForm, ImportUploadForm, SummaryForm
 from .listing import ActivityFilter, filter_activities
 from .models import Activity, ImportJob, Status
 
@@ -117,6 +119,71 @@ def activity_detail(request, pk: int):
             "activity": activity,
             "history": audit.history(activity).filter(action__startswith="activity."),
             "editable": activity.status in services.EDITABLE_STATUSES,
+            **_summary_context(activity),
+        },
+    )
+
+
+def _summary_context(activity: Activity) -> dict:
+    """What the detail and summary pages say about the summary: it, its due date, late or not."""
+    published = activity.status == Status.PUBLISHED
+    return {
+        "summary": summaries.summary_of(activity) if published else None,
+        "summary_due": summaries.summary_due(activity) if published else None,
+        "ended": summaries.has_ended(activity),
+        "overdue": published and clock.now() > summaries.summary_due(activity),
+    }
+
+
+@login_required
+def activity_summary(request, pk: int):
+    """活动总结: the unit fills in (or corrects) the summary of its published activity once it has
+    ended; the due date is shown and a late one is accepted but marked. Another unit's activity is
+    a 404, a summary of an unpublished one is refused (403 on POST)."""
+    activity = _own_activity(request, pk)
+    context = _summary_context(activity)
+    summary = context["summary"]
+    can_submit = activity.status == Status.PUBLISHED and context["ended"]
+    if request.method == "POST":
+        if not can_submit:
+            raise PermissionDenied(_("只能在已发布的活动结束后提交总结"))
+        form = SummaryForm(request.POST)
+        if form.is_valid():
+            try:
+                summaries.submit_summary(
+                    activity,
+                    form.cleaned_data,
+                    actor=request.user,
+                    photos=request.FILES.getlist("photos"),
+                    remove_photo_ids=[v for v in request.POST.getlist("remove_photo") if v.isdigit()],
+                )
+            except ValidationError as exc:
+                grouped = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+                for field, errors in grouped.items():
+                    for message in errors:
+                        form.add_error(field if field in form.fields else None, message)
+            else:
+                messages.success(request, _("已提交活动总结：%(title)s") % {"title": activity.title})
+                return redirect("activities:detail", pk=activity.pk)
+    else:
+        initial = {}
+        if summary is not None:
+            initial = {
+                "text": summary.text,
+                "participants": summary.participants,
+                "video_links": "\n".join(summary.video_links),
+                "news_links": "\n".join(summary.news_links),
+            }
+        form = SummaryForm(initial=initial)
+    return render(
+        request,
+        "activities/summary_form.html",
+        {
+            "activity": activity,
+            "form": form,
+            "can_submit": can_submit,
+            "max_photos": summaries.MAX_PHOTOS,
+            **context,
         },
     )
 

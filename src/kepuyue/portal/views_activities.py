@@ -31,6 +31,7 @@ from kepuyue.activities.listing import (
 )
 from kepuyue.activities.models import Audience, Topic
 from kepuyue.activities.services import mask_phone
+from kepuyue.activities.summaries import loaded_summary
 from kepuyue.campaigns import services as campaigns
 from kepuyue.campaigns.models import Brand, Campaign
 from kepuyue.common.clock import Phase
@@ -301,7 +302,13 @@ def _region_options(activity_filter: ActivityFilter) -> dict:
 def activity_detail(request, pk: int):
     """``/activities/<id>/``: one published activity with every public field; 404 for an unknown
     id or an activity that is not published (draft, submitted, returned, withdrawn)."""
-    activity = get_object_or_404(display.public_activity_queryset(), pk=pk)
+    activity = get_object_or_404(
+        # The summary comes in the same query; its photos in one more, only when there is one.
+        display.public_activity_queryset()
+        .select_related("summary_report")
+        .prefetch_related("summary_report__photos"),
+        pk=pk,
+    )
     page_url = request.build_absolute_uri(reverse("portal:activity", args=[activity.pk]))
     poster_url = request.build_absolute_uri(activity.poster.url) if activity.poster else ""
     context = {
@@ -313,6 +320,8 @@ def activity_detail(request, pk: int):
         "map_url": display.map_url(activity),
         "qr_svg": display.qr_svg(page_url, title=_("本活动页面的二维码")),
         "masked_phone": mask_phone(activity.contact_phone),
+        # The unit's report after the activity (活动总结), with its photos; None until submitted.
+        "summary": loaded_summary(activity),
         "nav": "activities",
     }
     return render(request, "portal/activity_detail.html", context)
