@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("signup/", views.signup, name="signup"),
+    path("password/", views.password_change, name="password_change"),
+    path("two-factor/", views.verify, name="verify"),
+    path("two-factor/setup/", views.enrol, name="enrol"),
+    path("apply/", views.apply, name="apply"),
+    path("apply/<int:pk>/proof/", views.my_proof, name="my_proof"),
+    path("applications/", views.review_list, name="review_list"),
+    path("applications/<int:pk>/", views.review_detail, name="review_detail"),
+    path("applications/<int:pk>/proof/", views.review_proof, name="review_proof"),
+    path("applications/<int:pk>/approve/", views.approve, name="approve"),
+    path("applications/<int:pk>/return/", views.return_, name="return"),
+]
