@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from kepuyue.accounts.views import admin_login
 from kepuyue.common.views import healthz
 
 admin.site.site_header = "科普月平台管理"
@@ -13,7 +14,10 @@ admin.site.index_title = "数据管理"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # One login page for everyone (lock-out, TOTP, initial password): the admin's sends there.
+    path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
+    path("accounts/", include("kepuyue.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("org/activities/", include("kepuyue.activities.urls")),
     path("calls/", include("kepuyue.calls.urls")),
