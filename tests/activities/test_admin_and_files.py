@@ -6,6 +6,7 @@ from django.core.files.base import ContentFile
 
 from kepuyue.activities.models import Activity, ImportJob, Status
 from kepuyue.search.services import search_activities
+from tests.fixtures_accounts import login_staff
 
 from .factories import ActivityFactory
 
@@ -25,7 +26,7 @@ def test_import_file_is_stored_outside_public_media(settings, client, tmp_path):
 
 def test_admin_edit_refreshes_search_words_and_keeps_status(client):
     admin = get_user_model().objects.create_superuser("root", password="x-Very-long-9")
-    client.force_login(admin)
+    login_staff(client, admin)  # superusers sign in with TOTP
     activity = ActivityFactory(title="旧的标题", status=Status.DRAFT)
     url = f"/admin/activities/activity/{activity.pk}/change/"
     form = client.get(url).context["adminform"].form

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from kepuyue.campaigns.models import Brand, Call, Campaign, Contact, Deadline, JointAction, KeyTask, Target
+from tests.fixtures_accounts import login_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +18,7 @@ def staff_client(client, django_user_model, settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     user = django_user_model.objects.create_superuser("admin", "admin@example.org", "pw")
-    client.force_login(user)
+    login_staff(client, user)  # superusers sign in with TOTP
     return client
 
 

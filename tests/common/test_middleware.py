@@ -22,5 +22,5 @@ def test_public_pages_answer_head(client, path):
 def test_staff_pages_send_anonymous_visitors_to_a_login_page(client):
     response = client.get("/org/activities/")
     assert response.status_code == 302
-    assert response.url.startswith("/admin/login/?next=")
+    assert response.url.startswith("/accounts/login/?next=")
     assert client.get(response.url).status_code == 200
