@@ -119,6 +119,11 @@ def manager(plan, django_user_model):
 
 
 def login(client, user):
-    """Log ``user`` in: the accounts app's TOTP helper when it exists for role accounts, else force_login."""
-    client.force_login(user)
-    return client
+    """Sign ``user`` in: through the accounts app's TOTP helper (an OTP-verified session, which managers
+    need), or ``force_login`` where that helper does not exist."""
+    try:
+        from tests.fixtures_accounts import login_staff
+    except ImportError:  # pragma: no cover - before the accounts app
+        client.force_login(user)
+        return client
+    return login_staff(client, user)

@@ -18,10 +18,10 @@ urlpatterns = [
     path("tus/<slug:campaign>/<slug:call>/", views.tus_create, name="tus_create"),
     path("tus/u/<str:upload_id>", views.tus_upload, name="tus_upload"),
     path("judge/", views.judge_home, name="judge_home"),
-    path("judge/<slug:campaign>/<slug:call>/", views.judge_call, name="judge_call"),
     path("judge/entries/<str:code>/", views.judge_entry, name="judge_entry"),
+    path("judge/<slug:campaign>/<slug:call>/", views.judge_call, name="judge_call"),
     path("manage/", views.manage_home, name="manage_home"),
-    path("manage/<slug:campaign>/<slug:call>/", views.manage_call, name="manage_call"),
     path("manage/entries/<str:code>/", views.manage_entry, name="manage_entry"),
+    path("manage/<slug:campaign>/<slug:call>/", views.manage_call, name="manage_call"),
     path("<slug:campaign>/<slug:call>/", views.call_results, name="results"),
 ]

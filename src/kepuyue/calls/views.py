@@ -553,7 +553,7 @@ def call_results(request, campaign: str, call: str):
         if theme in themes:
             entries = entries.filter(theme=theme)
         if province.isdigit() and len(province) == 6:
-            entries = entries.filter(organization__region_id__startswith=province[:2])
+            entries = entries.filter(organization__region__code__startswith=province[:2])
     if the_call.kind == CallKind.CITYWALK:
         entries = entries.prefetch_related("stops", "stops__region", "images").order_by("city_id", "title")
     rows = list(entries)
