@@ -26,9 +26,14 @@ def staff_links(context) -> list[tuple[str, str]]:
         ]
     cast = services.is_cast_admin(user)
     if services.admin_grants(user) or cast:
-        links += [(reverse("review:queue"), _("审核台")), (reverse("review:published"), _("推荐"))]
+        links += [
+            (reverse("review:queue"), _("审核台")),
+            (reverse("review:published"), _("推荐")),
+            (reverse("accounts:review_list"), _("入驻申请")),
+        ]
     if services.managed_joint_action_ids(user) or cast:
         links.append((reverse("review:featuring"), _("重点呈现")))
     if cast:
         links += [(reverse("review:audit"), _("审计日志")), (reverse("review:reopen"), _("重新开放推荐"))]
+    links.append((reverse("accounts:home"), _("我的账号")))
     return links
