@@ -47,6 +47,11 @@ def world(regions, campaign_2025, clock, django_user_model):
     from kepuyue.regions.models import Region
     from kepuyue.roles.models import Role, RoleGrant
 
+    from django.core.cache import cache
+
+    # Portal cards are cached by activity id and change time; ids repeat between tests and the
+    # pinned clock repeats the time, so start each test with an empty cache.
+    cache.clear()
     clock("2025-08-15T10:00+08:00")
     plan = campaign_2025
     region = Region.objects.get
