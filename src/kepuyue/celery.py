@@ -3,9 +3,16 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kepuyue.settings")
 
 app = Celery("kepuyue")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Scale-out runs `celery -A kepuyue beat` next to the workers; the embedded default runs
+# `manage.py send_reminders` from cron instead. 08:00 in CELERY_TIMEZONE (Asia/Shanghai).
+app.conf.beat_schedule = {
+    "send-reminders": {"task": "kepuyue.notifications.send_reminders", "schedule": crontab(hour=8, minute=0)},
+}
