@@ -529,7 +529,8 @@ def transition(activity: Activity, to: str, *, actor=None, reason: str = "") -> 
     been narrowed since it was saved). Sets ``submitted_at`` on submission and ``published_at`` on
     publication (campaign clock). The row is changed only if it still has the status it was read
     with, so two reviewers cannot both act on it. Every move is written to the audit log (who, when,
-    from, to, why; ``kepuyue.audit``) in the same transaction.
+    from, to, why; ``kepuyue.audit``) in the same transaction; returns and publications are told
+    to the unit's publishers (inbox and e-mail, ``kepuyue.notifications``) once it commits.
 
     Raises ``TransitionNotAllowed`` (Chinese message) for a move the table does not allow, a missing
     reason for returning, or a concurrent change; ``ValidationError`` (dict) when submitting an
@@ -565,6 +566,13 @@ def transition(activity: Activity, to: str, *, actor=None, reason: str = "") -> 
             actor=actor,
             obj=activity,
             data={"from": str(current), "to": str(to), "reason": reason},
+        )
+        # The unit hears of a return or a publication once the move is committed (never of a
+        # rolled-back one); a failing notification does not undo the move.
+        from kepuyue.notifications import events
+
+        transaction.on_commit(
+            lambda: events.activity_moved(activity, str(current), str(to), reason), robust=True
         )
     return activity
 

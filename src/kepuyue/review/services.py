@@ -41,6 +41,14 @@ class QuotaExhausted(ValidationError):
     """The scope has used its whole quota for this joint action."""
 
 
+def _events():
+    """``kepuyue.notifications.events`` (imported late: notifications reads review's models). Its
+    calls are queued with ``transaction.on_commit`` so a rolled-back step tells nobody."""
+    from kepuyue.notifications import events
+
+    return events
+
+
 def _require(actor, perm: str, activity: Activity, message: str) -> None:
     if not check(actor, perm, activity):
         raise PermissionDenied(message)
@@ -227,6 +235,7 @@ def recommend(activity: Activity, *, actor, note: str = "") -> Recommendation:
                 obj=activity,
                 data={"scope": key, "joint_action": activity.joint_action.slug, "note": note.strip()},
             )
+            transaction.on_commit(lambda: _events().activity_recommended(activity), robust=True)
     except IntegrityError as exc:
         raise ValidationError(_("活动“%(title)s”已被推荐") % {"title": activity.title}) from exc
     return recommendation
@@ -325,6 +334,7 @@ def feature(activity: Activity, *, actor) -> Activity:
         Activity.objects.filter(pk=activity.pk).update(featured_at=now)
         activity.featured_at = now
         audit.record("activity.feature", actor=actor, obj=activity)
+        transaction.on_commit(lambda: _events().activity_featured(activity), robust=True)
     return activity
 
 
