@@ -6,6 +6,7 @@ from datetime import date, datetime, time
 
 from django import template
 from django.template.defaultfilters import date as format_date
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import get_language, gettext, ngettext, pgettext
 
@@ -130,6 +131,17 @@ def _spec_words(spec: dict) -> list[str]:
     if kinds:
         either = pgettext("alternatives", "或")
         words.append(gettext("作品形式：%(kinds)s") % {"kinds": either.join(kinds)})
+    max_bytes = rest.pop("max_bytes", None)
+    if max_bytes:
+        words.append(gettext("文件不超过%(size)s") % {"size": filesizeformat(max_bytes)})
+    max_images, image_bytes = rest.pop("max_images", None), rest.pop("max_image_bytes", None)
+    image_pixels = rest.pop("max_image_pixels", None)
+    if max_images:
+        words.append(gettext("图片最多%(n)d张") % {"n": max_images})
+    if image_bytes:
+        words.append(gettext("每张不超过%(size)s") % {"size": filesizeformat(image_bytes)})
+    if image_pixels:
+        words.append(gettext("每张不超过%(mp)s万像素") % {"mp": f"{image_pixels / 10_000:g}"})
     # Whatever else the spec holds is still shown, never dropped.
     for key, value in rest.items():
         words.append(f"{key}: {value}")
