@@ -41,13 +41,13 @@ def world(regions, campaign_2025, clock, django_user_model):
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
+    from django.core.cache import cache
+
     from kepuyue.activities import services as activities
     from kepuyue.activities.models import Form, Status
     from kepuyue.orgs.models import Membership, Organization
     from kepuyue.regions.models import Region
     from kepuyue.roles.models import Role, RoleGrant
-
-    from django.core.cache import cache
 
     # Portal cards are cached by activity id and change time; ids repeat between tests and the
     # pinned clock repeats the time, so start each test with an empty cache.

@@ -104,3 +104,19 @@ def test_the_staff_menu_follows_the_role(world, client):
     assert 'href="/org/activities/new/"' not in menu  # not a publisher
     login(client, world.users.cast)
     assert 'href="/org/review/audit/"' in client.get("/org/review/").content.decode()
+
+
+def test_the_unit_withdraws_a_published_activity_and_it_leaves_the_portal(world, client):
+    activity = world.activity(world.units.zj, Status.PUBLISHED, title="将被撤回的活动")
+    draft = world.activity(world.units.zj, Status.DRAFT)
+    assert client.get(f"/activities/{activity.pk}/").status_code == 200
+    login(client, world.users.pub_gd)
+    assert client.post(f"/org/activities/{activity.pk}/withdraw/").status_code == 404  # another unit
+    login(client, world.users.pub_zj)
+    client.post(f"/org/activities/{draft.pk}/withdraw/")
+    assert Activity.objects.get(pk=draft.pk).status == Status.DRAFT  # only published ones
+    client.post(f"/org/activities/{activity.pk}/withdraw/", {"reason": "场地临时关闭"})
+    assert Activity.objects.get(pk=activity.pk).status == Status.WITHDRAWN
+    assert "场地临时关闭" in client.get(f"/org/activities/{activity.pk}/").content.decode()
+    client.logout()
+    assert client.get(f"/activities/{activity.pk}/").status_code == 404

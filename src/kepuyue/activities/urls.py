@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.activity_edit, name="edit"),
     path("<int:pk>/submit/", views.activity_submit, name="submit"),
     path("<int:pk>/summary/", views.activity_summary, name="summary"),
+    path("<int:pk>/withdraw/", views.activity_withdraw, name="withdraw"),
     path("export.<str:fmt>", views.export_mine, name="export"),
     path("import/", views.import_upload, name="import"),
     path("import/template.xlsx", views.import_template, name="import_template"),

@@ -237,6 +237,26 @@ def activity_submit(request, pk: int):
 
 
 @login_required
+@require_POST
+def activity_withdraw(request, pk: int):
+    """撤回 a published activity of the unit (it leaves the public pages); ``reason`` is kept in the history."""
+    from kepuyue.roles.rules import check
+
+    activity = _own_activity(request, pk)
+    if not check(request.user, "activities.withdraw_activity", activity):
+        messages.error(request, _("只有已发布的活动可以撤回"))
+        return redirect("activities:detail", pk=activity.pk)
+    try:
+        services.transition(
+            activity, Status.WITHDRAWN, actor=request.user, reason=request.POST.get("reason", "")[:500]
+        )
+        messages.success(request, _("已撤回：%(title)s") % {"title": activity.title})
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    return redirect("activities:detail", pk=activity.pk)
+
+
+@login_required
 def export_mine(request, fmt: str):
     """The unit's activities as ``.xlsx`` or ``.csv``, filtered by ``?status=`` and by every filter
     of the public list (``q``, ``joint_action``, ``brand``, ``province``/``city``/``county``,

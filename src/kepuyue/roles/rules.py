@@ -14,6 +14,7 @@ do what. Permissions on activities:
 ``activities.feature_activity`` recommended, of a joint action the account manages, or CAST
 ``activities.view_phone``      full contact phone: own unit, review scope, managed joint action, CAST
 ``activities.summarize_activity`` own unit's published activity
+``activities.withdraw_activity`` own unit's published activity (撤回)
 ``activities.export_activities`` publishers, administrators, managers, CAST (rows: ``visible_activities``)
 ``audit.view_auditentry``       CAST administrators only
 ``roles.reopen_recommendations`` CAST administrators only
@@ -114,6 +115,7 @@ rules.add_perm(
 )
 rules.add_perm("activities.view_phone", is_own_unit | (is_not_draft & can_oversee))
 rules.add_perm("activities.summarize_activity", is_own_unit & is_published)
+rules.add_perm("activities.withdraw_activity", is_own_unit & is_published)
 rules.add_perm("activities.export_activities", works_on_activities)
 rules.add_perm("audit.view_auditentry", is_cast_admin)
 rules.add_perm("roles.reopen_recommendations", is_cast_admin)
