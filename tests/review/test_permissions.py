@@ -29,6 +29,7 @@ ACTIONS = {
     "feature": ("activities.feature_activity", "recommended"),
     "view_phone": ("activities.view_phone", Status.SUBMITTED),
     "summarize": ("activities.summarize_activity", Status.PUBLISHED),
+    "withdraw": ("activities.withdraw_activity", Status.PUBLISHED),
     "export": ("activities.export_activities", None),
     "view_audit": ("audit.view_auditentry", None),
     "reopen": ("roles.reopen_recommendations", None),
@@ -37,7 +38,16 @@ ACTIONS = {
 # What each role may do to an activity of 杭州低碳科技馆 (a science museum in 杭州, 浙江) in the
 # science-museums joint action. Everything not listed must be refused.
 EXPECTED = {
-    "pub_zj": {"view_draft", "view_submitted", "edit", "submit", "view_phone", "summarize", "export"},
+    "pub_zj": {
+        "view_draft",
+        "view_submitted",
+        "edit",
+        "submit",
+        "view_phone",
+        "summarize",
+        "withdraw",
+        "export",
+    },
     "pub_gd": {"export"},  # another unit: only its own exports
     "admin_zj": {"view_submitted", "review", "recommend", "view_phone", "export"},
     "admin_hz": {"view_submitted", "review", "recommend", "view_phone", "export"},  # delegated prefecture
