@@ -37,7 +37,9 @@ def shot(page, artifacts_dir, name: str) -> None:
 
 
 def new_phone(chromium):
-    context = chromium.new_context(viewport={"width": 375, "height": 812}, device_scale_factor=2, locale="zh-CN")
+    context = chromium.new_context(
+        viewport={"width": 375, "height": 812}, device_scale_factor=2, locale="zh-CN"
+    )
     return context, context.new_page()
 
 
