@@ -124,11 +124,15 @@ def test_upload_judge_publish_gallery(
             ("便于新媒体传播", "75"),
         ):
             page.get_by_label(label, exact=False).fill(points)
-        shot(page, artifacts_dir, "4-judge-scoring")
+        # (No full-page screenshot before the tap: it resizes the viewport, and the late resize moves the
+        # button between mousedown and mouseup. The scored page is captured below.)
         with page.expect_navigation():
             page.get_by_role("button", name="保存评分").click()
         assert Score.objects.get().total == pytest.approx(83.0)
         shot(page, artifacts_dir, "5-judge-done")
+        page.goto(f"{url}/calls/judge/entries/{video_entry.code}/")
+        assert page.get_by_label("主题明确", exact=False).input_value() == "90"
+        shot(page, artifacts_dir, "4-judge-scored")
 
         # 4. The joint-action manager shortlists and publishes both.
         ctx, page = phone(chromium, url, manager)

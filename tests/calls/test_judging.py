@@ -254,3 +254,26 @@ def test_gallery_query_count_does_not_grow(client, django_assert_max_num_queries
         services.transition(entry, EntryStatus.PUBLISHED, actor=manager)
     with django_assert_max_num_queries(8):
         client.get("/calls/kepuyue-2025/science-treasure-videos/")
+
+
+def test_private_video_answers_byte_ranges(client, base, staff, make_entry):
+    entry = make_entry(base)
+    login(client, staff)
+    url = f"/calls/entries/{entry.code}/file/file/"
+    whole = b"".join(client.get(url).streaming_content)
+    assert len(whole) == entry.size
+    part = client.get(url, HTTP_RANGE="bytes=100-199")
+    assert part.status_code == 206 and part["Content-Range"] == f"bytes 100-199/{entry.size}"
+    assert b"".join(part.streaming_content) == whole[100:200] and part["Content-Type"] == "video/mp4"
+    tail = client.get(url, HTTP_RANGE="bytes=-10")
+    assert b"".join(tail.streaming_content) == whole[-10:]
+    assert client.get(url, HTTP_RANGE=f"bytes={entry.size}-").status_code == 416
+
+
+def test_admin_lists_entries_read_only(client, base, make_entry, django_user_model):
+    entry = make_entry(base, "后台可见")
+    root = django_user_model.objects.create_superuser("root", password="pw-root-Kp-2025")
+    login(client, root)
+    assert "后台可见" in client.get("/admin/calls/entry/").content.decode()
+    page = client.get(f"/admin/calls/entry/{entry.pk}/change/")
+    assert page.status_code == 200 and entry.code in page.content.decode()
