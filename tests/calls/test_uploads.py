@@ -301,3 +301,20 @@ def test_aborted_tus_upload_removed_by_expiry(unit_client, storages, monkeypatch
     assert files_in(storages["temp"] / "tus") == [] and Entry.objects.count() == 0
     monkeypatch.undo()
     assert unit_client.head(url, **tus_headers()).status_code == 404
+
+
+def test_rotated_portrait_judged_by_displayed_size(unit_client, tmp_path, storages):
+    # Stored 1920×1080 with rotation 90: displayed 1080×1920, a portrait video at the plan's resolution.
+    rotated = make_mp4(tmp_path / "rotated.mp4", 1920, 1080, seconds=1.0, rotate=90)
+    assert post_video(unit_client, rotated).status_code == 302
+    entry = Entry.objects.get()
+    assert (entry.width, entry.height) == (1080, 1920)
+
+
+def test_playlist_named_mp4_refused_without_opening_its_target(unit_client, tmp_path, storages, samples):
+    from tests.calls.mediafiles import make_hls_playlist
+
+    playlist = make_hls_playlist(tmp_path / "clip.mp4", samples["hd"])
+    response = post_video(unit_client, playlist)
+    assert response.status_code == 400 and Entry.objects.count() == 0
+    assert files_in(storages["temp"]) == []
