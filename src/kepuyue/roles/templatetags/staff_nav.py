@@ -11,8 +11,9 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def staff_links(context) -> list[tuple[str, str]]:
-    """``[(url, label), …]`` by role: unit pages for a publisher, the review desk for platform
-    administrators, featuring for joint-action managers, the audit log for CAST."""
+    """``[(url, label), …]`` by role: unit pages and entries for a publisher, the review desk for
+    platform administrators, featuring and calls for joint-action managers, scoring for judges, the
+    audit log for CAST."""
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -23,6 +24,7 @@ def staff_links(context) -> list[tuple[str, str]]:
             (reverse("activities:mine"), _("我的活动")),
             (reverse("activities:create"), _("发布活动")),
             (reverse("activities:import"), _("批量导入")),
+            (reverse("calls:mine"), _("征集作品")),
         ]
     cast = services.is_cast_admin(user)
     if services.admin_grants(user) or cast:
@@ -33,6 +35,10 @@ def staff_links(context) -> list[tuple[str, str]]:
         ]
     if services.managed_joint_action_ids(user) or cast:
         links.append((reverse("review:featuring"), _("重点呈现")))
+    if services.managed_joint_action_ids(user) or cast:
+        links.append((reverse("calls:manage_home"), _("征集管理")))
+    if services.judged_call_ids(user):
+        links.append((reverse("calls:judge_home"), _("作品评审")))
     if cast:
         links += [(reverse("review:audit"), _("审计日志")), (reverse("review:reopen"), _("重新开放推荐"))]
     links.append((reverse("accounts:home"), _("我的账号")))
