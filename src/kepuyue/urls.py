@@ -3,10 +3,9 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 
 from kepuyue.accounts.views import admin_login
-from kepuyue.common.views import healthz
+from kepuyue.common.views import healthz, media
 
 admin.site.site_header = "科普月平台管理"
 admin.site.site_title = "科普月平台管理"
@@ -28,5 +27,5 @@ urlpatterns = [
 
 if not settings.AWS_STORAGE_BUCKET_NAME:
     # Embedded default: uploaded media come from var/media/ through Django; in scale-out the
-    # object store serves them.
-    urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
+    # object store serves them. Byte ranges for videos on iPhones (kepuyue.common.views.media).
+    urlpatterns += [re_path(r"^media/(?P<path>.*)$", media)]
