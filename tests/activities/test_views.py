@@ -233,6 +233,10 @@ def test_import_flow_validate_then_commit(staff_client, unit, tmp_path, django_c
         staff_client.post(reverse("activities:import_commit", args=[job.pk]))
     job.refresh_from_db()
     assert job.state == ImportJob.State.DONE and job.created_count == 1
+    from kepuyue.audit.models import AuditEntry
+
+    audited = AuditEntry.objects.get(action="activity.import")
+    assert audited.organization_id == unit.pk and audited.data["created"] == 1
     assert (
         "导入 1 条，更新 0 条，未变 0 条，失败 1 条（原因见下）"
         in staff_client.get(response.url).content.decode()

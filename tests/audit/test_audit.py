@@ -98,3 +98,12 @@ def test_cast_searches_and_exports_the_log_formula_safe(world, client):
     assert "'=HYPERLINK" in body and "\n=HYPERLINK" not in body
     assert AuditEntry.objects.filter(action="export.audit", actor=world.users.cast).exists()
     assert activity.pk
+
+
+def test_a_units_own_export_is_audited(world, client):
+    login(client, world.users.pub_zj)
+    response = client.get("/org/activities/export.csv")
+    b"".join(response.streaming_content)
+    entry = AuditEntry.objects.get(action="export.activities")
+    assert entry.actor == world.users.pub_zj and entry.organization_id == world.units.zj.pk
+    # The import's own audit entry is checked in tests/activities/test_views.py (the import flow).

@@ -1714,6 +1714,15 @@ def commit_import(job: ImportJob, *, campaign=None) -> ImportJob:
         counts["updated"],
         counts["unchanged"],
     )
+    from kepuyue.audit import services as audit
+
+    audit.record(
+        "activity.import",
+        actor=job.created_by,
+        obj=job,
+        organization=job.organization,
+        data={"created": counts["created"], "updated": counts["updated"], "unchanged": counts["unchanged"]},
+    )
     return _finish(job, importer, ImportJob.State.DONE)
 
 

@@ -269,6 +269,17 @@ def export_mine(request, fmt: str):
     status = request.GET.get("status", "")
     if status in Status.values:
         activities = activities.filter(status=status)
+    if fmt not in ("xlsx", "csv"):
+        raise Http404
+    from kepuyue.audit import services as audit
+
+    # Full phone numbers are personal data: the export is audited.
+    audit.record(
+        "export.activities",
+        actor=request.user,
+        organization=organization,
+        data={"format": fmt, "status": status},
+    )
     name = exporting.export_filename(f"{organization.name}_活动", fmt)
     if fmt == "xlsx":
         return exporting.xlsx_response(activities, name, mask_phones=False)

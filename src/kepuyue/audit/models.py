@@ -17,6 +17,7 @@ ACTION_LABELS = {
     "activity.feature": "重点呈现",
     "activity.unfeature": "取消重点呈现",
     "activity.summary": "提交总结",
+    "activity.import": "批量导入活动",
     "export.activities": "导出活动",
     "export.audit": "导出审计日志",
     "campaign.reopen_recommendations": "重新开放推荐",
