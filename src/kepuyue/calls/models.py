@@ -13,18 +13,19 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from kepuyue.common.models import TimestampedModel
 from kepuyue.common.storage import private_storage
 
 
 class EntryStatus(models.TextChoices):
-    DRAFT = "draft", "草稿"
-    SUBMITTED = "submitted", "已提交"
-    WITHDRAWN = "withdrawn", "已撤回"
-    SHORTLISTED = "shortlisted", "入围"
-    PUBLISHED = "published", "已发布"
-    REJECTED = "rejected", "未入选"
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已提交")
+    WITHDRAWN = "withdrawn", _("已撤回")
+    SHORTLISTED = "shortlisted", _("入围")
+    PUBLISHED = "published", _("已发布")
+    REJECTED = "rejected", _("未入选")
 
 
 # Entries judges see and score (never drafts or withdrawn ones).

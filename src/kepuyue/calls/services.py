@@ -1,7 +1,7 @@
 """Calls for works (征集): submitting entries, the entry workflow, judging and publishing.
 
 Plain functions over models; the unit's pages, the judges' and managers' pages and the admin call them.
-Every rule's message is Simplified Chinese and names the field and the plan section it comes from
+Every rule's message is marked for translation (Simplified Chinese source text) and names the field and the plan section it comes from
 (``方案 四(二)2``) or says the rule is the platform's (``平台要求``).
 
 Files reach :func:`submit_entry` as :class:`Upload` objects: complete files on LOCAL disk (a multipart
@@ -29,7 +29,9 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from kepuyue.audit.services import record
 from kepuyue.campaigns.models import Call, CallKind
@@ -105,7 +107,7 @@ def upload_limits(call: Call) -> dict[str, int]:
 
 def cite(call: Call) -> str:
     """``方案 四(二)2`` for a call with a plan section, else ``平台要求``."""
-    return f"方案 {call.plan_ref}" if call.plan_ref else "平台要求"
+    return _("方案 %(ref)s") % {"ref": call.plan_ref} if call.plan_ref else _("平台要求")
 
 
 # --- eligibility ------------------------------------------------------------------------------
@@ -118,18 +120,26 @@ def eligibility_problem(call: Call, organization, at=None) -> str | None:
     and the call is open (``opens_at`` … ``closes_at``, or the campaign's last day when it has no close).
     """
     if organization is None:
-        return "此账号未关联单位，不能提交作品"
+        return _("此账号未关联单位，不能提交作品")
     eligible = list(call.eligible_types.all())
     if eligible and organization.type_id not in {t.code for t in eligible}:
-        names = "、".join(t.name for t in eligible)
-        return f"本征集面向{names}（{cite(call)}），本单位不在征集范围内"
+        names = _sep().join(t.name for t in eligible)
+        return _("本征集面向%(types)s（%(rule)s），本单位不在征集范围内") % {
+            "types": names,
+            "rule": cite(call),
+        }
     phase = call_phase(call, at)
     if phase == Phase.UPCOMING:
         opens = timezone.localtime(call.opens_at, clock.BEIJING)
-        return f"征集尚未开始（{opens.year}年{opens.month}月{opens.day}日起）"
+        return _("征集尚未开始（%(date)s起）") % {"date": dateformat.format(opens, _("Y年n月j日"))}
     if phase == Phase.ENDED:
-        return "征集已截止"
+        return _("征集已截止")
     return None
+
+
+def _sep() -> str:
+    """The list separator of the active language (、 in Chinese)."""
+    return pgettext("list separator", "、")
 
 
 def open_calls_for(organization, at=None) -> list[Call]:
@@ -152,22 +162,24 @@ def normalize_isbn(text: str) -> str:
     """
     raw = re.sub(r"[\s\-‐–—]", "", text or "").upper()
     if not raw:
-        raise ValueError("请填写ISBN")
+        raise ValueError(_("请填写ISBN"))
     if len(raw) == 10:
         if not re.fullmatch(r"\d{9}[\dX]", raw):
-            raise ValueError(f"ISBN“{text}”格式不对：ISBN-10 为9位数字加1位校验码（0–9或X）")
+            raise ValueError(
+                _("ISBN“%(isbn)s”格式不对：ISBN-10 为9位数字加1位校验码（0–9或X）") % {"isbn": text}
+            )
         digits = [10 if c == "X" else int(c) for c in raw]
         if sum((10 - i) * d for i, d in enumerate(digits)) % 11:
-            raise ValueError(f"ISBN“{text}”的校验码不对，请核对")
+            raise ValueError(_("ISBN“%(isbn)s”的校验码不对，请核对") % {"isbn": text})
         body = "978" + raw[:9]
         return body + str(_isbn13_check(body))
     if len(raw) == 13:
         if not raw.isdigit() or raw[:3] not in ("978", "979"):
-            raise ValueError(f"ISBN“{text}”格式不对：ISBN-13 为以978或979开头的13位数字")
+            raise ValueError(_("ISBN“%(isbn)s”格式不对：ISBN-13 为以978或979开头的13位数字") % {"isbn": text})
         if _isbn13_check(raw[:12]) != int(raw[12]):
-            raise ValueError(f"ISBN“{text}”的校验码不对，请核对")
+            raise ValueError(_("ISBN“%(isbn)s”的校验码不对，请核对") % {"isbn": text})
         return raw
-    raise ValueError(f"ISBN“{text}”应为10位或13位")
+    raise ValueError(_("ISBN“%(isbn)s”应为10位或13位") % {"isbn": text})
 
 
 def _isbn13_check(first12: str) -> int:
@@ -261,16 +273,22 @@ def _validate(call: Call, data: dict, files: dict, stops: list[dict]) -> _Checke
     checked = _Checked()
     title = (data.get("title") or "").strip()
     if not title:
-        errors["title"].append("请填写作品名称")
+        errors["title"].append(_("请填写作品名称"))
     elif len(title) > 200:
-        errors["title"].append("作品名称不超过200字")
+        errors["title"].append(_("作品名称不超过200字"))
     theme = (data.get("theme") or "").strip()
     themes = {t["slug"]: t["name"] for t in call.themes or []}
     if themes:
         if not theme:
-            errors["theme"].append(f"请选择主题：{'、'.join(themes.values())}（{cite(call)}）")
+            errors["theme"].append(
+                _("请选择主题：%(themes)s（%(rule)s）")
+                % {"themes": _sep().join(themes.values()), "rule": cite(call)}
+            )
         elif theme not in themes:
-            errors["theme"].append(f"主题须为{'、'.join(themes.values())}之一（{cite(call)}）")
+            errors["theme"].append(
+                _("主题须为%(themes)s之一（%(rule)s）")
+                % {"themes": _sep().join(themes.values()), "rule": cite(call)}
+            )
     else:
         theme = ""
     checked.fields.update(title=title, theme=theme, description=(data.get("description") or "").strip())
@@ -294,11 +312,12 @@ def _validate(call: Call, data: dict, files: dict, stops: list[dict]) -> _Checke
 def _check_size(call: Call, upload: Upload, limit: int, field_name: str, errors) -> bool:
     if upload.size > limit:
         errors[field_name].append(
-            f"平台要求：文件不超过{media._fmt_bytes(limit)}，此文件为{media._fmt_bytes(upload.size)}"
+            _("平台要求：文件不超过%(limit)s，此文件为%(size)s")
+            % {"limit": media._fmt_bytes(limit), "size": media._fmt_bytes(upload.size)}
         )
         return False
     if upload.size == 0:
-        errors[field_name].append("文件为空，请重新上传")
+        errors[field_name].append(_("文件为空，请重新上传"))
         return False
     return True
 
@@ -306,7 +325,7 @@ def _check_size(call: Call, upload: Upload, limit: int, field_name: str, errors)
 def _validate_video(call, data, files, stops, checked, errors) -> None:
     upload = files.get("video")
     if not upload:
-        errors["video"].append("请上传视频文件（MP4）")
+        errors["video"].append(_("请上传视频文件（MP4）"))
         return
     if not _check_size(call, upload, upload_limits(call)["video"], "video", errors):
         return
@@ -320,7 +339,7 @@ def _validate_video(call, data, files, stops, checked, errors) -> None:
     try:
         media.extract_poster(upload.path, checked.poster)
     except (media.MediaError, OSError) as error:
-        errors["video"].append(f"无法从视频中取出封面画面：{error}")
+        errors["video"].append(_("无法从视频中取出封面画面：%(error)s") % {"error": error})
         return
     checked.main, checked.main_ext = upload, "mp4"
     checked.warnings.extend(result.warnings)
@@ -340,7 +359,7 @@ def _validate_citywalk(call, data, files, stops, checked, errors) -> None:
     city_code = (data.get("city") or "").strip()
     city = Region.objects.filter(code=city_code).first() if city_code else None
     if city is None:
-        errors["city"].append("请选择路线所在城市")
+        errors["city"].append(_("请选择路线所在城市"))
     checked.fields["city"] = city
 
     rows = [s for s in stops if any((s.get(k) or "").strip() for k in ("name", "address", "region"))]
@@ -350,10 +369,18 @@ def _validate_citywalk(call, data, files, stops, checked, errors) -> None:
         name, address = (stop.get("name") or "").strip(), (stop.get("address") or "").strip()
         region = regions.get(str(stop.get("region") or "").strip())
         missing = [
-            label for label, value in (("名称", name), ("地址", address), ("所在地区", region)) if not value
+            label
+            for label, value in (
+                (pgettext("stop field", "名称"), name),
+                (pgettext("stop field", "地址"), address),
+                (pgettext("stop field", "所在地区"), region),
+            )
+            if not value
         ]
         if missing:
-            errors["stops"].append(f"第{index}站缺少{'、'.join(missing)}")
+            errors["stops"].append(
+                _("第%(n)s站缺少%(fields)s") % {"n": index, "fields": _sep().join(missing)}
+            )
             continue
         checked.stops.append(
             {
@@ -367,18 +394,23 @@ def _validate_citywalk(call, data, files, stops, checked, errors) -> None:
     others = [s for s in checked.stops if not s["is_own_venue"]]
     minimum = int(spec.get("min_other_venues") or 0)
     if spec.get("includes_own_venue", True) and not own and "stops" not in errors:
-        errors["stops"].append(f"路线须包含本馆（基地自身）（{cite(call)}）")
+        errors["stops"].append(_("路线须包含本馆（基地自身）（%(rule)s）") % {"rule": cite(call)})
     if len(own) > 1:
-        errors["stops"].append("只能有一站标为本馆")
+        errors["stops"].append(_("只能有一站标为本馆"))
     if len(others) < minimum:
-        errors["stops"].append(f"本馆以外至少{minimum}家其他场所（{cite(call)}），现有{len(others)}家")
+        errors["stops"].append(
+            _("本馆以外至少%(minimum)s家其他场所（%(rule)s），现有%(count)s家")
+            % {"minimum": minimum, "rule": cite(call), "count": len(others)}
+        )
 
     images = files.get("images") or []
     max_images = int(spec.get("max_images") or DEFAULT_MAX_IMAGES)
     if not images:
-        errors["images"].append(f"请上传路线图片（{cite(call)}：图片形式）")
+        errors["images"].append(_("请上传路线图片（%(rule)s：图片形式）") % {"rule": cite(call)})
     elif len(images) > max_images:
-        errors["images"].append(f"平台要求：路线图片最多{max_images}张，现有{len(images)}张")
+        errors["images"].append(
+            _("平台要求：路线图片最多%(max)s张，现有%(count)s张") % {"max": max_images, "count": len(images)}
+        )
     else:
         limit = upload_limits(call)["images"]
         formats = tuple(spec.get("formats") or ("jpeg", "png", "webp"))
@@ -390,7 +422,10 @@ def _validate_citywalk(call, data, files, stops, checked, errors) -> None:
                 formats=formats,
             )
             if not result.ok:
-                errors["images"].extend(f"第{index}张（{upload.name}）：{e}" for e in result.errors)
+                errors["images"].extend(
+                    _("第%(n)s张（%(name)s）：%(error)s") % {"n": index, "name": upload.name, "error": e}
+                    for e in result.errors
+                )
             else:
                 checked.images.append((upload, result))
 
@@ -399,16 +434,19 @@ def _validate_document(call, upload: Upload | None, field_name: str, errors, *, 
     """Check an essay or work-plan file: size, and .docx/.pdf by content. Returns the format or None."""
     if not upload:
         if required:
-            formats = "、".join(f".{f}" for f in (call.spec or {}).get("formats") or ("docx", "pdf"))
-            errors[field_name].append(f"请上传{formats}文件")
+            formats = _sep().join(f".{f}" for f in (call.spec or {}).get("formats") or ("docx", "pdf"))
+            errors[field_name].append(_("请上传%(formats)s文件") % {"formats": formats})
         return None
     if not _check_size(call, upload, upload_limits(call)["document"], field_name, errors):
         return None
     kind = media.sniff_document(upload.path)
     allowed = [f for f in ((call.spec or {}).get("formats") or ("docx", "pdf")) if f in ("docx", "pdf")]
     if kind not in allowed:
-        names = "或".join(f".{f}" for f in allowed)
-        errors[field_name].append(f"文件须为{names}格式；按文件内容判断，此文件不是（{upload.name}）")
+        names = pgettext("alternatives", "或").join(f".{f}" for f in allowed)
+        errors[field_name].append(
+            _("文件须为%(formats)s格式；按文件内容判断，此文件不是（%(name)s）")
+            % {"formats": names, "name": upload.name}
+        )
         return None
     return kind
 
@@ -417,12 +455,12 @@ def _validate_essay(call, data, files, stops, checked, errors) -> None:
     spec = call.spec or {}
     author = (data.get("author") or "").strip()
     if not author:
-        errors["author"].append("请填写作者")
+        errors["author"].append(_("请填写作者"))
     checked.fields.update(author=author[:200], author_unit=(data.get("author_unit") or "").strip()[:200])
     body = (data.get("body") or "").strip()
     upload = files.get("document")
     if not body and not upload:
-        errors["body"].append("请填写正文，或上传.docx/.pdf文件")
+        errors["body"].append(_("请填写正文，或上传.docx/.pdf文件"))
         return
     chars = None
     if upload:
@@ -435,9 +473,10 @@ def _validate_essay(call, data, files, stops, checked, errors) -> None:
             try:
                 chars = count_chars(docx_text(upload.path))
             except (ValueError, KeyError, zipfile.BadZipFile, OSError):
-                errors["document"].append("无法读取Word文件正文，请另存为.docx后重新上传")
+                errors["document"].append(_("无法读取Word文件正文，请另存为.docx后重新上传"))
                 return
         else:
+            # Warnings are stored with the entry (like media.py's, in Chinese): data, not interface text.
             checked.warnings.append("PDF文件的字数未自动核验，请评审时留意字数要求")
     else:
         chars = count_chars(body)
@@ -447,9 +486,13 @@ def _validate_essay(call, data, files, stops, checked, errors) -> None:
         low, high = spec.get("min_chars"), spec.get("max_chars")
         where = "document" if upload else "body"
         if low and chars < low:
-            errors[where].append(f"平台要求：征文不少于{low}字，现为{chars}字")
+            errors[where].append(
+                _("平台要求：征文不少于%(low)s字，现为%(chars)s字") % {"low": low, "chars": chars}
+            )
         if high and chars > high:
-            errors[where].append(f"平台要求：征文不超过{high}字，现为{chars}字")
+            errors[where].append(
+                _("平台要求：征文不超过%(high)s字，现为%(chars)s字") % {"high": high, "chars": chars}
+            )
 
 
 def _validate_work_plan(call, data, files, stops, checked, errors) -> None:
@@ -460,10 +503,15 @@ def _validate_work_plan(call, data, files, stops, checked, errors) -> None:
 
 
 def _validate_book(call, data, files, stops, checked, errors) -> None:
-    for name, label in (("author", "作者"), ("publisher", "出版社"), ("reason", "推荐理由")):
+    required = (
+        ("author", _("请填写作者")),
+        ("publisher", _("请填写出版社")),
+        ("reason", _("请填写推荐理由")),
+    )
+    for name, message in required:
         value = (data.get(name) or "").strip()
         if not value:
-            errors[name].append(f"请填写{label}")
+            errors[name].append(message)
         checked.fields[name] = value
     checked.fields["audience"] = (data.get("audience") or "").strip()[:100]
     try:
@@ -472,7 +520,7 @@ def _validate_book(call, data, files, stops, checked, errors) -> None:
         errors["isbn"].append(str(error))
     year = str(data.get("year") or "").strip()
     if not year.isdigit() or not 1900 <= int(year) <= clock.now().year:
-        errors["year"].append(f"出版年应为1900—{clock.now().year}之间的年份")
+        errors["year"].append(_("出版年应为1900—%(year)s之间的年份") % {"year": clock.now().year})
     else:
         checked.fields["year"] = int(year)
 
@@ -484,12 +532,14 @@ def _validate_link(call, data, files, stops, checked, errors) -> None:
     try:
         URLValidator(schemes=["http", "https"])(link)
     except ValidationError:
-        errors["link"].append("请填写以 http:// 或 https:// 开头的作品链接")
+        errors["link"].append(_("请填写以 http:// 或 https:// 开头的作品链接"))
     checked.fields["link"] = link
     kinds = (call.spec or {}).get("product_kinds") or []
     kind = (data.get("product_kind") or "").strip()
     if kinds and kind not in kinds:
-        errors["product_kind"].append(f"作品类型须为{'、'.join(kinds)}之一（{cite(call)}）")
+        errors["product_kind"].append(
+            _("作品类型须为%(kinds)s之一（%(rule)s）") % {"kinds": _sep().join(kinds), "rule": cite(call)}
+        )
     checked.fields["product_kind"] = kind
 
 
@@ -529,7 +579,7 @@ def _store(call: Call, organization, user, checked: _Checked, *, submit: bool) -
                 entry.sha256 = sha256_of(checked.main)
                 entry.size = checked.main.size
                 digests.append(entry.sha256)
-            for upload, _ in checked.images:
+            for upload, _check in checked.images:
                 digests.append(sha256_of(upload))
             duplicate = _duplicate(digests)
             if duplicate is not None:
@@ -631,7 +681,11 @@ ACTIONS = {
 
 
 class TransitionError(ValueError):
-    """A workflow step that is not allowed from the entry's state (Chinese message)."""
+    """A workflow step that is not allowed from the entry's state (message in the active language)."""
+
+
+class ScoreError(ValueError):
+    """Points missing or outside 0–100 for a criterion (message in the active language)."""
 
 
 def transition(entry: Entry, to_state: str, *, actor=None) -> Entry:
@@ -647,7 +701,10 @@ def transition(entry: Entry, to_state: str, *, actor=None) -> Entry:
     to_state = EntryStatus(to_state)
     sources, _who = TRANSITIONS[to_state]
     if entry.status not in sources:
-        raise TransitionError(f"作品处于“{EntryStatus(entry.status).label}”状态，不能改为“{to_state.label}”")
+        raise TransitionError(
+            _("作品处于“%(current)s”状态，不能改为“%(target)s”")
+            % {"current": EntryStatus(entry.status).label, "target": to_state.label}
+        )
     if to_state == EntryStatus.SUBMITTED and entry.status == EntryStatus.DRAFT:
         problem = eligibility_problem(entry.call, entry.organization)
         if problem:
@@ -747,7 +804,7 @@ def remove_judge(call: Call, judge, *, actor) -> bool:
     ``call.judge_remove``."""
     from kepuyue.roles.models import Role, RoleGrant
 
-    deleted, _ = RoleGrant.objects.filter(user=judge, role=Role.JUDGE, call=call).delete()
+    deleted, _rest = RoleGrant.objects.filter(user=judge, role=Role.JUDGE, call=call).delete()
     if deleted:
         record("call.judge_remove", actor=actor, obj=call, data={"judge": judge.get_username()})
     return bool(deleted)
@@ -774,18 +831,18 @@ def weighted_total(call: Call, scores: dict) -> float:
     """
     criteria = call.criteria or []
     if not criteria:
-        raise ValueError("本征集未设置评审标准")
+        raise ValueError(_("本征集未设置评审标准"))
     total_weight = sum(c.get("weight") or 0 for c in criteria)
     if total_weight <= 0:
-        raise ValueError("本征集评审标准的权重合计为0")
+        raise ValueError(_("本征集评审标准的权重合计为0"))
     total = 0.0
     for criterion in criteria:
         value = scores.get(criterion["slug"])
         if value is None:
-            raise ValueError(f"请为“{criterion['name']}”打分")
+            raise ScoreError(_("请为“%(criterion)s”打分") % {"criterion": criterion["name"]})
         value = float(value)
         if not 0 <= value <= 100 or math.isnan(value):
-            raise ValueError(f"“{criterion['name']}”的得分须在0—100之间")
+            raise ScoreError(_("“%(criterion)s”的得分须在0—100之间") % {"criterion": criterion["name"]})
         total += value * (criterion.get("weight") or 0)
     return total / total_weight
 
@@ -798,13 +855,13 @@ def score_entry(entry: Entry, judge, scores: dict, comment: str = "") -> Score:
     ``call_entry.score``.
     """
     if not judgeable_entries(judge, entry.call).filter(pk=entry.pk).exists():
-        raise PermissionError("无权评审此作品")
+        raise PermissionError(_("无权评审此作品"))
     clean = {
         c["slug"]: float(scores[c["slug"]]) for c in entry.call.criteria if scores.get(c["slug"]) is not None
     }
     total = weighted_total(entry.call, clean)
     with transaction.atomic():
-        score, _ = Score.objects.update_or_create(
+        score, _created = Score.objects.update_or_create(
             entry=entry, judge=judge, defaults={"scores": clean, "total": total, "comment": comment.strip()}
         )
         record("call_entry.score", actor=judge, obj=entry, data={"total": round(total, 2)}, organization=None)

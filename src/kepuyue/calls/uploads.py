@@ -31,6 +31,7 @@ from tempfile import NamedTemporaryFile
 
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.utils.translation import gettext as _
 
 from .services import Upload, temp_dir
 
@@ -131,7 +132,7 @@ class StreamingUploadHandler(FileUploadHandler):
 
 
 class TusError(Exception):
-    """A tus request that cannot be served: ``status`` (HTTP) and a Chinese ``message``."""
+    """A tus request that cannot be served: ``status`` (HTTP) and a ``message`` in the active language."""
 
     def __init__(self, status: int, message: str):
         super().__init__(message)
@@ -196,11 +197,11 @@ def parse_metadata(header: str) -> dict:
     ``TusError(400)`` for a malformed header."""
     result = {}
     for pair in filter(None, (p.strip() for p in (header or "").split(","))):
-        key, _, value = pair.partition(" ")
+        key, _sep, value = pair.partition(" ")
         try:
             result[key] = base64.b64decode(value, validate=True).decode("utf-8") if value else ""
         except ValueError:
-            raise TusError(400, "Upload-Metadata 格式不对") from None
+            raise TusError(400, _("Upload-Metadata 格式不对")) from None
     return result
 
 
@@ -225,16 +226,16 @@ def get(upload_id: str, *, user_id: int | None = None) -> TusUpload:
     """The upload ``upload_id`` (of ``user_id`` when given); ``TusError(404)`` when unknown, another
     account's or expired."""
     if not ID_PATTERN.match(upload_id or ""):
-        raise TusError(404, "上传不存在")
+        raise TusError(404, _("上传不存在"))
     path = tus_dir() / f"{upload_id}.json"
     try:
         upload = TusUpload(**json.loads(path.read_text(encoding="utf-8")))
     except (FileNotFoundError, ValueError, TypeError):
-        raise TusError(404, "上传不存在或已过期") from None
+        raise TusError(404, _("上传不存在或已过期")) from None
     if user_id is not None and upload.user_id != user_id:
-        raise TusError(404, "上传不存在")
+        raise TusError(404, _("上传不存在"))
     if upload.expires < time.time() and not upload.complete:
-        raise TusError(410, "上传已过期，请重新上传")
+        raise TusError(410, _("上传已过期，请重新上传"))
     return upload
 
 
@@ -247,13 +248,17 @@ def append(upload: TusUpload, offset: int, stream, content_length: int | None) -
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise TusError(423, "此上传正在由另一请求写入") from None
+            raise TusError(423, _("此上传正在由另一请求写入")) from None
         current = os.fstat(fh.fileno()).st_size
         if offset != current:
-            raise TusError(409, f"Upload-Offset 为{offset}，服务器已收到{current}字节")
+            raise TusError(
+                409,
+                _("Upload-Offset 为%(offset)s，服务器已收到%(current)s字节")
+                % {"offset": offset, "current": current},
+            )
         remaining = upload.length - current
         if content_length is not None and content_length > remaining:
-            raise TusError(413, "数据超出声明的文件长度 Upload-Length")
+            raise TusError(413, _("数据超出声明的文件长度 Upload-Length"))
         to_read = remaining if content_length is None else content_length
         try:
             while to_read > 0:

@@ -21,6 +21,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
@@ -35,6 +37,15 @@ from . import services, uploads
 from .models import Entry, EntryImage, EntryStatus, Score
 
 MAX_STOPS = 12
+# The kinds' names on the unit's page (``CallKind`` labels are not marked for translation).
+KIND_LABELS = {
+    CallKind.CITYWALK: gettext_lazy("CityWalk 路线"),
+    CallKind.VIDEO: gettext_lazy("短视频"),
+    CallKind.ESSAY: gettext_lazy("征文"),
+    CallKind.WORK_PLAN: gettext_lazy("工作方案"),
+    CallKind.BOOK_LIST: gettext_lazy("书单"),
+    CallKind.LINK: gettext_lazy("作品链接"),
+}
 
 
 def _call(campaign: str, call: str) -> Call:
@@ -65,16 +76,19 @@ def my_entries(request):
     """我的征集作品: open calls the unit may answer and the unit's entries, newest first."""
     organization = roles.organization_of(request.user)
     if organization is None:
-        raise PermissionDenied("当前账号未绑定参与单位，不能提交征集作品")
+        raise PermissionDenied(_("当前账号未绑定参与单位，不能提交征集作品"))
     entries = (
         Entry.objects.filter(organization=organization)
         .select_related("call", "call__campaign")
         .order_by("-created", "-id")
     )
+    calls = services.open_calls_for(organization)
+    for call in calls:
+        call.kind_label = KIND_LABELS.get(call.kind) or call.get_kind_display()
     return render(
         request,
         "calls/my_entries.html",
-        {"calls": services.open_calls_for(organization), "entries": entries, "organization": organization},
+        {"calls": calls, "entries": entries, "organization": organization},
     )
 
 
@@ -97,11 +111,12 @@ def _form_context(request, call, data=None, errors=None, stops=None):
     regions = []
     if call.kind == CallKind.CITYWALK:
         regions = list(Region.objects.filter(level__lte=3).order_by("code").values_list("code", "full_name"))
-    rows = stops or [{} for _ in range(4)]
+    rows = stops or [{} for _i in range(4)]
     return {
         "call": call,
         "kind": call.kind,
         "spec": spec,
+        "image_formats": pgettext("list separator", "、").join(spec.get("formats") or []).upper(),
         "limits": services.upload_limits(call),
         "data": data or {},
         "errors": {("all" if k == "__all__" else k): v for k, v in (errors or {}).items()},
@@ -134,7 +149,7 @@ def entry_new(request, campaign: str, call: str):
         )
         if declared > allowed:
             return HttpResponse(
-                "上传内容超过本征集的文件大小上限", status=413, content_type="text/plain; charset=utf-8"
+                _("上传内容超过本征集的文件大小上限"), status=413, content_type="text/plain; charset=utf-8"
             )
         request.upload_handlers = [uploads.StreamingUploadHandler(request, limits=limits)]
     return _entry_new(request, the_call)
@@ -145,7 +160,7 @@ def entry_new(request, campaign: str, call: str):
 def _entry_new(request, call: Call):
     organization = roles.organization_of(request.user)
     if organization is None:
-        raise PermissionDenied("当前账号未绑定参与单位，不能提交征集作品")
+        raise PermissionDenied(_("当前账号未绑定参与单位，不能提交征集作品"))
     problem = services.eligibility_problem(call, organization)
     if problem:
         raise PermissionDenied(problem)
@@ -160,7 +175,9 @@ def _entry_new(request, call: Call):
         errors: dict[str, list[str]] = {}
         if handler is not None and handler.too_large:
             limit = services.upload_limits(call)[handler.too_large]
-            errors[handler.too_large] = [f"平台要求：文件不超过{services.media._fmt_bytes(limit)}"]
+            errors[handler.too_large] = [
+                _("平台要求：文件不超过%(limit)s") % {"limit": services.media._fmt_bytes(limit)}
+            ]
         given: dict = {}
         for name in ("video", "document"):
             if name in files:
@@ -176,7 +193,7 @@ def _entry_new(request, call: Call):
                 errors["video"] = [error.message]
             else:
                 if tus.call_id != call.pk or not tus.complete:
-                    errors["video"] = ["视频尚未上传完成，请继续上传"]
+                    errors["video"] = [_("视频尚未上传完成，请继续上传")]
                 else:
                     given["video"] = tus.as_upload()
         if errors:
@@ -205,9 +222,10 @@ def _entry_new(request, call: Call):
     finally:
         if handler is not None:
             handler.discard_all()
-    messages.success(
-        request, f"作品已{'保存为草稿' if entry.status == EntryStatus.DRAFT else '提交'}，编号 {entry.code}"
-    )
+    if entry.status == EntryStatus.DRAFT:
+        messages.success(request, _("作品已保存为草稿，编号 %(code)s") % {"code": entry.code})
+    else:
+        messages.success(request, _("作品已提交，编号 %(code)s") % {"code": entry.code})
     return redirect("calls:entry", code=entry.code)
 
 
@@ -238,7 +256,7 @@ def entry_action(request, code: str):
         raise Http404
     try:
         services.transition(entry, target, actor=request.user)
-        messages.success(request, f"作品已{EntryStatus(target).label}")
+        messages.success(request, _("作品已提交") if target == EntryStatus.SUBMITTED else _("作品已撤回"))
     except services.TransitionError as error:
         messages.error(request, str(error))
     return redirect("calls:entry", code=entry.code)
@@ -342,9 +360,9 @@ def _tus_options(max_size: int | None = None) -> HttpResponse:
 
 def _tus_guard(request) -> uploads.TusError | None:
     if not request.user.is_authenticated:
-        return uploads.TusError(401, "请先登录")
+        return uploads.TusError(401, _("请先登录"))
     if request.headers.get("Tus-Resumable") != uploads.TUS_VERSION:
-        return uploads.TusError(412, "需要 Tus-Resumable: 1.0.0")
+        return uploads.TusError(412, _("需要 Tus-Resumable: 1.0.0"))
     return None
 
 
@@ -361,12 +379,13 @@ def tus_create(request, campaign: str, call: str):
     if error := _tus_guard(request):
         return _tus_error(error)
     if limit is None or not check(request.user, "calls.submit_entry", the_call):
-        return _tus_error(uploads.TusError(403, "本账号不能向此征集上传视频"))
+        return _tus_error(uploads.TusError(403, _("本账号不能向此征集上传视频")))
     length = request.headers.get("Upload-Length", "")
     if not length.isdigit():
-        return _tus_error(uploads.TusError(400, "需要 Upload-Length（字节数）"))
+        return _tus_error(uploads.TusError(400, _("需要 Upload-Length（字节数）")))
     if int(length) > limit:
-        return _tus_error(uploads.TusError(413, f"平台要求：视频不超过{services.media._fmt_bytes(limit)}"))
+        message = _("平台要求：视频不超过%(limit)s") % {"limit": services.media._fmt_bytes(limit)}
+        return _tus_error(uploads.TusError(413, message))
     try:
         metadata = uploads.parse_metadata(request.headers.get("Upload-Metadata", ""))
     except uploads.TusError as error:
@@ -404,10 +423,10 @@ def tus_upload(request, upload_id: str):
             upload.delete()
             return _tus_response(204)
         if request.content_type != "application/offset+octet-stream":
-            raise uploads.TusError(415, "Content-Type 须为 application/offset+octet-stream")
+            raise uploads.TusError(415, _("Content-Type 须为 application/offset+octet-stream"))
         offset = request.headers.get("Upload-Offset", "")
         if not offset.isdigit():
-            raise uploads.TusError(400, "需要 Upload-Offset")
+            raise uploads.TusError(400, _("需要 Upload-Offset"))
         length = request.META.get("CONTENT_LENGTH")
         new_offset = uploads.append(upload, int(offset), request, int(length) if length else None)
         return _tus_response(
@@ -467,10 +486,10 @@ def judge_entry(request, code: str):
             services.score_entry(entry, request.user, parsed, request.POST.get("comment", ""))
         except (ValueError, TypeError) as error:
             errors.append(
-                str(error) if "得分" in str(error) or "打分" in str(error) else "得分须为0—100之间的数字"
+                str(error) if isinstance(error, services.ScoreError) else _("得分须为0—100之间的数字")
             )
         else:
-            messages.success(request, f"已保存对作品 {entry.code} 的评分")
+            messages.success(request, _("已保存对作品 %(code)s 的评分") % {"code": entry.code})
             following = (
                 services.judgeable_entries(request.user, entry.call)
                 .exclude(scores__judge=request.user)
@@ -526,13 +545,13 @@ def manage_call(request, campaign: str, call: str):
         username = request.POST.get("username", "").strip()
         judge = get_user_model().objects.filter(username=username).first()
         if judge is None:
-            messages.error(request, f"没有账号“{username}”")
+            messages.error(request, _("没有账号“%(username)s”") % {"username": username})
         elif request.POST.get("action") == "remove":
             services.remove_judge(the_call, judge, actor=request.user)
-            messages.success(request, f"已取消 {username} 的评审资格")
+            messages.success(request, _("已取消 %(username)s 的评审资格") % {"username": username})
         else:
             services.assign_judge(the_call, judge, actor=request.user)
-            messages.success(request, f"已指定 {username} 为评审专家")
+            messages.success(request, _("已指定 %(username)s 为评审专家") % {"username": username})
         return redirect("calls:manage_call", campaign=campaign, call=call)
     return render(
         request,
@@ -562,7 +581,10 @@ def manage_entry(request, code: str):
         raise Http404
     try:
         services.transition(entry, target, actor=request.user)
-        messages.success(request, f"作品 {entry.code}：{EntryStatus(target).label}")
+        messages.success(
+            request,
+            _("作品 %(code)s：%(status)s") % {"code": entry.code, "status": EntryStatus(target).label},
+        )
     except services.TransitionError as error:
         messages.error(request, str(error))
     return redirect("calls:manage_call", campaign=entry.call.campaign.slug, call=entry.call.slug)

@@ -15,7 +15,20 @@
     if (event.target.name === "action") submitter = event.target;
   });
 
-  function say(text) { status.textContent = text; }
+  // Messages come translated from the form's data-say-* attributes (Chinese when absent).
+  var text = {
+    uploading: form.dataset.sayUploading || "正在上传……网络中断后会自动续传。",
+    progress: form.dataset.sayProgress || "已上传 %(percent)s%（%(done)s / %(total)s MB）",
+    retry: form.dataset.sayRetry || "网络中断，正在续传……",
+    failed: form.dataset.sayFailed || "上传失败，请检查网络后再次提交（已上传的部分会续传）。",
+    checking: form.dataset.sayChecking || "上传完成，正在检查视频……",
+  };
+
+  function say(message) { status.textContent = message; }
+
+  function fill(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (all, name) { return name in values ? values[name] : all; });
+  }
 
   form.addEventListener("submit", function (event) {
     if (!input.files.length || hidden.value) return; // nothing to upload, or already uploaded
@@ -32,17 +45,21 @@
     });
     uppy.addFile({ name: file.name, type: file.type || "video/mp4", data: file, source: "input" });
     progress.hidden = false;
-    say("正在上传……网络中断后会自动续传。");
+    say(text.uploading);
     uppy.on("upload-progress", function (f, p) {
       if (p.bytesTotal) {
         progress.value = Math.round((p.bytesUploaded / p.bytesTotal) * 100);
-        say("已上传 " + progress.value + "%（" + Math.round(p.bytesUploaded / 1048576) + " / " + Math.round(p.bytesTotal / 1048576) + " MB）");
+        say(fill(text.progress, {
+          percent: progress.value,
+          done: Math.round(p.bytesUploaded / 1048576),
+          total: Math.round(p.bytesTotal / 1048576),
+        }));
       }
     });
-    uppy.on("upload-retry", function () { say("网络中断，正在续传……"); });
+    uppy.on("upload-retry", function () { say(text.retry); });
     uppy.upload().then(function (result) {
       if (!result.successful || !result.successful.length) {
-        say("上传失败，请检查网络后再次提交（已上传的部分会续传）。");
+        say(text.failed);
         return;
       }
       var url = result.successful[0].uploadURL || result.successful[0].tus.uploadUrl;
@@ -54,7 +71,7 @@
         action.type = "hidden"; action.name = "action"; action.value = submitter.value;
         form.appendChild(action);
       }
-      say("上传完成，正在检查视频……");
+      say(text.checking);
       form.submit();
     });
   });
