@@ -9,7 +9,6 @@ import shutil
 
 import pytest
 from django.test import Client
-from django.urls import resolve
 
 from kepuyue.calls import uploads
 from kepuyue.calls.models import Entry, EntryStatus, Score
@@ -54,8 +53,8 @@ def test_upload_judge_publish_gallery(
     monkeypatch,
 ):
     settings.KEPUYUE_NOW = "2025-08-15T10:00+08:00"
-    # /media/ is served from the folder the URL map was built with: publish there, remove it afterwards.
-    settings.MEDIA_ROOT = resolve("/media/x").kwargs["document_root"]
+    # /media/ is served from settings.MEDIA_ROOT as it is at request time: a folder of this test.
+    settings.MEDIA_ROOT = tmp_path / "media"
     url = live_server.url
     video = make_mp4(tmp_path / "jidi-tanguan.mp4", 1920, 1080, seconds=2.0)
     route_image = make_png(tmp_path / "route.png", 750, 1334)

@@ -8,9 +8,7 @@ they know. Permissions are the predicates of ``kepuyue.calls.rules``; an entry a
 
 from __future__ import annotations
 
-import mimetypes
 import os
-import re
 from email.utils import formatdate
 from itertools import groupby
 
@@ -18,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -29,6 +27,7 @@ from django.views.decorators.http import require_POST
 
 from kepuyue.campaigns.models import Call, CallKind, Campaign
 from kepuyue.campaigns.services import call_phase
+from kepuyue.common.ranges import ranged_response
 from kepuyue.regions.models import Region
 from kepuyue.roles import services as roles
 from kepuyue.roles.rules import check
@@ -283,52 +282,12 @@ def entry_file(request, code: str, what: str, n: int = 0):
         # for the duration of a video.
         return redirect(name.url)
     ext = os.path.splitext(name.name)[1]
-    response = _ranged(request, name) or FileResponse(
+    response = ranged_response(request, name.storage, name.name) or FileResponse(
         name.storage.open(name.name, "rb"), filename=f"{entry.code}{ext}"
     )
     response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = "private, max-age=300"
     response["Content-Disposition"] = f'inline; filename="{entry.code}{ext}"'
-    return response
-
-
-RANGE_PATTERN = re.compile(r"bytes=(\d*)-(\d*)")
-
-
-def _ranged(request, fieldfile) -> HttpResponse | None:
-    """A 206 answer for a single ``Range: bytes=a-b`` request (Safari on iPhones plays MP4 only with byte
-    ranges), 416 for a range outside the file; ``None`` when the request asks for the whole file."""
-    match = RANGE_PATTERN.fullmatch(request.headers.get("Range", "").strip())
-    if not match or match.groups() == ("", ""):
-        return None
-    size = fieldfile.size
-    first, last = match.groups()
-    if first == "":
-        start, end = max(0, size - int(last)), size - 1
-    else:
-        start, end = int(first), min(int(last) if last else size - 1, size - 1)
-    if start > end or start >= size:
-        response = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{size}"
-        return response
-    handle = fieldfile.storage.open(fieldfile.name, "rb")
-    handle.seek(start)
-
-    def chunks(remaining=end - start + 1):
-        try:
-            while remaining > 0:
-                block = handle.read(min(256 * 1024, remaining))
-                if not block:
-                    break
-                remaining -= len(block)
-                yield block
-        finally:
-            handle.close()
-
-    content_type = mimetypes.guess_type(fieldfile.name)[0] or "application/octet-stream"
-    response = StreamingHttpResponse(chunks(), status=206, content_type=content_type)
-    response["Content-Range"] = f"bytes {start}-{end}/{size}"
-    response["Content-Length"] = str(end - start + 1)
     return response
 
 
