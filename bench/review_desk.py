@@ -78,6 +78,10 @@ def prepare(campaign: Campaign) -> dict:
             Activity.objects.filter(pk=pk).update(
                 submitted_at=now - timedelta(minutes=rng.randrange(0, 14400))
             )
+    if orgs or undated:
+        # Fresh statistics after the bulk changes (autovacuum would do it later; the plans need it now).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     users = {}
     User = get_user_model()  # noqa: N806
     grants = {
