@@ -162,6 +162,16 @@ def test_account_created_in_the_admin_must_change_its_password(client, admin_cli
         {"old_password": "Initial-Pass-2025", "new_password1": "abcdefgh", "new_password2": "abcdefgh"},
     )
     assert "密码须至少包含大写字母、小写字母、数字、符号中的 3 类。" in weak.content.decode()
+    same = client.post(
+        "/accounts/password/",
+        {
+            "old_password": "Initial-Pass-2025",
+            "new_password1": "Initial-Pass-2025",
+            "new_password2": "Initial-Pass-2025",
+        },
+    )
+    assert same.status_code == 200 and "新密码不能与当前密码相同" in same.content.decode()
+    assert client.get(reverse("accounts:home")).status_code == 302  # still forced to change
     done = client.post(
         "/accounts/password/",
         {

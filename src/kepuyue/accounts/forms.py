@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -161,3 +161,14 @@ class ReturnForm(forms.Form):
     reason = forms.CharField(
         label=_("退回原因"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3}), strip=True
     )
+
+
+class NewPasswordForm(PasswordChangeForm):
+    """修改密码: Django's form plus one rule — the new password must differ from the current one (an
+    initial password handed out by an administrator or printed by ``ensure_admin`` must really go)."""
+
+    def clean_new_password1(self):
+        new = self.cleaned_data.get("new_password1")
+        if new and self.user.check_password(new):
+            raise ValidationError(_("新密码不能与当前密码相同"), code="password_unchanged")
+        return new

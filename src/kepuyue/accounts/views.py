@@ -10,7 +10,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,7 +27,7 @@ from kepuyue.roles import services as roles
 from kepuyue.roles.rules import check
 
 from . import services
-from .forms import ApplicationForm, LoginForm, ReturnForm, SignUpForm, TokenForm
+from .forms import ApplicationForm, LoginForm, NewPasswordForm, ReturnForm, SignUpForm, TokenForm
 from .middleware import sign_in_step
 from .models import ApplicationStatus, OrganizationApplication
 
@@ -144,7 +143,7 @@ def password_change(request):
     flags = request.session.get(services.FLAGS_KEY) or {}
     if flags.get("otp") and not services.is_verified(request.user):
         return _after_password(request)
-    form = PasswordChangeForm(request.user, request.POST or None)
+    form = NewPasswordForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         update_session_auth_hash(request, user)

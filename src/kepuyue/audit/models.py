@@ -23,6 +23,22 @@ ACTION_LABELS = {
     "campaign.reopen_recommendations": "重新开放推荐",
     "role.grant": "授予角色",
     "role.revoke": "撤销角色",
+    "audit.prune": "清理审计日志",
+    "account.login": "登录",
+    "account.login_failed": "登录失败",
+    "account.locked_out": "账号锁定",
+    "account.signup": "注册公众账号",
+    "account.totp_enrol": "绑定身份验证器",
+    "account.totp_verify": "两步验证通过",
+    "account.totp_failed": "两步验证失败",
+    "account.password_change": "修改密码",
+    "application.submit": "提交入驻申请",
+    "application.resubmit": "重新提交入驻申请",
+    "application.return": "退回入驻申请",
+    "application.approve": "通过入驻申请",
+    "organization.create": "创建单位",
+    "organization.change": "修改单位信息",
+    "membership.create": "绑定单位账号",
     "admin.add": "后台新增",
     "admin.change": "后台修改",
     "admin.delete": "后台删除",
@@ -32,7 +48,7 @@ ACTION_LABELS = {
 class AuditEntry(models.Model):
     """One recorded act: who (``actor``, kept as text too, so deleting an account keeps the trail),
     what (``action``, e.g. ``activity.return``; the object as ``object_type`` + ``object_id`` +
-    ``object_repr``), when (``at``, aware, stored UTC, shown Asia/Shanghai), from where (``ip``), and
+    ``object_repr``), when (``at``, aware, the real time — never the campaign clock — stored UTC, shown Asia/Shanghai), from where (``ip``), and
     the details in ``data`` (e.g. ``{"from": "submitted", "to": "returned", "reason": "…"}``).
 
     Rows are never updated; ``manage.py prune_audit`` removes rows older than

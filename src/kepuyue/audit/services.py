@@ -12,8 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
-
-from kepuyue.common import clock
+from django.utils import timezone
 
 from .context import current_ip
 from .models import AuditEntry
@@ -25,7 +24,9 @@ def record(action: str, *, actor=None, obj=None, organization=None, data: dict |
     ``action`` is a dotted name (``activity.submit``, ``export.activities`` …); ``obj`` any model
     instance (its type, primary key and ``str()`` are kept); ``organization`` the unit concerned
     (defaults to ``obj.organizer`` or ``obj.organization`` when the object has one); ``data`` a
-    JSON-serialisable dict of details. The IP address comes from the current request, if any.
+    JSON-serialisable dict of details. The IP address comes from the current request, if any. The time
+    is the real time (``django.utils.timezone.now``), never the campaign clock: a pinned ``KEPUYUE_NOW``
+    (demos, tests) must not be able to back-date entries or age them into pruning.
     """
     if organization is None and obj is not None:
         organization_id = getattr(obj, "organizer_id", None) or getattr(obj, "organization_id", None)
@@ -33,7 +34,7 @@ def record(action: str, *, actor=None, obj=None, organization=None, data: dict |
         organization_id = getattr(organization, "pk", None)
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
     return AuditEntry.objects.create(
-        at=clock.now(),
+        at=timezone.now(),
         actor=actor if authenticated else None,
         actor_name=actor.get_username() if authenticated else "",
         organization_id=organization_id,
@@ -71,18 +72,20 @@ def search(*, q: str = "", action: str = "", actor: str = "", since=None, until=
     return entries.order_by("-at", "-id")
 
 
-def prune(*, days: int | None = None) -> int:
-    """Delete entries older than ``days`` (default ``AUDIT_RETENTION_DAYS``); returns how many.
+def prune(*, days: int | None = None, actor=None) -> int:
+    """Delete entries older than ``days`` (default ``AUDIT_RETENTION_DAYS``) by the real time; returns
+    how many. The pruning itself is recorded (``audit.prune``).
 
     Raises ``ValueError`` for fewer than 180 days (the retention the security level asks for).
     """
     days = settings.AUDIT_RETENTION_DAYS if days is None else days
     if days < 180:
         raise ValueError("审计日志至少保留 180 天")
-    deleted, _ = AuditEntry.objects.filter(at__lt=clock.now() - timedelta(days=days)).delete()
+    deleted, _ = AuditEntry.objects.filter(at__lt=timezone.now() - timedelta(days=days)).delete()
+    record("audit.prune", actor=actor, data={"days": days, "deleted": deleted})
     return deleted
 
 
 def retention_cutoff():
-    """The instant before which entries may be pruned."""
-    return clock.now() - timedelta(days=settings.AUDIT_RETENTION_DAYS)
+    """The instant before which entries may be pruned (real time)."""
+    return timezone.now() - timedelta(days=settings.AUDIT_RETENTION_DAYS)

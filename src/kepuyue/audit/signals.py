@@ -13,13 +13,13 @@ _ACTIONS = {ADDITION: "admin.add", CHANGE: "admin.change", DELETION: "admin.dele
 def copy_admin_log(sender, instance: LogEntry, created: bool, **kwargs) -> None:
     if not created:
         return
-    from kepuyue.common import clock
+    from django.utils import timezone
 
     from .context import current_ip
 
     content_type = instance.content_type
     AuditEntry.objects.create(
-        at=clock.now(),
+        at=timezone.now(),
         actor_id=instance.user_id,
         actor_name=instance.user.get_username() if instance.user_id else "",
         action=_ACTIONS.get(instance.action_flag, "admin.other"),
