@@ -200,3 +200,22 @@ def test_two_administrators_recommending_at_once_never_exceed_the_quota(world):
     assert Recommendation.objects.count() == 3
     assert QuotaUse.objects.get(scope="region:330000").used == 3
     assert Activity.objects.filter(recommended_at__isnull=False).count() == 3
+
+
+def test_withdrawing_a_recommended_and_featured_activity_frees_its_place(world):
+    from kepuyue.activities import services as activities
+
+    set_quota(world.plan, province=1)
+    star = world.activity(world.units.zj, Status.PUBLISHED)
+    review.recommend(star, actor=world.users.admin_zj)
+    star.refresh_from_db()
+    review.feature(star, actor=world.users.manager)
+    activities.transition(star, Status.WITHDRAWN, actor=world.users.pub_zj, reason="场地关闭")
+    star.refresh_from_db()
+    assert star.recommended_at is None and star.featured_at is None
+    assert not Recommendation.objects.filter(activity=star).exists()
+    assert QuotaUse.objects.get(scope="region:330000").used == 0
+    review.recommend(
+        world.activity(world.units.zj, Status.PUBLISHED), actor=world.users.admin_zj
+    )  # place free
+    assert AuditEntry.objects.filter(action="activity.unrecommend", data__why="withdrawn").exists()

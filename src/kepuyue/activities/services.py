@@ -567,6 +567,12 @@ def transition(activity: Activity, to: str, *, actor=None, reason: str = "") -> 
             obj=activity,
             data={"from": str(current), "to": str(to), "reason": reason},
         )
+        if to == Status.WITHDRAWN and activity.recommended_at is not None:
+            # A withdrawn activity gives its recommendation back: the scope's quota place is freed and
+            # it no longer leads any page (kepuyue.review owns recommendations).
+            from kepuyue.review.services import release_recommendation
+
+            release_recommendation(activity, actor=actor)
         # The unit hears of a return or a publication once the move is committed (never of a
         # rolled-back one); a failing notification does not undo the move.
         from kepuyue.notifications import events

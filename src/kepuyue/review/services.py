@@ -264,6 +264,28 @@ def withdraw_recommendation(activity: Activity, *, actor) -> None:
         audit.record("activity.unrecommend", actor=actor, obj=activity, data={"scope": recommendation.scope})
 
 
+def release_recommendation(activity: Activity, *, actor=None) -> None:
+    """Give back the recommendation of an activity that leaves the public pages (withdrawn by its
+    unit): delete it, free the scope's quota place, clear ``recommended_at``/``featured_at``. Audited
+    (``activity.unrecommend``). Called inside the withdrawing transaction; no permission check (the
+    unit's right to withdraw was checked)."""
+    recommendation = Recommendation.objects.filter(activity=activity).first()
+    if recommendation is None:
+        return
+    recommendation.delete()
+    QuotaUse.objects.filter(
+        joint_action=activity.joint_action_id, scope=recommendation.scope, used__gt=0
+    ).update(used=F("used") - 1)
+    Activity.objects.filter(pk=activity.pk).update(recommended_at=None, featured_at=None)
+    activity.recommended_at = activity.featured_at = None
+    audit.record(
+        "activity.unrecommend",
+        actor=actor,
+        obj=activity,
+        data={"scope": recommendation.scope, "why": "withdrawn"},
+    )
+
+
 @dataclass(frozen=True)
 class QuotaRow:
     """One line of the quota table: a scope's quota for a joint action, used and left."""
