@@ -188,6 +188,30 @@ def test_citywalk_with_one_other_venue_refused_naming_the_rule(call, base, staff
     assert files_in(storages["private"]) == [] and files_in(storages["temp"]) == []
 
 
+def test_citywalk_repeating_the_base_or_a_venue_does_not_count(call, base, staff, upload, storages):
+    stops = [
+        STOPS[0],
+        dict(STOPS[0], is_own_venue=False, address="另一个门"),  # the base again under another stop
+        dict(STOPS[1], name="浙江自然博物院"),
+        dict(STOPS[1], name="浙江 自然博物院（总馆）".replace("（总馆）", "")),  # the same venue, spaced
+    ]
+    with pytest.raises(ValidationError) as error:
+        submit_entry(
+            call("citywalk-routes"),
+            organization=base,
+            user=staff,
+            data={"title": "植物之旅", "city": "330100"},
+            stops=stops,
+            files={"images": [upload("route")]},
+        )
+    assert error.value.message_dict["stops"] == [
+        "“杭州植物园”与本馆同名，不能算作其他场所",
+        "“浙江 自然博物院”重复出现，同一场所只计一次",
+        "本馆以外至少2家其他场所（方案 四(二)2），现有1家",
+    ]
+    assert Entry.objects.count() == 0 and files_in(storages["private"]) == []
+
+
 def test_citywalk_without_own_venue_refused(call, base, staff, upload):
     stops = [dict(s, is_own_venue=False) for s in STOPS]
     with pytest.raises(ValidationError) as error:
@@ -224,6 +248,8 @@ def test_citywalk_webp_refused_when_plan_lists_jpg_png(call, base, staff, upload
         ("978-0-306-40615-7", "9780306406157"),
         ("9787111213826", "9787111213826"),
         ("080442957X", "9780804429573"),
+        ("ISBN 978-0-306-40615-7", "9780306406157"),  # pasted with its label
+        ("ISBN：９７８０３０６４０６１５７", "9780306406157"),  # full-width digits and colon
     ],
 )
 def test_isbn_valid_codes_stored_as_isbn13(text, expected):
@@ -271,6 +297,11 @@ def test_book_entry(call, plan, staff):
             call("reading-book-list"), organization=press, data=dict(data, isbn="0-306-40615-3", year="3000")
         )
     assert set(error.value.message_dict) == {"isbn", "year"}
+    again = submit_entry(
+        call("reading-book-list"), organization=press, data=dict(data, isbn="978-0306406157")
+    )
+    assert again.duplicate_of == entry
+    assert again.warnings == [f"同一本书（ISBN 978-0306406157）已由作品 {entry.code} 推荐，已标记为重复"]
 
 
 def test_essay_text_and_docx_character_limits(call, plan, upload):

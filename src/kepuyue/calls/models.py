@@ -143,6 +143,11 @@ class Entry(TimestampedModel):
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
 
+    @property
+    def theme_name(self) -> str:
+        """The theme's name from the call (e.g. 基地探馆), or the slug if the plan no longer has it."""
+        return next((t["name"] for t in self.call.themes or [] if t.get("slug") == self.theme), self.theme)
+
 
 class EntryImage(models.Model):
     """One image of an entry (a CityWalk route image), in ``order``; private until published.

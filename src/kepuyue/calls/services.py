@@ -160,7 +160,10 @@ def normalize_isbn(text: str) -> str:
     with the 978 prefix. ISBN-13: 978/979 prefix, Σ wᵢ·dᵢ ≡ 0 (mod 10) with weights 1,3,1,3… (ISO 2108).
     Raises ``ValueError`` with a Chinese message naming the problem.
     """
-    raw = re.sub(r"[\s\-‐–—]", "", text or "").upper()
+    import unicodedata
+
+    raw = re.sub(r"[\s\-‐–—:：]", "", unicodedata.normalize("NFKC", text or "")).upper()
+    raw = raw.removeprefix("ISBN")
     if not raw:
         raise ValueError(_("请填写ISBN"))
     if len(raw) == 10:
@@ -352,6 +355,13 @@ def _validate_video(call, data, files, stops, checked, errors) -> None:
     )
 
 
+def _venue_key(name: str) -> str:
+    """A venue name for comparison: NFKC width-folded, case-folded, without spaces, brackets or dots."""
+    import unicodedata
+
+    return re.sub(r"[\s()（）\[\]【】·・.。\-—_]", "", unicodedata.normalize("NFKC", name)).casefold()
+
+
 def _validate_citywalk(call, data, files, stops, checked, errors) -> None:
     spec = call.spec or {}
     from kepuyue.regions.models import Region
@@ -391,7 +401,21 @@ def _validate_citywalk(call, data, files, stops, checked, errors) -> None:
             }
         )
     own = [s for s in checked.stops if s["is_own_venue"]]
-    others = [s for s in checked.stops if not s["is_own_venue"]]
+    # Other venues count once each, and never the base itself under another stop (plan 四(二)2 asks for
+    # the base plus ≥ 2 *other* places): names are compared without spaces, brackets or width.
+    own_keys = {_venue_key(s["name"]) for s in own}
+    others, seen = [], set()
+    for stop in checked.stops:
+        key = _venue_key(stop["name"])
+        if stop["is_own_venue"]:
+            continue
+        if key in own_keys:
+            errors["stops"].append(_("“%(name)s”与本馆同名，不能算作其他场所") % {"name": stop["name"]})
+        elif key in seen:
+            errors["stops"].append(_("“%(name)s”重复出现，同一场所只计一次") % {"name": stop["name"]})
+        else:
+            seen.add(key)
+            others.append(stop)
     minimum = int(spec.get("min_other_venues") or 0)
     if spec.get("includes_own_venue", True) and not own and "stops" not in errors:
         errors["stops"].append(_("路线须包含本馆（基地自身）（%(rule)s）") % {"rule": cite(call)})
@@ -589,6 +613,19 @@ def _store(call: Call, organization, user, checked: _Checked, *, submit: bool) -
                 warnings.append(
                     f"与{who}已提交的作品 {duplicate.code} 文件相同（SHA-256 一致），已标记为重复"
                 )
+            isbn = checked.fields.get("isbn")
+            if isbn and entry.duplicate_of is None:
+                same_book = (
+                    Entry.objects.filter(call=call, isbn=isbn)
+                    .exclude(status=EntryStatus.WITHDRAWN)
+                    .order_by("created")
+                    .first()
+                )
+                if same_book is not None:
+                    entry.duplicate_of = same_book
+                    warnings.append(
+                        f"同一本书（ISBN {format_isbn13(isbn)}）已由作品 {same_book.code} 推荐，已标记为重复"
+                    )
             entry.warnings = warnings
             entry.save()
             base = _file_base(call, entry)
