@@ -120,3 +120,22 @@ def test_the_unit_withdraws_a_published_activity_and_it_leaves_the_portal(world,
     assert "场地临时关闭" in client.get(f"/org/activities/{activity.pk}/").content.decode()
     client.logout()
     assert client.get(f"/activities/{activity.pk}/").status_code == 404
+
+
+def test_each_role_lands_on_its_desk_after_signing_in(world, client):
+    from tests.fixtures_accounts import totp_device  # noqa: F401  (TOTP is asked after the password)
+
+    for name, desk in (
+        ("pub_zj", "/org/activities/"),
+        ("admin_zj", "/org/review/"),
+        ("manager", "/org/review/featuring/"),
+    ):
+        user = getattr(world.users, name)
+        login(client, user)
+        from django.test import RequestFactory
+
+        from kepuyue.accounts.views import _next
+
+        request = RequestFactory().get("/accounts/login/")
+        request.user = user
+        assert _next(request) == desk, name

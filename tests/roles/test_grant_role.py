@@ -35,6 +35,8 @@ def test_wrong_scopes_are_refused_in_chinese(account):
         call_command("grant_role", "zj-admin", "platform_admin", "--region", "330106")
     with pytest.raises(CommandError, match="不设此范围"):
         call_command("grant_role", "zj-admin", "cast_admin", "--region", "330000")
+    with pytest.raises(CommandError, match="没有行政区划代码“999999”"):
+        call_command("grant_role", "zj-admin", "platform_admin", "--region", "999999")
     with pytest.raises(CommandError, match="没有账号"):
         call_command("grant_role", "nobody", "cast_admin")
     assert not RoleGrant.objects.exists()

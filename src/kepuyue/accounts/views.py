@@ -39,8 +39,16 @@ def _next(request) -> str:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
-    if roles.organization_of(request.user) is not None:
+    user = request.user
+    if roles.organization_of(user) is not None:
         return reverse("activities:mine")
+    # Each role lands on its own desk: administrators review, managers feature, judges score.
+    if roles.admin_grants(user) or roles.is_cast_admin(user):
+        return reverse("review:queue")
+    if roles.managed_joint_action_ids(user):
+        return reverse("review:featuring")
+    if roles.judged_call_ids(user):
+        return reverse("calls:judge_home")
     return reverse("accounts:home")
 
 

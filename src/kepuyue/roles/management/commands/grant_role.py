@@ -43,13 +43,14 @@ class Command(BaseCommand):
                     scope["joint_action"] = JointAction.objects.get(campaign__slug=slug, slug=joint_action)
                 if call:
                     scope["call"] = Call.objects.get(campaign__slug=slug, slug=call)
-        except (
-            Region.DoesNotExist,
-            Organization.DoesNotExist,
-            JointAction.DoesNotExist,
-            Call.DoesNotExist,
-        ) as exc:
-            raise CommandError(f"找不到管辖范围：{exc}") from exc
+        except Region.DoesNotExist as exc:
+            raise CommandError(f"没有行政区划代码“{region}”") from exc
+        except Organization.DoesNotExist as exc:
+            raise CommandError(f"没有名为“{society}”的单位") from exc
+        except JointAction.DoesNotExist as exc:
+            raise CommandError(f"当前科普月没有联合行动“{joint_action}”") from exc
+        except Call.DoesNotExist as exc:
+            raise CommandError(f"当前科普月没有征集“{call}”") from exc
         if revoke:
             grants = RoleGrant.objects.filter(user=user, role=role, **scope)
             if not grants:
