@@ -363,6 +363,8 @@ def test_import_joint_action_from_organizer_type(plan, tmp_path):
     assert museum.joint_action.slug == "science-museums" and museum.status == Status.PUBLISHED
     assert museum.published_at is not None
     assert Organization.objects.get(name="宁波科技馆").type_id == "science_museum"
+    # A new organizer is placed where its activity is, so the province's administrators cover it.
+    assert Organization.objects.get(name="宁波科技馆").region_id == museum.region_id == "330000"
     assert Activity.objects.get(title="报告").joint_action.slug == "universities"
     # A city 科协's activity belongs to no joint action: a campaign-wide activity (全国科普月活动).
     talk = Activity.objects.get(title="讲座")

@@ -1431,6 +1431,9 @@ class Importer:
         from kepuyue.orgs.models import Organization, OrganizationType
 
         missing = {}
+        # A new organizer is placed where its first activity is: the platform administrators' scopes
+        # go by the unit's region (kepuyue.roles), and a unit without one would be in nobody's scope.
+        places: dict[str, str | None] = {}
         for row in batch:
             if row.organizer_id is None:
                 found = self.org_ids.get(key(row.organizer_name))
@@ -1438,6 +1441,8 @@ class Importer:
                     row.organizer_id = found
                 else:
                     missing.setdefault(key(row.organizer_name), row.organizer_name)
+                    if not places.get(row.organizer_name):
+                        places[row.organizer_name] = row.values.get("region_id")
         if missing:
             for name in missing.values():
                 code = organization_type_for(name)
@@ -1449,7 +1454,10 @@ class Importer:
                     self.type_names[code] = label
             insert_rows(
                 Organization,
-                [{"name": name, "type_id": organization_type_for(name)} for name in missing.values()],
+                [
+                    {"name": name, "type_id": organization_type_for(name), "region_id": places.get(name)}
+                    for name in missing.values()
+                ],
                 now=self.now,
                 ignore_conflicts=True,
             )
