@@ -110,6 +110,51 @@ def bulk_approve(activity_ids: list[int], *, actor) -> BulkResult:
     return BulkResult(done, failed)
 
 
+def review_queue(
+    actor,
+    campaign: Campaign,
+    *,
+    joint_action: str = "",
+    brand: str = "",
+    region: str = "",
+    waiting_days: int | None = None,
+) -> QuerySet[Activity]:
+    """The actor's review queue (submitted, in scope, oldest first) for ``campaign``, narrowed by a
+    joint action slug, a brand slug, a 6-digit region code of the unit (a province or prefecture code
+    covers what lies inside) and a minimum of whole days waiting. Empty for an account without scope."""
+    from datetime import timedelta
+
+    rows = roles.review_queue(actor).filter(campaign=campaign)
+    if joint_action:
+        rows = rows.filter(joint_action__slug=joint_action)
+    if brand:
+        rows = rows.filter(brand__slug=brand)
+    if region.isdigit() and len(region) == 6:
+        prefix = region[:2] if region.endswith("0000") else region[:4] if region.endswith("00") else region
+        rows = rows.filter(organizer__region__code__startswith=prefix)
+    if waiting_days is not None:
+        rows = rows.filter(submitted_at__lt=clock.now() - timedelta(days=waiting_days))
+    return rows
+
+
+def recommendable(
+    actor, campaign: Campaign, *, joint_action: str = "", recommended_only: bool = False
+) -> QuerySet[Activity]:
+    """Published activities of a joint action in the actor's review scope (what may be recommended),
+    optionally of one joint action (slug) or only those already recommended. Unordered."""
+    scope = roles.scope_q(actor, "organizer__")
+    if scope is None:
+        return Activity.objects.none()
+    rows = Activity.objects.filter(
+        scope, campaign=campaign, status=Status.PUBLISHED, joint_action__isnull=False
+    )
+    if joint_action:
+        rows = rows.filter(joint_action__slug=joint_action)
+    if recommended_only:
+        rows = rows.filter(recommended_at__isnull=False)
+    return rows
+
+
 def waiting_days(activity: Activity, at: datetime | None = None) -> int:
     """Whole days a submitted activity has waited since ``submitted_at`` (0 on the same day)."""
     if activity.submitted_at is None:

@@ -52,20 +52,17 @@ def _campaign(request) -> Campaign:
 
 
 def _queue(request, campaign: Campaign):
-    """The filtered review queue of the signed-in administrator and the filter values."""
+    """The filtered review queue of the signed-in administrator and the filter values given."""
     params = {name: request.GET.get(name, "").strip() for name in QUEUE_FILTERS}
-    queue = roles.review_queue(request.user).filter(campaign=campaign)
-    if params["joint_action"]:
-        queue = queue.filter(joint_action__slug=params["joint_action"])
-    if params["brand"]:
-        queue = queue.filter(brand__slug=params["brand"])
-    if params["region"].isdigit() and len(params["region"]) == 6:
-        code = params["region"]
-        prefix = code[:2] if code.endswith("0000") else code[:4] if code.endswith("00") else code
-        queue = queue.filter(organizer__region__code__startswith=prefix)
-    if params["waiting"].isdigit():
-        queue = queue.filter(submitted_at__lt=clock.now() - timedelta(days=int(params["waiting"])))
-    return queue, {k: v for k, v in params.items() if v}
+    rows = services.review_queue(
+        request.user,
+        campaign,
+        joint_action=params["joint_action"],
+        brand=params["brand"],
+        region=params["region"],
+        waiting_days=int(params["waiting"]) if params["waiting"].isdigit() else None,
+    )
+    return rows, {k: v for k, v in params.items() if v}
 
 
 @login_required
@@ -218,15 +215,10 @@ def published(request):
     """已发布 in scope, for recommending: filter by joint action; quota used / left per joint action."""
     _require_admin(request)
     campaign = _campaign(request)
-    q = roles.scope_q(request.user, "organizer__")
-    activities = Activity.objects.filter(
-        q, campaign=campaign, status=Status.PUBLISHED, joint_action__isnull=False
-    )
     ja = request.GET.get("joint_action", "")
-    if ja:
-        activities = activities.filter(joint_action__slug=ja)
-    if request.GET.get("recommended") == "1":
-        activities = activities.filter(recommended_at__isnull=False)
+    activities = services.recommendable(
+        request.user, campaign, joint_action=ja, recommended_only=request.GET.get("recommended") == "1"
+    )
     page = Paginator(
         activities.select_related("organizer", "joint_action", "brand").order_by("-published_at", "-id"),
         PAGE_SIZE,
