@@ -139,3 +139,10 @@ def test_each_role_lands_on_its_desk_after_signing_in(world, client):
         request = RequestFactory().get("/accounts/login/")
         request.user = user
         assert _next(request) == desk, name
+
+
+def test_an_administrator_without_admin_rights_is_sent_to_the_desk_not_the_login(world, client):
+    login(client, world.users.admin_zj)
+    response = client.get("/admin/", follow=True)
+    assert response.redirect_chain[-1][0] == "/org/review/"
+    assert "后台管理仅供平台超级管理员使用" in response.content.decode()

@@ -347,4 +347,12 @@ def return_(request, pk: int):
 def admin_login(request):
     """The admin's login page is ours: one page with the lock-out, TOTP and password rules."""
     target = request.GET.get("next") or reverse("admin:index")
+    user = request.user
+    if user.is_authenticated and not (user.is_active and user.is_staff):
+        # Signed in, but the admin site is for superusers and admin staff: say so and go to the desk,
+        # instead of showing the login form again.
+        messages.info(request, _("后台管理仅供平台超级管理员使用；您的工作在此页进行。"))
+        request.GET = request.GET.copy()
+        request.GET.pop("next", None)
+        return redirect(_next(request))
     return redirect(_with_next("accounts:login", target))
