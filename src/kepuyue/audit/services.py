@@ -84,8 +84,3 @@ def prune(*, days: int | None = None, actor=None) -> int:
     deleted, _ = AuditEntry.objects.filter(at__lt=timezone.now() - timedelta(days=days)).delete()
     record("audit.prune", actor=actor, data={"days": days, "deleted": deleted})
     return deleted
-
-
-def retention_cutoff():
-    """The instant before which entries may be pruned (real time)."""
-    return timezone.now() - timedelta(days=settings.AUDIT_RETENTION_DAYS)

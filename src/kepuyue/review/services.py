@@ -14,7 +14,7 @@ one gate; moves are written to the audit log in the same transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -122,8 +122,6 @@ def review_queue(
     """The actor's review queue (submitted, in scope, oldest first) for ``campaign``, narrowed by a
     joint action slug, a brand slug, a 6-digit region code of the unit (a province or prefecture code
     covers what lies inside) and a minimum of whole days waiting. Empty for an account without scope."""
-    from datetime import timedelta
-
     rows = roles.review_queue(actor).filter(campaign=campaign)
     if joint_action:
         rows = rows.filter(joint_action__slug=joint_action)
@@ -163,8 +161,6 @@ def waiting_days(activity: Activity, at: datetime | None = None) -> int:
 
 
 # --- recommendation -------------------------------------------------------------------------------
-
-SCOPE_KINDS = ("province", "prefecture", "national_society")
 
 
 def scope_key(grant: RoleGrant) -> str:
@@ -443,8 +439,6 @@ def overdue_queues(campaign: Campaign, at: datetime | None = None) -> list[tuple
     more than ``review.reminder_days`` days, with how many: who gets a reminder."""
     at = at or clock.now()
     days = int((campaign.review or {}).get("reminder_days", 3))
-    from datetime import timedelta
-
     old = Q(campaign=campaign, status=Status.SUBMITTED, submitted_at__lt=at - timedelta(days=days))
     result = []
     for grant in RoleGrant.objects.filter(role="platform_admin").select_related(

@@ -157,14 +157,6 @@ def in_scope(user, organization) -> bool:
     return Organization.objects.filter(q, pk=organization.pk).exists()
 
 
-def organizations_in_scope(user) -> QuerySet:
-    """Organizations the account reviews (none for an account without an administrator role)."""
-    from kepuyue.orgs.models import Organization
-
-    q = scope_q(user)
-    return Organization.objects.none() if q is None else Organization.objects.filter(q)
-
-
 def visible_activities(user) -> QuerySet:
     """Every activity the account may see on staff pages: all of its own unit's (drafts included);
     submitted and later ones of organizations in its review scope and of the joint actions it manages;
