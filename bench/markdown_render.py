@@ -72,7 +72,9 @@ def _renderer(name: str):
         import cmarkgfm
         from cmarkgfm.cmark import Options
 
-        return lambda text: cmarkgfm.github_flavored_markdown_to_html(text, options=Options.CMARK_OPT_HARDBREAKS)
+        return lambda text: cmarkgfm.github_flavored_markdown_to_html(
+            text, options=Options.CMARK_OPT_HARDBREAKS
+        )
     if name == "kepuyue":
         from kepuyue.common.markup import render_markdown
 

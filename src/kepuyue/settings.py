@@ -85,6 +85,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # No control character reaches a view through the path or the query (kepuyue.common.text).
+    "kepuyue.common.middleware.clean_request",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "kepuyue.common.middleware.chinese_first",
     "django.middleware.locale.LocaleMiddleware",

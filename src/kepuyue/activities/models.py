@@ -126,13 +126,18 @@ class Activity(TimestampedModel):
     title = models.CharField("活动名称", max_length=200)
     summary = models.CharField("活动简介", max_length=500, blank=True)
     description = models.TextField(
-        "活动详情", blank=True, max_length=20000, help_text="Markdown，不超过 20000 个字符；保存时生成清理后的 HTML"
+        "活动详情",
+        blank=True,
+        max_length=20000,
+        help_text="Markdown，不超过 20000 个字符；保存时生成清理后的 HTML",
     )
     # The description rendered once when it is saved (kepuyue.common.markup), and the fingerprint
     # of the text it was rendered from: pages serve it as is, and re-render only a row whose
     # description was written by a path that skipped save() (description_digest then differs).
     description_html = models.TextField("活动详情 HTML", blank=True, default="", editable=False)
-    description_digest = models.CharField("活动详情指纹", max_length=32, blank=True, default="", editable=False)
+    description_digest = models.CharField(
+        "活动详情指纹", max_length=32, blank=True, default="", editable=False
+    )
     organizer = models.ForeignKey(
         "orgs.Organization", verbose_name="主办单位", on_delete=models.PROTECT, related_name="activities"
     )

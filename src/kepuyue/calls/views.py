@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 from kepuyue.campaigns.models import Call, CallKind, Campaign
 from kepuyue.campaigns.services import call_phase
 from kepuyue.common.ranges import ranged_response
+from kepuyue.common.text import clean_text, int_or_none, too_long_message
 from kepuyue.regions.models import Region
 from kepuyue.roles import services as roles
 from kepuyue.roles.rules import check
@@ -36,6 +37,28 @@ from . import services, uploads
 from .models import Entry, EntryImage, EntryStatus, Score
 
 MAX_STOPS = 12
+# The entry form's text fields: (longest text in characters, label, several lines). Checked here before
+# the services see the post (issue 9): NFC, no control characters, a Chinese refusal over the limit.
+# TODO(issue 9): move into calls.services.submit_entry once calls/services.py is split into a package.
+ENTRY_TEXTS = {
+    "title": (200, gettext_lazy("作品名称"), False),
+    "theme": (64, gettext_lazy("主题"), False),
+    "description": (5000, gettext_lazy("简介"), True),
+    "city": (6, gettext_lazy("城市"), False),
+    "author": (200, gettext_lazy("作者"), False),
+    "author_unit": (200, gettext_lazy("作者单位"), False),
+    "body": (100_000, gettext_lazy("正文"), True),
+    "publisher": (200, gettext_lazy("出版社"), False),
+    "isbn": (32, gettext_lazy("ISBN"), False),
+    "audience": (100, gettext_lazy("适读人群"), False),
+    "reason": (5000, gettext_lazy("推荐理由"), True),
+    "year": (8, gettext_lazy("出版年"), False),
+    "link": (500, gettext_lazy("作品链接"), False),
+    "product_kind": (50, gettext_lazy("作品类型"), False),
+    "upload_id": (64, "upload_id", False),
+}
+STOP_TEXTS = {"name": 200, "address": 255, "region": 6}
+COMMENT_MAX_LENGTH = 5000
 # The kinds' names on the unit's page (``CallKind`` labels are not marked for translation).
 KIND_LABELS = {
     CallKind.CITYWALK: gettext_lazy("CityWalk 路线"),
@@ -94,15 +117,36 @@ def my_entries(request):
 def _stops_from(post) -> list[dict]:
     stops = []
     for i in range(MAX_STOPS):
-        stops.append(
-            {
-                "name": post.get(f"stop-{i}-name", ""),
-                "address": post.get(f"stop-{i}-address", ""),
-                "region": post.get(f"stop-{i}-region", ""),
-                "is_own_venue": post.get("own_stop") == str(i),
-            }
-        )
+        stop = {name: clean_text(post.get(f"stop-{i}-{name}", "")) for name in STOP_TEXTS}
+        stop["is_own_venue"] = post.get("own_stop") == str(i)
+        stops.append(stop)
     return stops
+
+
+def _entry_texts(post) -> tuple[dict, dict[str, list[str]]]:
+    """The entry form's texts cleaned (``common.text.clean_text``) and the refusals: a text over its
+    limit (:data:`ENTRY_TEXTS`), a publication year that is not ASCII digits, a stop's name or
+    address over its limit. Fields not listed pass as they are (buttons, check boxes)."""
+    data = {key: post.get(key) for key in post}
+    errors: dict[str, list[str]] = {}
+    for name, (limit, label, multiline) in ENTRY_TEXTS.items():
+        if name not in post:
+            continue
+        text = clean_text(post.get(name), multiline=multiline)
+        if len(text) > limit:
+            errors.setdefault(name, []).append(too_long_message(str(label), limit, len(text)))
+        data[name] = text
+    year = data.get("year") or ""
+    if year and int_or_none(year) is None:
+        errors.setdefault("year", []).append(_("出版年须为年份数字（如 2024）"))
+    for i in range(MAX_STOPS):
+        for name, limit in STOP_TEXTS.items():
+            text = clean_text(post.get(f"stop-{i}-{name}", ""))
+            if len(text) > limit:
+                errors.setdefault("stops", []).append(
+                    too_long_message(_("第 %(n)d 站") % {"n": i + 1}, limit, len(text))
+                )
+    return data, errors
 
 
 def _form_context(request, call, data=None, errors=None, stops=None):
@@ -142,7 +186,7 @@ def entry_new(request, campaign: str, call: str):
     if request.method == "POST":
         limits = services.upload_limits(the_call)
         # Refuse a body that cannot fit before reading any of it (1 MB for the text fields).
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        declared = int_or_none(request.META.get("CONTENT_LENGTH") or 0, min_value=0) or 0
         allowed = (
             sum(limits.values()) * (services.DEFAULT_MAX_IMAGES if "images" in limits else 1) + 1024 * 1024
         )
@@ -171,7 +215,7 @@ def _entry_new(request, call: Call):
     )
     try:
         post, files = request.POST, request.FILES
-        errors: dict[str, list[str]] = {}
+        data, errors = _entry_texts(post)
         if handler is not None and handler.too_large:
             limit = services.upload_limits(call)[handler.too_large]
             errors[handler.too_large] = [
@@ -183,7 +227,7 @@ def _entry_new(request, call: Call):
                 given[name] = files[name].as_upload()
         if "images" in files:
             given["images"] = [f.as_upload() for f in files.getlist("images")]
-        upload_id = post.get("upload_id", "").strip()
+        upload_id = data.get("upload_id") or ""
         tus = None
         if upload_id and call.kind == CallKind.VIDEO and "video" not in given:
             try:
@@ -203,7 +247,7 @@ def _entry_new(request, call: Call):
                 call,
                 organization=organization,
                 user=request.user,
-                data=post,
+                data=data,
                 files=given,
                 stops=stops,
                 submit=post.get("action") != "draft",
@@ -317,6 +361,15 @@ def _tus_options(max_size: int | None = None) -> HttpResponse:
     return _tus_response(204, **headers)
 
 
+def _header_int(request, name: str) -> int | None:
+    """A tus header holding a byte count (``Upload-Length``, ``Upload-Offset``): ASCII digits only
+    (``²`` passes ``isdigit()`` and crashed ``int()``), at most 2⁶³−1; ``None`` otherwise."""
+    value = request.headers.get(name, "")
+    if not value or not value.strip().isascii():
+        return None
+    return int_or_none(value, min_value=0, max_value=2**63 - 1)
+
+
 def _tus_guard(request) -> uploads.TusError | None:
     if not request.user.is_authenticated:
         return uploads.TusError(401, _("请先登录"))
@@ -339,19 +392,17 @@ def tus_create(request, campaign: str, call: str):
         return _tus_error(error)
     if limit is None or not check(request.user, "calls.submit_entry", the_call):
         return _tus_error(uploads.TusError(403, _("本账号不能向此征集上传视频")))
-    length = request.headers.get("Upload-Length", "")
-    if not length.isdigit():
-        return _tus_error(uploads.TusError(400, _("需要 Upload-Length（字节数）")))
-    if int(length) > limit:
+    length = _header_int(request, "Upload-Length")
+    if length is None:
+        return _tus_error(uploads.TusError(400, _("需要 Upload-Length（字节数，只能使用数字 0—9）")))
+    if length > limit:
         message = _("平台要求：视频不超过%(limit)s") % {"limit": services.media._fmt_bytes(limit)}
         return _tus_error(uploads.TusError(413, message))
     try:
         metadata = uploads.parse_metadata(request.headers.get("Upload-Metadata", ""))
     except uploads.TusError as error:
         return _tus_error(error)
-    upload = uploads.create(
-        user_id=request.user.pk, call_id=the_call.pk, length=int(length), metadata=metadata
-    )
+    upload = uploads.create(user_id=request.user.pk, call_id=the_call.pk, length=length, metadata=metadata)
     location = request.build_absolute_uri(reverse("calls:tus_upload", args=[upload.id]))
     return _tus_response(201, Location=location, Upload_Expires=formatdate(upload.expires, usegmt=True))
 
@@ -383,11 +434,14 @@ def tus_upload(request, upload_id: str):
             return _tus_response(204)
         if request.content_type != "application/offset+octet-stream":
             raise uploads.TusError(415, _("Content-Type 须为 application/offset+octet-stream"))
-        offset = request.headers.get("Upload-Offset", "")
-        if not offset.isdigit():
-            raise uploads.TusError(400, _("需要 Upload-Offset"))
+        offset = _header_int(request, "Upload-Offset")
+        if offset is None:
+            raise uploads.TusError(400, _("需要 Upload-Offset（字节数，只能使用数字 0—9）"))
         length = request.META.get("CONTENT_LENGTH")
-        new_offset = uploads.append(upload, int(offset), request, int(length) if length else None)
+        size = int_or_none(length, min_value=0) if length else None
+        if length and size is None:
+            raise uploads.TusError(400, _("Content-Length 无效"))
+        new_offset = uploads.append(upload, offset, request, size)
         return _tus_response(
             204, Upload_Offset=new_offset, Upload_Expires=formatdate(upload.expires, usegmt=True)
         )
@@ -442,7 +496,10 @@ def judge_entry(request, code: str):
         values = {c["slug"]: request.POST.get(f"score-{c['slug']}", "").strip() for c in entry.call.criteria}
         try:
             parsed = {k: float(v) for k, v in values.items() if v != ""}
-            services.score_entry(entry, request.user, parsed, request.POST.get("comment", ""))
+            comment = clean_text(request.POST.get("comment", ""), multiline=True)
+            if len(comment) > COMMENT_MAX_LENGTH:
+                raise services.ScoreError(too_long_message(_("评语"), COMMENT_MAX_LENGTH, len(comment)))
+            services.score_entry(entry, request.user, parsed, comment)
         except (ValueError, TypeError) as error:
             errors.append(
                 str(error) if isinstance(error, services.ScoreError) else _("得分须为0—100之间的数字")
@@ -501,7 +558,7 @@ def manage_call(request, campaign: str, call: str):
     if not check(request.user, "calls.manage_call", the_call):
         raise Http404
     if request.method == "POST":
-        username = request.POST.get("username", "").strip()
+        username = clean_text(request.POST.get("username", ""))[:150]
         judge = get_user_model().objects.filter(username=username).first()
         if judge is None:
             messages.error(request, _("没有账号“%(username)s”") % {"username": username})
@@ -576,8 +633,8 @@ def call_results(request, campaign: str, call: str):
     the_call = _call(campaign, call)
     entries = services.published_entries(the_call)
     themes = {t["slug"]: t["name"] for t in the_call.themes}
-    theme = request.GET.get("theme", "")
-    province = request.GET.get("province", "")
+    theme = clean_text(request.GET.get("theme", ""))[:64]
+    province = clean_text(request.GET.get("province", ""))[:6]
     provinces = []
     if the_call.kind == CallKind.VIDEO:
         codes = sorted({e.organization.region_id[:2] for e in entries if e.organization.region_id})
@@ -586,7 +643,7 @@ def call_results(request, campaign: str, call: str):
         )
         if theme in themes:
             entries = entries.filter(theme=theme)
-        if province.isdigit() and len(province) == 6:
+        if province.isascii() and province.isdigit() and len(province) == 6:
             entries = entries.filter(organization__region__code__startswith=province[:2])
     if the_call.kind == CallKind.CITYWALK:
         entries = entries.prefetch_related("stops", "stops__region", "images").order_by("city_id", "title")

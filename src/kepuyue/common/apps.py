@@ -36,7 +36,9 @@ def _clean_before_save(sender, instance, raw=False, **kwargs) -> None:
     if raw:
         return  # fixtures load as they are
     module = sender.__module__
-    if module.startswith("kepuyue.") or (sender._meta.app_label == "auth" and sender._meta.model_name == "user"):
+    if module.startswith("kepuyue.") or (
+        sender._meta.app_label == "auth" and sender._meta.model_name == "user"
+    ):
         from .text import clean_instance, normalize_email
 
         clean_instance(instance)

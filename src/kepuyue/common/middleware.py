@@ -17,3 +17,33 @@ def chinese_first(get_response):
         return get_response(request)
 
     return middleware
+
+
+def clean_request(get_response):
+    """Control characters never reach a view through the address (issue 9, class 5).
+
+    A path with NUL or another control character (``/calls/entries/%00/``) is a 400 at once: it
+    names nothing on the platform, and PostgreSQL refuses NUL in a lookup (a 500 before). Query
+    parameters lose NUL, control characters and lone surrogates (``common.text.strip_controls``)
+    before any view reads ``request.GET``; each view then parses its own parameters strictly. The
+    body is left alone: it is read by the forms and upload handlers, which clean what they take.
+    """
+    from django.http import HttpResponseBadRequest, QueryDict
+    from django.utils.translation import gettext as _
+
+    from .text import has_controls, strip_controls
+
+    def middleware(request):
+        if has_controls(request.path):
+            return HttpResponseBadRequest(_("请求地址包含无效字符"), content_type="text/plain; charset=utf-8")
+        if request.GET and any(
+            has_controls(key) or any(has_controls(v) for v in values) for key, values in request.GET.lists()
+        ):
+            cleaned = QueryDict(mutable=True)
+            for key, values in request.GET.lists():
+                cleaned.setlist(strip_controls(key), [strip_controls(v) for v in values])
+            cleaned._mutable = False
+            request.GET = cleaned
+        return get_response(request)
+
+    return middleware

@@ -44,7 +44,9 @@ from django.utils.translation import gettext as _
 
 # C0 controls but \t \n (and \r, turned into \n first), DEL, C1 controls; lone surrogates (a str can
 # hold them, UTF-8 cannot); the non-characters U+FFFE/U+FFFF and U+FDD0–U+FDEF.
-_CONTROLS_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+_CONTROLS_MULTILINE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
+)
 _CONTROLS_ALL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
 # Line breaks in the Unicode sense (besides \n): NEL is a C1 control (already removed), U+2028/9.
 _LINE_BREAKS = re.compile("\r\n|[\r\u2028\u2029\x0b\x0c\x1c-\x1e\x85]")
@@ -57,6 +59,11 @@ def strip_controls(value: str, *, multiline: bool = True) -> str:
     a search word)."""
     pattern = _CONTROLS_MULTILINE if multiline else _CONTROLS_ALL
     return pattern.sub("", value)
+
+
+def has_controls(value: str) -> bool:
+    """Whether ``value`` holds anything :func:`strip_controls` removes (``\n``/``\t`` allowed)."""
+    return _CONTROLS_MULTILINE.search(value) is not None
 
 
 def clean_text(

@@ -9,6 +9,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from kepuyue.common.text import ids_from, int_or_none
+
 from . import services
 
 PAGE_SIZE = 30
@@ -21,7 +23,7 @@ def inbox(request):
     unread_only = request.GET.get("unread") == "1"
     if unread_only:
         rows = rows.filter(read_at__isnull=True)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(rows, PAGE_SIZE).get_page(int_or_none(request.GET.get("page"), min_value=1))
     return render(
         request,
         "notifications/inbox.html",
@@ -37,7 +39,7 @@ def mark_read(request):
     if request.POST.get("all"):
         services.mark_read(request.user)
     else:
-        services.mark_read(request.user, [v for v in request.POST.getlist("id") if v.isdigit()])
+        services.mark_read(request.user, ids_from(request.POST.getlist("id")))
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(target)

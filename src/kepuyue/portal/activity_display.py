@@ -210,6 +210,7 @@ def count_matches(
 
 # --- one activity -------------------------------------------------------------------------------
 
+
 def render_description(text: str) -> str:
     """An activity's description (``Activity.description``, Markdown) as safe HTML: see
     :func:`kepuyue.common.markup.render_markdown` (headings from ``<h3>``, tables, a line break is a

@@ -26,6 +26,7 @@ from kepuyue.activities.models import Activity, Status
 from kepuyue.audit import services as audit
 from kepuyue.campaigns.models import Campaign, Deadline, JointAction
 from kepuyue.common import clock
+from kepuyue.common.text import clean_text
 from kepuyue.roles import services as roles
 from kepuyue.roles.models import RoleGrant
 from kepuyue.roles.rules import check
@@ -127,7 +128,7 @@ def review_queue(
         rows = rows.filter(joint_action__slug=joint_action)
     if brand:
         rows = rows.filter(brand__slug=brand)
-    if region.isdigit() and len(region) == 6:
+    if region.isascii() and region.isdigit() and len(region) == 6:
         prefix = region[:2] if region.endswith("0000") else region[:4] if region.endswith("00") else region
         rows = rows.filter(organizer__region__code__startswith=prefix)
     if waiting_days is not None:
@@ -224,6 +225,10 @@ def _covering_grant(actor, activity: Activity) -> RoleGrant | None:
     return None
 
 
+# The longest recommendation note (推荐理由), in characters (the column's size).
+NOTE_MAX_LENGTH = 500
+
+
 def recommend(activity: Activity, *, actor, note: str = "") -> Recommendation:
     """推荐: recommend a published activity of a joint action in the actor's scope.
 
@@ -231,8 +236,10 @@ def recommend(activity: Activity, *, actor, note: str = "") -> Recommendation:
     conditional UPDATE in the same transaction as the new row, so concurrent recommendations never
     exceed the quota and none is lost. Raises ``PermissionDenied`` (not in scope, not published, no
     joint action), ``RecommendationClosed`` (after the deadline, unless CAST reopened),
-    ``QuotaExhausted`` (no place left), ``ValidationError`` (already recommended).
+    ``QuotaExhausted`` (no place left), ``ValidationError`` (already recommended, or a ``note`` over
+    :data:`NOTE_MAX_LENGTH` characters).
     """
+    note = clean_text(note, multiline=True, max_length=NOTE_MAX_LENGTH, label=_("推荐理由"))
     _require(
         actor,
         "activities.recommend_activity",
@@ -265,7 +272,7 @@ def recommend(activity: Activity, *, actor, note: str = "") -> Recommendation:
                 joint_action=activity.joint_action,
                 scope=key,
                 recommended_by=actor,
-                note=note.strip()[:500],
+                note=note,
             )
             now = clock.now()
             Activity.objects.filter(pk=activity.pk).update(recommended_at=now)
@@ -274,7 +281,7 @@ def recommend(activity: Activity, *, actor, note: str = "") -> Recommendation:
                 "activity.recommend",
                 actor=actor,
                 obj=activity,
-                data={"scope": key, "joint_action": activity.joint_action.slug, "note": note.strip()},
+                data={"scope": key, "joint_action": activity.joint_action.slug, "note": note},
             )
             transaction.on_commit(lambda: _events().activity_recommended(activity), robust=True)
     except IntegrityError as exc:
