@@ -1,6 +1,12 @@
 """Request middleware shared by every page."""
 
+import re
+
 from django.conf import settings
+from django.http import Http404
+
+# A path segment of 19 or more digits (optionally with an extension): larger than any id (2⁶³).
+_HUGE_NUMBER_SEGMENT = re.compile(r"(?:^|/)[0-9]{19,}(?:\.[A-Za-z0-9]+)?(?:/|$)")
 
 
 def chinese_first(get_response):
