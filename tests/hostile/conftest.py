@@ -42,5 +42,5 @@ def no_server_error(response) -> None:
 
 
 @pytest.fixture
-def published(world):
+def published(world):  # noqa: F811 - the imported fixture
     return world.activity(world.units.zj, "published")

@@ -42,6 +42,10 @@ def clean_request(get_response):
     def middleware(request):
         if has_controls(request.path):
             return HttpResponseBadRequest(_("请求地址包含无效字符"), content_type="text/plain; charset=utf-8")
+        if _HUGE_NUMBER_SEGMENT.search(request.path):
+            # /activities/99999999999999999999/: no id has 19 digits, and the database refuses such a
+            # number (an overflow: a 500 before).
+            raise Http404(_("没有这个页面"))
         if request.GET and any(
             has_controls(key) or any(has_controls(v) for v in values) for key, values in request.GET.lists()
         ):

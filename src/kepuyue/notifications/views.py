@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from kepuyue.common.text import ids_from, int_or_none
+from kepuyue.common.text import has_controls, ids_from, int_or_none
 
 from . import services
 
@@ -41,6 +42,11 @@ def mark_read(request):
     else:
         services.mark_read(request.user, ids_from(request.POST.getlist("id")))
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
+    # A path on this site only: redirect() would take anything else for a view name (NoReverseMatch).
+    if (
+        target.startswith("/")
+        and not has_controls(target)
+        and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    ):
+        return HttpResponseRedirect(target)
     return redirect("notifications:inbox")
