@@ -15,9 +15,9 @@ import string
 from datetime import date
 
 import pytest
+from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from django.test import Client
 
 from .conftest import HOSTILE_TEXTS, login
 
