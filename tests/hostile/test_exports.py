@@ -24,7 +24,7 @@ def dirty(world):
     layer (as rows imported before this issue may hold them)."""
     activity = world.activity(world.units.zj, Status.PUBLISHED)
     Activity.objects.filter(pk=activity.pk).update(
-        title="标题\x1b[31m\x00控制\x08字符",
+        title="标题\x1b[31m控制\x08字符",  # PostgreSQL itself refuses NUL
         summary='=HYPERLINK("http://evil")\x0b',
         venue="+1\x1f",
         contact_name="@王老师\x01",
