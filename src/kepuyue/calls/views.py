@@ -32,7 +32,7 @@ from kepuyue.regions.models import Region
 from kepuyue.roles import services as roles
 from kepuyue.roles.rules import check
 
-from . import services, uploads
+from . import media, services, uploads
 from .models import Entry, EntryImage, EntryStatus, Score
 
 MAX_STOPS = 12
@@ -175,7 +175,7 @@ def _entry_new(request, call: Call):
         if handler is not None and handler.too_large:
             limit = services.upload_limits(call)[handler.too_large]
             errors[handler.too_large] = [
-                _("平台要求：文件不超过%(limit)s") % {"limit": services.media._fmt_bytes(limit)}
+                _("平台要求：文件不超过%(limit)s") % {"limit": media._fmt_bytes(limit)}
             ]
         given: dict = {}
         for name in ("video", "document"):
@@ -343,7 +343,7 @@ def tus_create(request, campaign: str, call: str):
     if not length.isdigit():
         return _tus_error(uploads.TusError(400, _("需要 Upload-Length（字节数）")))
     if int(length) > limit:
-        message = _("平台要求：视频不超过%(limit)s") % {"limit": services.media._fmt_bytes(limit)}
+        message = _("平台要求：视频不超过%(limit)s") % {"limit": media._fmt_bytes(limit)}
         return _tus_error(uploads.TusError(413, message))
     try:
         metadata = uploads.parse_metadata(request.headers.get("Upload-Metadata", ""))
