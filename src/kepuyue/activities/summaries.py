@@ -33,7 +33,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from kepuyue.audit import services as audit
 from kepuyue.common import clock
+from kepuyue.common.events import send_after_commit
 
+from . import signals
 from .models import Activity, Status, Summary, SummaryPhoto
 from .services import beijing_day
 
@@ -244,7 +246,8 @@ def submit_summary(
     summary's photos to delete. At most 9 photos in all.
 
     The first submission sets ``submitted_at`` and ``late`` (after :func:`summary_due`); a
-    correction keeps them. Writes the audit entry ``activity.summary`` in the same transaction.
+    correction keeps them. Writes the audit entry ``activity.summary`` in the same transaction and
+    sends ``summary_submitted`` (``kepuyue.activities.signals``) once it commits.
     Removed photos' files are deleted once the change is committed; if saving fails, no new file
     is left.
 
@@ -319,6 +322,14 @@ def submit_summary(
                     "added": len(processed),
                     "removed": len(removed_names),
                 },
+            )
+            send_after_commit(
+                signals.summary_submitted,
+                Activity,
+                **signals.activity_keys(activity),
+                actor=actor,
+                summary=summary,
+                created=first,
             )
     except Exception:
         for name in stored:

@@ -1,7 +1,7 @@
 """The review desk (审核台) of platform administrators, featuring for joint-action managers, and the
 CAST pages (audit log, reopening recommendations).
 
-Thin views: what an account may see comes from ``kepuyue.roles.services.visible_activities`` (another
+Thin views: what an account may see comes from ``kepuyue.activities.rules.visible_activities`` (another
 scope's activity is a 404, never data), what it may do from ``kepuyue.roles.rules``, and every change
 from ``kepuyue.review.services``. Posted fields other than the ones each form reads are ignored.
 """
@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kepuyue.activities import exporting
+from kepuyue.activities import rules as activity_rules
 from kepuyue.activities.models import Activity, Status
 from kepuyue.activities.services import mask_phone
 from kepuyue.audit import services as audit
@@ -97,7 +98,7 @@ def queue(request):
 
 def _visible(request, pk: int) -> Activity:
     return get_object_or_404(
-        roles.visible_activities(request.user).select_related(
+        activity_rules.visible_activities(request.user).select_related(
             "organizer", "joint_action", "brand", "key_task", "region", "campaign"
         ),
         pk=pk,
@@ -314,7 +315,7 @@ def export(request, fmt: str):
     if fmt not in ("xlsx", "csv"):
         raise Http404
     campaign = _campaign(request)
-    activities = roles.visible_activities(request.user).filter(campaign=campaign)
+    activities = activity_rules.visible_activities(request.user).filter(campaign=campaign)
     status = request.GET.get("status", "")
     if status in Status.values:
         activities = activities.filter(status=status)

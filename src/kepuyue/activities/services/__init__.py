@@ -27,7 +27,14 @@ from .display import (
     members,
     public_activities,
 )
-from .editing import EDITABLE_STATUSES, compute_search_text, create_activity, region_codes, update_activity
+from .editing import (
+    EDITABLE_STATUSES,
+    compute_search_text,
+    create_activity,
+    refresh_search_text,
+    region_codes,
+    update_activity,
+)
 from .validation import (
     BIT_FIELDS,
     CAMPAIGN_WIDE_LABEL,
@@ -98,6 +105,7 @@ __all__ = [
     "members",
     "online_url_error",
     "public_activities",
+    "refresh_search_text",
     "region_codes",
     "transition",
     "update_activity",

@@ -4,7 +4,7 @@ text and the poster file (stored under a random name; nothing left behind on fai
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -12,8 +12,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kepuyue.audit import services as audit
+from kepuyue.common.events import send_after_commit
 from kepuyue.search.segment import index_text
+from kepuyue.search.services import search_text_for
 
+from .. import signals
 from ..models import Activity, Form, Status
 from .display import bits
 from .validation import (
@@ -112,7 +115,8 @@ def create_activity(organization, data: Mapping, *, actor=None) -> Activity:
     Sets the campaign from the joint action (else from ``data["campaign"]``: a campaign-wide
     activity 全国科普月活动), the region chain codes from the region, and
     ``search_text``. The poster is stored under a random name with the sniffed extension; if saving
-    fails no file is left behind. ``actor`` is the user acting (for the audit trail).
+    fails no file is left behind. ``actor`` is the user acting (for the audit trail). Sends
+    ``activity_changed`` (``created=True``) once committed.
     Raises ``ValidationError`` (a dict of field → Chinese messages).
     """
     _raise(validate_activity(data))
@@ -120,6 +124,9 @@ def create_activity(organization, data: Mapping, *, actor=None) -> Activity:
     _apply(activity, data)
     _save_with_poster(activity, data, is_new=True)
     audit.record("activity.create", actor=actor, obj=activity)
+    send_after_commit(
+        signals.activity_changed, Activity, **signals.activity_keys(activity), actor=actor, created=True
+    )
     return activity
 
 
@@ -128,7 +135,8 @@ EDITABLE_STATUSES = frozenset({Status.DRAFT, Status.RETURNED})
 
 def update_activity(activity: Activity, data: Mapping, *, actor=None) -> Activity:
     """Change a draft or returned activity with ``data`` (as in :func:`create_activity`; a poster of
-    ``False`` removes it). The old poster file is deleted once the change is committed.
+    ``False`` removes it). The old poster file is deleted once the change is committed; then
+    ``activity_changed`` (``created=False``) is sent.
 
     Raises ``ValidationError``: a dict of field → messages for bad data, or a plain Chinese message
     when the activity is submitted, published or withdrawn (those are changed through the review).
@@ -142,4 +150,43 @@ def update_activity(activity: Activity, data: Mapping, *, actor=None) -> Activit
     _apply(activity, data)
     _save_with_poster(activity, data, is_new=False)
     audit.record("activity.update", actor=actor, obj=activity)
+    send_after_commit(
+        signals.activity_changed, Activity, **signals.activity_keys(activity), actor=actor, created=False
+    )
     return activity
+
+
+def refresh_search_text(ids: Iterable[int] | None = None, *, batch_size: int = 2000) -> int:
+    """Recompute ``Activity.search_text`` for the activities ``ids`` (all when ``None``).
+
+    Use it after a change the activity rows do not see, e.g. an organization renamed or the
+    segmentation dictionary extended. Rows whose text is unchanged are not written; the index
+    follows the written rows by itself (triggers on SQLite, the expression index on
+    PostgreSQL). Returns the number of activities updated.
+    """
+    queryset = Activity.objects.select_related("organizer").only(
+        "id", "title", "summary", "venue", "search_text", "organizer__name"
+    )
+    if ids is not None:
+        ids = sorted(set(ids))
+    updated = 0
+    last_id = 0
+    while True:
+        if ids is None:
+            batch = list(queryset.filter(id__gt=last_id).order_by("id")[:batch_size])
+        else:
+            chunk, ids = ids[:batch_size], ids[batch_size:]
+            batch = list(queryset.filter(id__in=chunk).order_by("id")) if chunk else []
+        if not batch:
+            return updated
+        last_id = batch[-1].id
+        changed = []
+        for activity in batch:
+            text = search_text_for(activity)
+            if text != activity.search_text:
+                activity.search_text = text
+                changed.append(activity)
+        if changed:
+            with transaction.atomic():
+                Activity.objects.bulk_update(changed, ["search_text"])
+            updated += len(changed)

@@ -8,7 +8,9 @@ from django.utils.translation import gettext as _
 
 from kepuyue.audit import services as audit
 from kepuyue.common import clock
+from kepuyue.common.events import send_after_commit, send_in_transaction
 
+from .. import signals
 from ..models import Activity, Status
 from .validation import BIT_FIELDS, TEXT_FIELDS, VALUE_FIELDS, _raise, validate_activity
 
@@ -66,8 +68,10 @@ def transition(activity: Activity, to: str, *, actor=None, reason: str = "") -> 
     been narrowed since it was saved). Sets ``submitted_at`` on submission and ``published_at`` on
     publication (campaign clock). The row is changed only if it still has the status it was read
     with, so two reviewers cannot both act on it. Every move is written to the audit log (who, when,
-    from, to, why; ``kepuyue.audit``) in the same transaction; returns and publications are told
-    to the unit's publishers (inbox and e-mail, ``kepuyue.notifications``) once it commits.
+    from, to, why; ``kepuyue.audit``) in the same transaction, and announced: ``activity_moving``
+    inside the transaction, ``activity_moved`` once it commits (``kepuyue.activities.signals``; the
+    subscribers, e.g. review releasing a withdrawn activity's recommendation and notifications telling
+    the unit of a return or a publication, are listed in ``docs/architecture.md``).
 
     Raises ``TransitionNotAllowed`` (Chinese message) for a move the table does not allow, a missing
     reason for returning, or a concurrent change; ``ValidationError`` (dict) when submitting an
@@ -104,17 +108,17 @@ def transition(activity: Activity, to: str, *, actor=None, reason: str = "") -> 
             obj=activity,
             data={"from": str(current), "to": str(to), "reason": reason},
         )
-        if to == Status.WITHDRAWN and activity.recommended_at is not None:
-            # A withdrawn activity gives its recommendation back: the scope's quota place is freed and
-            # it no longer leads any page (kepuyue.review owns recommendations).
-            from kepuyue.review.services import release_recommendation
-
-            release_recommendation(activity, actor=actor)
-        # The unit hears of a return or a publication once the move is committed (never of a
-        # rolled-back one); a failing notification does not undo the move.
-        from kepuyue.notifications import events
-
-        transaction.on_commit(
-            lambda: events.activity_moved(activity, str(current), str(to), reason), robust=True
-        )
+        # Higher apps react without this module knowing them (kepuyue.activities.signals): inside the
+        # transaction what must be atomic with the move (review gives a withdrawn activity's
+        # recommendation back), after commit what leaves the process (the unit hears of a return or
+        # a publication; never of a rolled-back move, and a failing receiver does not undo it).
+        payload = {
+            **signals.activity_keys(activity),
+            "from_state": str(current),
+            "to_state": str(to),
+            "actor": actor,
+            "reason": reason,
+        }
+        send_in_transaction(signals.activity_moving, Activity, **payload)
+        send_after_commit(signals.activity_moved, Activity, **payload)
     return activity

@@ -14,7 +14,9 @@ from django.utils.translation import gettext as _
 from kepuyue.audit.services import record
 from kepuyue.campaigns.models import Call, CallKind
 from kepuyue.common import clock
+from kepuyue.common.events import send_after_commit
 
+from .. import signals
 from ..models import Entry, EntryStatus
 from .core import _file_base, eligibility_problem, files_storage
 
@@ -55,7 +57,7 @@ def transition(entry: Entry, to_state: str, *, actor=None) -> Entry:
       files are copied to public storage and the entry appears in the galleries); un-publishing
       (已发布 → 入围) deletes the public copies.
     Permissions are checked by the views (``kepuyue.calls.rules``). Writes an audit entry
-    ``call_entry.<step>``. Raises ``TransitionError`` when the step is not allowed from the current state.
+    ``call_entry.<step>`` and sends ``entry_moved`` (``kepuyue.calls.signals``) once committed. Raises ``TransitionError`` when the step is not allowed from the current state.
     """
     to_state = EntryStatus(to_state)
     sources, _who = TRANSITIONS[to_state]
@@ -86,6 +88,14 @@ def transition(entry: Entry, to_state: str, *, actor=None) -> Entry:
                 _unpublish_files(entry)
             entry.save(update_fields=fields)
             record(ACTIONS[to_state], actor=actor, obj=entry, data={"from": previous, "to": to_state})
+            send_after_commit(
+                signals.entry_moved,
+                Entry,
+                **signals.entry_keys(entry),
+                from_state=str(previous),
+                to_state=str(to_state),
+                actor=actor,
+            )
     except BaseException:
         for store, name in saved:
             store.delete(name)

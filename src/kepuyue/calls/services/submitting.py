@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 from kepuyue.audit.services import record
 from kepuyue.campaigns.models import Call, CallKind
 from kepuyue.common import clock
+from kepuyue.common.events import send_after_commit
 
-from .. import media
+from .. import media, signals
 from ..models import CityWalkStop, Entry, EntryImage, EntryStatus
 from .book_list import _validate_book, format_isbn13
 from .citywalk import _validate_citywalk
@@ -58,7 +59,8 @@ def submit_entry(
     ``reason``, ``link``, ``product_kind``); anything else (``organization``, ``status`` …) is ignored.
     ``files``: ``{"video": Upload}``, ``{"images": [Upload, …]}`` or ``{"document": Upload}``.
     ``stops`` (CityWalk): ``[{"name", "address", "region" (code), "is_own_venue"}]`` in route order.
-    ``submit``: ``False`` keeps it as a draft (草稿), else it is submitted (已提交).
+    ``submit``: ``False`` keeps it as a draft (草稿), else it is submitted (已提交) and
+    ``entry_moved`` (``kepuyue.calls.signals``, ``from_state=""``) is sent once committed.
 
     Raises ``ValidationError`` whose ``message_dict`` maps each field to Chinese messages naming the
     rule (and its plan section); then no row and no file is left behind. The temporary files of
@@ -198,6 +200,15 @@ def _store(call: Call, organization, user, checked: _Checked, *, submit: bool) -
                 obj=entry,
                 data={"call": call.slug, "sha256": entry.sha256, "size": entry.size, "warnings": warnings},
             )
+            if submit:
+                send_after_commit(
+                    signals.entry_moved,
+                    Entry,
+                    **signals.entry_keys(entry),
+                    from_state="",
+                    to_state=str(entry.status),
+                    actor=user,
+                )
     except BaseException:
         for store, name in saved:
             store.delete(name)
