@@ -66,13 +66,15 @@ test-postgres: setup
 bench: setup
 	$(PY) bench/run.py $(BENCH_ARGS)
 
+# ruff, then the import contracts of pyproject.toml (the layers of docs/architecture.md).
 lint: setup
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/lint-imports
 
 format: setup
 	$(VENV)/bin/ruff check --fix src tests bench
 	$(VENV)/bin/ruff format src tests bench
 
 clean:
-	rm -rf var test-artifacts .pytest_cache
+	rm -rf var test-artifacts .pytest_cache .import_linter_cache
