@@ -30,6 +30,7 @@ from kepuyue.audit import services as audit
 from kepuyue.campaigns.models import Campaign
 from kepuyue.campaigns.services import current_campaign
 from kepuyue.common import clock
+from kepuyue.common.ratelimits import limit, over_limit, refuse, user_or_ip
 from kepuyue.roles import services as roles
 from kepuyue.roles.rules import check
 
@@ -307,6 +308,7 @@ def feature(request, pk: int):
 
 
 @login_required
+@limit("export", key=user_or_ip)
 def export(request, fmt: str):
     """Export of the activities in the account's scope (``.xlsx``/``.csv``; ``?status=``), full phone
     numbers included, so the export is written to the audit log (personal data)."""
@@ -353,6 +355,8 @@ def audit_log(request):
         until=until,
     ).select_related("organization")
     if request.GET.get("format") == "csv":
+        if over_limit(request, "export", key=user_or_ip):
+            refuse("export")
         audit.record("export.audit", actor=request.user, data={"filters": dict(request.GET.items())})
         return _audit_csv(entries)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from kepuyue.common.ratelimits import over_limit, period_seconds, user_or_ip
 from kepuyue.roles.rules import check
 
 from .. import media, services, uploads
@@ -63,6 +64,10 @@ def tus_create(request, campaign: str, call: str):
         return _tus_error(error)
     if limit is None or not check(request.user, "calls.submit_entry", the_call):
         return _tus_error(uploads.TusError(403, _("本账号不能向此征集上传视频")))
+    if over_limit(request, "upload_create", key=user_or_ip):
+        refused = _tus_error(uploads.TusError(429, _("创建上传过于频繁，请稍后再试")))
+        refused["Retry-After"] = str(period_seconds("upload_create"))
+        return refused
     length = request.headers.get("Upload-Length", "")
     if not length.isdigit():
         return _tus_error(uploads.TusError(400, _("需要 Upload-Length（字节数）")))
