@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -258,8 +259,13 @@ def export(port: int, session: up.Session) -> dict:
 
 
 def run_one(name: str, command: list[str], env, session_id: str, port: int, args) -> dict:
+    if slow_clients.probe(f"http://127.0.0.1:{port}/healthz", timeout=2) is not None:
+        raise SystemExit(f"port {port} is taken: stop what serves there first")
     log = open(VAR / f"{name}.log", "w")  # noqa: SIM115 - closed below
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    # A session of its own, so stopping it stops every worker (a stale one would answer for the next).
+    server = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     result: dict = {"server": name}
     try:
         for _ in range(150):
@@ -294,11 +300,15 @@ def run_one(name: str, command: list[str], env, session_id: str, port: int, args
     except Exception as error:  # noqa: BLE001 - a candidate that breaks is a result too
         result["error"] = repr(error)
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)
         try:
             server.wait(15)
         except subprocess.TimeoutExpired:
-            server.kill()
+            pass
+        try:
+            os.killpg(server.pid, signal.SIGKILL)  # workers that outlived their master
+        except ProcessLookupError:
+            pass
         log.close()
         shutil.rmtree(VAR / "uploads", ignore_errors=True)
     return result
@@ -317,10 +327,10 @@ def main() -> None:
     env = environment()
     session_id, rows = prepare(env, args.export_rows)
     print(f"prepared; the unit's export has {rows} activities", file=sys.stderr)
-    commands = servers(args.port, args.workers)
     results = []
-    for name in args.servers.split(","):
-        result = run_one(name, commands[name], env, session_id, args.port, args)
+    for offset, name in enumerate(args.servers.split(",")):
+        port = args.port + offset  # one port each: nothing left over from the previous one can answer
+        result = run_one(name, servers(port, args.workers)[name], env, session_id, port, args)
         print(json.dumps(result, ensure_ascii=False), flush=True)
         results.append(result)
     with open(VAR / "results.jsonl", "a") as fh:
