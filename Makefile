@@ -38,7 +38,7 @@ run: data
 	$(PY) manage.py collectstatic --noinput --verbosity 0 && \
 	$(PY) manage.py ensure_admin && \
 	echo "科普月平台: http://$(HOST):$(PORT)/  (管理后台 /admin/)" && \
-	exec $(VENV)/bin/gunicorn kepuyue.wsgi -c python:kepuyue.gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS)
+	exec $(PY) -m kepuyue.serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 # The whole suite on SQLite, then again on PostgreSQL when DATABASE_URL is set or a server answers
 # on 127.0.0.1:5432. With CI=true an unreachable PostgreSQL is a failure, not a skip.

@@ -13,7 +13,7 @@ for each candidate server (2 workers or processes, as ``make run``) on a port of
 (e) the unit's ``.csv`` export (a ``StreamingHttpResponse``) of ~``--export-rows`` activities: time to
     the first byte vs. the whole, and peak RSS above idle.
 
-    .venv/bin/python bench/embedded_server.py --servers sync,gevent,uvicorn,granian,waitress
+    .venv/bin/python bench/embedded_server.py --servers sync,gevent,uvicorn,granian,waitress,serve
 
 Needs ``wrk``. Nothing here is a timed test; the figures go to BENCHMARKS.md.
 """
@@ -71,6 +71,8 @@ def servers(port: int, workers: int) -> dict[str, list[str]]:
     return {
         "sync": [*gunicorn, "--timeout", "30"],
         "gevent": [*gunicorn, "--worker-class", "gevent", "--worker-connections", "1000"],
+        # What make run serves (kepuyue.serve: granian with its settings).
+        "serve": [str(BIN / "python"), "-m", "kepuyue.serve", "--port", str(port), "--workers", str(workers)],
         "uvicorn": [
             str(BIN / "uvicorn"),
             "--factory",

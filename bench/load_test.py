@@ -12,7 +12,7 @@ Against a running ``make run`` (the embedded default with the sample data of ``m
     .venv/bin/python bench/load_test.py --url http://127.0.0.1:8000
 
 Without ``--url`` it prepares ``var/bench-load/`` the way ``make data`` does and starts the server the
-way ``make run`` does (``gunicorn -c python:kepuyue.gunicorn``, 2 workers) on ``--port``. All visitors come
+way ``make run`` does (``python -m kepuyue.serve``: granian, 2 workers) on ``--port``. All visitors come
 from one address, so searches stay few: the per-address search limit (120/min) would otherwise refuse
 them. Needs ``wrk`` (``apt-get install wrk``). Prints one JSON line and a Markdown row for BENCHMARKS.md.
 """
@@ -24,6 +24,7 @@ import json
 import os
 import random
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -136,10 +137,14 @@ def prepare_and_serve(port: int) -> subprocess.Popen:
             capture_output=True,
             check=args[0] != "import_activities",
         )
-    command = [str(BIN / "gunicorn"), "kepuyue.wsgi", "-c", "python:kepuyue.gunicorn"]
-    command += ["--bind", f"127.0.0.1:{port}", "--workers", "2", "--access-logfile", "/dev/null"]
+    command = [py, "-m", "kepuyue.serve", "--port", str(port), "--workers", "2", "--no-access-log"]
     server = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     for _ in range(150):
         try:
@@ -147,7 +152,7 @@ def prepare_and_serve(port: int) -> subprocess.Popen:
             return server
         except OSError:
             time.sleep(0.2)
-    server.terminate()
+    os.killpg(server.pid, signal.SIGTERM)
     sys.exit("the server did not start")
 
 
@@ -166,8 +171,8 @@ def main() -> None:
         result = run_wrk(base, args.users, args.seconds, args.timeout)
     finally:
         if server is not None:
-            server.terminate()
-            server.wait(20)
+            os.killpg(server.pid, signal.SIGTERM)  # granian and its workers
+            server.wait(40)
     errors = sum(result[k] for k in ("connect", "read", "write", "timeout", "status"))
     print(json.dumps({**result, "errors": errors}))
     print("\n| users | seconds | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | errors |")

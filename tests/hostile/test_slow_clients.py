@@ -1,13 +1,14 @@
 """Slow clients (issue 9, class 3): 50 connections trickling request bodies or reading a large file
 slowly, and the home page still answers in under a second.
 
-The server is the real one, started as ``make run`` starts it (gunicorn with ``kepuyue.gunicorn``, two
+The server is the real one, started as ``make run`` starts it (``python -m kepuyue.serve``: granian, two
 workers) on a free port, against a migrated temporary SQLite database and media folder.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -18,7 +19,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-GUNICORN = Path(sys.executable).with_name("gunicorn")
 MB = 1024 * 1024
 
 
@@ -59,20 +59,12 @@ def server(tmp_path_factory):
     media.write_bytes(os.urandom(MB) * 32)
     port = free_port()
     process = subprocess.Popen(
-        [
-            str(GUNICORN),
-            "kepuyue.wsgi",
-            "-c",
-            "python:kepuyue.gunicorn",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-        ],
+        [sys.executable, "-m", "kepuyue.serve", "--port", str(port), "--workers", "2", "--no-access-log"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # stopped with its workers below
     )
     try:
         for _ in range(150):
@@ -83,8 +75,11 @@ def server(tmp_path_factory):
                 time.sleep(0.2)
         yield port, "/media/video.bin"
     finally:
-        process.terminate()
-        process.wait(20)
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(40)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def open_slow(port: int, media: str, trickle: int, readers: int) -> list[socket.socket]:
