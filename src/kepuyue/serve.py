@@ -8,7 +8,7 @@ Rust event loop or holds one of those threads — never a whole worker, as gunic
 (two slow connections froze the site for 30 s). Request bodies reach Django in chunks (uploads of 1 GB
 stream to disk with memory bounded), responses stream (``StreamingHttpResponse`` exports, ``/media/`` with
 byte ranges). BENCHMARKS.md compares it with gunicorn (sync and gevent), uvicorn (ASGI) and waitress;
-docs/decisions/0007-embedded-server.md records the choice.
+docs/decisions/0008-embedded-server.md records the choice.
 
 Scale-out behind nginx may keep gunicorn (nginx buffers slow clients itself) or use the same command.
 """
