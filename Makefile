@@ -38,8 +38,7 @@ run: data
 	$(PY) manage.py collectstatic --noinput --verbosity 0 && \
 	$(PY) manage.py ensure_admin && \
 	echo "科普月平台: http://$(HOST):$(PORT)/  (管理后台 /admin/)" && \
-	exec $(VENV)/bin/gunicorn kepuyue.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
-		--access-logfile - --forwarded-allow-ips=127.0.0.1
+	exec $(PY) -m kepuyue.serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 # The whole suite on SQLite, then again on PostgreSQL when DATABASE_URL is set or a server answers
 # on 127.0.0.1:5432. With CI=true an unreachable PostgreSQL is a failure, not a skip.
@@ -66,13 +65,15 @@ test-postgres: setup
 bench: setup
 	$(PY) bench/run.py $(BENCH_ARGS)
 
+# ruff, then the import contracts of pyproject.toml (the layers of docs/architecture.md).
 lint: setup
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/lint-imports
 
 format: setup
 	$(VENV)/bin/ruff check --fix src tests bench
 	$(VENV)/bin/ruff format src tests bench
 
 clean:
-	rm -rf var test-artifacts .pytest_cache
+	rm -rf var test-artifacts .pytest_cache .import_linter_cache

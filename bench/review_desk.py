@@ -46,6 +46,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.db.models import Q  # noqa: E402
 
+from kepuyue.activities import rules as activity_rules  # noqa: E402
 from kepuyue.activities.models import Activity, Status  # noqa: E402
 from kepuyue.campaigns.models import Campaign  # noqa: E402
 from kepuyue.common import clock  # noqa: E402
@@ -130,7 +131,7 @@ def main() -> None:
     ja = campaign.joint_actions.get(number=5)
 
     def queue(user, **filters):
-        rows = roles.review_queue(fresh(user)).filter(campaign=campaign, **filters)
+        rows = activity_rules.review_queue(fresh(user)).filter(campaign=campaign, **filters)
         page = list(rows.select_related("organizer", "joint_action", "brand", "region")[:PAGE])
         return len(page), rows.count()
 
@@ -175,7 +176,7 @@ def main() -> None:
         timed("featured activities for the home page", lambda: len(featured(campaign)), args.runs),
         timed(
             "visible activities count, province",
-            lambda: roles.visible_activities(fresh(province)).filter(campaign=campaign).count(),
+            lambda: activity_rules.visible_activities(fresh(province)).filter(campaign=campaign).count(),
             args.runs,
         ),
         timed(

@@ -7,7 +7,12 @@ from pathlib import Path
 import pytest
 
 # Each app's shared fixtures live in their own plugin module, so apps never edit one file.
-pytest_plugins = ["tests.fixtures_regions", "tests.fixtures_campaigns", "tests.fixtures_accounts"]
+pytest_plugins = [
+    "tests.fixtures_regions",
+    "tests.fixtures_campaigns",
+    "tests.fixtures_accounts",
+    "tests.fixtures_ratelimits",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"

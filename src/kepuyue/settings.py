@@ -13,6 +13,9 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from kepuyue.common.net import LOOPBACK, parse_networks
+from kepuyue.common.ratelimits import DEFAULT_RATE_LIMITS, rate_setting
+
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = Path(os.environ.get("KEPUYUE_HOME", BASE_DIR.parent.parent)).resolve()
 VAR_DIR = Path(os.environ.get("KEPUYUE_VAR_DIR", PROJECT_DIR / "var")).resolve()
@@ -65,6 +68,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "axes",
+    "django_ratelimit",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "kepuyue.common",
@@ -83,6 +87,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # X-Forwarded-* from a client that is not a trusted proxy are dropped before anything reads them.
+    "kepuyue.common.net.strip_untrusted_forwarding",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # No control character reaches a view through the path or the query (kepuyue.common.text).
@@ -99,6 +105,8 @@ MIDDLEWARE = [
     # Idle timeout, two-factor and initial-password redirects (kepuyue.accounts.middleware).
     "kepuyue.accounts.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A refused request (kepuyue.common.ratelimits) becomes the Chinese 429 page.
+    "django_ratelimit.middleware.RatelimitMiddleware",
     # django-axes turns a locked-out login attempt into the lock-out page; it must come last.
     "axes.middleware.AxesMiddleware",
 ]
@@ -196,6 +204,11 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "465" if EMAIL_USE_SSL else "587")
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "全国科普月平台 <noreply@kepuyue.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# --- Text messages (kepuyue.common.sms): printed to the console unless a provider's backend is named.
+KEPUYUE_SMS_BACKEND = os.environ.get(
+    "KEPUYUE_SMS_BACKEND",
+    "kepuyue.common.sms.LocmemBackend" if TESTING else "kepuyue.common.sms.ConsoleBackend",
+)
 # The platform's address, for links in e-mails (a request is not at hand when reminders run).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
@@ -262,11 +275,14 @@ AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_CLIENT_IP_CALLABLE = "kepuyue.audit.context.client_ip"
+# The one client-address function (trusted proxies only): audit, lock-out and rate limits agree.
+AXES_CLIENT_IP_CALLABLE = "kepuyue.common.net.client_ip"
 AXES_VERBOSE = False
 # Idle sessions end after this many minutes without a request (staff: 30, level 3).
 KEPUYUE_STAFF_IDLE_MINUTES = int(os.environ.get("KEPUYUE_STAFF_IDLE_MINUTES", "30"))
 KEPUYUE_PUBLIC_IDLE_MINUTES = int(os.environ.get("KEPUYUE_PUBLIC_IDLE_MINUTES", "720"))
+# Password reset (kepuyue.accounts.reset): a link by e-mail or text message, valid this long, once.
+PASSWORD_RESET_TIMEOUT = 60 * int(os.environ.get("KEPUYUE_PASSWORD_RESET_MINUTES", "30"))
 OTP_TOTP_ISSUER = "全国科普月"
 OTP_TOTP_THROTTLE_FACTOR = 1
 
@@ -304,6 +320,25 @@ KEPUYUE_BEHIND_PROXY = env_bool("KEPUYUE_BEHIND_PROXY", False)
 if KEPUYUE_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+# The proxies whose X-Forwarded-* headers are believed (kepuyue.common.net): addresses or CIDR
+# networks. Behind a proxy the default is loopback (nginx on the same host); set the load
+# balancers' networks when they are elsewhere. Without a proxy nothing is trusted.
+TRUSTED_PROXIES = env_list("KEPUYUE_TRUSTED_PROXIES", ",".join(LOOPBACK) if KEPUYUE_BEHIND_PROXY else "")
+parse_networks(TRUSTED_PROXIES)  # a typo fails at start-up, not at the first request
+
+# --- Rate limits (kepuyue.common.ratelimits, django-ratelimit): "count/period" (s, m, h, d; "5/10m"),
+# each overridable with KEPUYUE_RATE_LIMIT_<NAME> (e.g. KEPUYUE_RATE_LIMIT_SEARCH=300/m); "off"
+# turns one off. Counted in the default cache: per process with the local-memory cache of the
+# embedded default (each of make run's workers counts on its own), shared by all nodes with Redis.
+RATE_LIMITS = {
+    name: rate_setting(f"KEPUYUE_RATE_LIMIT_{name.upper()}", default)
+    for name, default in DEFAULT_RATE_LIMITS.items()
+}
+RATELIMIT_VIEW = "kepuyue.common.views.rate_limited"
+RATELIMIT_ENABLE = env_bool("KEPUYUE_RATE_LIMITS", True)
+if not REDIS_URL:
+    # django-ratelimit refuses local memory as "not a shared cache": true, it counts per process (README).
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # Audit entries are kept this many days (never fewer than 180: GB/T 22239-2019 level 3).
 AUDIT_RETENTION_DAYS = max(180, int(os.environ.get("AUDIT_RETENTION_DAYS", "365")))

@@ -570,7 +570,7 @@ def test_import_xlsx_row_numbers_count_blank_rows(plan, unit, tmp_path):
 
 @pytest.mark.django_db
 def test_import_progress_counters(plan, unit, tmp_path, monkeypatch):
-    monkeypatch.setattr(importing, "PROGRESS_EVERY", 2)
+    monkeypatch.setattr(importing.jobs, "PROGRESS_EVERY", 2)
     rows = [HEADER] + [
         [
             f"活动{i}",

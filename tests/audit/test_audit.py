@@ -34,7 +34,7 @@ def test_the_request_ip_is_kept(world, client):
     assert entry.ip == "203.0.113.7" and entry.actor == world.users.admin_zj
 
 
-def test_forwarded_for_is_trusted_only_behind_a_proxy(world, client, settings):
+def test_forwarded_for_is_trusted_only_from_a_trusted_proxy(world, client, settings):
     activity = world.activity(world.units.zj, Status.SUBMITTED)
     login(client, world.users.admin_zj)
     client.post(
@@ -44,7 +44,7 @@ def test_forwarded_for_is_trusted_only_behind_a_proxy(world, client, settings):
         HTTP_X_FORWARDED_FOR="198.51.100.9",
     )
     assert AuditEntry.objects.get(action="activity.return").ip == "10.0.0.2"
-    settings.KEPUYUE_BEHIND_PROXY = True
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
     other = world.activity(world.units.zj, Status.SUBMITTED)
     client.post(
         f"/org/review/{other.pk}/approve/",

@@ -141,7 +141,7 @@ def test_exception_mid_save_leaves_no_file_and_no_row(call, base, staff, upload,
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(services.EntryImage.objects, "create", broken)
+    monkeypatch.setattr(EntryImage.objects, "create", broken)
     with pytest.raises(OSError):
         submit_entry(
             call("citywalk-routes"),

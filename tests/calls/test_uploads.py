@@ -102,7 +102,7 @@ def test_exception_mid_save_through_http_leaves_nothing(unit_client, samples, st
     def boom(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "record", boom)
+    monkeypatch.setattr(services.submitting, "record", boom)
     with pytest.raises(RuntimeError):
         post_video(unit_client, samples["hd"])
     assert Entry.objects.count() == 0

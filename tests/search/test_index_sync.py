@@ -8,9 +8,10 @@ from django.core.management import call_command
 from django.db import connection
 
 from kepuyue.activities.models import Activity
+from kepuyue.activities.services import refresh_search_text
 from kepuyue.search import schema
 from kepuyue.search.segment import index_text
-from kepuyue.search.services import rebuild_index, refresh_search_text, search_activities
+from kepuyue.search.services import rebuild_index, search_activities
 from tests.activities.factories import ActivityFactory, JointActionFactory, OrganizationFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
-from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -179,3 +179,49 @@ class NewPasswordForm(CleanedFormMixin, PasswordChangeForm):
         if new and self.user.check_password(new):
             raise ValidationError(_("新密码不能与当前密码相同"), code="password_unchanged")
         return new
+
+
+class ResetRequestForm(forms.Form):
+    """找回密码: the e-mail address or mobile number of the account."""
+
+    identifier = forms.CharField(
+        label=_("电子邮箱或手机号码"),
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+    )
+
+    def clean_identifier(self):
+        from . import reset
+
+        return reset.classify(self.cleaned_data["identifier"])
+
+
+class ResetPasswordForm(SetPasswordForm):
+    """设置新密码 after a reset link; accounts with an authenticator also type its current code."""
+
+    totp = forms.RegexField(
+        label=_("身份验证器验证码"),
+        regex=r"^\s*\d{6}\s*$",
+        required=False,
+        error_messages={"invalid": _("请输入身份验证器显示的 6 位数字")},
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 7, "pattern": r"\d*"}
+        ),
+    )
+
+    def __init__(self, user, *args, needs_totp: bool = False, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.needs_totp = needs_totp
+        if needs_totp:
+            self.fields["totp"].required = True
+        else:
+            del self.fields["totp"]
+
+    def clean(self):
+        data = super().clean()
+        if self.needs_totp and not self.errors:
+            from . import reset
+
+            if error := reset.check_totp(self.user, data.get("totp", "")):
+                self.add_error("totp", error)
+        return data

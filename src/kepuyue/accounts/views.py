@@ -7,6 +7,9 @@ session reach them. Applications are read by administrators only through
 
 from __future__ import annotations
 
+import time
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -23,11 +26,21 @@ from django_otp import login as otp_login
 
 from kepuyue.activities.services import mask_phone
 from kepuyue.audit.services import record
+from kepuyue.common.ratelimits import limit, over_limit, refuse, user_or_ip
 from kepuyue.roles import services as roles
 from kepuyue.roles.rules import check
 
-from . import services
-from .forms import ApplicationForm, LoginForm, NewPasswordForm, ReturnForm, SignUpForm, TokenForm
+from . import reset, services
+from .forms import (
+    ApplicationForm,
+    LoginForm,
+    NewPasswordForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+    ReturnForm,
+    SignUpForm,
+    TokenForm,
+)
 from .middleware import sign_in_step
 from .models import ApplicationStatus, OrganizationApplication
 
@@ -72,6 +85,7 @@ def _after_password(request):
 @sign_in_step
 @sensitive_post_parameters("password")
 @never_cache
+@limit("login", method="POST")
 def login_view(request):
     """登录: user name or e-mail and password (django-axes locks after 5 failures)."""
     form = LoginForm(request, data=request.POST or None)
@@ -167,9 +181,89 @@ def password_change(request):
     )
 
 
+# Session key of a reset link's uid and token, between opening the link and choosing the password (the
+# token leaves the address bar at once, so it never leaks through a Referer).
+RESET_SESSION_KEY = "kepuyue_password_reset"
+
+
+def _pad(started: float) -> None:
+    """Make a reset request take at least ``reset.RESPONSE_SECONDS``, found or not (no enumeration)."""
+    remaining = reset.RESPONSE_SECONDS - (time.monotonic() - started)
+    if remaining > 0:
+        time.sleep(remaining)
+
+
+@sign_in_step
+@never_cache
+@limit("password_reset", method="POST")
+def password_reset(request):
+    """找回密码: the same answer whether or not the e-mail address or number has an account."""
+    form = ResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        started = time.monotonic()
+        kind, value = form.cleaned_data["identifier"]
+        if over_limit(request, "password_reset_target", value=f"{kind}:{value}"):
+            refuse("password_reset_target")
+        reset.request_reset(value)
+        _pad(started)
+        return redirect(f"{reverse('accounts:password_reset_sent')}?{urlencode({'by': kind})}")
+    return render(request, "accounts/password_reset.html", {"form": form})
+
+
+@sign_in_step
+def password_reset_sent(request):
+    by = "phone" if request.GET.get("by") == "phone" else "email"
+    minutes = settings.PASSWORD_RESET_TIMEOUT // 60
+    return render(request, "accounts/password_reset_sent.html", {"by": by, "minutes": minutes})
+
+
+def _reset_invalid(request):
+    request.session.pop(RESET_SESSION_KEY, None)
+    return render(request, "accounts/password_reset_invalid.html", status=400)
+
+
+@sign_in_step
+@never_cache
+@limit("password_reset_confirm")
+def password_reset_confirm(request, uidb64: str, token: str):
+    """The link of the message: check it, keep it in the session, go on to the password form."""
+    user = reset.user_from_uid(uidb64)
+    if not reset.token_valid(user, token) or not reset.self_service_allowed(user):
+        return _reset_invalid(request)
+    request.session[RESET_SESSION_KEY] = {"uid": uidb64, "token": token}
+    return redirect("accounts:password_reset_set", uidb64=uidb64)
+
+
+@sign_in_step
+@sensitive_post_parameters()
+@never_cache
+def password_reset_set(request, uidb64: str):
+    """设置新密码 (and the authenticator's code for accounts that have one); signs nobody in."""
+    stored = request.session.get(RESET_SESSION_KEY)
+    stored = stored if isinstance(stored, dict) else {}
+    user = reset.user_from_uid(uidb64) if stored.get("uid") == uidb64 else None
+    if not reset.token_valid(user, str(stored.get("token", ""))) or not reset.self_service_allowed(user):
+        return _reset_invalid(request)
+    needs_totp = services.confirmed_device(user) is not None
+    form = ResetPasswordForm(user, request.POST or None, needs_totp=needs_totp)
+    if request.method == "POST" and form.is_valid():
+        reset.complete_reset(user, form.cleaned_data["new_password1"])
+        request.session.pop(RESET_SESSION_KEY, None)
+        if request.user.is_authenticated:
+            logout(request)
+        messages.success(request, _("密码已重置，请使用新密码登录。"))
+        return redirect("accounts:login")
+    return render(
+        request,
+        "accounts/password_reset_set.html",
+        {"form": form, "account": user.get_username(), "needs_totp": needs_totp},
+    )
+
+
 @sign_in_step
 @sensitive_post_parameters("password1", "password2")
 @never_cache
+@limit("signup", method="POST")
 def signup(request):
     """注册公众账号: e-mail, password, optional phone; signed in at once."""
     if request.user.is_authenticated:
@@ -213,6 +307,7 @@ def home(request):
 
 
 @login_required
+@limit("apply", key=user_or_ip, method="POST")
 def apply(request):
     """单位入驻申请: a new application, or the returned one edited and filed again."""
     application = services.open_application(request.user)

@@ -33,8 +33,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from kepuyue.audit import services as audit
 from kepuyue.common import clock
+from kepuyue.common.events import send_after_commit
 from kepuyue.common.text import clean_text, parse_int
 
+from . import signals
 from .models import Activity, Status, Summary, SummaryPhoto
 from .services import beijing_day
 
@@ -247,7 +249,8 @@ def submit_summary(
     summary's photos to delete. At most 9 photos in all.
 
     The first submission sets ``submitted_at`` and ``late`` (after :func:`summary_due`); a
-    correction keeps them. Writes the audit entry ``activity.summary`` in the same transaction.
+    correction keeps them. Writes the audit entry ``activity.summary`` in the same transaction and
+    sends ``summary_submitted`` (``kepuyue.activities.signals``) once it commits.
     Removed photos' files are deleted once the change is committed; if saving fails, no new file
     is left.
 
@@ -322,6 +325,14 @@ def submit_summary(
                     "added": len(processed),
                     "removed": len(removed_names),
                 },
+            )
+            send_after_commit(
+                signals.summary_submitted,
+                Activity,
+                **signals.activity_keys(activity),
+                actor=actor,
+                summary=summary,
+                created=first,
             )
     except Exception:
         for name in stored:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kepuyue.common import clock
+from kepuyue.common.ratelimits import limit, user_or_ip
 from kepuyue.common.text import ids_from
 
 from . import exporting, importing, services, summaries, tasks
@@ -258,6 +259,7 @@ def activity_withdraw(request, pk: int):
 
 
 @login_required
+@limit("export", key=user_or_ip)
 def export_mine(request, fmt: str):
     """The unit's activities as ``.xlsx`` or ``.csv``, filtered by ``?status=`` and by every filter
     of the public list (``q``, ``joint_action``, ``brand``, ``province``/``city``/``county``,

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
-from django.conf import settings
+from kepuyue.common.net import client_ip
+
+__all__ = ["client_ip", "current_ip", "request_context"]
 
 _client_ip: ContextVar[str | None] = ContextVar("kepuyue_client_ip", default=None)
-
-
-def client_ip(request) -> str | None:
-    """The client's IP address: ``REMOTE_ADDR``, or the first ``X-Forwarded-For`` hop when
-    ``KEPUYUE_BEHIND_PROXY`` says a trusted proxy sets it."""
-    if getattr(settings, "KEPUYUE_BEHIND_PROXY", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def current_ip() -> str | None:

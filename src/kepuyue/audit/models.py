@@ -102,9 +102,13 @@ class AuditEntry(models.Model):
         """``已提交 → 已退回`` for a workflow move of an activity, else empty."""
         if self.object_type != "activities.activity" or "to" not in self.data:
             return ""
-        from kepuyue.activities.models import Status
+        # The labels of the model's status choices, found by name: audit sits below activities (the
+        # layers of docs/architecture.md) and imports no app it records.
+        from django.apps import apps
+
+        labels = dict(apps.get_model(self.object_type)._meta.get_field("status").flatchoices)
 
         def label(value: str) -> str:
-            return Status(value).label if value in Status.values else value
+            return str(labels.get(value, value))
 
         return f"{label(self.data.get('from', ''))} → {label(self.data['to'])}"

@@ -3,7 +3,7 @@
 The renderer is cmark-gfm (``cmarkgfm``, GitHub's C implementation of CommonMark with the table
 extension): its time grows linearly with the input on the pathological texts that made the former
 renderer (Python-Markdown) take ~30 s for a few hundred kilobytes of nested ``[``/``](``
-(``bench/markdown_render.py``, ``BENCHMARKS.md``; ``docs/decisions/0007-markdown-rendering.md``).
+(``bench/markdown_render.py``, ``BENCHMARKS.md``; ``docs/decisions/0010-markdown-rendering-and-text-layer.md``).
 Raw HTML in the source is not passed through (cmark's safe mode omits it) and the result is cleaned
 by nh3 (ammonia) all the same: no scripts, styles, event handlers, images or ``id``; links only to
 ``http``, ``https`` and ``mailto``, marked ``nofollow``. Headings are renumbered from ``<h3>`` (the

@@ -28,23 +28,24 @@ def chinese_first(get_response):
 def clean_request(get_response):
     """Control characters never reach a view through the address (issue 9, class 5).
 
-    A path with NUL or another control character (``/calls/entries/%00/``) is a 400 at once: it
-    names nothing on the platform, and PostgreSQL refuses NUL in a lookup (a 500 before). Query
-    parameters lose NUL, control characters and lone surrogates (``common.text.strip_controls``)
-    before any view reads ``request.GET``; each view then parses its own parameters strictly. The
-    body is left alone: it is read by the forms and upload handlers, which clean what they take.
+    A path with NUL or another control character (``/calls/entries/%00/``) is a 404 at once, like a
+    path segment of 19+ digits: it names nothing on the platform, and PostgreSQL refuses NUL in a
+    lookup (a 500 before). A 404 (the Chinese not-found page), not a generic 400, so it never
+    contradicts a page that answers a bad address with its own message (an invalid password-reset
+    link is a 400 “重置链接无效或已过期”). Query parameters lose NUL, control characters and lone
+    surrogates (``common.text.strip_controls``) before any view reads ``request.GET``; each view then
+    parses its own parameters strictly. The body is left alone: it is read by the forms and upload
+    handlers, which clean what they take.
     """
-    from django.http import HttpResponseBadRequest, QueryDict
+    from django.http import QueryDict
     from django.utils.translation import gettext as _
 
     from .text import has_controls, strip_controls
 
     def middleware(request):
-        if has_controls(request.path):
-            return HttpResponseBadRequest(_("请求地址包含无效字符"), content_type="text/plain; charset=utf-8")
-        if _HUGE_NUMBER_SEGMENT.search(request.path):
+        if has_controls(request.path) or _HUGE_NUMBER_SEGMENT.search(request.path):
             # /activities/99999999999999999999/: no id has 19 digits, and the database refuses such a
-            # number (an overflow: a 500 before).
+            # number (an overflow: a 500 before); /calls/entries/%00/: PostgreSQL refuses NUL.
             raise Http404(_("没有这个页面"))
         if request.GET and any(
             has_controls(key) or any(has_controls(v) for v in values) for key, values in request.GET.lists()

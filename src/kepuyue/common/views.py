@@ -35,3 +35,25 @@ def media(request, path: str):
     response = serve(request, path, document_root=settings.MEDIA_ROOT)
     response["Accept-Ranges"] = "bytes"
     return response
+
+
+def rate_limited(request, exception=None):
+    """``RATELIMIT_VIEW``: the answer to a request over one of the rate limits (``kepuyue.common.ratelimits``):
+    ``429`` with ``Retry-After`` (the limit's window, seconds), the Chinese page ``429.html``, or
+    ``{"error": …}`` for a client that accepts JSON only."""
+    from django.http import JsonResponse
+    from django.shortcuts import render
+    from django.utils.translation import gettext as _
+
+    from .ratelimits import period_seconds
+
+    name = getattr(exception, "name", "")
+    wait = period_seconds(name) if name else 60
+    message = _("操作过于频繁，请稍后再试（约 %(minutes)d 分钟后）。") % {"minutes": max(1, round(wait / 60))}
+    accept = request.headers.get("Accept", "")
+    if "application/json" in accept and "text/html" not in accept:
+        response = JsonResponse({"error": message}, status=429, json_dumps_params={"ensure_ascii": False})
+    else:
+        response = render(request, "429.html", {"message": message}, status=429)
+    response["Retry-After"] = str(wait)
+    return response

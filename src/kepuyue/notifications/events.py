@@ -1,8 +1,9 @@
 """What the workflow tells people (issue 4 item 6): returned, published, recommended, featured.
 
-``kepuyue.activities.services.transition`` and ``kepuyue.review.services`` call these through
-``transaction.on_commit(…, robust=True)`` right after writing their audit entry, so a move that is
-rolled back tells nobody, and a failing notification never undoes a move that was made.
+These are receivers of the after-commit events ``kepuyue.activities.signals.activity_moved`` and
+``kepuyue.review.signals.activity_recommended`` / ``activity_featured``, connected in
+:meth:`NotificationsConfig.ready`. After commit: a move that is rolled back tells nobody, and a
+failing notification is logged and never undoes a move that was made (``kepuyue.common.events``).
 """
 
 from __future__ import annotations
@@ -39,10 +40,10 @@ def _detail(activity: Activity) -> str:
     return reverse("activities:detail", args=[activity.pk])
 
 
-def activity_moved(activity: Activity, frm: str, to: str, reason: str = "") -> None:
+def activity_moved(sender, activity: Activity, to_state: str, reason: str = "", **kwargs) -> None:
     """After a workflow move: the unit's publishers hear that their activity was returned (with the
     reason) or published. Other moves tell nobody."""
-    if to == Status.RETURNED:
+    if to_state == Status.RETURNED:
         notify(
             publishers_of(activity.organizer_id),
             Kind.RETURNED,
@@ -50,7 +51,7 @@ def activity_moved(activity: Activity, frm: str, to: str, reason: str = "") -> N
             f"您的活动“{activity.title}”被退回修改。\n退回原因：{reason}\n请修改后重新提交审核。",
             _detail(activity),
         )
-    elif to == Status.PUBLISHED:
+    elif to_state == Status.PUBLISHED:
         notify(
             publishers_of(activity.organizer_id),
             Kind.PUBLISHED,
@@ -60,7 +61,7 @@ def activity_moved(activity: Activity, frm: str, to: str, reason: str = "") -> N
         )
 
 
-def activity_recommended(activity: Activity) -> None:
+def activity_recommended(sender, activity: Activity, **kwargs) -> None:
     """After a recommendation: the unit's publishers, and the joint action's managers (who may now
     feature it)."""
     ja = activity.joint_action.name if activity.joint_action_id else ""
@@ -80,7 +81,7 @@ def activity_recommended(activity: Activity) -> None:
     )
 
 
-def activity_featured(activity: Activity) -> None:
+def activity_featured(sender, activity: Activity, **kwargs) -> None:
     """After featuring: the unit's publishers."""
     notify(
         publishers_of(activity.organizer_id),

@@ -35,6 +35,7 @@ from kepuyue.activities.summaries import loaded_summary
 from kepuyue.campaigns import services as campaigns
 from kepuyue.campaigns.models import Brand, Campaign
 from kepuyue.common.clock import Phase
+from kepuyue.common.ratelimits import over_limit, refuse
 from kepuyue.regions.models import Level, Region
 from kepuyue.regions.services import get_region
 
@@ -56,6 +57,8 @@ def activity_list(request):
     ``campaign`` (a campaign's slug, for an archived one), ``cursor`` (next/previous links) and
     ``page`` (``?page=N`` deep links). Bad parameters are ignored and explained on the page.
     """
+    if request.GET.get("q", "").strip() and over_limit(request, "search"):
+        refuse("search")  # full-text search is the costliest public query
     messages: list[str] = []
     campaign, explicit = _campaign_of(request, messages)
     activity_filter = _consistent_places(ActivityFilter.from_params(request.GET), messages)

@@ -21,16 +21,20 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from kepuyue.activities import rules as activity_rules
 from kepuyue.activities import services as activities
 from kepuyue.activities.models import Activity, Status
+from kepuyue.activities.signals import activity_keys
 from kepuyue.audit import services as audit
 from kepuyue.campaigns.models import Campaign, Deadline, JointAction
 from kepuyue.common import clock
+from kepuyue.common.events import send_after_commit
 from kepuyue.common.text import clean_text
 from kepuyue.roles import services as roles
 from kepuyue.roles.models import RoleGrant
 from kepuyue.roles.rules import check
 
+from . import signals
 from .models import QuotaUse, Recommendation
 
 
@@ -40,14 +44,6 @@ class RecommendationClosed(ValidationError):
 
 class QuotaExhausted(ValidationError):
     """The scope has used its whole quota for this joint action."""
-
-
-def _events():
-    """``kepuyue.notifications.events`` (imported late: notifications reads review's models). Its
-    calls are queued with ``transaction.on_commit`` so a rolled-back step tells nobody."""
-    from kepuyue.notifications import events
-
-    return events
 
 
 def _require(actor, perm: str, activity: Activity, message: str) -> None:
@@ -97,7 +93,7 @@ class BulkResult:
 def bulk_approve(activity_ids: list[int], *, actor) -> BulkResult:
     """Approve many submitted activities; each is checked on its own (scope, status, rules), one
     failure does not stop the others. Ids outside the actor's visibility are reported as not found."""
-    visible = {a.pk: a for a in roles.visible_activities(actor).filter(pk__in=activity_ids)}
+    visible = {a.pk: a for a in activity_rules.visible_activities(actor).filter(pk__in=activity_ids)}
     done, failed = [], []
     for pk in activity_ids:
         activity = visible.get(pk)
@@ -123,7 +119,7 @@ def review_queue(
     """The actor's review queue (submitted, in scope, oldest first) for ``campaign``, narrowed by a
     joint action slug, a brand slug, a 6-digit region code of the unit (a province or prefecture code
     covers what lies inside) and a minimum of whole days waiting. Empty for an account without scope."""
-    rows = roles.review_queue(actor).filter(campaign=campaign)
+    rows = activity_rules.review_queue(actor).filter(campaign=campaign)
     if joint_action:
         rows = rows.filter(joint_action__slug=joint_action)
     if brand:
@@ -283,7 +279,14 @@ def recommend(activity: Activity, *, actor, note: str = "") -> Recommendation:
                 obj=activity,
                 data={"scope": key, "joint_action": activity.joint_action.slug, "note": note},
             )
-            transaction.on_commit(lambda: _events().activity_recommended(activity), robust=True)
+            send_after_commit(
+                signals.activity_recommended,
+                Activity,
+                **activity_keys(activity),
+                actor=actor,
+                scope=key,
+                note=note,
+            )
     except IntegrityError as exc:
         raise ValidationError(_("活动“%(title)s”已被推荐") % {"title": activity.title}) from exc
     return recommendation
@@ -310,16 +313,27 @@ def withdraw_recommendation(activity: Activity, *, actor) -> None:
         Activity.objects.filter(pk=activity.pk).update(recommended_at=None)
         activity.recommended_at = None
         audit.record("activity.unrecommend", actor=actor, obj=activity, data={"scope": recommendation.scope})
+        send_after_commit(
+            signals.activity_unrecommended,
+            Activity,
+            **activity_keys(activity),
+            actor=actor,
+            scope=recommendation.scope,
+            why="withdrawn_by_admin",
+        )
 
 
 def release_recommendation(activity: Activity, *, actor=None) -> None:
     """Give back the recommendation of an activity that leaves the public pages (withdrawn by its
     unit): delete it, free the scope's quota place, clear ``recommended_at``/``featured_at``. Audited
-    (``activity.unrecommend``). Called inside the withdrawing transaction; no permission check (the
-    unit's right to withdraw was checked)."""
+    (``activity.unrecommend``). Called inside the withdrawing transaction (by the receiver of
+    ``activity_moving``, :mod:`kepuyue.review.receivers`); no permission check (the unit's right to
+    withdraw was checked). Sends ``activity_unrecommended`` (and ``activity_unfeatured`` if it was
+    featured) once committed."""
     recommendation = Recommendation.objects.filter(activity=activity).first()
     if recommendation is None:
         return
+    was_featured = activity.featured_at is not None or recommendation.featured_at is not None
     recommendation.delete()
     QuotaUse.objects.filter(
         joint_action=activity.joint_action_id, scope=recommendation.scope, used__gt=0
@@ -332,6 +346,19 @@ def release_recommendation(activity: Activity, *, actor=None) -> None:
         obj=activity,
         data={"scope": recommendation.scope, "why": "withdrawn"},
     )
+    keys = activity_keys(activity)
+    send_after_commit(
+        signals.activity_unrecommended,
+        Activity,
+        **keys,
+        actor=actor,
+        scope=recommendation.scope,
+        why="activity_withdrawn",
+    )
+    if was_featured:
+        send_after_commit(
+            signals.activity_unfeatured, Activity, **keys, actor=actor, why="activity_withdrawn"
+        )
 
 
 @dataclass(frozen=True)
@@ -404,7 +431,7 @@ def feature(activity: Activity, *, actor) -> Activity:
         Activity.objects.filter(pk=activity.pk).update(featured_at=now)
         activity.featured_at = now
         audit.record("activity.feature", actor=actor, obj=activity)
-        transaction.on_commit(lambda: _events().activity_featured(activity), robust=True)
+        send_after_commit(signals.activity_featured, Activity, **activity_keys(activity), actor=actor)
     return activity
 
 
@@ -416,6 +443,9 @@ def unfeature(activity: Activity, *, actor) -> Activity:
         Activity.objects.filter(pk=activity.pk).update(featured_at=None)
         activity.featured_at = None
         audit.record("activity.unfeature", actor=actor, obj=activity)
+        send_after_commit(
+            signals.activity_unfeatured, Activity, **activity_keys(activity), actor=actor, why="unfeatured"
+        )
     return activity
 
 

@@ -1,7 +1,7 @@
 """The review desk (审核台) of platform administrators, featuring for joint-action managers, and the
 CAST pages (audit log, reopening recommendations).
 
-Thin views: what an account may see comes from ``kepuyue.roles.services.visible_activities`` (another
+Thin views: what an account may see comes from ``kepuyue.activities.rules.visible_activities`` (another
 scope's activity is a 404, never data), what it may do from ``kepuyue.roles.rules``, and every change
 from ``kepuyue.review.services``. Posted fields other than the ones each form reads are ignored.
 """
@@ -23,12 +23,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kepuyue.activities import exporting
+from kepuyue.activities import rules as activity_rules
 from kepuyue.activities.models import Activity, Status
 from kepuyue.activities.services import mask_phone
 from kepuyue.audit import services as audit
 from kepuyue.campaigns.models import Campaign
 from kepuyue.campaigns.services import current_campaign
 from kepuyue.common import clock
+from kepuyue.common.ratelimits import limit, over_limit, refuse, user_or_ip
 from kepuyue.common.text import date_or_none, ids_from, int_or_none, parse_int
 from kepuyue.roles import services as roles
 from kepuyue.roles.rules import check
@@ -98,7 +100,7 @@ def queue(request):
 
 def _visible(request, pk: int) -> Activity:
     return get_object_or_404(
-        roles.visible_activities(request.user).select_related(
+        activity_rules.visible_activities(request.user).select_related(
             "organizer", "joint_action", "brand", "key_task", "region", "campaign"
         ),
         pk=pk,
@@ -307,6 +309,7 @@ def feature(request, pk: int):
 
 
 @login_required
+@limit("export", key=user_or_ip)
 def export(request, fmt: str):
     """Export of the activities in the account's scope (``.xlsx``/``.csv``; ``?status=``), full phone
     numbers included, so the export is written to the audit log (personal data)."""
@@ -315,7 +318,7 @@ def export(request, fmt: str):
     if fmt not in ("xlsx", "csv"):
         raise Http404
     campaign = _campaign(request)
-    activities = roles.visible_activities(request.user).filter(campaign=campaign)
+    activities = activity_rules.visible_activities(request.user).filter(campaign=campaign)
     status = request.GET.get("status", "")
     if status in Status.values:
         activities = activities.filter(status=status)
@@ -355,6 +358,8 @@ def audit_log(request):
         until=until,
     ).select_related("organization")
     if request.GET.get("format") == "csv":
+        if over_limit(request, "export", key=user_or_ip):
+            refuse("export")
         audit.record("export.audit", actor=request.user, data={"filters": dict(request.GET.items())})
         return _audit_csv(entries)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))

@@ -1,14 +1,16 @@
-"""Scope queries for the staff roles (管辖范围): which organizations and activities an account covers.
+"""Scope queries for the staff roles (管辖范围): which organizations an account covers.
 
-Every staff page, export and form post goes through these functions and the predicates in
-``kepuyue.roles.rules``, so one place decides what each role may see. Grants are read from the
+Every staff page, export and form post goes through these functions and the predicates built on
+them (``kepuyue.roles.rules``, ``kepuyue.activities.rules``, ``kepuyue.calls.rules``), so one place
+decides what each role may see; the activities an account sees are
+``kepuyue.activities.rules.visible_activities``, built on :func:`scope_q`. Grants are read from the
 database once per request (cached on the request's user object, which Django builds afresh for
 every request), so a revoked role stops working on the very next request.
 """
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
 from .models import TWO_FACTOR_ROLES, Role, RoleGrant
 
@@ -155,34 +157,6 @@ def in_scope(user, organization) -> bool:
     from kepuyue.orgs.models import Organization
 
     return Organization.objects.filter(q, pk=organization.pk).exists()
-
-
-def visible_activities(user) -> QuerySet:
-    """Every activity the account may see on staff pages: all of its own unit's (drafts included);
-    submitted and later ones of organizations in its review scope and of the joint actions it manages;
-    every non-draft one for CAST. Drafts of another unit are never visible."""
-    from kepuyue.activities.models import Activity, Status
-
-    own = organization_of(user)
-    q = Q(organizer=own) if own is not None else Q(pk__in=[])
-    non_draft = ~Q(status=Status.DRAFT)
-    review = scope_q(user, "organizer__")
-    if review is not None:
-        q |= non_draft & review
-    managed = managed_joint_action_ids(user)
-    if managed:
-        q |= non_draft & Q(joint_action_id__in=managed)
-    return Activity.objects.filter(q)
-
-
-def review_queue(user) -> QuerySet:
-    """Submitted activities (待审核) in the account's review scope, oldest first."""
-    from kepuyue.activities.models import Activity, Status
-
-    q = scope_q(user, "organizer__")
-    if q is None:
-        return Activity.objects.none()
-    return Activity.objects.filter(q, status=Status.SUBMITTED).order_by("submitted_at", "id")
 
 
 def grant_role(user, role: str, *, by=None, region=None, organization=None, joint_action=None, call=None):

@@ -21,7 +21,7 @@ PostgreSQL gets the words through ``plainto_tsquery``, which has no operators.
 import json
 from collections.abc import Iterable
 
-from django.db import connections, transaction
+from django.db import connections
 from django.db.models import (
     BigIntegerField,
     BooleanField,
@@ -236,44 +236,6 @@ def search_text_for(activity) -> str:
     """The ``search_text`` of an activity: the words of its title, summary, organizer name and
     venue (the organizer is read, so select it with the activity)."""
     return index_text(activity.title, activity.summary, activity.organizer.name, activity.venue)
-
-
-def refresh_search_text(ids: Iterable[int] | None = None, *, batch_size: int = 2000) -> int:
-    """Recompute ``Activity.search_text`` for the activities ``ids`` (all when ``None``).
-
-    Use it after a change the activity rows do not see, e.g. an organization renamed or the
-    segmentation dictionary extended. Rows whose text is unchanged are not written; the index
-    follows the written rows by itself (triggers on SQLite, the expression index on
-    PostgreSQL). Returns the number of activities updated.
-    """
-    from kepuyue.activities.models import Activity
-
-    queryset = Activity.objects.select_related("organizer").only(
-        "id", "title", "summary", "venue", "search_text", "organizer__name"
-    )
-    if ids is not None:
-        ids = sorted(set(ids))
-    updated = 0
-    last_id = 0
-    while True:
-        if ids is None:
-            batch = list(queryset.filter(id__gt=last_id).order_by("id")[:batch_size])
-        else:
-            chunk, ids = ids[:batch_size], ids[batch_size:]
-            batch = list(queryset.filter(id__in=chunk).order_by("id")) if chunk else []
-        if not batch:
-            return updated
-        last_id = batch[-1].id
-        changed = []
-        for activity in batch:
-            text = search_text_for(activity)
-            if text != activity.search_text:
-                activity.search_text = text
-                changed.append(activity)
-        if changed:
-            with transaction.atomic():
-                Activity.objects.bulk_update(changed, ["search_text"])
-            updated += len(changed)
 
 
 def rebuild_index(using: str = "default") -> str:

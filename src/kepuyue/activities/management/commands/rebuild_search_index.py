@@ -2,7 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from kepuyue.search.services import rebuild_index, refresh_search_text
+from kepuyue.activities.services import refresh_search_text
+from kepuyue.search.services import rebuild_index
 
 
 class Command(BaseCommand):

@@ -1,0 +1,428 @@
+"""Cell parsing for the import: text normalisation, comparison keys, dates and date ranges, free
+words (form, audiences, topics, special areas), numbers and organizer names."""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from django.utils.translation import gettext as _
+
+from kepuyue.common import clock
+
+from .. import services
+from ..models import Audience, Form, SpecialArea, Topic
+
+ERROR, WARNING = "error", "warning"
+
+# How the report begins the warning on a row imported as a campaign-wide activity without a mark.
+CAMPAIGN_WIDE_WARNING = "未标记联合行动，按全国科普月活动导入"
+# 联合行动 cells that mark a campaign-wide activity (全国科普月活动, no joint action) on purpose.
+CAMPAIGN_WIDE_NAMES = (services.CAMPAIGN_WIDE_LABEL, "全国科普月", "不属于联合行动", "无")
+LEVEL_LABELS = {ERROR: "错误", WARNING: "提醒"}
+
+FORM_WORDS = {
+    "线下": Form.OFFLINE,
+    "现场": Form.OFFLINE,
+    "offline": Form.OFFLINE,
+    "线上": Form.ONLINE,
+    "网络": Form.ONLINE,
+    "直播": Form.ONLINE,
+    "云端": Form.ONLINE,
+    "online": Form.ONLINE,
+    "线上线下结合": Form.HYBRID,
+    "线上线下": Form.HYBRID,
+    "线上+线下": Form.HYBRID,
+    "线下+线上": Form.HYBRID,
+    "线上与线下结合": Form.HYBRID,
+    "线上线下相结合": Form.HYBRID,
+    "混合": Form.HYBRID,
+    "hybrid": Form.HYBRID,
+}
+
+# Free words → audience bits, most specific first; a matched word is cut out of the item so that a
+# shorter one inside it does not match again (青年科技工作者 is not also 科技工作者).
+A = Audience
+AUDIENCE_WORDS: list[tuple[str, int]] = [
+    ("青年科技工作者", A.YOUNG_SCIENTISTS),
+    ("大中小学生", A.YOUTH | A.COLLEGE),
+    ("大中学生", A.YOUTH | A.COLLEGE),
+    ("高校师生", A.COLLEGE | A.TEACHERS),
+    ("高校学生", A.COLLEGE),
+    ("大学生", A.COLLEGE),
+    ("研究生", A.COLLEGE),
+    ("本科生", A.COLLEGE),
+    ("科技科普工作者", A.SCIENTISTS),
+    ("科技工作者", A.SCIENTISTS),
+    ("科研人员", A.SCIENTISTS),
+    ("科普工作者", A.SCIENTISTS),
+    ("产业工人", A.WORKERS),
+    ("职工", A.WORKERS),
+    ("工人", A.WORKERS),
+    ("农牧民", A.FARMERS),
+    ("农民", A.FARMERS),
+    ("村民", A.FARMERS),
+    ("新农人", A.FARMERS),
+    ("老年", A.SENIORS),
+    ("老人", A.SENIORS),
+    ("社区居民", A.COMMUNITY),
+    ("社区群众", A.COMMUNITY | A.PUBLIC),
+    ("居民", A.COMMUNITY),
+    ("家庭", A.FAMILIES),
+    ("亲子", A.FAMILIES),
+    ("科技辅导员", A.TEACHERS),
+    ("教师", A.TEACHERS),
+    ("老师", A.TEACHERS),
+    ("领导干部", A.OFFICIALS),
+    ("公务员", A.OFFICIALS),
+    ("机关", A.OFFICIALS),
+    ("师生", A.YOUTH | A.TEACHERS),
+    ("青少年", A.YOUTH),
+    ("中小学", A.YOUTH),
+    ("小学生", A.YOUTH),
+    ("中学生", A.YOUTH),
+    ("学生", A.YOUTH),
+    ("儿童", A.YOUTH),
+    ("少年", A.YOUTH),
+    ("研学", A.YOUTH),
+    ("社会公众", A.PUBLIC),
+    ("公众", A.PUBLIC),
+    ("市民", A.PUBLIC),
+    ("群众", A.PUBLIC),
+    ("游客", A.PUBLIC),
+    ("各界", A.PUBLIC),
+    ("观众", A.PUBLIC),
+]
+T = Topic
+TOPIC_WORDS: list[tuple[str, int]] = [
+    *((t.label, t.value) for t in Topic),
+    ("ai", T.AI),
+    ("智能", T.AI),
+    ("制造", T.MANUFACTURING),
+    ("材料", T.MATERIALS),
+    ("健康", T.HEALTH),
+    ("医学", T.HEALTH),
+    ("医疗", T.HEALTH),
+    ("卫生", T.HEALTH),
+    ("农技", T.AGRICULTURE),
+    ("农业", T.AGRICULTURE),
+    ("应急", T.SAFETY),
+    ("安全", T.SAFETY),
+    ("消防", T.SAFETY),
+    ("防灾", T.SAFETY),
+    ("航天", T.AEROSPACE),
+    ("航空", T.AEROSPACE),
+    ("能源", T.ENERGY),
+    ("环境", T.ENERGY),
+    ("生态", T.ECOLOGY),
+    ("环保", T.ECOLOGY),
+    ("信息", T.INFORMATION),
+    ("数字", T.INFORMATION),
+    ("生命", T.LIFE_SCIENCE),
+    ("天文", T.EARTH_SPACE),
+    ("地球", T.EARTH_SPACE),
+    ("科学家精神", T.SCIENTIST_SPIRIT),
+    ("科普法", T.LAW),
+    ("法治", T.LAW),
+    ("文化", T.CULTURE),
+]
+S = SpecialArea
+SPECIAL_AREA_WORDS: list[tuple[str, int]] = [
+    *((s.label, s.value) for s in SpecialArea),
+    ("农村", S.RURAL),
+    ("乡村", S.RURAL),
+    ("老区", S.REVOLUTIONARY),
+    ("民族", S.ETHNIC),
+    ("边疆", S.BORDER),
+    ("边境", S.BORDER),
+    ("欠发达", S.UNDERDEVELOPED),
+]
+LIST_SPLIT = re.compile(r"[、,，;；/|\n]+")
+
+# --- text normalisation -------------------------------------------------------------------------
+
+# Full-width ASCII (digits, letters, symbols) and the ideographic space → ASCII, leaving Chinese
+# punctuation such as （）“” alone in free text; codes, dates and numbers get full NFKC.
+_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F) if chr(cp) not in "（）：；，！？"}
+_WIDTH[0x3000] = 0x20
+_SPACES = re.compile(r"\s+")
+_FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]")
+_ODD_SPACE = re.compile(r"\s\s|[^\S ]")
+# Control characters (NUL above all: PostgreSQL text cannot hold it) never belong in a cell.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def soft(value) -> str:
+    """A cell as text for free-text fields: full-width letters, digits and spaces made half-width,
+    runs of whitespace collapsed, ends stripped. ``None`` gives ``""``."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = value if isinstance(value, str) else str(value)
+    if CONTROL_CHARS.search(text):
+        text = CONTROL_CHARS.sub("", text)
+    # Most cells need neither step; checking first is cheaper than always translating.
+    if _FULL_WIDTH.search(text):
+        text = text.translate(_WIDTH)
+    if _ODD_SPACE.search(text):
+        text = _SPACES.sub(" ", text)
+    return text.strip()
+
+
+def nfkc(value) -> str:
+    """A cell as NFKC-normalised text with all whitespace runs collapsed (codes, dates, numbers)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return _SPACES.sub(" ", CONTROL_CHARS.sub("", unicodedata.normalize("NFKC", str(value)))).strip()
+
+
+_KEY_NOISE = re.compile(r"[\s\"'“”‘’「」『』《》<>*]+")
+
+
+@functools.lru_cache(maxsize=65536)
+def key(text: str) -> str:
+    """Comparison key for names (brands, joint actions, headers, units): NFKC, lower case, no
+    spaces, quotes or asterisks. Cached: the same names come back row after row."""
+    return _KEY_NOISE.sub("", unicodedata.normalize("NFKC", text or "")).lower()
+
+
+CAMPAIGN_WIDE_KEYS = frozenset(key(name) for name in CAMPAIGN_WIDE_NAMES)
+
+# --- dates ------------------------------------------------------------------------------------------
+
+_DATE = r"(?:(?P<{p}y>\d{{4}})\s*(?:年|[-/.])\s*)?(?P<{p}m>\d{{1,2}})\s*(?:月|[-/.])\s*(?P<{p}d>\d{{1,2}})\s*(?:日|号)?"
+_TIME = r"(?:\s*T?\s*(?P<{p}H>\d{{1,2}})\s*(?::|时|点)\s*(?P<{p}M>\d{{1,2}})?\s*分?(?:\s*:\s*(?P<{p}S>\d{{1,2}}))?)?"
+_SEP = r"\s*(?:至|到|~|—+|–|-|―|－)\s*"
+SINGLE_DATE = re.compile("^" + _DATE.format(p="a") + _TIME.format(p="a") + "$")
+DATE_RANGE = re.compile(
+    "^"
+    + _DATE.format(p="a")
+    + _TIME.format(p="a")
+    + _SEP
+    + "(?:"
+    + _DATE.format(p="b")
+    + _TIME.format(p="b")
+    + r"|(?P<bdonly>\d{1,2})\s*(?:日|号)"
+    + r"|(?P<bH2>\d{1,2})\s*(?::|时|点)\s*(?P<bM2>\d{1,2})?\s*分?"
+    + ")$"
+)
+MONTH_ONLY = re.compile(r"^(?:\d{4}\s*(?:年|[-/.])\s*)?\d{1,2}\s*月?(?:份)?(?:上旬|中旬|下旬|底|初)?$")
+_BRACKETS = re.compile(r"[(（][^()（）]*[)）]")
+EXCEL_SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
+# Plausible Excel day numbers: 2000-01-01 … 2099-12-31.
+SERIAL_RANGE = (36526, 73050)
+
+
+class DateProblem(ValueError):
+    """A date cell that cannot be read; the message (Chinese) says why."""
+
+
+@dataclass(frozen=True)
+class When:
+    """A read date cell: ``start`` (and ``end`` for a range), naive Beijing datetimes; ``*_time``
+    tells whether a time of day was given (else the whole day is meant)."""
+
+    start: datetime
+    start_time: bool
+    end: datetime | None = None
+    end_time: bool = False
+
+
+def _from_serial(number: float) -> tuple[datetime, bool]:
+    from openpyxl.utils.datetime import from_excel
+
+    if not SERIAL_RANGE[0] <= number <= SERIAL_RANGE[1]:
+        raise DateProblem(_("“%(value)s”不是日期") % {"value": number})
+    moment = from_excel(number)
+    if isinstance(moment, date) and not isinstance(moment, datetime):
+        moment = datetime.combine(moment, time.min)
+    return moment.replace(microsecond=0), moment.time() != time.min
+
+
+def _make(
+    groups: dict, p: str, year: int, *, fallback_md: tuple[int, int] | None = None
+) -> tuple[datetime, bool]:
+    y = int(groups[p + "y"]) if groups.get(p + "y") else year
+    if groups.get(p + "m"):
+        m, d = int(groups[p + "m"]), int(groups[p + "d"])
+    else:
+        m, d = fallback_md
+    hour = groups.get(p + "H")
+    try:
+        day = date(y, m, d)
+    except ValueError:
+        raise DateProblem(_("日期 %(y)d年%(m)d月%(d)d日 不存在") % {"y": y, "m": m, "d": d}) from None
+    if hour is None:
+        return datetime.combine(day, time.min), False
+    h, mi, s = int(hour), int(groups.get(p + "M") or 0), int(groups.get(p + "S") or 0)
+    if h > 23 or mi > 59 or s > 59:
+        raise DateProblem(_("时间 %(h)d:%(m)02d 不存在") % {"h": h, "m": mi})
+    return datetime.combine(day, time(h, mi, s)), True
+
+
+def parse_when(value, *, year: int) -> When | None:
+    """Read a date cell. ``year`` (the campaign's) completes dates written without one (``9月15日``).
+
+    Accepts ``datetime``/``date`` values, Excel serial numbers, ``2025-09-15``, ``2025/9/15 14:00``,
+    ``2025年9月15日``, ``2025.9.15``, and ranges ``9月15日-9月25日``, ``9月15日至25日``,
+    ``2025/9/15 14:00-16:00``; a weekday in brackets is ignored. Returns ``None`` for an empty cell.
+    Raises ``DateProblem`` for a month alone (``2025-09``) or anything else it cannot read.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return When(value.replace(tzinfo=None, microsecond=0), value.time() != time.min)
+    if isinstance(value, date):
+        return When(datetime.combine(value, time.min), False)
+    if isinstance(value, int | float):
+        moment, has_time = _from_serial(float(value))
+        return When(moment, has_time)
+    text = _BRACKETS.sub("", nfkc(value)).strip()
+    if not text:
+        return None
+    if len(text) in (10, 16, 19) and text[4:5] == "-" and text[7:8] == "-":  # ISO, most cells
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            return When(moment, len(text) > 10)
+    if EXCEL_SERIAL.match(text):
+        moment, has_time = _from_serial(float(text))
+        return When(moment, has_time)
+    if MONTH_ONLY.match(text):
+        raise DateProblem(_("“%(value)s”只有月份，请填写具体日期（如 2025-09-15）") % {"value": text})
+    if match := SINGLE_DATE.match(text):
+        moment, has_time = _make(match.groupdict(), "a", year)
+        return When(moment, has_time)
+    if match := DATE_RANGE.match(text):
+        groups = match.groupdict()
+        start, start_time = _make(groups, "a", year)
+        if groups.get("bdonly"):
+            end, end_time = _make({}, "b", start.year, fallback_md=(start.month, int(groups["bdonly"])))
+        elif groups.get("bH2"):
+            end, end_time = _make(
+                {"bH": groups["bH2"], "bM": groups.get("bM2")},
+                "b",
+                start.year,
+                fallback_md=(start.month, start.day),
+            )
+        else:
+            end, end_time = _make(groups, "b", start.year)
+            if not groups.get("by") and end.date() < start.date():  # 12月28日-1月3日
+                end = end.replace(year=end.year + 1)
+        return When(start, start_time, end, end_time)
+    raise DateProblem(
+        _("“%(value)s”不是可识别的日期（可写 2025-09-15、2025年9月15日 或 2025/9/15 14:00）")
+        % {"value": text}
+    )
+
+
+def _aware(moment: datetime, has_time: bool, *, end: bool) -> datetime:
+    if has_time:
+        return moment.replace(tzinfo=clock.BEIJING)
+    return clock.end_of_day(moment.date()) if end else clock.start_of_day(moment.date())
+
+
+ORGANIZATION_TYPE_NAMES = {
+    "science_museum": "科技馆",
+    "university": "高等学校",
+    "science_association": "科协",
+    "other": "其他",
+}
+
+
+def organization_type_for(name: str) -> str:
+    """The participant type code an unknown organizer is created with, read from its name:
+    科技馆/科学技术馆/科学馆 → ``science_museum``; 大学/学院 (not 科学院) → ``university``;
+    科协/科学技术协会 → ``science_association``; else ``other``."""
+    if any(word in name for word in ("科技馆", "科学技术馆", "科学馆")):
+        return "science_museum"
+    if "大学" in name or ("学院" in name and "科学院" not in name):
+        return "university"
+    if "科协" in name or "科学技术协会" in name:
+        return "science_association"
+    return "other"
+
+
+_UNIT_SPLIT = re.compile(r"[、,，;；]")
+# "及/联合/会同 …" join further units only right after a unit's name (承德市科协及市委组织部); inside a
+# name they are part of it (会同县, 北京联合大学). "等" ends a list before a count (金华市科协等16家).
+_UNIT_ENDS = (
+    "科协",
+    "协会",
+    "学会",
+    "政府",
+    "局",
+    "馆",
+    "部",
+    "委",
+    "办",
+    "厅",
+    "中心",
+    "院",
+    "站",
+    "所",
+    "校",
+    "公司",
+)
+_UNIT_TAIL = re.compile(
+    "(?:" + "|".join(f"(?<={end})" for end in _UNIT_ENDS) + r")(?:及|联合|会同).*$|等(?=\d|$|单位|部门|家).*$"
+)
+
+
+def first_unit(text: str) -> str:
+    """The first unit named in a 主办单位 cell: brackets removed, cut at 、,; and at 及/联合/会同/等…
+    (``承德市科协及市委组织部…`` → ``承德市科协``, ``中国科协等（科学大师宣传工程）；…`` → ``中国科协``)."""
+    text = soft(text)
+    while True:
+        stripped = _BRACKETS.sub("", text)
+        if stripped == text:
+            break
+        text = stripped
+    first = _UNIT_SPLIT.split(text, maxsplit=1)[0]
+    return _UNIT_TAIL.sub("", first).strip()
+
+
+@functools.lru_cache(maxsize=16384)
+def _words_to_bits(text: str, table: tuple[tuple[str, int], ...]) -> tuple[int, tuple[str, ...]]:
+    """Bits for the free words in ``text`` (``table``: ``(key(word), bit)`` pairs, most specific
+    first) and the items no word matched. Cached: sheets repeat the same few audience texts."""
+    total, unknown = 0, []
+    text = _BRACKETS.sub("", text)  # notes in brackets: 公众（预约观看）, 家庭（上午40组、下午20组）
+    for item in LIST_SPLIT.split(text):
+        item = item.strip()
+        if not item:
+            continue
+        rest, found = key(item), 0
+        for word_key, bit in table:
+            if word_key in rest:
+                found |= bit
+                rest = rest.replace(word_key, " ")
+        if found:
+            total |= found
+        else:
+            unknown.append(item)
+    return total, tuple(unknown)
+
+
+def _keyed(table: list[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+    return tuple((key(word), int(bit)) for word, bit in table)
+
+
+_AUDIENCE_KEYS = _keyed(AUDIENCE_WORDS)
+_TOPIC_KEYS = _keyed(TOPIC_WORDS)
+_SPECIAL_AREA_KEYS = _keyed(SPECIAL_AREA_WORDS)
+
+
+def _int_value(text: str) -> int | None:
+    """``500``, ``约500人``, ``1,000``, ``500余`` → an int; ``None`` when there is no number."""
+    digits = re.sub(r"[,，]", "", nfkc(text))
+    match = re.search(r"\d+", digits)
+    return int(match.group()) if match else None

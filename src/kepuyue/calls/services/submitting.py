@@ -1,0 +1,230 @@
+"""Submitting an entry: validate it by its kind, then store its files and row together (or nothing)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from kepuyue.audit.services import record
+from kepuyue.campaigns.models import Call, CallKind
+from kepuyue.common import clock
+from kepuyue.common.events import send_after_commit
+
+from .. import media, signals
+from ..models import CityWalkStop, Entry, EntryImage, EntryStatus
+from .book_list import _validate_book, format_isbn13
+from .citywalk import _validate_citywalk
+from .core import Upload, _file_base, _save, _sep, cite, eligibility_problem, files_storage, sha256_of
+from .essay import _validate_essay
+from .link import _validate_link
+from .video import _validate_video
+from .work_plan import _validate_work_plan
+
+# --- submitting -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Checked:
+    """What validation found out, to be stored: fields for the entry, files to save, images."""
+
+    fields: dict = field(default_factory=dict)
+    main: Upload | None = None
+    main_ext: str = ""
+    poster: Path | None = None
+    images: list[tuple[Upload, media.ImageCheck]] = field(default_factory=list)
+    stops: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def submit_entry(
+    call: Call,
+    *,
+    organization,
+    user=None,
+    data: dict,
+    files: dict | None = None,
+    stops: list[dict] | None = None,
+    submit: bool = True,
+) -> Entry:
+    """Validate and store one entry of ``organization`` to ``call``; returns the saved ``Entry``.
+
+    ``data``: the form's text fields (``title``, ``theme``, ``description``, and per kind ``city``
+    (region code), ``author``, ``author_unit``, ``body``, ``publisher``, ``year``, ``isbn``, ``audience``,
+    ``reason``, ``link``, ``product_kind``); anything else (``organization``, ``status`` …) is ignored.
+    ``files``: ``{"video": Upload}``, ``{"images": [Upload, …]}`` or ``{"document": Upload}``.
+    ``stops`` (CityWalk): ``[{"name", "address", "region" (code), "is_own_venue"}]`` in route order.
+    ``submit``: ``False`` keeps it as a draft (草稿), else it is submitted (已提交) and
+    ``entry_moved`` (``kepuyue.calls.signals``, ``from_state=""``) is sent once committed.
+
+    Raises ``ValidationError`` whose ``message_dict`` maps each field to Chinese messages naming the
+    rule (and its plan section); then no row and no file is left behind. The temporary files of
+    ``files`` are moved (or copied and removed) into private storage on success and removed on a
+    validation failure.
+    """
+    files = files or {}
+    uploads = [u for value in files.values() for u in (value if isinstance(value, list) else [value]) if u]
+    checked = None
+    try:
+        problem = eligibility_problem(call, organization)
+        if problem:
+            raise ValidationError({"__all__": [problem]})
+        checked = _validate(call, data, files, stops or [])
+        return _store(call, organization, user, checked, submit=submit)
+    finally:
+        for upload in uploads:
+            Path(upload.path).unlink(missing_ok=True)
+        if checked is not None and checked.poster is not None:
+            checked.poster.unlink(missing_ok=True)
+
+
+def _validate(call: Call, data: dict, files: dict, stops: list[dict]) -> _Checked:
+    errors: dict[str, list[str]] = defaultdict(list)
+    checked = _Checked()
+    title = (data.get("title") or "").strip()
+    if not title:
+        errors["title"].append(_("请填写作品名称"))
+    elif len(title) > 200:
+        errors["title"].append(_("作品名称不超过200字"))
+    theme = (data.get("theme") or "").strip()
+    themes = {t["slug"]: t["name"] for t in call.themes or []}
+    if themes:
+        if not theme:
+            errors["theme"].append(
+                _("请选择主题：%(themes)s（%(rule)s）")
+                % {"themes": _sep().join(themes.values()), "rule": cite(call)}
+            )
+        elif theme not in themes:
+            errors["theme"].append(
+                _("主题须为%(themes)s之一（%(rule)s）")
+                % {"themes": _sep().join(themes.values()), "rule": cite(call)}
+            )
+    else:
+        theme = ""
+    checked.fields.update(title=title, theme=theme, description=(data.get("description") or "").strip())
+
+    validator = {
+        CallKind.CITYWALK: _validate_citywalk,
+        CallKind.VIDEO: _validate_video,
+        CallKind.ESSAY: _validate_essay,
+        CallKind.WORK_PLAN: _validate_work_plan,
+        CallKind.BOOK_LIST: _validate_book,
+        CallKind.LINK: _validate_link,
+    }[CallKind(call.kind)]
+    validator(call, data, files, stops, checked, errors)
+    if errors:
+        if checked.poster is not None:
+            checked.poster.unlink(missing_ok=True)
+        raise ValidationError(dict(errors))
+    return checked
+
+
+def _store(call: Call, organization, user, checked: _Checked, *, submit: bool) -> Entry:
+    storage = files_storage()
+    saved: list = []
+    try:
+        with transaction.atomic():
+            now = clock.now()
+            entry = Entry(
+                call=call,
+                organization=organization,
+                submitted_by=user if getattr(user, "is_authenticated", False) else None,
+                status=EntryStatus.SUBMITTED if submit else EntryStatus.DRAFT,
+                submitted_at=now if submit else None,
+                **checked.fields,
+            )
+            warnings = list(checked.warnings)
+            digests = []
+            if checked.main is not None:
+                entry.sha256 = sha256_of(checked.main)
+                entry.size = checked.main.size
+                digests.append(entry.sha256)
+            for upload, _check in checked.images:
+                digests.append(sha256_of(upload))
+            duplicate = _duplicate(digests)
+            if duplicate is not None:
+                entry.duplicate_of = duplicate
+                same_unit = duplicate.organization_id == organization.pk
+                who = "本单位" if same_unit else "其他单位"
+                warnings.append(
+                    f"与{who}已提交的作品 {duplicate.code} 文件相同（SHA-256 一致），已标记为重复"
+                )
+            isbn = checked.fields.get("isbn")
+            if isbn and entry.duplicate_of is None:
+                same_book = (
+                    Entry.objects.filter(call=call, isbn=isbn)
+                    .exclude(status=EntryStatus.WITHDRAWN)
+                    .order_by("created")
+                    .first()
+                )
+                if same_book is not None:
+                    entry.duplicate_of = same_book
+                    warnings.append(
+                        f"同一本书（ISBN {format_isbn13(isbn)}）已由作品 {same_book.code} 推荐，已标记为重复"
+                    )
+            entry.warnings = warnings
+            entry.save()
+            base = _file_base(call, entry)
+            if checked.main is not None:
+                entry.file.name = _save(
+                    storage, f"{base}/{checked.main_ext}.{checked.main_ext}", checked.main.path, saved
+                )
+            if checked.poster is not None:
+                entry.poster.name = _save(storage, f"{base}/poster.jpg", checked.poster, saved)
+            if checked.main is not None or checked.poster is not None:
+                entry.save(update_fields=["file", "poster"])
+            for order, (upload, result) in enumerate(checked.images):
+                ext = {"jpeg": "jpg"}.get(result.format, result.format)
+                name = _save(storage, f"{base}/route-{order + 1}.{ext}", upload.path, saved)
+                EntryImage.objects.create(
+                    entry=entry,
+                    order=order,
+                    file=name,
+                    format=result.format,
+                    sha256=upload.sha256,
+                    size=upload.size,
+                    width=result.width,
+                    height=result.height,
+                )
+            CityWalkStop.objects.bulk_create(
+                CityWalkStop(entry=entry, order=i, **s) for i, s in enumerate(checked.stops)
+            )
+            record(
+                "call_entry.submit" if submit else "call_entry.draft",
+                actor=user,
+                obj=entry,
+                data={"call": call.slug, "sha256": entry.sha256, "size": entry.size, "warnings": warnings},
+            )
+            if submit:
+                send_after_commit(
+                    signals.entry_moved,
+                    Entry,
+                    **signals.entry_keys(entry),
+                    from_state="",
+                    to_state=str(entry.status),
+                    actor=user,
+                )
+    except BaseException:
+        for store, name in saved:
+            store.delete(name)
+        raise
+    return entry
+
+
+def _duplicate(digests: list[str]) -> Entry | None:
+    """The earliest live entry holding a file with one of ``digests`` (main file or route image)."""
+    digests = [d for d in digests if d]
+    if not digests:
+        return None
+    live = ~Q(status=EntryStatus.WITHDRAWN)
+    return (
+        Entry.objects.filter(live)
+        .filter(Q(sha256__in=digests) | Q(images__sha256__in=digests))
+        .order_by("created", "id")
+        .first()
+    )

@@ -1,0 +1,80 @@
+"""The embedded default's web server: ``python -m kepuyue.serve [--host H] [--port P] [--workers N]``.
+
+``make run`` (and the slow-client test, and ``bench/load_test.py``) start the platform through this
+module, so there is one definition of how it is served. The server is **granian** in WSGI mode: HTTP is
+parsed, buffered and written by Rust (hyper/tokio) in each worker process, and Django runs in a pool of
+blocking threads. A client that trickles its request body or reads a video at phone speed waits in the
+Rust event loop or holds one of those threads — never a whole worker, as gunicorn's sync workers did
+(two slow connections froze the site for 30 s). Request bodies reach Django in chunks (uploads of 1 GB
+stream to disk with memory bounded), responses stream (``StreamingHttpResponse`` exports, ``/media/`` with
+byte ranges). BENCHMARKS.md compares it with gunicorn (sync and gevent), uvicorn (ASGI) and waitress;
+docs/decisions/0008-embedded-server.md records the choice.
+
+Scale-out behind nginx may keep gunicorn (nginx buffers slow clients itself) or use the same command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+# Django's threads per worker: each slow client holds at most one; 50 slow clients are the acceptance
+# level of issue 9, and this leaves room for several hundred at once across two workers.
+BLOCKING_THREADS = 128
+
+
+def command(
+    host: str = "127.0.0.1", port: int = 8000, workers: int = 2, *, access_log: bool = True
+) -> list[str]:
+    """The granian command line that serves the platform on ``host``:``port`` with ``workers`` processes."""
+    granian = Path(sys.executable).with_name("granian")
+    args = [
+        str(granian) if granian.exists() else "granian",
+        "--interface",
+        "wsgi",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--blocking-threads",
+        str(BLOCKING_THREADS),
+        # A worker that dies is started again, as gunicorn's master does.
+        "--respawn-failed-workers",
+        # Stopping waits this long (seconds) for requests in progress.
+        "--workers-kill-timeout",
+        "30",
+        "--log-level",
+        "info",
+    ]
+    if access_log:
+        args.append("--access-log")
+    return [*args, "kepuyue.wsgi:application"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Serve Kepuyue (the embedded default) with granian.")
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "2")))
+    parser.add_argument("--no-access-log", action="store_true")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kepuyue.settings")
+    cmd = command(args.host, args.port, args.workers, access_log=not args.no_access_log)
+    os.execv(cmd[0] if os.path.isabs(cmd[0]) else _which(cmd[0]), cmd)  # noqa: S606 - our own server
+
+
+def _which(name: str) -> str:
+    import shutil
+
+    found = shutil.which(name)
+    if found is None:
+        raise SystemExit(f"{name} is not installed (pip install -e .)")
+    return found
+
+
+if __name__ == "__main__":
+    main()

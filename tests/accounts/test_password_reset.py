@@ -1,0 +1,198 @@
+"""Password reset (找回密码) by e-mail and text message: single-use short-lived links, TOTP for staff,
+no account enumeration, lock-outs untouched, audited."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+
+from kepuyue.accounts import reset
+from kepuyue.accounts.models import Profile
+from kepuyue.audit.models import AuditEntry
+from kepuyue.common import sms
+from tests.accounts.conftest import GOOD_PASSWORD
+from tests.fixtures_accounts import STAFF_PASSWORD, create_staff, totp_code, totp_device
+
+pytestmark = pytest.mark.django_db
+RESET = "/accounts/password/reset/"
+NEW_PASSWORD = "Xin-Mima-2025!"
+LINK = re.compile(r"https?://[^/\s]+(/accounts/reset/[^/\s]+/[^/\s]+/)")
+
+
+@pytest.fixture(autouse=True)
+def quick(monkeypatch):
+    """The anti-enumeration floor costs 0.4 s per request; tests of it set their own."""
+    monkeypatch.setattr(reset, "RESPONSE_SECONDS", 0)
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
+
+
+@pytest.fixture
+def member(db):
+    user = get_user_model().objects.create_user("li@example.cn", "li@example.cn", GOOD_PASSWORD)
+    Profile.objects.create(user=user, phone="13812345678")
+    return user
+
+
+def link_in(text: str) -> str:
+    found = LINK.search(text)
+    assert found, text
+    return found.group(1)
+
+
+def set_password(client, link: str, password: str = NEW_PASSWORD, **extra):
+    opened = client.get(link)
+    assert opened.status_code == 302, opened.status_code
+    return client.post(opened.url, {"new_password1": password, "new_password2": password, **extra})
+
+
+def test_login_page_offers_the_reset(client):
+    assert 'href="/accounts/password/reset/"' in client.get("/accounts/login/").content.decode()
+
+
+def test_reset_by_email_then_sign_in_with_the_new_password(client, member):
+    response = client.post(RESET, {"identifier": " LI@Example.cn "})
+    assert response.status_code == 302 and response.url.startswith("/accounts/password/reset/sent/")
+    assert mail.outbox[0].to == ["li@example.cn"] and "重置" in mail.outbox[0].subject
+    done = set_password(client, link_in(mail.outbox[0].body))
+    assert done.status_code == 302 and done.url == "/accounts/login/"
+    member.refresh_from_db()
+    assert member.check_password(NEW_PASSWORD)
+    actions = list(
+        AuditEntry.objects.filter(object_id=str(member.pk)).order_by("id").values_list("action", flat=True)
+    )
+    assert actions == ["account.password_reset_request", "account.password_reset"]
+    signed_in = client.post("/accounts/login/", {"username": "li@example.cn", "password": NEW_PASSWORD})
+    assert signed_in.status_code == 302
+
+
+def test_reset_by_text_message(client, member):
+    response = client.post(RESET, {"identifier": "138-1234-5678"})
+    assert response.status_code == 302 and "by=phone" in response.url
+    assert not mail.outbox and sms.outbox[0].to == "13812345678"
+    assert sms.outbox[0].body.startswith("【全国科普月】")
+    assert set_password(client, link_in(sms.outbox[0].body)).status_code == 302
+    member.refresh_from_db()
+    assert member.check_password(NEW_PASSWORD)
+
+
+def test_the_link_works_once(client, member):
+    client.post(RESET, {"identifier": "li@example.cn"})
+    link = link_in(mail.outbox[0].body)
+    set_password(client, link)
+    again = client.get(link)
+    assert again.status_code == 400 and "无效或已过期" in again.content.decode()
+
+
+def test_the_link_expires(client, member, settings):
+    client.post(RESET, {"identifier": "li@example.cn"})
+    settings.PASSWORD_RESET_TIMEOUT = -1
+    assert client.get(link_in(mail.outbox[0].body)).status_code == 400
+
+
+def test_an_older_link_dies_when_the_password_changes(client, member):
+    client.post(RESET, {"identifier": "li@example.cn"})
+    link = link_in(mail.outbox[0].body)
+    member.set_password("Another-Pass-2025")
+    member.save()
+    assert client.get(link).status_code == 400
+
+
+def test_unknown_and_known_addresses_get_the_same_answer(client, member, monkeypatch):
+    import time
+
+    monkeypatch.setattr(reset, "RESPONSE_SECONDS", 0.3)
+    answers = []
+    for identifier in ("li@example.cn", "nobody@example.cn", "13812345678", "13900000000"):
+        started = time.monotonic()
+        response = client.post(RESET, {"identifier": identifier})
+        answers.append((response.status_code, response.url.split("?")[0], time.monotonic() - started))
+    assert {a[:2] for a in answers} == {(302, "/accounts/password/reset/sent/")}
+    assert all(a[2] >= 0.3 for a in answers)
+    assert len(mail.outbox) == 1 and len(sms.outbox) == 1
+    sent = client.get("/accounts/password/reset/sent/?by=email").content.decode()
+    assert "如果该电子邮箱注册了平台账号" in sent
+
+
+def test_links_are_built_on_site_url_not_the_host_header(client, member, settings):
+    settings.ALLOWED_HOSTS = ["evil.example", "testserver"]
+    settings.SITE_URL = "https://www.kepuyue.example"
+    client.post(RESET, {"identifier": "li@example.cn"}, HTTP_HOST="evil.example")
+    assert "https://www.kepuyue.example/accounts/reset/" in mail.outbox[0].body
+    assert "evil.example" not in mail.outbox[0].body
+
+
+def test_staff_with_an_authenticator_must_give_its_code(client, regions):
+    admin = create_staff("zj-admin", role="platform_admin", region="330000")
+    device = totp_device(admin)
+    client.post(RESET, {"identifier": "zj-admin@example.org"})
+    link = link_in(mail.outbox[0].body)
+    opened = client.get(link)
+    page = client.get(opened.url).content.decode()
+    assert 'name="totp"' in page
+    wrong = client.post(
+        opened.url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD, "totp": "000000"}
+    )
+    assert wrong.status_code == 200 and "验证码不正确" in wrong.content.decode()
+    assert AuditEntry.objects.filter(action="account.password_reset_totp_failed").count() == 1
+    admin.refresh_from_db()
+    assert admin.check_password(STAFF_PASSWORD)
+    device.throttle_reset()
+    done = client.post(
+        opened.url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD, "totp": totp_code(device)}
+    )
+    assert done.status_code == 302
+    admin.refresh_from_db()
+    assert admin.check_password(NEW_PASSWORD)
+    # The reset signed nobody in; the next sign-in still asks for the authenticator's code.
+    signed = client.post("/accounts/login/", {"username": "zj-admin", "password": NEW_PASSWORD})
+    assert signed.status_code == 302 and signed.url.startswith("/accounts/two-factor/")
+
+
+def test_staff_without_an_authenticator_cannot_reset_alone(client, regions):
+    admin = create_staff("hz-admin", role="platform_admin", region="330100")
+    client.post(RESET, {"identifier": "hz-admin@example.org"})
+    assert "联系平台管理员" in mail.outbox[0].body and "/accounts/reset/" not in mail.outbox[0].body
+    forged = link_in(reset.reset_url(admin))  # a valid token, yet no self-service for this account
+    assert client.get(forged).status_code == 400
+
+
+def test_a_reset_does_not_lift_a_lock_out(client, member):
+    for _ in range(5):
+        client.post(
+            "/accounts/login/", {"username": "li@example.cn", "password": "wrong-1"}, REMOTE_ADDR="10.1.1.1"
+        )
+    client.post(RESET, {"identifier": "li@example.cn"})
+    set_password(client, link_in(mail.outbox[0].body))
+    locked = client.post(
+        "/accounts/login/", {"username": "li@example.cn", "password": NEW_PASSWORD}, REMOTE_ADDR="10.1.1.1"
+    )
+    assert locked.status_code in (403, 429) and "_auth_user_id" not in client.session
+
+
+def test_a_reset_ends_the_accounts_other_sessions(client, member, django_user_model):
+    from django.test import Client
+
+    other = Client()
+    other.force_login(member)
+    assert other.get("/accounts/").status_code == 200
+    client.post(RESET, {"identifier": "li@example.cn"})
+    set_password(client, link_in(mail.outbox[0].body))
+    assert other.get("/accounts/").status_code == 302
+
+
+def test_the_new_password_follows_the_rules(client, member):
+    client.post(RESET, {"identifier": "li@example.cn"})
+    response = set_password(client, link_in(mail.outbox[0].body), password="12345678")
+    assert response.status_code == 200 and 'class="errorlist"' in response.content.decode()
+    member.refresh_from_db()
+    assert member.check_password(GOOD_PASSWORD)
+
+
+def test_inactive_accounts_get_nothing(client, member):
+    member.is_active = False
+    member.save()
+    assert client.post(RESET, {"identifier": "li@example.cn"}).status_code == 302
+    assert not mail.outbox
