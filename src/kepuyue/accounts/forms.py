@@ -196,8 +196,10 @@ class ResetRequestForm(forms.Form):
         return reset.classify(self.cleaned_data["identifier"])
 
 
-class ResetPasswordForm(SetPasswordForm):
-    """设置新密码 after a reset link; accounts with an authenticator also type its current code."""
+class ResetPasswordForm(CleanedFormMixin, SetPasswordForm):
+    """设置新密码 after a reset link; accounts with an authenticator also type its current code. The
+    passwords lose control characters as on the sign-in and change-password forms
+    (``CleanedFormMixin``), so a password set here is the one the sign-in form checks."""
 
     totp = forms.RegexField(
         label=_("身份验证器验证码"),
