@@ -3,11 +3,13 @@
 The renderer is cmark-gfm (``cmarkgfm``, GitHub's C implementation of CommonMark with the table
 extension): its time grows linearly with the input on the pathological texts that made the former
 renderer (Python-Markdown) take ~30 s for a few hundred kilobytes of nested ``[``/``](``
-(``bench/markdown_render.py``, ``BENCHMARKS.md``; ``docs/decisions/0010-markdown-rendering-and-text-layer.md``).
-Raw HTML in the source is not passed through (cmark's safe mode omits it) and the result is cleaned
-by nh3 (ammonia) all the same: no scripts, styles, event handlers, images or ``id``; links only to
-``http``, ``https`` and ``mailto``, marked ``nofollow``. Headings are renumbered from ``<h3>`` (the
-page has its own ``<h1>``/``<h2>``); a single line break is a ``<br>`` (as people type in Chinese).
+(``bench/markdown_render.py``, ``BENCHMARKS.md``; decision
+``docs/decisions/0010-markdown-rendering-and-text-layer.md``). Raw HTML in the source is passed on
+(``CMARK_OPT_UNSAFE``, so pasted ``<p>…</p>`` keeps its text, as before) and the result is cleaned by
+nh3 (ammonia), which keeps only the allowed tags: no scripts, styles, event handlers, images or
+``id``; links only to ``http``, ``https`` and ``mailto``, marked ``nofollow``. Headings are
+renumbered from ``<h3>`` (the page has its own ``<h1>``/``<h2>``); a single line break is a ``<br>``
+(as people type in Chinese).
 
 Callers store the result with :func:`source_digest` of the text it came from
 (``Activity.description_html``/``description_digest``), so pages serve it without rendering and can
@@ -34,7 +36,7 @@ URL_SCHEMES = {"http", "https", "mailto"}
 # Above this many characters the text is shown as plain paragraphs, not parsed as Markdown: a bound
 # on the work a save can cause even where no length rule applies (the services allow far less).
 HARD_LIMIT = 200_000
-# Hard line breaks (nl2br), smart punctuation off; raw HTML is omitted (CMARK_OPT_UNSAFE not set).
+# Hard line breaks (nl2br), smart punctuation off; raw HTML passed on to nh3 (decision 0010).
 _OPTIONS = Options.CMARK_OPT_HARDBREAKS | Options.CMARK_OPT_VALIDATE_UTF8 | Options.CMARK_OPT_UNSAFE
 
 _HEADING_TAG = re.compile(r"<(/?)h([1-6])(?=[\s>])", re.IGNORECASE)
