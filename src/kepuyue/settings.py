@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "kepuyue.common.net.strip_untrusted_forwarding",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # No control character reaches a view through the path or the query (kepuyue.common.text).
+    "kepuyue.common.middleware.clean_request",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "kepuyue.common.middleware.chinese_first",
     "django.middleware.locale.LocaleMiddleware",

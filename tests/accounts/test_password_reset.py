@@ -78,6 +78,20 @@ def test_reset_by_text_message(client, member):
     assert member.check_password(NEW_PASSWORD)
 
 
+def test_reset_finds_the_account_by_any_spelling_of_its_mailbox_or_number(client, db):
+    """The identifier goes through the text layer (``common.text``) as sign-up did: an IDN mailbox in
+    Unicode or in any case, a number in full-width digits with +86, name the account stored in
+    canonical form."""
+    from kepuyue.accounts import services
+
+    user = services.create_public_account(email="Wang@例子.中国", password=GOOD_PASSWORD, phone="13912345678")
+    assert user.email == "wang@xn--fsqu00a.xn--fiqs8s"
+    assert client.post(RESET, {"identifier": "WANG@例子.中国"}).status_code == 302
+    assert [m.to for m in mail.outbox] == [["wang@xn--fsqu00a.xn--fiqs8s"]]
+    assert client.post(RESET, {"identifier": "＋86 １３９ １２３４ ５６７８"}).status_code == 302
+    assert [m.to for m in sms.outbox] == ["13912345678"]
+
+
 def test_the_link_works_once(client, member):
     client.post(RESET, {"identifier": "li@example.cn"})
     link = link_in(mail.outbox[0].body)

@@ -350,7 +350,9 @@ def detailed(world):
     activity.summary = "面向中学生的人工智能入门讲座。"
     activity.description = (
         "# 议程\n\n1. 什么是人工智能\n2. 动手体验\n\n"
-        "<script>alert('x')</script><img src=x onerror=alert(1)>"
+        "<script>alert('x')</script><img src=x onerror=alert(1)>\n\n"
+        # CommonMark: a line that starts with a raw HTML block tag is an HTML block (its Markdown is
+        # not parsed), so the links have their own paragraph.
         "[官网](https://example.org) [坏链接](javascript:alert(1))"
     )
     activity.co_organizers = "西湖区科协"

@@ -8,6 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, Se
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from kepuyue.common.text import CleanedFormMixin, CleanEmailField, PhoneField, normalize_email
 from kepuyue.orgs.models import Organization, OrganizationType
 from kepuyue.orgs.validators import validate_uscc
 
@@ -17,7 +18,7 @@ from .models import OrganizationApplication
 SOCIETY = "national_society"
 
 
-class LoginForm(AuthenticationForm):
+class LoginForm(CleanedFormMixin, AuthenticationForm):
     """User name (a public account's is its e-mail) and password; django-axes counts the failures."""
 
     error_messages = {
@@ -32,12 +33,17 @@ class LoginForm(AuthenticationForm):
         self.fields["password"].label = _("密码")
 
     def clean_username(self):
-        # Public accounts are stored under their lower-case e-mail.
+        # Public accounts are stored under their canonical e-mail (lower case, IDNA domain).
         username = self.cleaned_data.get("username", "").strip()
-        return username.lower() if "@" in username else username
+        if "@" in username:
+            try:
+                return normalize_email(username)
+            except ValidationError:
+                return username.lower()
+        return username
 
 
-class TokenForm(forms.Form):
+class TokenForm(CleanedFormMixin, forms.Form):
     token = forms.RegexField(
         label=_("验证码"),
         regex=r"^\s*\d{6}\s*$",
@@ -48,16 +54,15 @@ class TokenForm(forms.Form):
     )
 
 
-class SignUpForm(forms.Form):
-    """Public account (公众账号): e-mail and password; the phone is optional."""
+class SignUpForm(CleanedFormMixin, forms.Form):
+    """Public account (公众账号): e-mail and password; the phone is optional. The e-mail is kept in
+    its canonical form (``common.text.normalize_email``: lower case, IDNA domain), the phone as 11
+    digits (``normalize_phone``), so one mailbox or one typing of a number is one account."""
 
-    email = forms.EmailField(label=_("电子邮箱"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    phone = forms.CharField(
-        label=_("手机号码（选填）"),
-        required=False,
-        max_length=20,
-        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    email = CleanEmailField(
+        label=_("电子邮箱"), max_length=150, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
+    phone = PhoneField(label=_("手机号码（选填）"), required=False, max_length=40, mobile_only=True)
     password1 = forms.CharField(
         label=_("密码"),
         strip=False,
@@ -71,13 +76,10 @@ class SignUpForm(forms.Form):
     )
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if get_user_model().objects.filter(username__iexact=email).exists():
+        email = self.cleaned_data["email"]
+        if services.email_taken(email):
             raise ValidationError(_("该电子邮箱已注册，请直接登录"))
         return email
-
-    def clean_phone(self):
-        return services.normalise_phone(self.cleaned_data.get("phone", ""))
 
     def clean(self):
         data = super().clean()
@@ -93,7 +95,7 @@ class SignUpForm(forms.Form):
         return data
 
 
-class ApplicationForm(forms.ModelForm):
+class ApplicationForm(CleanedFormMixin, forms.ModelForm):
     """单位入驻申请. ``region_text`` takes a 6-digit code or a place name (浙江省杭州市西湖区)."""
 
     region_text = forms.CharField(
@@ -107,10 +109,12 @@ class ApplicationForm(forms.ModelForm):
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/*"}),
     )
 
+    contact_phone = PhoneField(label=_("联系电话"), max_length=32, help_text=_("手机或座机，如 010-68571988"))
+    contact_email = CleanEmailField(label=_("电子邮箱"), max_length=254, required=False)
+
     class Meta:
         model = OrganizationApplication
         fields = ["name", "type", "parent", "uscc", "contact_name", "contact_phone", "contact_email"]
-        widgets = {"contact_phone": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -133,7 +137,7 @@ class ApplicationForm(forms.ModelForm):
         from kepuyue.regions.services import match_region
 
         text = self.cleaned_data["region_text"].strip()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
             region = Region.objects.filter(code=text).first()
             if region is None:
                 raise ValidationError(_("没有这个行政区划代码：%(code)s"), params={"code": text})
@@ -157,13 +161,16 @@ class ApplicationForm(forms.ModelForm):
         return data
 
 
-class ReturnForm(forms.Form):
+class ReturnForm(CleanedFormMixin, forms.Form):
     reason = forms.CharField(
-        label=_("退回原因"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3}), strip=True
+        label=_("退回原因"),
+        max_length=services.RETURN_REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        strip=True,
     )
 
 
-class NewPasswordForm(PasswordChangeForm):
+class NewPasswordForm(CleanedFormMixin, PasswordChangeForm):
     """修改密码: Django's form plus one rule — the new password must differ from the current one (an
     initial password handed out by an administrator or printed by ``ensure_admin`` must really go)."""
 
@@ -189,8 +196,10 @@ class ResetRequestForm(forms.Form):
         return reset.classify(self.cleaned_data["identifier"])
 
 
-class ResetPasswordForm(SetPasswordForm):
-    """设置新密码 after a reset link; accounts with an authenticator also type its current code."""
+class ResetPasswordForm(CleanedFormMixin, SetPasswordForm):
+    """设置新密码 after a reset link; accounts with an authenticator also type its current code. The
+    passwords lose control characters as on the sign-in and change-password forms
+    (``CleanedFormMixin``), so a password set here is the one the sign-in form checks."""
 
     totp = forms.RegexField(
         label=_("身份验证器验证码"),

@@ -46,6 +46,7 @@ from django.utils.translation import gettext as _
 
 from kepuyue.audit.services import record
 from kepuyue.common import sms
+from kepuyue.common.text import has_controls, normalize_email, normalize_phone
 from kepuyue.roles import services as roles
 
 from . import services
@@ -62,23 +63,29 @@ MAX_TOKEN_CHARS = 64
 
 
 def classify(identifier: str) -> tuple[str, str]:
-    """``(EMAIL, address)`` (lower-case) or ``(PHONE, 11-digit number)`` for what the visitor typed.
+    """``(EMAIL, address)`` or ``(PHONE, 11-digit number)`` for what the visitor typed, in the forms
+    accounts are stored in (``kepuyue.common.text``): the address through ``normalize_email`` (lower
+    case, IDNA domain: ``用户@例子.中国`` names the account signed up as ``用户@xn--fsqu00a.xn--fiqs8s``),
+    the number through ``normalize_phone`` (full-width or other decimal digits, ``+86``, spaces and
+    dashes accepted). The rate limit ``password_reset_target`` counts this form, so two spellings of
+    one mailbox or number share it.
 
-    Raises ``ValidationError`` (Chinese) when it is neither — a message about the *format*, the same
-    for every visitor, so it reveals nothing about accounts.
+    Raises ``ValidationError`` (Chinese) when it is neither, or holds a control character — a message
+    about the *format*, the same for every visitor, so it reveals nothing about accounts.
     """
     text = (identifier or "").strip()
     invalid = ValidationError(_("请输入注册时填写的电子邮箱或 11 位手机号码"), code="identifier")
-    if not text or len(text) > MAX_IDENTIFIER_CHARS or "\x00" in text:
+    if not text or len(text) > MAX_IDENTIFIER_CHARS or has_controls(text):
         raise invalid
     if "@" in text:
         try:
-            validate_email(text)
+            address = normalize_email(text)
+            validate_email(address)
         except ValidationError as exc:
             raise invalid from exc
-        return EMAIL, text.lower()
+        return EMAIL, address
     try:
-        phone = services.normalise_phone(text) if text.isascii() else ""
+        phone = normalize_phone(text, mobile_only=True)
     except ValidationError as exc:
         raise invalid from exc
     if not phone:

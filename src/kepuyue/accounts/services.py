@@ -13,7 +13,6 @@ entries — and :func:`applications_in_scope`, the only queryset staff pages rea
 from __future__ import annotations
 
 import io
-import re
 import time
 import uuid
 
@@ -28,6 +27,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kepuyue.audit.services import record
 from kepuyue.common import clock
+from kepuyue.common.text import clean_text, normalize_email, normalize_phone
 from kepuyue.roles import services as roles
 
 from .models import ApplicationStatus, OrganizationApplication, Profile
@@ -44,7 +44,8 @@ PROOF_TYPES = (
     (b"\xff\xd8\xff", "image/jpeg", "jpg"),
     (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
 )
-MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
+# The longest reason for returning an application, in characters (the applicant reads it).
+RETURN_REASON_MAX_LENGTH = 1000
 
 
 # --- Sign-in state -------------------------------------------------------------------------------
@@ -161,27 +162,40 @@ def totp_secret(device: TOTPDevice) -> str:
 
 
 def normalise_phone(phone: str) -> str:
-    """A mobile number without spaces and dashes; raises ``ValidationError`` for anything else."""
-    phone = re.sub(r"[\s-]", "", phone or "")
-    if phone and not MOBILE.match(phone):
-        raise ValidationError(_("请填写有效的手机号码（11 位）"), code="phone")
-    return phone
+    """An account's mobile number in its canonical form (11 digits: full-width or other digits,
+    ``+86``, spaces and dashes accepted — ``common.text.normalize_phone``); ``""`` for none.
+    Raises ``ValidationError`` (Chinese) for anything that is not a mobile number."""
+    return normalize_phone(phone, label=_("手机号码"), mobile_only=True)
+
+
+def email_taken(email: str) -> bool:
+    """Whether an account already uses the mailbox ``email`` (canonical form: ``用户@例子.中国`` and
+    its punycode form, or two spellings in different case, are one mailbox)."""
+    email = normalize_email(email)
+    user_model = get_user_model()
+    return user_model.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).exists()
 
 
 def create_public_account(*, email: str, password: str, phone: str = ""):
-    """Create a public account (公众账号): the e-mail (lower-case) is also the user name.
+    """Create a public account (公众账号): the e-mail in its canonical form (lower case, IDNA
+    domain: ``common.text.normalize_email``) is also the user name; the phone, optional, a mobile
+    number in its canonical form.
 
-    Raises ``ValidationError`` when the e-mail is taken. The password must already have passed
+    Raises ``ValidationError`` when the e-mail is not an address or its mailbox already has an
+    account, or the phone is not a mobile number. The password must already have passed
     ``validate_password`` (the sign-up form does it).
     """
-    email = email.strip().lower()
+    email = normalize_email(email, label=_("电子邮箱"))
+    if not email:
+        raise ValidationError(_("电子邮箱：必须填写"), code="email_required")
+    phone = normalise_phone(phone)
     user_model = get_user_model()
-    if user_model.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).exists():
+    if email_taken(email):
         raise ValidationError(_("该电子邮箱已注册，请直接登录"), code="email_taken")
     try:
         with transaction.atomic():
             user = user_model.objects.create_user(username=email, email=email, password=password)
-            Profile.objects.create(user=user, phone=normalise_phone(phone))
+            Profile.objects.create(user=user, phone=phone)
     except IntegrityError as exc:  # two sign-ups with one address at once
         raise ValidationError(_("该电子邮箱已注册，请直接登录"), code="email_taken") from exc
     record("account.signup", actor=user, obj=user)
@@ -278,6 +292,13 @@ def submit_application(applicant, data: dict, proof=None, *, application=None) -
     for name in APPLICATION_FIELDS:
         if name in data:
             setattr(application, name, data[name])
+    for name in ("name", "contact_name"):
+        setattr(application, name, clean_text(getattr(application, name)))
+    try:
+        application.contact_phone = normalize_phone(application.contact_phone, label=_("联系电话"))
+        application.contact_email = normalize_email(application.contact_email, label=_("电子邮箱"))
+    except ValidationError as exc:
+        raise ValidationError(exc.messages) from None
     if proof is not None:
         content_type, extension = sniff_proof(proof)
         application.proof_type = content_type
@@ -401,8 +422,9 @@ def approve_application(application, *, actor):
 
 @transaction.atomic
 def return_application(application, *, actor, reason: str) -> OrganizationApplication:
-    """Return an application with a reason the applicant reads (required). Audited."""
-    reason = (reason or "").strip()
+    """Return an application with a reason the applicant reads (required, at most
+    :data:`RETURN_REASON_MAX_LENGTH` characters, cleaned by ``common.text.clean_text``). Audited."""
+    reason = clean_text(reason, multiline=True, max_length=RETURN_REASON_MAX_LENGTH, label=_("退回原因"))
     if not reason:
         raise ValidationError(_("请填写退回原因"))
     application = _locked_pending(application)

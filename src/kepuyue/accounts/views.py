@@ -48,7 +48,8 @@ from .models import ApplicationStatus, OrganizationApplication
 def _next(request) -> str:
     """The page to go on to after signing in (``next``, same host only), else the account's home."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    # A path only: redirect() takes any other text for a view name (NoReverseMatch, a 500).
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target

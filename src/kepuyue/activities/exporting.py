@@ -4,7 +4,8 @@ Memory does not grow with the number of rows: rows come from ``values_list(...).
 chunks, the ``.xlsx`` is written by openpyxl's write-only workbook to a temporary file that is then
 streamed (``FileResponse``), and the ``.csv`` is generated row by row (``StreamingHttpResponse``,
 UTF-8 with BOM so that Excel opens it). Cells that Excel would run as a formula (starting with
-``=``, ``+``, ``-``, ``@``, tab or CR) are prefixed with ``'``. The columns are the import
+``=``, ``+``, ``-``, ``@``, tab or CR) are prefixed with ``'``, and control characters that
+openpyxl refuses are dropped (``common.text.cell_safe``). The columns are the import
 template's, so an exported file imports again unchanged.
 """
 
@@ -21,12 +22,12 @@ from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
 
 from kepuyue.common import clock
+from kepuyue.common.text import FORMULA_STARTS, cell_safe, neutralise_formula
 
 from . import services
 from .models import Audience, Form, SpecialArea, Status, Topic
 
 CHUNK_SIZE = 2000
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 # (header, value path) — the headers are the import template's (importing.TEMPLATE_COLUMNS).
 COLUMNS: list[tuple[str, str]] = [
@@ -61,13 +62,9 @@ PATHS = [path for _header, path in COLUMNS]
 END_OF_DAY = time.max
 
 
-def neutralise(value):
-    """A cell value that spreadsheet programs will show, never evaluate: text starting with ``=``,
-    ``+``, ``-``, ``@``, tab or CR gets a leading ``'`` (CSV/formula injection). Other values are
-    returned unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+neutralise = neutralise_formula
+xlsx_safe = cell_safe
+__all__ = ["FORMULA_STARTS", "cell_safe", "neutralise", "xlsx_safe"]
 
 
 def content_disposition(filename: str, *, fallback: str = "", inline: bool = False) -> str:
@@ -126,7 +123,7 @@ def export_rows(queryset: QuerySet, *, mask_phones: bool = True) -> Iterator[lis
         row["special_areas"] = "、".join(services.labels_of(row["special_areas"], SpecialArea))
         if mask_phones:
             row["contact_phone"] = services.mask_phone(row["contact_phone"])
-        yield [neutralise("" if value is None else value) for value in (row[p] for p in PATHS)]
+        yield [cell_safe("" if value is None else value) for value in (row[p] for p in PATHS)]
 
 
 class _Echo:

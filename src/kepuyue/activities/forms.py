@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kepuyue.campaigns.models import Brand, JointAction, KeyTask
+from kepuyue.common.text import CleanCharField, CleanDateTimeField, CleanedFormMixin, PhoneField
 
 from . import services
 from .models import Audience, Form, SpecialArea, Topic
@@ -44,7 +45,7 @@ def _grouped(actions, attribute: str) -> list:
     return groups
 
 
-class ActivityForm(forms.Form):
+class ActivityForm(CleanedFormMixin, forms.Form):
     """The publishing form (发布活动). ``campaign`` limits the joint actions, brands and key tasks
     to that campaign's. :meth:`to_data` gives the mapping ``services.create_activity`` takes.
 
@@ -70,17 +71,18 @@ class ActivityForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    description = forms.CharField(
+    description = CleanCharField(
         label=gettext_lazy("活动详情"),
         required=False,
+        max_length=services.TEXT_LIMITS["description"],
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=gettext_lazy("支持 Markdown"),
+        help_text=gettext_lazy("支持 Markdown，不超过 20000 个字符"),
     )
     co_organizers = forms.CharField(label=gettext_lazy("协办/承办单位"), max_length=500, required=False)
-    starts_at = forms.DateTimeField(
+    starts_at = CleanDateTimeField(
         label=gettext_lazy("开始时间"), widget=DateTimeLocalInput(), input_formats=DATETIME_FORMATS
     )
-    ends_at = forms.DateTimeField(
+    ends_at = CleanDateTimeField(
         label=gettext_lazy("结束时间"), widget=DateTimeLocalInput(), input_formats=DATETIME_FORMATS
     )
     form = forms.ChoiceField(
@@ -122,10 +124,10 @@ class ActivityForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     expected_participants = forms.IntegerField(
-        label=gettext_lazy("预计参与人数"), min_value=0, required=False
+        label=gettext_lazy("预计参与人数"), min_value=0, max_value=2_000_000_000, required=False
     )
     science_workers = forms.IntegerField(
-        label=gettext_lazy("参与科技工作者人数"), min_value=0, required=False
+        label=gettext_lazy("参与科技工作者人数"), min_value=0, max_value=2_000_000_000, required=False
     )
     poster = forms.FileField(
         label=gettext_lazy("海报"),
@@ -134,11 +136,12 @@ class ActivityForm(forms.Form):
         help_text=gettext_lazy("JPEG、PNG 或 WebP，不超过 10 MB"),
     )
     contact_name = forms.CharField(label=gettext_lazy("联系人"), max_length=64, required=False)
-    contact_phone = forms.CharField(
+    contact_phone = PhoneField(
         label=gettext_lazy("联系电话"),
-        max_length=32,
+        max_length=services.TEXT_LIMITS["contact_phone"],
         required=False,
-        help_text=gettext_lazy("公开页面只显示部分号码"),
+        several=True,
+        help_text=gettext_lazy("手机或座机（如 010-68571988），多个号码用“、”分隔；公开页面只显示部分号码"),
     )
 
     def __init__(self, *args, campaign=None, activity=None, **kwargs):
@@ -283,7 +286,7 @@ class ImportUploadForm(forms.Form):
         return upload
 
 
-class SummaryForm(forms.Form):
+class SummaryForm(CleanedFormMixin, forms.Form):
     """活动总结: the text fields of a summary. Photos come as ``request.FILES.getlist("photos")`` and
     every rule (links, photo count and content, dates) is checked by
     ``kepuyue.activities.summaries.submit_summary``."""
@@ -298,12 +301,14 @@ class SummaryForm(forms.Form):
     video_links = forms.CharField(
         label=gettext_lazy("视频链接"),
         required=False,
+        max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy("每行一个，以 http:// 或 https:// 开头，最多 5 个"),
     )
     news_links = forms.CharField(
         label=gettext_lazy("新闻报道链接"),
         required=False,
+        max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy("每行一个，以 http:// 或 https:// 开头，最多 5 个"),
     )

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models import DateTimeField, F, Func, Q, QuerySet
 from django.utils.translation import gettext as _
@@ -33,6 +34,7 @@ from django.utils.translation import gettext as _
 from kepuyue.activities.models import Activity, Audience, Form, Status, Topic
 from kepuyue.common import clock
 from kepuyue.common.clock import Phase
+from kepuyue.common.text import MAX_DATE, MIN_DATE, int_or_none, parse_date, strip_controls
 from kepuyue.search.services import order_by_relevance, order_by_start, search_activities
 
 SORT_START = "start"
@@ -51,7 +53,6 @@ CARD_RELATED = ("joint_action", "brand", "organizer", "region")
 # The ``joint_action`` value that asks for campaign-wide activities (全国科普月活动, no joint action).
 NO_JOINT_ACTION = "none"
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,64}$")
 _CODE = re.compile(r"^\d{6}$")
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
@@ -124,7 +125,12 @@ class ActivityFilter:
                 if parsed is None:
                     messages.append(
                         _("“%(label)s”参数“%(value)s”不是日期（例如 2025-09-15），已忽略。")
-                        % {"label": label, "value": value}
+                        % {"label": label, "value": value[:40]}
+                    )
+                elif not MIN_DATE <= parsed <= MAX_DATE:
+                    messages.append(
+                        _("“%(label)s”参数“%(value)s”超出 %(min)s 至 %(max)s 的范围，已忽略。")
+                        % {"label": label, "value": value[:40], "min": MIN_DATE, "max": MAX_DATE}
                     )
                 else:
                     values[key] = parsed
@@ -248,17 +254,34 @@ def _many(params: Mapping, name: str, *, normalize: bool = True) -> list[str]:
     values = []
     for item in raw:
         # Control characters (NUL: PostgreSQL refuses it in text) are never part of a parameter.
-        text = _CONTROL.sub("", str(item))
-        text = unicodedata.normalize("NFKC", text) if normalize else text
+        text = strip_controls(str(item), multiline=False)
+        # NFKC folds full-width letters and digits (a Chinese input method types them), but not a
+        # value holding ² ① ½ or another script's digits: those are refused by the strict parsers.
+        text = unicodedata.normalize("NFKC", text) if normalize and not _exotic_digits(text) else text
         for part in text.split(",") if normalize else [text]:
             if part.strip():
                 values.append(part.strip())
     return values
 
 
+def _exotic_digits(text: str) -> bool:
+    """Whether ``text`` holds a numeric character other than ASCII and full-width digits."""
+    return not text.isascii() and any(
+        unicodedata.category(ch) in ("Nd", "No", "Nl") and not ("０" <= ch <= "９") and not ch.isascii()
+        for ch in text
+    )
+
+
 def _parse_date(value: str) -> date | None:
-    match = _DATE.match(value)
-    if not match:
+    """A date in any of ``parse_date``'s spellings (ASCII or full-width digits only), whatever its
+    year (the caller says when it is out of range); ``None`` when it is no date."""
+    try:
+        return parse_date(value)
+    except ValidationError as exc:
+        if exc.code != "date_range":
+            return None
+    match = _DATE.fullmatch(value.strip())
+    if not match or not all(part.isascii() for part in match.groups()):
         return None
     try:
         return date(*(int(part) for part in match.groups()))
@@ -268,8 +291,11 @@ def _parse_date(value: str) -> date | None:
 
 def _parse_bit(value: str, choices) -> int | None:
     """A member of ``choices`` (an ``IntegerChoices`` of bits) by value, name or label."""
-    if value.isdigit():
-        return int(value) if int(value) in choices.values else None
+    number = int_or_none(value, min_value=0)
+    if number is not None:
+        return number if number in choices.values else None
+    if value.isdigit():  # ² ① ٣: digits to isdigit(), not to int()
+        return None
     for member in choices:
         if value.lower() == member.name.lower() or value == member.label:
             return member.value
@@ -398,7 +424,8 @@ def list_activities(
     or a bad page number, gives the first page and a message. Queries: one per slug filter
     given, one for a ``page`` deep link, two for the page itself (its ids, then its cards).
     """
-    limit = max(1, min(int(limit), MAX_LIMIT))
+    number = int_or_none(limit)
+    limit = max(1, min(DEFAULT_LIMIT if number is None else number, MAX_LIMIT))
     queryset, messages = filter_activities(activity_filter, campaign=campaign)
     messages = [*activity_filter.messages, *messages]
     relevance = activity_filter.sort == SORT_RELEVANCE
@@ -460,12 +487,9 @@ def _key(activity: Activity) -> dict:
 
 
 def _page_number(value: int | str, messages: list[str]) -> int | None:
-    try:
-        number = int(unicodedata.normalize("NFKC", str(value)).strip())
-    except ValueError:
-        number = 0
-    if number < 1:
-        messages.append(_("页码“%(value)s”无效，已显示第一页。") % {"value": value})
+    number = int_or_none(value)
+    if number is None or number < 1:
+        messages.append(_("页码“%(value)s”无效，已显示第一页。") % {"value": str(value)[:40]})
         return None
     if number > MAX_PAGE:
         messages.append(

@@ -125,7 +125,19 @@ class Activity(TimestampedModel):
     )
     title = models.CharField("活动名称", max_length=200)
     summary = models.CharField("活动简介", max_length=500, blank=True)
-    description = models.TextField("活动详情", blank=True, help_text="Markdown；显示前会清理 HTML")
+    description = models.TextField(
+        "活动详情",
+        blank=True,
+        max_length=20000,
+        help_text="Markdown，不超过 20000 个字符；保存时生成清理后的 HTML",
+    )
+    # The description rendered once when it is saved (kepuyue.common.markup), and the fingerprint
+    # of the text it was rendered from: pages serve it as is, and re-render only a row whose
+    # description was written by a path that skipped save() (description_digest then differs).
+    description_html = models.TextField("活动详情 HTML", blank=True, default="", editable=False)
+    description_digest = models.CharField(
+        "活动详情指纹", max_length=32, blank=True, default="", editable=False
+    )
     organizer = models.ForeignKey(
         "orgs.Organization", verbose_name="主办单位", on_delete=models.PROTECT, related_name="activities"
     )
@@ -204,6 +216,30 @@ class Activity(TimestampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs):
+        """Clean the texts (``common.text.clean_instance``) and render the description when it
+        changed, so every path that saves — services, admin, fixtures — stores current HTML."""
+        from kepuyue.common.text import clean_instance
+
+        clean_instance(self)
+        if self.refresh_description_html():
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None and "description" in update_fields:
+                kwargs["update_fields"] = {*update_fields, "description_html", "description_digest"}
+        super().save(*args, **kwargs)
+
+    def refresh_description_html(self) -> bool:
+        """Render ``description`` into ``description_html`` unless the stored HTML is already of
+        this text; returns whether it rendered."""
+        from kepuyue.common.markup import render_markdown, source_digest
+
+        digest = source_digest(self.description)
+        if digest == self.description_digest:
+            return False
+        self.description_html = render_markdown(self.description)
+        self.description_digest = digest
+        return True
 
 
 class ImportJob(TimestampedModel):

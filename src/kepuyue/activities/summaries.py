@@ -34,6 +34,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from kepuyue.audit import services as audit
 from kepuyue.common import clock
 from kepuyue.common.events import send_after_commit
+from kepuyue.common.text import clean_text, parse_int
 
 from . import signals
 from .models import Activity, Status, Summary, SummaryPhoto
@@ -180,8 +181,10 @@ def clean_links(value: str | Iterable[str], *, label: str) -> list[str]:
     items = value.splitlines() if isinstance(value, str) else list(value or [])
     links: list[str] = []
     errors: list[str] = []
+    if sum(1 for item in items if str(item).strip()) > MAX_LINKS * 2:
+        raise ValidationError(_("%(label)s最多 %(n)d 个") % {"label": label, "n": MAX_LINKS})
     for item in items:
-        link = str(item).strip()
+        link = clean_text(item)
         if not link or link in links:
             continue
         try:
@@ -205,18 +208,18 @@ def clean_links(value: str | Iterable[str], *, label: str) -> list[str]:
 def _clean(data) -> tuple[dict, dict[str, list[str]]]:
     errors: dict[str, list[str]] = {}
     cleaned: dict = {}
-    text = str(data.get("text") or "").strip()
-    if not text:
-        errors["text"] = [_("总结：必须填写")]
-    elif len(text) > MAX_TEXT:
-        errors["text"] = [_("总结不能超过 %(n)d 字") % {"n": MAX_TEXT}]
+    text = ""
+    try:
+        text = clean_text(data.get("text"), multiline=True, max_length=MAX_TEXT, label=_("活动总结"))
+        if not text:
+            errors["text"] = [_("总结：必须填写")]
+    except ValidationError as exc:
+        errors["text"] = exc.messages
     cleaned["text"] = text
     participants = data.get("participants")
     try:
-        participants = int(str(participants).strip())
-        if not 0 <= participants <= MAX_PARTICIPANTS:
-            raise ValueError
-    except (TypeError, ValueError):
+        participants = parse_int(participants, min_value=0, max_value=MAX_PARTICIPANTS)
+    except ValidationError:
         errors["participants"] = [_("实际参与人数：请填写 0 到 1000 万之间的整数")]
     cleaned["participants"] = participants
     for key, label in (("video_links", _("视频链接")), ("news_links", _("新闻报道链接"))):

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from kepuyue.common import clock
 from kepuyue.common.ratelimits import limit, user_or_ip
+from kepuyue.common.text import ids_from
 
 from . import exporting, importing, services, summaries, tasks
 from .forms import ActivityForm, ImportUploadForm, SummaryForm
@@ -156,7 +157,7 @@ def activity_summary(request, pk: int):
                     form.cleaned_data,
                     actor=request.user,
                     photos=request.FILES.getlist("photos"),
-                    remove_photo_ids=[v for v in request.POST.getlist("remove_photo") if v.isdigit()],
+                    remove_photo_ids=ids_from(request.POST.getlist("remove_photo")),
                 )
             except ValidationError as exc:
                 grouped = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
@@ -249,7 +250,7 @@ def activity_withdraw(request, pk: int):
         return redirect("activities:detail", pk=activity.pk)
     try:
         services.transition(
-            activity, Status.WITHDRAWN, actor=request.user, reason=request.POST.get("reason", "")[:500]
+            activity, Status.WITHDRAWN, actor=request.user, reason=request.POST.get("reason", "")
         )
         messages.success(request, _("已撤回：%(title)s") % {"title": activity.title})
     except ValidationError as exc:

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
 from kepuyue.common import clock
+from kepuyue.common.text import clean_text, safe_header
 
 from .models import Kind, Notification
 
@@ -47,9 +48,13 @@ def notify(users: Iterable, kind: str, title: str, body: str = "", url: str = ""
     skipped. Returns the list of notifications written.
     """
     Kind(kind)  # ValueError for an unknown kind
+    # The title is also an e-mail subject: one line (a CR/LF in an activity's title used to break the
+    # header and lose the e-mail); the body keeps its lines but no control characters.
+    title = safe_header(title, max_length=200)
+    body = clean_text(body, multiline=True)
     written: list[Notification] = []
     for user in _accounts(users):
-        row = Notification(user=user, kind=kind, title=title[:200], body=body, url=url[:500], key=key or "")
+        row = Notification(user=user, kind=kind, title=title, body=body, url=url[:500], key=key or "")
         if key:
             if Notification.objects.filter(user=user, key=key).exists():
                 continue
@@ -95,7 +100,7 @@ def send_emails(ids: Iterable[int]) -> int:
         text += "\n\n—— 全国科普月平台（本邮件由系统发送，请勿直接回复）"
         messages.append(
             mail.EmailMessage(
-                subject=f"[全国科普月] {row.title}",
+                subject=safe_header(f"[全国科普月] {row.title}", max_length=250),
                 body=text,
                 from_email=settings.DEFAULT_FROM_EMAIL,
                 to=[row.user.email],

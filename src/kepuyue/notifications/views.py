@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+
+from kepuyue.common.text import has_controls, ids_from, int_or_none
 
 from . import services
 
@@ -21,7 +24,7 @@ def inbox(request):
     unread_only = request.GET.get("unread") == "1"
     if unread_only:
         rows = rows.filter(read_at__isnull=True)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(rows, PAGE_SIZE).get_page(int_or_none(request.GET.get("page"), min_value=1))
     return render(
         request,
         "notifications/inbox.html",
@@ -37,8 +40,13 @@ def mark_read(request):
     if request.POST.get("all"):
         services.mark_read(request.user)
     else:
-        services.mark_read(request.user, [v for v in request.POST.getlist("id") if v.isdigit()])
+        services.mark_read(request.user, ids_from(request.POST.getlist("id")))
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
+    # A path on this site only: redirect() would take anything else for a view name (NoReverseMatch).
+    if (
+        target.startswith("/")
+        and not has_controls(target)
+        and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    ):
+        return HttpResponseRedirect(target)
     return redirect("notifications:inbox")

@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import re
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from urllib.parse import urlencode
 
-import markdown
-import nh3
 import segno
 from django.core.cache import cache
 from django.db.models import QuerySet
@@ -32,6 +29,7 @@ from kepuyue.activities.models import Activity, Form
 from kepuyue.campaigns.models import Brand, Campaign, JointAction
 from kepuyue.common import clock
 from kepuyue.common.clock import Phase
+from kepuyue.common.markup import render_markdown, source_digest
 from kepuyue.regions.matching import PLACEHOLDER_NAMES
 from kepuyue.regions.models import Level, Region
 from kepuyue.regions.services import get_index
@@ -212,54 +210,30 @@ def count_matches(
 
 # --- one activity -------------------------------------------------------------------------------
 
-DESCRIPTION_TAGS = {
-    "p", "br", "hr", "strong", "b", "em", "i", "u", "s", "del", "sub", "sup", "code", "pre",
-    "blockquote", "ul", "ol", "li", "h3", "h4", "h5", "h6", "a",
-    "table", "thead", "tbody", "tr", "th", "td",
-}  # fmt: skip
-DESCRIPTION_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}, "ol": {"start"}}
-
 
 def render_description(text: str) -> str:
-    """An activity's description (``Activity.description``, Markdown) as safe HTML.
-
-    Headings are renumbered from ``<h3>`` in the order of their levels (the page has its ``<h1>``
-    and ``<h2>``; ``#`` and ``###`` become ``<h3>`` and ``<h4>``), so the outline has no gaps; the
-    result is cleaned by nh3 (ammonia): no scripts, styles, event handlers, images or ``id``s;
-    links only to ``http``, ``https`` and ``mailto`` and marked ``nofollow``. Empty gives empty.
-    """
-    if not (text or "").strip():
-        return ""
-    html = _headings_from_h3(markdown.markdown(text, extensions=["sane_lists", "tables", "nl2br"]))
-    return nh3.clean(
-        html,
-        tags=DESCRIPTION_TAGS,
-        attributes=DESCRIPTION_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="nofollow noopener noreferrer",
-    )
-
-
-_HEADING_TAG = re.compile(r"<(/?)h([1-6])(?=[\s>])", re.IGNORECASE)
-
-
-def _headings_from_h3(html: str) -> str:
-    levels = sorted({int(level) for _slash, level in _HEADING_TAG.findall(html)})
-    new_level = {level: min(3 + rank, 6) for rank, level in enumerate(levels)}
-    return _HEADING_TAG.sub(lambda m: f"<{m.group(1)}h{new_level[int(m.group(2))]}", html)
+    """An activity's description (``Activity.description``, Markdown) as safe HTML: see
+    :func:`kepuyue.common.markup.render_markdown` (headings from ``<h3>``, tables, a line break is a
+    ``<br>``, cleaned by nh3). Pages do not call it: they serve the HTML stored at save time."""
+    return render_markdown(text)
 
 
 def description_html(activity: Activity) -> str:
-    """:func:`render_description` of ``activity``, cached until the activity changes."""
+    """The description of ``activity`` as safe HTML, as stored when it was saved
+    (``Activity.description_html``): no rendering on the request.
+
+    A row whose description was written by a path that skipped ``save()`` (the importer's bulk
+    writes) has a fingerprint that does not match its text: it is rendered now, once, and stored.
+    """
     if not (activity.description or "").strip():
         return ""
-    stamp = activity.updated.timestamp() if activity.updated else 0
-    key = f"portal:activity-description:{activity.pk}:{stamp}"
-    html = cache.get(key)
-    if html is None:
-        html = render_description(activity.description)
-        cache.set(key, html, DESCRIPTION_TIMEOUT)
-    return html
+    if activity.description_digest == source_digest(activity.description):
+        return activity.description_html
+    activity.refresh_description_html()
+    Activity.objects.filter(pk=activity.pk).update(
+        description_html=activity.description_html, description_digest=activity.description_digest
+    )
+    return activity.description_html
 
 
 def map_url(activity: Activity) -> str:

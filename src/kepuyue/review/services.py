@@ -29,6 +29,7 @@ from kepuyue.audit import services as audit
 from kepuyue.campaigns.models import Campaign, Deadline, JointAction
 from kepuyue.common import clock
 from kepuyue.common.events import send_after_commit
+from kepuyue.common.text import clean_text
 from kepuyue.roles import services as roles
 from kepuyue.roles.models import RoleGrant
 from kepuyue.roles.rules import check
@@ -123,7 +124,7 @@ def review_queue(
         rows = rows.filter(joint_action__slug=joint_action)
     if brand:
         rows = rows.filter(brand__slug=brand)
-    if region.isdigit() and len(region) == 6:
+    if region.isascii() and region.isdigit() and len(region) == 6:
         prefix = region[:2] if region.endswith("0000") else region[:4] if region.endswith("00") else region
         rows = rows.filter(organizer__region__code__startswith=prefix)
     if waiting_days is not None:
@@ -220,6 +221,10 @@ def _covering_grant(actor, activity: Activity) -> RoleGrant | None:
     return None
 
 
+# The longest recommendation note (推荐理由), in characters (the column's size).
+NOTE_MAX_LENGTH = 500
+
+
 def recommend(activity: Activity, *, actor, note: str = "") -> Recommendation:
     """推荐: recommend a published activity of a joint action in the actor's scope.
 
@@ -227,8 +232,10 @@ def recommend(activity: Activity, *, actor, note: str = "") -> Recommendation:
     conditional UPDATE in the same transaction as the new row, so concurrent recommendations never
     exceed the quota and none is lost. Raises ``PermissionDenied`` (not in scope, not published, no
     joint action), ``RecommendationClosed`` (after the deadline, unless CAST reopened),
-    ``QuotaExhausted`` (no place left), ``ValidationError`` (already recommended).
+    ``QuotaExhausted`` (no place left), ``ValidationError`` (already recommended, or a ``note`` over
+    :data:`NOTE_MAX_LENGTH` characters).
     """
+    note = clean_text(note, multiline=True, max_length=NOTE_MAX_LENGTH, label=_("推荐理由"))
     _require(
         actor,
         "activities.recommend_activity",
@@ -261,7 +268,7 @@ def recommend(activity: Activity, *, actor, note: str = "") -> Recommendation:
                 joint_action=activity.joint_action,
                 scope=key,
                 recommended_by=actor,
-                note=note.strip()[:500],
+                note=note,
             )
             now = clock.now()
             Activity.objects.filter(pk=activity.pk).update(recommended_at=now)
@@ -270,7 +277,7 @@ def recommend(activity: Activity, *, actor, note: str = "") -> Recommendation:
                 "activity.recommend",
                 actor=actor,
                 obj=activity,
-                data={"scope": key, "joint_action": activity.joint_action.slug, "note": note.strip()},
+                data={"scope": key, "joint_action": activity.joint_action.slug, "note": note},
             )
             send_after_commit(
                 signals.activity_recommended,
@@ -278,7 +285,7 @@ def recommend(activity: Activity, *, actor, note: str = "") -> Recommendation:
                 **activity_keys(activity),
                 actor=actor,
                 scope=key,
-                note=note.strip(),
+                note=note,
             )
     except IntegrityError as exc:
         raise ValidationError(_("活动“%(title)s”已被推荐") % {"title": activity.title}) from exc

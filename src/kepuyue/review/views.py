@@ -31,6 +31,7 @@ from kepuyue.campaigns.models import Campaign
 from kepuyue.campaigns.services import current_campaign
 from kepuyue.common import clock
 from kepuyue.common.ratelimits import limit, over_limit, refuse, user_or_ip
+from kepuyue.common.text import date_or_none, ids_from, int_or_none, parse_int
 from kepuyue.roles import services as roles
 from kepuyue.roles.rules import check
 
@@ -62,7 +63,7 @@ def _queue(request, campaign: Campaign):
         joint_action=params["joint_action"],
         brand=params["brand"],
         region=params["region"],
-        waiting_days=int(params["waiting"]) if params["waiting"].isdigit() else None,
+        waiting_days=int_or_none(params["waiting"], min_value=0, max_value=36500),
     )
     return rows, {k: v for k, v in params.items() if v}
 
@@ -203,7 +204,7 @@ def return_(request, pk: int):
 def bulk_approve(request):
     """Approve the checked activities of the queue (``ids``)."""
     _require_admin(request)
-    ids = [int(x) for x in request.POST.getlist("ids") if x.isdigit()][: PAGE_SIZE * 4]
+    ids = ids_from(request.POST.getlist("ids"), limit=PAGE_SIZE * 4)
     result = services.bulk_approve(ids, actor=request.user)
     if result.done:
         messages.success(request, _("已通过 %(n)s 项") % {"n": len(result.done)})
@@ -340,13 +341,15 @@ def audit_log(request):
     if not check(request.user, "audit.view_auditentry"):
         raise PermissionDenied(_("只有中国科协管理员可以查看审计日志"))
     since = until = None
-    try:
-        if request.GET.get("since"):
-            since = clock.start_of_day(_date(request.GET["since"]))
-        if request.GET.get("until"):
-            until = clock.end_of_day(_date(request.GET["until"]))
-    except ValueError:
-        messages.error(request, _("日期格式应为 YYYY-MM-DD"))
+    for name in ("since", "until"):
+        if request.GET.get(name):
+            day = date_or_none(request.GET[name])
+            if day is None:
+                messages.error(request, _("日期格式应为 YYYY-MM-DD（1900—2100 年）"))
+            elif name == "since":
+                since = clock.start_of_day(day)
+            else:
+                until = clock.end_of_day(day)
     entries = audit.search(
         q=request.GET.get("q", "").strip(),
         action=request.GET.get("action", "").strip(),
@@ -362,12 +365,6 @@ def audit_log(request):
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     params = {k: v for k, v in request.GET.items() if k != "page" and v}
     return render(request, "review/audit.html", {"page": page, "params": params, "query": urlencode(params)})
-
-
-def _date(text: str):
-    from datetime import date
-
-    return date.fromisoformat(text)
 
 
 def _audit_csv(entries) -> HttpResponse:
@@ -398,7 +395,7 @@ def _audit_csv(entries) -> HttpResponse:
                 e.ip or "",
                 str(e.data),
             ]
-            yield writer.writerow([exporting.neutralise(v) for v in values])
+            yield writer.writerow([exporting.cell_safe(v) for v in values])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = exporting.content_disposition(
@@ -415,14 +412,14 @@ def reopen(request):
     campaign = _campaign(request)
     if request.method == "POST":
         try:
-            days = max(1, min(30, int(request.POST.get("days", "3"))))
+            days = parse_int(request.POST.get("days", "3"), label=_("天数"), min_value=1, max_value=30)
             services.reopen_recommendations(
                 campaign,
                 actor=request.user,
                 until=clock.end_of_day((clock.now() + timedelta(days=days)).date()),
             )
             messages.success(request, _("推荐已重新开放 %(n)s 天") % {"n": days})
-        except (ValueError, ValidationError, PermissionDenied) as exc:
+        except (ValidationError, PermissionDenied) as exc:
             messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
         return redirect("review:reopen")
     return render(

@@ -21,12 +21,12 @@ from ..models import Activity, Form, Status
 from .display import bits
 from .validation import (
     BIT_FIELDS,
-    TEXT_FIELDS,
     VALUE_FIELDS,
     _raise,
     _region_of,
     as_beijing,
     check_poster,
+    clean_texts,
     validate_activity,
 )
 
@@ -58,9 +58,9 @@ def _apply(activity: Activity, data: Mapping) -> None:
     activity.brand = data.get("brand")
     if activity.key_task is None and activity.brand is not None and activity.brand.key_task_id:
         activity.key_task_id = activity.brand.key_task_id
-    for name in TEXT_FIELDS:
-        if name in data:
-            setattr(activity, name, str(data.get(name) or "").strip())
+    texts, _errors = clean_texts(data)  # validated before: no errors here
+    for name, value in texts.items():
+        setattr(activity, name, value)
     for name in VALUE_FIELDS:
         if name in data:
             setattr(activity, name, data.get(name))

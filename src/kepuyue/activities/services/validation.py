@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from kepuyue.common import clock
+from kepuyue.common.text import MAX_DATE, MIN_DATE, clean_text, date_range_message, normalize_phone
 
 from ..models import Audience, Form, SpecialArea, Topic
 
@@ -42,6 +43,32 @@ TEXT_FIELDS = (
     "contact_phone",
     "external_id",
 )
+# Longest text of each field, in characters (the columns' sizes; the description's bounds the work of
+# rendering it, issue 9). Refused with a message naming the field, never cut.
+TEXT_LIMITS = {
+    "title": 200,
+    "summary": 500,
+    "description": 20000,
+    "co_organizers": 500,
+    "online_url": 500,
+    "venue": 255,
+    "contact_name": 64,
+    "contact_phone": 32,
+    "external_id": 64,
+}
+TEXT_LABELS = {
+    "title": "活动名称",
+    "summary": "活动简介",
+    "description": "活动详情",
+    "co_organizers": "协办/承办单位",
+    "online_url": "线上地址",
+    "venue": "活动地点",
+    "contact_name": "联系人",
+    "contact_phone": "联系电话",
+    "external_id": "外部编号",
+}
+# Texts kept on several lines (Markdown); the others are one line.
+MULTILINE_FIELDS = frozenset({"description"})
 VALUE_FIELDS = ("expected_participants", "science_workers", "latitude", "longitude")
 BIT_FIELDS = {"audiences": Audience, "topics": Topic, "special_areas": SpecialArea}
 # Labels used in messages (the model's verbose names, plus the place field of the form).
@@ -130,6 +157,11 @@ def date_errors(starts_at, ends_at, joint_action, *, campaign=None) -> list[tupl
     if ends_at is None:
         errors.append(("ends_at", _("结束时间：必须填写")))
     if starts_at is None or ends_at is None:
+        return errors
+    for name, moment in (("starts_at", starts_at), ("ends_at", ends_at)):
+        if not MIN_DATE <= moment.date() <= MAX_DATE:
+            errors.append((name, date_range_message(_(FIELD_LABELS[name]))))
+    if errors:
         return errors
     if as_beijing(ends_at) < as_beijing(starts_at):
         errors.append(("ends_at", _("结束时间不能早于开始时间")))
@@ -258,6 +290,38 @@ def _region_of(data: Mapping):
     return region, None
 
 
+def clean_texts(data: Mapping) -> tuple[dict, list[tuple[str, str]]]:
+    """The free texts of ``data`` (those of :data:`TEXT_FIELDS` it holds) cleaned by
+    ``kepuyue.common.text`` — NFC, no NUL or control characters, one line except the description,
+    trimmed — and the phone in its canonical form (``normalize_phone``, several numbers allowed).
+
+    Returns ``(cleaned, errors)``: ``cleaned`` maps each field to its clean text, ``errors`` is
+    ``[(field, message), …]`` for a text over :data:`TEXT_LIMITS` or a phone that is not one.
+    """
+    cleaned: dict = {}
+    errors: list[tuple[str, str]] = []
+    for name in TEXT_FIELDS:
+        if name not in data:
+            continue
+        label = _(TEXT_LABELS[name])
+        try:
+            value = clean_text(
+                data.get(name),
+                multiline=name in MULTILINE_FIELDS,
+                max_length=TEXT_LIMITS[name],
+                label=label,
+            )
+            if name == "contact_phone":
+                value = normalize_phone(value, label=label, several=True)
+                if len(value) > TEXT_LIMITS[name]:
+                    value = clean_text(value, max_length=TEXT_LIMITS[name], label=label)
+        except ValidationError as exc:
+            errors += [(name, message) for message in exc.messages]
+            continue
+        cleaned[name] = value
+    return cleaned, errors
+
+
 def validate_activity(data: Mapping) -> list[tuple[str, str]]:
     """Check an activity's data against every rule; returns ``[(field, message), …]`` (empty: valid).
 
@@ -268,14 +332,16 @@ def validate_activity(data: Mapping) -> list[tuple[str, str]]:
     ``region_code`` (six-digit GB/T 2260 code, must exist), ``poster`` (an uploaded file, sniffed).
     Messages are Chinese and name the field; ``field`` is the data key.
 
-    Rules: the campaign known (from the joint action, else ``campaign``); title given; end ≥ start;
+    Rules: free texts within :data:`TEXT_LIMITS` and a valid phone (:func:`clean_texts`); the
+    campaign known (from the joint action, else ``campaign``); title given; end ≥ start;
     dates inside the joint action's window (plan 五(二), 六(二)2, 七(三)), or inside the campaign month
     without a joint action (plan 八(一)); brand and key task belong to the joint action, and there
     are none without one (plan 八(一)); the
     county code exists; online/hybrid activities have an online address; the poster is a JPEG, PNG
     or WebP of at most 10 MB.
     """
-    errors: list[tuple[str, str]] = []
+    texts, errors = clean_texts(data)
+    data = {**data, **texts}
     joint_action = data.get("joint_action")
     campaign = data.get("campaign")
     if joint_action is None and campaign is None:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from kepuyue.audit import services as audit
 from kepuyue.common import clock
 from kepuyue.common.events import send_after_commit, send_in_transaction
+from kepuyue.common.text import clean_text
 
 from .. import signals
 from ..models import Activity, Status
@@ -32,6 +33,8 @@ TRANSITION_ACTIONS: dict[tuple[str, str], str] = {
     (Status.RETURNED, Status.SUBMITTED): "resubmit",
     (Status.PUBLISHED, Status.WITHDRAWN): "withdraw",
 }
+# The longest reason of a move, in characters (it is e-mailed and shown in the inbox).
+REASON_MAX_LENGTH = 2000
 # Moves that need a reason (the unit must know what to change).
 REASON_REQUIRED = frozenset({(Status.SUBMITTED, Status.RETURNED)})
 
@@ -85,7 +88,10 @@ def transition(activity: Activity, to: str, *, actor=None, reason: str = "") -> 
             _("活动“%(title)s”当前为“%(from)s”，不能改为“%(to)s”（可改为：%(allowed)s）")
             % {"title": activity.title, "from": current.label, "to": to.label, "allowed": allowed}
         )
-    reason = (reason or "").strip()
+    try:
+        reason = clean_text(reason, multiline=True, max_length=REASON_MAX_LENGTH, label=_("原因"))
+    except ValidationError as exc:
+        raise TransitionNotAllowed(exc.messages[0]) from None
     if (current, to) in REASON_REQUIRED and not reason:
         raise TransitionNotAllowed(_("%(step)s必须填写原因") % {"step": TRANSITIONS[(current, to)]})
     if to == Status.SUBMITTED:

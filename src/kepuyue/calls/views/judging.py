@@ -9,11 +9,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from kepuyue.campaigns.models import Call
+from kepuyue.common.text import clean_text, too_long_message
 from kepuyue.roles import services as roles
 
 from .. import services
 from ..models import Score
 from .common import _call, _viewable
+
+COMMENT_MAX_LENGTH = 5000
 
 # --- judges -----------------------------------------------------------------------------------
 
@@ -62,7 +65,10 @@ def judge_entry(request, code: str):
         values = {c["slug"]: request.POST.get(f"score-{c['slug']}", "").strip() for c in entry.call.criteria}
         try:
             parsed = {k: float(v) for k, v in values.items() if v != ""}
-            services.score_entry(entry, request.user, parsed, request.POST.get("comment", ""))
+            comment = clean_text(request.POST.get("comment", ""), multiline=True)
+            if len(comment) > COMMENT_MAX_LENGTH:
+                raise services.ScoreError(too_long_message(_("评语"), COMMENT_MAX_LENGTH, len(comment)))
+            services.score_entry(entry, request.user, parsed, comment)
         except (ValueError, TypeError) as error:
             errors.append(
                 str(error) if isinstance(error, services.ScoreError) else _("得分须为0—100之间的数字")

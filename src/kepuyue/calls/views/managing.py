@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from kepuyue.campaigns.models import Call
 from kepuyue.campaigns.services import call_phase
+from kepuyue.common.text import clean_text
 from kepuyue.roles.rules import check
 
 from .. import services
@@ -39,7 +40,7 @@ def manage_call(request, campaign: str, call: str):
     if not check(request.user, "calls.manage_call", the_call):
         raise Http404
     if request.method == "POST":
-        username = request.POST.get("username", "").strip()
+        username = clean_text(request.POST.get("username", ""))[:150]
         judge = get_user_model().objects.filter(username=username).first()
         if judge is None:
             messages.error(request, _("没有账号“%(username)s”") % {"username": username})

@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from kepuyue.campaigns.models import CallKind, Campaign
+from kepuyue.common.text import clean_text
 from kepuyue.regions.models import Region
 
 from .. import services
@@ -41,8 +42,8 @@ def call_results(request, campaign: str, call: str):
     the_call = _call(campaign, call)
     entries = services.published_entries(the_call)
     themes = {t["slug"]: t["name"] for t in the_call.themes}
-    theme = request.GET.get("theme", "")
-    province = request.GET.get("province", "")
+    theme = clean_text(request.GET.get("theme", ""))[:64]
+    province = clean_text(request.GET.get("province", ""))[:6]
     provinces = []
     if the_call.kind == CallKind.VIDEO:
         codes = sorted({e.organization.region_id[:2] for e in entries if e.organization.region_id})
@@ -51,7 +52,7 @@ def call_results(request, campaign: str, call: str):
         )
         if theme in themes:
             entries = entries.filter(theme=theme)
-        if province.isdigit() and len(province) == 6:
+        if province.isascii() and province.isdigit() and len(province) == 6:
             entries = entries.filter(organization__region__code__startswith=province[:2])
     if the_call.kind == CallKind.CITYWALK:
         entries = entries.prefetch_related("stops", "stops__region", "images").order_by("city_id", "title")

@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from kepuyue.common.ratelimits import over_limit, period_seconds, user_or_ip
+from kepuyue.common.text import int_or_none
 from kepuyue.roles.rules import check
 
 from .. import media, services, uploads
@@ -42,6 +43,15 @@ def _tus_options(max_size: int | None = None) -> HttpResponse:
     return _tus_response(204, **headers)
 
 
+def _header_int(request, name: str) -> int | None:
+    """A tus header holding a byte count (``Upload-Length``, ``Upload-Offset``): ASCII digits only
+    (``²`` passes ``isdigit()`` and crashed ``int()``), at most 2⁶³−1; ``None`` otherwise."""
+    value = request.headers.get(name, "")
+    if not value or not value.strip().isascii():
+        return None
+    return int_or_none(value, min_value=0, max_value=2**63 - 1)
+
+
 def _tus_guard(request) -> uploads.TusError | None:
     if not request.user.is_authenticated:
         return uploads.TusError(401, _("请先登录"))
@@ -68,19 +78,17 @@ def tus_create(request, campaign: str, call: str):
         refused = _tus_error(uploads.TusError(429, _("创建上传过于频繁，请稍后再试")))
         refused["Retry-After"] = str(period_seconds("upload_create"))
         return refused
-    length = request.headers.get("Upload-Length", "")
-    if not length.isdigit():
-        return _tus_error(uploads.TusError(400, _("需要 Upload-Length（字节数）")))
-    if int(length) > limit:
+    length = _header_int(request, "Upload-Length")
+    if length is None:
+        return _tus_error(uploads.TusError(400, _("需要 Upload-Length（字节数，只能使用数字 0—9）")))
+    if length > limit:
         message = _("平台要求：视频不超过%(limit)s") % {"limit": media._fmt_bytes(limit)}
         return _tus_error(uploads.TusError(413, message))
     try:
         metadata = uploads.parse_metadata(request.headers.get("Upload-Metadata", ""))
     except uploads.TusError as error:
         return _tus_error(error)
-    upload = uploads.create(
-        user_id=request.user.pk, call_id=the_call.pk, length=int(length), metadata=metadata
-    )
+    upload = uploads.create(user_id=request.user.pk, call_id=the_call.pk, length=length, metadata=metadata)
     location = request.build_absolute_uri(reverse("calls:tus_upload", args=[upload.id]))
     return _tus_response(201, Location=location, Upload_Expires=formatdate(upload.expires, usegmt=True))
 
@@ -112,11 +120,14 @@ def tus_upload(request, upload_id: str):
             return _tus_response(204)
         if request.content_type != "application/offset+octet-stream":
             raise uploads.TusError(415, _("Content-Type 须为 application/offset+octet-stream"))
-        offset = request.headers.get("Upload-Offset", "")
-        if not offset.isdigit():
-            raise uploads.TusError(400, _("需要 Upload-Offset"))
+        offset = _header_int(request, "Upload-Offset")
+        if offset is None:
+            raise uploads.TusError(400, _("需要 Upload-Offset（字节数，只能使用数字 0—9）"))
         length = request.META.get("CONTENT_LENGTH")
-        new_offset = uploads.append(upload, int(offset), request, int(length) if length else None)
+        size = int_or_none(length, min_value=0) if length else None
+        if length and size is None:
+            raise uploads.TusError(400, _("Content-Length 无效"))
+        new_offset = uploads.append(upload, offset, request, size)
         return _tus_response(
             204, Upload_Offset=new_offset, Upload_Expires=formatdate(upload.expires, usegmt=True)
         )
