@@ -15,4 +15,8 @@ app.autodiscover_tasks()
 # `manage.py send_reminders` from cron instead. 08:00 in CELERY_TIMEZONE (Asia/Shanghai).
 app.conf.beat_schedule = {
     "send-reminders": {"task": "kepuyue.notifications.send_reminders", "schedule": crontab(hour=8, minute=0)},
+    # Waitlist offers not confirmed in time move on; day-before reminders (kepuyue.registrations).
+    "registrations-tick": {"task": "kepuyue.registrations.tick", "schedule": crontab(minute="*/5")},
+    # Registrants' personal data past KEPUYUE_REGISTRATION_RETENTION_DAYS, every night at 03:30.
+    "registrations-purge": {"task": "kepuyue.registrations.purge", "schedule": crontab(hour=3, minute=30)},
 }

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "kepuyue.review",
     "kepuyue.calls",
     "kepuyue.notifications",
+    "kepuyue.registrations",
 ]
 
 MIDDLEWARE = [
@@ -339,6 +340,12 @@ RATELIMIT_ENABLE = env_bool("KEPUYUE_RATE_LIMITS", True)
 if not REDIS_URL:
     # django-ratelimit refuses local memory as "not a shared cache": true, it counts per process (README).
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# --- Registrations (kepuyue.registrations): registrants' personal data is deleted this many days after
+# the activity (PIPL minimisation; counts are kept). `manage.py purge_registrations` runs it daily.
+REGISTRATION_RETENTION_DAYS = int(os.environ.get("KEPUYUE_REGISTRATION_RETENTION_DAYS", "180"))
+if REGISTRATION_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("KEPUYUE_REGISTRATION_RETENTION_DAYS must be at least 1")
 
 # Audit entries are kept this many days (never fewer than 180: GB/T 22239-2019 level 3).
 AUDIT_RETENTION_DAYS = max(180, int(os.environ.get("AUDIT_RETENTION_DAYS", "365")))

@@ -22,6 +22,7 @@ urlpatterns = [
     path("calls/", include("kepuyue.calls.urls")),
     path("org/review/", include("kepuyue.review.urls")),
     path("inbox/", include("kepuyue.notifications.urls")),
+    path("", include("kepuyue.registrations.urls")),
     path("", include("kepuyue.portal.urls")),
 ]
 

@@ -95,6 +95,26 @@ class SignUpForm(CleanedFormMixin, forms.Form):
         return data
 
 
+class PhoneForm(CleanedFormMixin, forms.Form):
+    """The mobile number to prove (a code is texted to it), in ``normalize_phone``'s canonical form."""
+
+    phone = PhoneField(
+        label=_("手机号码"), max_length=40, mobile_only=True, error_messages={"required": _("请填写手机号码")}
+    )
+
+
+class PhoneCodeForm(CleanedFormMixin, forms.Form):
+    """The 6-digit code of the text message."""
+
+    code = forms.CharField(
+        label=_("短信验证码"),
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6, "pattern": r"\d*"}
+        ),
+    )
+
+
 class ApplicationForm(CleanedFormMixin, forms.ModelForm):
     """单位入驻申请. ``region_text`` takes a 6-digit code or a place name (浙江省杭州市西湖区)."""
 

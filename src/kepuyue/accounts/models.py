@@ -22,6 +22,12 @@ class Profile(models.Model):
     )
     phone = models.CharField("手机号码", max_length=32, blank=True)
     must_change_password = models.BooleanField("须修改初始密码", default=False)
+    # Set when the owner proved the address or number (kepuyue.accounts.verification); booking an
+    # activity needs one of the two. ``verified_email`` is the address that was proved: a later
+    # change of e-mail is not verified.
+    verified_email = models.CharField("已验证的电子邮箱", max_length=254, blank=True)
+    email_verified_at = models.DateTimeField("邮箱验证时间", null=True, blank=True)
+    phone_verified_at = models.DateTimeField("手机验证时间", null=True, blank=True)
     password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
 
     class Meta:
@@ -30,6 +36,31 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class PhoneCode(models.Model):
+    """A 6-digit code sent by text message to prove a mobile number (手机验证码).
+
+    Only its hash is kept. It is valid :data:`kepuyue.accounts.verification.CODE_MINUTES` minutes
+    (real time) for :data:`~kepuyue.accounts.verification.MAX_ATTEMPTS` tries; a new code replaces
+    the account's earlier ones. The number becomes the profile's phone only once the code is right.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="账号", on_delete=models.CASCADE, related_name="+"
+    )
+    phone = models.CharField("手机号码", max_length=32)
+    code_hash = models.CharField("验证码摘要", max_length=128)
+    created_at = models.DateTimeField("发送时间")
+    expires_at = models.DateTimeField("失效时间")
+    attempts = models.PositiveSmallIntegerField("已尝试次数", default=0)
+
+    class Meta:
+        verbose_name = "手机验证码"
+        verbose_name_plural = "手机验证码"
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.phone[-4:]}"
 
 
 class ApplicationStatus(models.TextChoices):

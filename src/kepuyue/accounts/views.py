@@ -30,11 +30,13 @@ from kepuyue.common.ratelimits import limit, over_limit, refuse, user_or_ip
 from kepuyue.roles import services as roles
 from kepuyue.roles.rules import check
 
-from . import reset, services
+from . import reset, services, verification
 from .forms import (
     ApplicationForm,
     LoginForm,
     NewPasswordForm,
+    PhoneCodeForm,
+    PhoneForm,
     ResetPasswordForm,
     ResetRequestForm,
     ReturnForm,
@@ -280,7 +282,12 @@ def signup(request):
             form.add_error("email", exc)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, _("注册成功，欢迎参加全国科普月！"))
+            verification.send_email_link(user)
+            messages.success(
+                request,
+                _("注册成功，欢迎参加全国科普月！验证邮件已发往 %(email)s，验证邮箱或手机后即可报名活动。")
+                % {"email": user.email},
+            )
             return redirect(_next(request))
     return render(request, "accounts/signup.html", {"form": form, "next": request.GET.get("next", "")})
 
@@ -302,8 +309,95 @@ def home(request):
             "can_apply": services.can_apply(request.user),
             "reviews": roles.is_cast_admin(request.user) or bool(roles.admin_grants(request.user)),
             "two_factor": services.confirmed_device(request.user) is not None,
+            "email_verified": verification.email_verified(request.user, profile),
+            "phone_verified": verification.phone_verified(request.user, profile),
         },
     )
+
+
+@login_required
+@never_cache
+def verify_contact(request):
+    """验证邮箱或手机: send the e-mail link again, or text a code to a mobile number and type it.
+
+    ``action``: ``email`` (send the link), ``phone`` (send a code), ``code`` (check the code). Sending
+    is limited per account (``verify_send``), tries too (``verify_code``)."""
+    user = request.user
+    phone_form = PhoneForm(request.POST if request.POST.get("action") == "phone" else None)
+    code_form = PhoneCodeForm(request.POST if request.POST.get("action") == "code" else None)
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    if action in ("email", "phone") and over_limit(request, "verify_send", key=user_or_ip):
+        refuse("verify_send")
+    if action == "code" and over_limit(request, "verify_code", key=user_or_ip):
+        refuse("verify_code")
+    if action == "email":
+        if verification.send_email_link(user):
+            messages.success(
+                request, _("验证邮件已发往 %(email)s，请在 3 天内打开其中的链接。") % {"email": user.email}
+            )
+        else:
+            messages.info(request, _("邮箱已验证，或账号没有电子邮箱。"))
+        return redirect(_verify_url(request))
+    if action == "phone" and phone_form.is_valid():
+        try:
+            verification.send_phone_code(user, phone_form.cleaned_data["phone"])
+        except ValidationError as exc:
+            phone_form.add_error("phone", exc)
+        else:
+            messages.success(request, _("验证码已发送，10 分钟内有效。"))
+            return redirect(_verify_url(request))
+    if action == "code" and code_form.is_valid():
+        try:
+            verification.confirm_phone_code(user, code_form.cleaned_data["code"])
+        except ValidationError as exc:
+            code_form.add_error("code", exc)
+        else:
+            messages.success(request, _("手机号码已验证。"))
+            return redirect(_next_or_home(request))
+    profile = services.profile_of(user)
+    return render(
+        request,
+        "accounts/verify_contact.html",
+        {
+            "email_verified": verification.email_verified(user, profile),
+            "phone_verified": verification.phone_verified(user, profile),
+            "phone": mask_phone(profile.phone) if profile else "",
+            "pending_phone": mask_phone(verification.pending_phone(user)),
+            "phone_form": phone_form,
+            "code_form": code_form,
+            "next": _safe_next(request),
+        },
+    )
+
+
+def _safe_next(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
+
+
+def _verify_url(request) -> str:
+    target = _safe_next(request)
+    return _with_next("accounts:verify_contact", target) if target else reverse("accounts:verify_contact")
+
+
+def _next_or_home(request) -> str:
+    return _safe_next(request) or reverse("accounts:home")
+
+
+@never_cache
+def verify_email_link(request, token: str):
+    """The link of the verification e-mail: proves the address (no sign-in needed)."""
+    try:
+        verification.confirm_email(token)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("accounts:verify_contact" if request.user.is_authenticated else "accounts:login")
+    messages.success(request, _("电子邮箱已验证，现在可以报名活动了。"))
+    return redirect("registrations:mine" if request.user.is_authenticated else "accounts:login")
 
 
 @login_required

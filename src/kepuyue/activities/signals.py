@@ -33,6 +33,10 @@ activity_moved = Signal()
 activity_changed = Signal()
 #: The unit submitted or corrected the summary (活动总结) of a published, ended activity.
 summary_submitted = Signal()
+#: Not an event but a question, asked by the summary form (``activities.summaries.attendance``) with
+#: ``activity``: receivers in higher apps return how many people they counted at it (registrations:
+#: the people checked in), or ``None``. The form offers the sum as the participant count.
+attendance_requested = Signal()
 
 
 def activity_keys(activity) -> dict:

@@ -89,6 +89,18 @@ def loaded_summary(activity: Activity) -> Summary | None:
         return None
 
 
+def attendance(activity: Activity) -> int | None:
+    """How many people higher apps counted at ``activity`` (``signals.attendance_requested``: the
+    registrations app answers with the people checked in), or ``None`` when none counts. Offered as
+    the summary's participant count; a failing receiver is logged and ignored."""
+    counts = [
+        value
+        for _receiver, value in signals.attendance_requested.send_robust(Activity, activity=activity)
+        if isinstance(value, int) and not isinstance(value, bool)
+    ]
+    return sum(counts) if counts else None
+
+
 def due_without_summary(campaign, at: datetime | None = None) -> QuerySet[Activity]:
     """Published activities of ``campaign`` that have ended by ``at`` and have no summary yet
     (those the summary reminders are about)."""

@@ -146,6 +146,8 @@ def activity_summary(request, pk: int):
     context = _summary_context(activity)
     summary = context["summary"]
     can_submit = activity.status == Status.PUBLISHED and context["ended"]
+    # People counted by higher apps (registrations: checked in), offered as the participant count.
+    attended = summaries.attendance(activity) if can_submit else None
     if request.method == "POST":
         if not can_submit:
             raise PermissionDenied(_("只能在已发布的活动结束后提交总结"))
@@ -169,6 +171,8 @@ def activity_summary(request, pk: int):
                 return redirect("activities:detail", pk=activity.pk)
     else:
         initial = {}
+        if attended is not None:
+            initial["participants"] = attended
         if summary is not None:
             initial = {
                 "text": summary.text,
@@ -185,6 +189,7 @@ def activity_summary(request, pk: int):
             "form": form,
             "can_submit": can_submit,
             "max_photos": summaries.MAX_PHOTOS,
+            "attended": attended,
             **context,
         },
     )

@@ -49,6 +49,16 @@ DEFAULT_RATE_LIMITS = {
     "search": "120/m",
     # Staff .xlsx/.csv exports per account.
     "export": "30/h",
+    # Bookings, cancellations and waitlist answers per account (a double tap is fine; a script is not).
+    "booking": "60/h",
+    # Verification e-mails and SMS codes sent per account (each SMS costs money and annoys).
+    "verify_send": "5/h",
+    # SMS codes tried per account (6 digits: a few tries, never a brute force).
+    "verify_code": "10/h",
+    # A unit's messages to all registrants of an activity, per account.
+    "registrant_message": "10/d",
+    # Check-in scans and offline batches per account (a busy door: generous).
+    "checkin": "3000/h",
 }
 RATE_PATTERN = re.compile(r"^\d+/\d*[smhd]$")
 PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -16,6 +16,12 @@ class Kind(models.TextChoices):
     RECOMMENDATION_DEADLINE = "reminder.recommendation_deadline", "推荐截止提醒"
     REVIEW_QUEUE = "reminder.review_queue", "待审核提醒"
     SUMMARY_DUE = "reminder.summary_due", "总结截止提醒"
+    REGISTRATION = "registration.booked", "报名成功"
+    REGISTRATION_WAITLIST = "registration.waitlist", "候补报名"
+    REGISTRATION_OFFER = "registration.offer", "候补递补"
+    REGISTRATION_CANCELLED = "registration.cancelled", "报名取消"
+    REGISTRATION_MESSAGE = "registration.message", "主办单位通知"
+    REGISTRATION_REMINDER = "reminder.registration", "活动提醒"
 
 
 class Notification(models.Model):

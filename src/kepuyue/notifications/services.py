@@ -37,7 +37,16 @@ def _accounts(users: Iterable) -> list:
     return list(get_user_model().objects.filter(pk__in=ids, is_active=True).order_by("pk"))
 
 
-def notify(users: Iterable, kind: str, title: str, body: str = "", url: str = "", *, key: str | None = None):
+def notify(
+    users: Iterable,
+    kind: str,
+    title: str,
+    body: str = "",
+    url: str = "",
+    *,
+    key: str | None = None,
+    email: bool = True,
+):
     """Tell ``users`` (accounts or their ids; inactive ones are skipped, duplicates merged) about
     something: one inbox row each, and an e-mail to those with an address once the transaction
     commits.
@@ -45,7 +54,8 @@ def notify(users: Iterable, kind: str, title: str, body: str = "", url: str = ""
     ``kind``: a :class:`~kepuyue.notifications.models.Kind` value; ``title`` (≤ 200 characters) and
     ``body`` are plain text (escaped on pages); ``url`` a path on the platform. ``key`` makes it a
     reminder sent once per account: accounts that already hold a notification with that key are
-    skipped. Returns the list of notifications written.
+    skipped. ``email=False`` writes the inbox rows only (the caller mails something richer itself, e.g.
+    a ticket with its QR code). Returns the list of notifications written.
     """
     Kind(kind)  # ValueError for an unknown kind
     # The title is also an e-mail subject: one line (a CR/LF in an activity's title used to break the
@@ -66,7 +76,7 @@ def notify(users: Iterable, kind: str, title: str, body: str = "", url: str = ""
         else:
             row.save()
         written.append(row)
-    ids = [n.pk for n in written if n.user.email]
+    ids = [n.pk for n in written if n.user.email] if email else []
     if ids:
         from .tasks import send_emails_task
 

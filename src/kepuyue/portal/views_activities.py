@@ -38,6 +38,7 @@ from kepuyue.common.clock import Phase
 from kepuyue.common.ratelimits import over_limit, refuse
 from kepuyue.regions.models import Level, Region
 from kepuyue.regions.services import get_region
+from kepuyue.registrations.display import booking_block
 
 from . import activity_display as display
 
@@ -308,7 +309,7 @@ def activity_detail(request, pk: int):
     activity = get_object_or_404(
         # The summary comes in the same query; its photos in one more, only when there is one.
         display.public_activity_queryset()
-        .select_related("summary_report")
+        .select_related("summary_report", "registration_config")
         .prefetch_related("summary_report__photos"),
         pk=pk,
     )
@@ -325,6 +326,8 @@ def activity_detail(request, pk: int):
         "masked_phone": mask_phone(activity.contact_phone),
         # The unit's report after the activity (活动总结), with its photos; None until submitted.
         "summary": loaded_summary(activity),
+        # How to register (报名): the same for every visitor; free places come from a separate JSON.
+        "booking": booking_block(activity),
         "nav": "activities",
     }
     return render(request, "portal/activity_detail.html", context)

@@ -24,6 +24,7 @@ def staff_links(context) -> list[tuple[str, str]]:
             (reverse("activities:mine"), _("我的活动")),
             (reverse("activities:create"), _("发布活动")),
             (reverse("activities:import"), _("批量导入")),
+            (reverse("registrations:org_home"), _("报名管理")),
             (reverse("calls:mine"), _("征集作品")),
         ]
     cast = services.is_cast_admin(user)

@@ -1,0 +1,26 @@
+"""Background work of registrations. Tasks take ids, have explicit names, are idempotent and hand off
+to the services; with no broker they run in-process. Celery beat (``kepuyue/celery.py``) runs
+``tick`` every 5 minutes (offers that expired, reminders) and ``purge`` daily (retention)."""
+
+from celery import shared_task
+
+from . import services
+from .services import messaging
+
+
+@shared_task(name="kepuyue.registrations.send_ticket_email")
+def send_ticket_email_task(booking_id: int) -> bool:
+    """Mail the ticket of a confirmed booking (at most once per call; resending is harmless)."""
+    return messaging.send_ticket_email(booking_id)
+
+
+@shared_task(name="kepuyue.registrations.tick")
+def tick_task() -> dict[str, int]:
+    """Expire unconfirmed waitlist offers (their places move on) and send the day-before reminders."""
+    return {"expired": services.expire_offers(), "reminded": services.send_reminders()}
+
+
+@shared_task(name="kepuyue.registrations.purge")
+def purge_task() -> int:
+    """Delete registrants' personal data past the retention period."""
+    return services.purge_personal_data()

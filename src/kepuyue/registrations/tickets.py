@@ -1,0 +1,158 @@
+"""Tickets 电子票: the typed code, the signed QR payload, the QR image and the calendar file.
+
+**Typed code** (票号): 8 random characters of Crockford's base32 (``0-9`` and ``A-Z`` without
+``I L O U``: nothing to confuse on a phone keyboard, 40 bits) and one check character (a weighted
+sum modulo 31), shown as ``ABCD-EFGH-J``. Typing is forgiving: lower case, spaces and dashes are
+ignored, ``O`` is read as ``0`` and ``I``/``L`` as ``1``; a typo is caught by the check character
+before any lookup.
+
+**QR payload**: ``KPY1.<session id>.<code>.<signature>``, the signature being the first 80 bits (16
+base32 characters) of an HMAC-SHA256 over ``<session id>.<code>`` with a key derived from
+``SECRET_KEY`` for this purpose only (``django.utils.crypto.salted_hmac`` with the salt
+:data:`SALT`). Changing any character (another session, another code) is refused as tampered; the
+session id in clear lets the phone at the door flag a ticket of another session even offline.
+``docs/decisions/0011-ticket-signing.md`` says why not ``django.core.signing`` (its 43-character
+signature makes a denser QR code for no gain).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC
+
+import segno
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from kepuyue.common import clock
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 8
+PREFIX = "KPY1"
+SALT = "kepuyue.registrations.ticket"
+SIGNATURE_LENGTH = 16
+_TYPED = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_SEPARATORS = re.compile(r"[\s\-_.·—–]+")
+
+
+def check_character(body: str) -> str:
+    """The check character of ``body`` (Crockford characters): Σ value × (position + 1) mod 31.
+    Any single wrong character and any swap of two neighbours changes it."""
+    total = sum(ALPHABET.index(ch) * (i + 1) for i, ch in enumerate(body))
+    return ALPHABET[total % 31]
+
+
+def new_code() -> str:
+    """A fresh ticket code: 8 random characters and the check character (9 in all, no dashes)."""
+    body = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    return body + check_character(body)
+
+
+def display_code(code: str) -> str:
+    """``ABCDEFGHJ`` → ``ABCD-EFGH-J`` (how people read it out and type it)."""
+    return f"{code[:4]}-{code[4:8]}-{code[8:]}" if len(code) == CODE_LENGTH + 1 else code
+
+
+def normalise_code(text: str) -> str | None:
+    """A typed code in its stored form, or ``None`` when it cannot be one (wrong length, a character
+    outside the alphabet, a wrong check character)."""
+    value = _SEPARATORS.sub("", (text or "").strip().upper()).translate(_TYPED)
+    if len(value) != CODE_LENGTH + 1 or any(ch not in ALPHABET for ch in value):
+        return None
+    if check_character(value[:CODE_LENGTH]) != value[CODE_LENGTH]:
+        return None
+    return value
+
+
+def signature(session_id: int, code: str) -> str:
+    """The QR signature of a ticket (16 base32 characters)."""
+    digest = salted_hmac(SALT, f"{session_id}.{code}", algorithm="sha256").digest()
+    return base64.b32encode(digest[:10]).decode("ascii")
+
+
+def qr_payload(session_id: int, code: str) -> str:
+    """What the ticket's QR code holds: ``KPY1.<session id>.<code>.<signature>``."""
+    return f"{PREFIX}.{session_id}.{code}.{signature(session_id, code)}"
+
+
+@dataclass(frozen=True)
+class Scanned:
+    """What a scan or typed text says: ``code`` (stored form) and, for a QR payload, ``session_id``.
+    ``error``: ``"format"`` (not a ticket), ``"tampered"`` (a QR payload whose signature is wrong)."""
+
+    code: str | None
+    session_id: int | None = None
+    error: str = ""
+    from_qr: bool = False
+
+
+def read(text: str) -> Scanned:
+    """Read a scanned QR payload or a typed code. Never raises; at most 200 characters are read."""
+    text = (text or "").strip()[:200]
+    if text.upper().startswith(PREFIX + "."):
+        parts = text.split(".")
+        if len(parts) != 4 or not parts[1].isascii() or not parts[1].isdigit() or len(parts[1]) > 12:
+            return Scanned(None, error="format", from_qr=True)
+        session_id, code, sig = int(parts[1]), parts[2].upper(), parts[3].upper()
+        if normalise_code(code) != code or not constant_time_compare(sig, signature(session_id, code)):
+            return Scanned(None, error="tampered", from_qr=True)
+        return Scanned(code, session_id=session_id, from_qr=True)
+    code = normalise_code(text)
+    return Scanned(code, error="" if code else "format")
+
+
+def qr_svg(payload: str, *, title: str) -> str:
+    """An inline SVG QR code (error correction M) of ``payload``, scaling with CSS."""
+    return _qr_svg(payload, title)
+
+
+@functools.lru_cache(maxsize=512)
+def _qr_svg(payload: str, title: str) -> str:
+    code = segno.make(payload, error="m", micro=False)
+    return code.svg_inline(scale=4, border=3, dark="#000", light="#fff", omitsize=True, title=title)
+
+
+def qr_png(payload: str) -> bytes:
+    """The QR code as a PNG (for e-mail attachments), 6 px per module."""
+    import io
+
+    out = io.BytesIO()
+    segno.make(payload, error="m", micro=False).save(out, kind="png", scale=6, border=3)
+    return out.getvalue()
+
+
+def booking_ics(booking, *, page_url: str, location: str = "") -> bytes:
+    """An iCalendar file (RFC 5545) with the booked session as one event: ``UID``
+    ``kepuyue-booking-<id>`` (a second download updates the entry), the session's times in
+    Asia/Shanghai, the ticket code and the ticket page in the description."""
+    from icalendar import Calendar, Event
+
+    session = booking.session
+    activity = booking.activity
+    calendar = Calendar()
+    calendar.add("prodid", "-//Kepuyue//全国科普月//ZH")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    event = Event()
+    event.add("uid", f"kepuyue-booking-{booking.pk}")
+    stamp = booking.confirmed_at or booking.created_at
+    event.add("dtstamp", stamp.astimezone(UTC))
+    event.add("dtstart", session.starts_at.astimezone(clock.BEIJING))
+    event.add("dtend", session.ends_at.astimezone(clock.BEIJING))
+    event.add("summary", f"{activity.title}（{session.label}）" if session.label else activity.title)
+    if location:
+        event.add("location", location)
+    lines = [
+        f"票号：{display_code(booking.code)}",
+        f"人数：{booking.seats}",
+        f"主办单位：{activity.organizer.name}",
+        page_url,
+    ]
+    event.add("description", "\n".join(lines))
+    event.add("url", page_url)
+    calendar.add_component(event)
+    return calendar.to_ical()
