@@ -1,8 +1,9 @@
 """Tickets 电子票: the typed code, the signed QR payload, the QR image and the calendar file.
 
-**Typed code** (票号): 8 random characters of Crockford's base32 (``0-9`` and ``A-Z`` without
-``I L O U``: nothing to confuse on a phone keyboard, 40 bits) and one check character (a weighted
-sum modulo 31), shown as ``ABCD-EFGH-J``. Typing is forgiving: lower case, spaces and dashes are
+**Typed code** (票号): 8 random characters of Crockford's base32 alphabet less ``Z`` (``0-9`` and
+``A-Y`` without ``I L O U``: 31 symbols, nothing to confuse on a phone keyboard, 39.6 bits) and one
+check character (Σ value × position, modulo 31, a prime: every single wrong character and every swap
+of two neighbours changes it), shown as ``ABCD-EFGH-J``. Typing is forgiving: lower case, spaces and dashes are
 ignored, ``O`` is read as ``0`` and ``I``/``L`` as ``1``; a typo is caught by the check character
 before any lookup.
 
@@ -29,7 +30,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from kepuyue.common import clock
 
-ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXY"
 CODE_LENGTH = 8
 PREFIX = "KPY1"
 SALT = "kepuyue.registrations.ticket"

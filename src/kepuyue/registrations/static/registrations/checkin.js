@@ -19,7 +19,7 @@
   var stateEl = document.getElementById("queue-state");
   var counts = document.getElementById("counts");
   var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
-  var ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  var ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXY";
   var syncing = false;
 
   function load() { try { return JSON.parse(localStorage.getItem(KEY) || "[]"); } catch (e) { return []; } }
