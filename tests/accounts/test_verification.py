@@ -59,7 +59,10 @@ def test_an_sms_code_proves_the_number(client, django_user_model, django_capture
     [message] = sms.outbox
     assert message.to == "13812345678"
     code = re.search(r"\d{6}", message.body).group(0)
-    wrong = client.post(reverse("accounts:verify_contact"), {"action": "code", "code": "000000" if code != "000000" else "111111"})
+    wrong = client.post(
+        reverse("accounts:verify_contact"),
+        {"action": "code", "code": "000000" if code != "000000" else "111111"},
+    )
     assert "验证码不正确" in wrong.content.decode()
     assert PhoneCode.objects.get(user=user).attempts == 1
     client.post(reverse("accounts:verify_contact"), {"action": "code", "code": code})
@@ -94,5 +97,7 @@ def test_sending_is_rate_limited(client, django_user_model, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "verify_send": "2/h"}
     user = django_user_model.objects.create_user("r@example.com", "r@example.com", "Pw-2025-xyz!")
     client.force_login(user)
-    codes = [client.post(reverse("accounts:verify_contact"), {"action": "email"}).status_code for _ in range(3)]
+    codes = [
+        client.post(reverse("accounts:verify_contact"), {"action": "email"}).status_code for _ in range(3)
+    ]
     assert codes == [302, 302, 429]

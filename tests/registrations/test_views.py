@@ -18,12 +18,16 @@ pytestmark = pytest.mark.django_db
 def test_the_activity_page_shows_the_booking_block_the_same_for_everyone(session, activity, member, client):
     url = reverse("portal:activity", args=[activity.pk])
     anonymous = client.get(url).content.decode()
-    assert "选择场次报名" in anonymous and reverse("registrations:availability", args=[activity.pk]) in anonymous
+    assert (
+        "选择场次报名" in anonymous and reverse("registrations:availability", args=[activity.pk]) in anonymous
+    )
     services.book(session, member, party())
     client.force_login(member)
     signed_in = client.get(url).content.decode()
     # Nothing per visitor in the booking block (the page will be cached for anonymous visitors).
-    block = lambda page: page[page.index('id="booking"') : page.index("</section>", page.index('id="booking"'))]  # noqa: E731
+    block = lambda page: page[
+        page.index('id="booking"') : page.index("</section>", page.index('id="booking"'))
+    ]  # noqa: E731
     assert block(anonymous) == block(signed_in)
 
 
@@ -46,7 +50,9 @@ def test_an_unpublished_activity_has_no_booking_pages(session, activity, client)
     assert client.get(reverse("registrations:sessions", args=[activity.pk])).status_code == 404
 
 
-def test_a_member_books_through_the_pages(session, activity, member, client, django_capture_on_commit_callbacks):
+def test_a_member_books_through_the_pages(
+    session, activity, member, client, django_capture_on_commit_callbacks
+):
     client.force_login(member)
     page = client.get(reverse("registrations:sessions", args=[activity.pk])).content.decode()
     assert "报名此场" in page
@@ -56,7 +62,9 @@ def test_a_member_books_through_the_pages(session, activity, member, client, dja
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("registrations:book", args=[session.pk]), data)
     booking = Booking.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("registrations:ticket", args=[booking.code])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "registrations:ticket", args=[booking.code]
+    )
     # A double tap (the same form sent again) books once.
     again = client.post(reverse("registrations:book", args=[session.pk]), data)
     assert again.status_code == 302 and Booking.objects.count() == 1
@@ -134,16 +142,28 @@ def _staff_urls(activity, session, booking):
         "activity": ("get", reverse("registrations:org_activity", args=[activity.pk]), {}),
         "settings": ("get", reverse("registrations:org_settings", args=[activity.pk]), {}),
         "session_new": ("get", reverse("registrations:org_session_new", args=[activity.pk]), {}),
-        "session_edit": ("get", reverse("registrations:org_session_edit", args=[activity.pk, session.pk]), {}),
+        "session_edit": (
+            "get",
+            reverse("registrations:org_session_edit", args=[activity.pk, session.pk]),
+            {},
+        ),
         "bookings": ("get", reverse("registrations:org_bookings", args=[session.pk]), {}),
         "export": ("get", reverse("registrations:org_export", args=[activity.pk, "csv"]), {}),
         "message": ("get", reverse("registrations:org_message", args=[activity.pk]), {}),
         "checkin": ("get", reverse("registrations:checkin", args=[session.pk]), {}),
-        "sync": ("post", reverse("registrations:checkin_sync", args=[session.pk]), {"data": "{}", "content_type": "application/json"}),
+        "sync": (
+            "post",
+            reverse("registrations:checkin_sync", args=[session.pk]),
+            {"data": "{}", "content_type": "application/json"},
+        ),
         "close": ("post", reverse("registrations:org_close", args=[activity.pk]), {}),
         "session_close": ("post", reverse("registrations:org_session_close", args=[session.pk]), {}),
         "booking_cancel": ("post", reverse("registrations:org_booking_cancel", args=[booking.pk]), {}),
-        "booking_move": ("post", reverse("registrations:org_booking_move", args=[booking.pk]), {"data": {"to": session.pk}}),
+        "booking_move": (
+            "post",
+            reverse("registrations:org_booking_move", args=[booking.pk]),
+            {"data": {"to": session.pk}},
+        ),
     }
 
 
@@ -192,7 +212,13 @@ def test_the_unit_sets_up_registration_through_the_pages(activity, publisher, cl
     assert response.status_code == 302
     response = client.post(
         reverse("registrations:org_session_new", args=[activity.pk]),
-        {"label": "上午场", "starts_at": "2025-09-15T09:00", "ends_at": "2025-09-15T11:30", "capacity": "40", "group_capacity": "0"},
+        {
+            "label": "上午场",
+            "starts_at": "2025-09-15T09:00",
+            "ends_at": "2025-09-15T11:30",
+            "capacity": "40",
+            "group_capacity": "0",
+        },
     )
     assert response.status_code == 302
     session = Session.objects.get(activity=activity)
@@ -204,7 +230,9 @@ def test_the_unit_sets_up_registration_through_the_pages(activity, publisher, cl
     assert "场次结束时间应晚于开始时间" in bad and "请填写整数" in bad
 
 
-def test_the_unit_messages_registrants(session, member, publisher, client, django_capture_on_commit_callbacks):
+def test_the_unit_messages_registrants(
+    session, member, publisher, client, django_capture_on_commit_callbacks
+):
     from django.core import mail
 
     from kepuyue.notifications.models import Notification
@@ -217,7 +245,9 @@ def test_the_unit_messages_registrants(session, member, publisher, client, djang
             {"title": "入场须知", "body": "请提前 15 分钟到场，携带身份证。"},
         )
     assert response.status_code == 302
-    assert Notification.objects.filter(user=member, kind="registration.message", title__contains="入场须知").exists()
+    assert Notification.objects.filter(
+        user=member, kind="registration.message", title__contains="入场须知"
+    ).exists()
     assert any("入场须知" in m.subject for m in mail.outbox)
 
 
@@ -231,7 +261,9 @@ def test_checkin_sync_endpoint(session, member, publisher, client):
     assert first["results"][0]["result"] == "ok" and again["results"][0]["result"] == "ok"
     assert first["counts"]["checked"] == 1
     assert client.post(url, "not json", content_type="application/json").status_code == 400
-    typed = client.post(reverse("registrations:checkin", args=[session.pk]), {"code": tickets.display_code(booking.code)})
+    typed = client.post(
+        reverse("registrations:checkin", args=[session.pk]), {"code": tickets.display_code(booking.code)}
+    )
     assert "重复签到" in typed.content.decode()
 
 
@@ -256,7 +288,9 @@ def test_query_count_of_the_bookings_list(n, session, publisher, client, django_
 @pytest.mark.parametrize("n", [1, 3])
 def test_query_count_of_the_unit_lists(n, config, activity, publisher, client, django_assert_max_num_queries):
     for i in range(n):
-        add_session(activity, start=f"2025-09-15 {9 + i:02d}:00", end=f"2025-09-15 {9 + i:02d}:30", capacity=5)
+        add_session(
+            activity, start=f"2025-09-15 {9 + i:02d}:00", end=f"2025-09-15 {9 + i:02d}:30", capacity=5
+        )
     client.force_login(publisher)
     for url in (reverse("registrations:org_home"), reverse("registrations:org_activity", args=[activity.pk])):
         client.get(url)
@@ -267,10 +301,16 @@ def test_query_count_of_the_unit_lists(n, config, activity, publisher, client, d
 @pytest.mark.parametrize("n", [1, 3])
 def test_query_count_of_my_bookings(n, config, activity, member, client, django_assert_max_num_queries):
     for i in range(n):
-        s = add_session(activity, start=f"2025-09-15 {9 + i:02d}:00", end=f"2025-09-15 {9 + i:02d}:30", capacity=5)
+        s = add_session(
+            activity, start=f"2025-09-15 {9 + i:02d}:00", end=f"2025-09-15 {9 + i:02d}:30", capacity=5
+        )
         services.book(s, member, party())
     client.force_login(member)
-    for url in (reverse("registrations:mine"), reverse("registrations:my_data"), reverse("registrations:sessions", args=[activity.pk])):
+    for url in (
+        reverse("registrations:mine"),
+        reverse("registrations:my_data"),
+        reverse("registrations:sessions", args=[activity.pk]),
+    ):
         client.get(url)
         with django_assert_max_num_queries(9):
             assert client.get(url).status_code == 200
@@ -279,7 +319,9 @@ def test_query_count_of_my_bookings(n, config, activity, member, client, django_
 @pytest.mark.parametrize("n", [1, 3])
 def test_query_count_of_the_public_availability(n, config, activity, client, django_assert_max_num_queries):
     for i in range(n):
-        add_session(activity, start=f"2025-09-15 {9 + i:02d}:00", end=f"2025-09-15 {9 + i:02d}:30", capacity=5)
+        add_session(
+            activity, start=f"2025-09-15 {9 + i:02d}:00", end=f"2025-09-15 {9 + i:02d}:30", capacity=5
+        )
     url = reverse("registrations:availability", args=[activity.pk])
     with django_assert_max_num_queries(2):
         assert client.get(url).status_code == 200

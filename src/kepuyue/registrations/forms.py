@@ -74,7 +74,15 @@ class BookingForm(forms.Form):
     )
     id_number = _text(_("身份证号"), max_length=18)
     consent = forms.BooleanField(label=_("我已阅读并同意上述个人信息使用告知"), required=False)
-    token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200)
+    token = forms.CharField(
+        widget=forms.HiddenInput,
+        required=False,
+        max_length=1000,
+        error_messages={
+            "max_length": _("提交标识无效，请刷新页面后重试"),
+            "null_characters_not_allowed": _("提交标识无效，请刷新页面后重试"),
+        },
+    )
 
     def __init__(self, *args, config=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -108,7 +116,15 @@ class GroupForm(forms.Form):
         label=_("团体中未满14周岁的未成年人已取得其监护人同意"), required=False
     )
     consent = forms.BooleanField(label=_("我已阅读并同意上述个人信息使用告知"), required=False)
-    token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200)
+    token = forms.CharField(
+        widget=forms.HiddenInput,
+        required=False,
+        max_length=1000,
+        error_messages={
+            "max_length": _("提交标识无效，请刷新页面后重试"),
+            "null_characters_not_allowed": _("提交标识无效，请刷新页面后重试"),
+        },
+    )
 
 
 class ConfigForm(forms.Form):

@@ -18,6 +18,8 @@ _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-
 _BREAKS = re.compile("\r\n|[\r\u2028\u2029\x85]")
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
 _PHONE_NOISE = re.compile(r"[\s\-－–—()（）.·]+")
+# Digits typed by a Chinese input method in full width are digits; ``²``, ``①``, ``١`` are not.
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９＋", "0123456789+")
 
 
 def text(value, *, label: str, max_length: int, multiline: bool = False, required: bool = False) -> str:
@@ -44,7 +46,7 @@ def text(value, *, label: str, max_length: int, multiline: bool = False, require
 
 def mobile(value, *, label: str, required: bool = True) -> str:
     """A mainland mobile number as 11 digits (full-width digits, ``+86``, spaces and dashes accepted)."""
-    raw = unicodedata.normalize("NFKC", "" if value is None else str(value))
+    raw = ("" if value is None else str(value)).translate(_FULL_WIDTH)
     raw = _PHONE_NOISE.sub("", _CONTROLS.sub("", raw))
     if raw.startswith("+86"):
         raw = raw[3:]
@@ -67,7 +69,7 @@ def mobile(value, *, label: str, required: bool = True) -> str:
 
 def count(value, *, label: str, minimum: int, maximum: int) -> int:
     """A whole number typed by a person (ASCII or full-width digits only), within the bounds."""
-    raw = unicodedata.normalize("NFKC", "" if value is None else str(value)).strip()
+    raw = ("" if value is None else str(value)).translate(_FULL_WIDTH).strip()
     if raw == "":
         raw = "0"
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
@@ -86,7 +88,7 @@ def id_number(value, *, label: str) -> str:
     from stdnum.cn import ric
     from stdnum.exceptions import ValidationError as NumberError
 
-    raw = unicodedata.normalize("NFKC", "" if value is None else str(value))
+    raw = ("" if value is None else str(value)).translate(_FULL_WIDTH).replace("ｘ", "x").replace("Ｘ", "X")
     raw = re.sub(r"\s+", "", _CONTROLS.sub("", raw)).upper()
     if not raw:
         raise ValidationError(_("请填写%(label)s") % {"label": label}, code="required")

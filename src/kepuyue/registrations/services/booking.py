@@ -419,7 +419,7 @@ def expire_offers(*, session=None, at: datetime | None = None) -> int:
     for pk in list(due.values_list("pk", flat=True)[:1000]):
         with transaction.atomic():
             booking = (
-                Booking.objects.select_for_update()
+                Booking.objects.select_for_update(of=("self",))
                 .select_related("session", "activity__organizer", "activity__campaign")
                 .filter(pk=pk, status=Status.OFFERED, offer_expires_at__lte=at)
                 .first()
@@ -498,7 +498,7 @@ def cancel(
     now = clock.now()
     with transaction.atomic():
         locked = (
-            Booking.objects.select_for_update()
+            Booking.objects.select_for_update(of=("self",))
             .select_related(
                 "session", "activity__organizer", "activity__campaign", "activity__registration_config"
             )
@@ -544,7 +544,7 @@ def move(booking: Booking, to_session: Session, *, actor) -> Booking:
     now = clock.now()
     with transaction.atomic():
         locked = (
-            Booking.objects.select_for_update()
+            Booking.objects.select_for_update(of=("self",))
             .select_related("session", "activity__organizer", "activity__campaign")
             .get(pk=booking.pk)
         )
