@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.fixtures_campaigns",
     "tests.fixtures_accounts",
     "tests.fixtures_ratelimits",
+    "tests.fixtures_registrations",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,8 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from kepuyue.registrations import services, signals
 from kepuyue.registrations.models import Booking, Session, Status
-
-from .conftest import add_session, configure, make_member, party
+from tests.fixtures_registrations import add_session, configure, make_member, party
 
 pytestmark = pytest.mark.django_db
 

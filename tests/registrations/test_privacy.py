@@ -8,8 +8,7 @@ from django.core.management import call_command
 from kepuyue.audit.models import AuditEntry
 from kepuyue.registrations import services
 from kepuyue.registrations.models import Booking, Session, Status
-
-from .conftest import party
+from tests.fixtures_registrations import party
 
 pytestmark = pytest.mark.django_db
 

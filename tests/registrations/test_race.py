@@ -13,8 +13,7 @@ from django.db import connection
 
 from kepuyue.registrations import services
 from kepuyue.registrations.models import Booking, Session, Status
-
-from .conftest import add_session, configure, make_activity, make_member, party
+from tests.fixtures_registrations import add_session, configure, make_activity, make_member, party
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,8 +6,7 @@ import pytest
 
 from kepuyue.registrations import services, tickets
 from kepuyue.registrations.models import Booking, CheckIn
-
-from .conftest import add_session, make_activity, make_member, party
+from tests.fixtures_registrations import add_session, make_activity, make_member, party
 
 
 def test_codes_have_a_check_character_and_forgive_typing():
@@ -74,7 +73,7 @@ def test_check_in_flags_duplicates_wrong_sessions_and_invalid_tickets(session, a
 
 @pytest.mark.django_db
 def test_another_activitys_ticket_is_unknown_here(session, member, publisher, unit):
-    from .conftest import configure
+    from tests.fixtures_registrations import configure
 
     elsewhere = make_activity(unit, title="另一个活动")
     configure(elsewhere, publisher)

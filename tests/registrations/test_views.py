@@ -9,8 +9,7 @@ from django.urls import reverse
 
 from kepuyue.registrations import services, tickets
 from kepuyue.registrations.models import Booking, Session, Status
-
-from .conftest import add_session, make_member, party
+from tests.fixtures_registrations import add_session, make_member, party
 
 pytestmark = pytest.mark.django_db
 
@@ -25,9 +24,11 @@ def test_the_activity_page_shows_the_booking_block_the_same_for_everyone(session
     client.force_login(member)
     signed_in = client.get(url).content.decode()
     # Nothing per visitor in the booking block (the page will be cached for anonymous visitors).
-    block = lambda page: page[
-        page.index('id="booking"') : page.index("</section>", page.index('id="booking"'))
-    ]  # noqa: E731
+
+    def block(page):
+        start = page.index('id="booking"')
+        return page[start : page.index("</section>", start)]
+
     assert block(anonymous) == block(signed_in)
 
 
