@@ -24,14 +24,15 @@ var/secret_key:
 	@mkdir -p var
 	@umask 077 && $(PY) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 
-# Migrate and load the plan, the regions and the real sample data (every step is idempotent).
+# Migrate and load the plan, the regions, the real sample data and sample registrations (every step is idempotent).
 data: setup var/secret_key
 	@export SECRET_KEY="$$(cat var/secret_key)"; \
 	$(PY) manage.py migrate --noinput && \
 	$(PY) manage.py load_regions && \
 	$(PY) manage.py load_campaign $(CAMPAIGN) && \
 	$(PY) manage.py import_organizations data/bases.csv && \
-	$(PY) manage.py import_activities data/activities.csv --campaign $(CAMPAIGN_SLUG)
+	$(PY) manage.py import_activities data/activities.csv --campaign $(CAMPAIGN_SLUG) && \
+	$(PY) manage.py load_sample_registrations --campaign $(CAMPAIGN_SLUG)
 
 run: data
 	@export SECRET_KEY="$$(cat var/secret_key)" KEPUYUE_HTTPS=0; \

@@ -61,7 +61,7 @@
     var items = load();
     var seen = items.filter(function (i) { return i.code === scanned.code; })[0];
     if (seen && (seen.result === "ok" || !seen.done)) {
-      show(T("dup-local") + (seen.name ? " · " + seen.name : ""), "warn"); addLog(T("dup-local") + " " + scanned.code, "warn"); return;
+      show(T("dup-local") + (seen.name ? " · " + seen.name : ""), "warn"); addLog(T("dup-local") + " " + scanned.code.slice(0, 4) + "-" + scanned.code.slice(4, 8) + "-" + scanned.code.slice(8), "warn"); return;
     }
     items.push({nonce: nonce(), code: scanned.code, raw: scanned.raw, scanned_at: new Date().toISOString(), done: false});
     save(items);
