@@ -26,7 +26,12 @@ BLOCKING_THREADS = 128
 
 
 def command(
-    host: str = "127.0.0.1", port: int = 8000, workers: int = 2, *, access_log: bool = True
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 2,
+    *,
+    access_log: bool = True,
+    threads: int = BLOCKING_THREADS,
 ) -> list[str]:
     """The granian command line that serves the platform on ``host``:``port`` with ``workers`` processes."""
     granian = Path(sys.executable).with_name("granian")
@@ -41,7 +46,7 @@ def command(
         "--workers",
         str(workers),
         "--blocking-threads",
-        str(BLOCKING_THREADS),
+        str(threads),
         # A worker that dies is started again, as gunicorn's master does.
         "--respawn-failed-workers",
         # Stopping waits this long (seconds) for requests in progress.
@@ -61,9 +66,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "2")))
     parser.add_argument("--no-access-log", action="store_true")
+    # Each thread may hold one database connection: with PostgreSQL keep threads × workers under its
+    # max_connections (or put PgBouncer in front).
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("THREADS", str(BLOCKING_THREADS))))
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kepuyue.settings")
-    cmd = command(args.host, args.port, args.workers, access_log=not args.no_access_log)
+    cmd = command(args.host, args.port, args.workers, access_log=not args.no_access_log, threads=args.threads)
     os.execv(cmd[0] if os.path.isabs(cmd[0]) else _which(cmd[0]), cmd)  # noqa: S606 - our own server
 
 

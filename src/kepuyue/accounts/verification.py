@@ -69,8 +69,13 @@ def contact_verified(user) -> bool:
     booking an activity needs. One query."""
     if user is None or not user.is_authenticated:
         return False
+    # Asked by the view and again by the service in one request: read once per user instance.
+    cached = getattr(user, "_kepuyue_contact_verified", None)
+    if cached is not None:
+        return cached
     profile = Profile.objects.filter(user=user).first()
-    return email_verified(user, profile) or phone_verified(user, profile)
+    user._kepuyue_contact_verified = email_verified(user, profile) or phone_verified(user, profile)
+    return user._kepuyue_contact_verified
 
 
 def verified_phone(user) -> str:

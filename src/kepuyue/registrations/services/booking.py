@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from kepuyue.accounts import verification
@@ -68,6 +68,7 @@ def _clean_token(token: str) -> str | None:
 
 
 def _session(session_or_id) -> Session:
+    # Always read again: the rules must see the settings as they are now, not as a caller loaded them.
     pk = getattr(session_or_id, "pk", session_or_id)
     return Session.objects.select_related(
         "activity__registration_config", "activity__organizer", "activity__campaign"
@@ -233,15 +234,18 @@ def clean_group(config, data) -> dict:
 
 
 def _existing(token: str | None, user, session_id: int, kind: str) -> Booking | None:
-    if token:
-        found = Booking.objects.filter(token=token).first()
-        if found is not None:
-            if found.user_id != user.pk:
-                raise ValidationError(_("提交标识无效，请刷新页面后重试"), code="token")
-            return found
-    if kind == Kind.INDIVIDUAL:
-        return active_booking(user, session_id)
-    return None
+    """The booking this form (token) or this account (one active individual booking per session)
+    already made, in one query; a token of another account is refused."""
+    mine = Q(user=user, session_id=session_id, kind=Kind.INDIVIDUAL, status__in=ACTIVE_STATUSES)
+    if kind != Kind.INDIVIDUAL:
+        mine = Q(pk__in=[])
+    query = (Q(token=token) | mine) if token else mine
+    found = sorted(Booking.objects.filter(query)[:2], key=lambda b: b.token != token)
+    if not found:
+        return None
+    if token and found[0].token == token and found[0].user_id != user.pk:
+        raise ValidationError(_("提交标识无效，请刷新页面后重试"), code="token")
+    return found[0]
 
 
 def _check_open(session: Session, user, at: datetime) -> None:

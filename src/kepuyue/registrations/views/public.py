@@ -157,8 +157,7 @@ def book(request, session_id: int):
     if not verification.contact_verified(request.user):
         messages.info(request, _("报名前请先验证电子邮箱或手机号码（任选其一）。"))
         return redirect(f"{reverse('accounts:verify_contact')}?{urlencode({'next': request.path})}")
-    existing = services.active_booking(request.user, session)
-    if existing is not None and request.method != "POST":
+    if request.method != "POST" and (existing := services.active_booking(request.user, session)) is not None:
         return _after_booking(request, existing, False)
     full_offer = False
     if request.method == "POST":

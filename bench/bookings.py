@@ -1,0 +1,386 @@
+"""Bookings under load through the real HTTP stack: 200 users at once for the last 50 places of one
+session, and 2,000 users at once over 500 sessions; bookings per second, p95, and 0 oversold (asserted).
+
+The server is the one ``make run`` starts (``python -m kepuyue.serve``: granian, 2 workers) on
+``--port``, against a fresh database: SQLite under ``var/bench-bookings/`` (the embedded default:
+WAL, IMMEDIATE transactions) or, with ``--db postgres``, the PostgreSQL database ``bench_bookings``
+on 127.0.0.1 (dropped and created again). With PostgreSQL the server runs ``--threads 40`` per
+worker so that threads × workers (80) stay under the server's ``max_connections`` (100) — each Django
+thread holds one connection (the README says so for deployments).
+
+Each user is a real verified public account with a signed-in session (a session row made in the
+database, the cookie given to the client) and a CSRF cookie; it POSTs the booking form once, as a
+phone does, with its own idempotency token, and follows nothing. A request is "booked" when the
+answer is the 302 to the ticket, "full" when it is the form again with the full-session message;
+anything else is an error. After each scenario the script reads the database: every session's
+``booked`` must equal the seats of its confirmed bookings and never exceed its capacity, and exactly
+the free places must have been booked.
+
+    .venv/bin/python bench/bookings.py                       # SQLite
+    .venv/bin/python bench/bookings.py --db postgres         # PostgreSQL on 127.0.0.1:5432
+
+Prints one JSON line per scenario and Markdown rows for BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var" / "bench-bookings"
+PG_URL = "postgres://postgres@127.0.0.1:5432/bench_bookings"
+CSRF = "benchcsrftokenbenchcsrftoken0123"  # 32 characters: Django accepts an unmasked secret
+NOW = "2025-09-10T10:00+08:00"
+
+
+def environment(db: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update(
+        {
+            "SECRET_KEY": "bench-bookings-" + "k" * 40,
+            "KEPUYUE_HTTPS": "0",
+            "KEPUYUE_NOW": NOW,
+            "DJANGO_SETTINGS_MODULE": "kepuyue.settings",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(ROOT / "src"),
+        }
+    )
+    env["KEPUYUE_VAR_DIR"] = str(VAR)  # static files (and the SQLite database)
+    if db == "postgres":
+        env["DATABASE_URL"] = PG_URL
+    return env
+
+
+def fresh_database(db: str, env: dict) -> None:
+    if db == "postgres":
+        for sql in ("DROP DATABASE IF EXISTS bench_bookings", "CREATE DATABASE bench_bookings"):
+            subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql, "postgres"], check=True)
+    shutil.rmtree(VAR, ignore_errors=True)
+    VAR.mkdir(parents=True)
+    for step in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
+        subprocess.run([sys.executable, str(ROOT / "manage.py"), *step, "-v", "0"], env=env, check=True, cwd=ROOT)
+
+
+def setup_django(env: dict) -> None:
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT / "src"))
+    import django
+
+    django.setup()
+
+
+def make_users(n: int, start: int) -> list[tuple[int, str]]:
+    """``n`` verified public accounts with a signed-in session each: ``[(user id, session key)]``."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.utils import timezone
+
+    from kepuyue.accounts import services as accounts
+    from kepuyue.accounts.models import Profile
+
+    users = get_user_model()
+    password = make_password(None)
+    created = users.objects.bulk_create(
+        [
+            users(
+                username=f"bench{start + i}@example.com",
+                email=f"bench{start + i}@example.com",
+                password=password,
+            )
+            for i in range(n)
+        ]
+    )
+    if created and created[0].pk is None:  # SQLite before 3.35 gives no ids back
+        created = list(users.objects.filter(username__startswith="bench").order_by("pk"))[start : start + n]
+    now = timezone.now()
+    Profile.objects.bulk_create(
+        [Profile(user=u, verified_email=u.email, email_verified_at=now) for u in created]
+    )
+    out = []
+    for user in created:
+        store = SessionStore()
+        store["_auth_user_id"] = str(user.pk)
+        store["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+        store["_auth_user_hash"] = user.get_session_auth_hash()
+        store[accounts.FLAGS_KEY] = {"staff": False, "otp": False, "change": False}
+        store[accounts.SEEN_KEY] = time.time() + 3600  # no flag refresh during the run
+        store.create()
+        out.append((user.pk, store.session_key))
+    return out
+
+
+def make_activity(sessions: int, capacity: int, prefilled: int = 0):
+    """A published activity with registration on the platform and ``sessions`` sessions."""
+    from datetime import datetime
+
+    from kepuyue.activities.models import Activity, Status
+    from kepuyue.campaigns.models import Campaign
+    from kepuyue.common import clock
+    from kepuyue.orgs.models import Organization, OrganizationType
+    from kepuyue.registrations import services, tickets
+    from kepuyue.registrations.models import Booking, Session
+
+    campaign, _ = Campaign.objects.get_or_create(
+        slug="kepuyue-2025",
+        defaults={"year": 2025, "name": "2025年全国科普月", "starts": "2025-09-01", "ends": "2025-09-30"},
+    )
+    kind, _ = OrganizationType.objects.get_or_create(code="science_museum", defaults={"name": "科技馆"})
+    unit, _ = Organization.objects.get_or_create(name="基准测试科技馆", defaults={"type": kind})
+    day = datetime(2025, 9, 15, tzinfo=clock.BEIJING)
+    activity = Activity.objects.create(
+        campaign=campaign,
+        organizer=unit,
+        title=f"基准测试活动 {sessions} 场",
+        starts_at=day.replace(hour=0),
+        ends_at=day.replace(hour=23, minute=59),
+        status=Status.PUBLISHED,
+    )
+    services.save_config(
+        activity,
+        {
+            "mode": "platform",
+            "max_adults": 1,
+            "max_children": 0,
+            "waitlist_enabled": True,
+            "offer_hours": 24,
+            "cancel_cutoff_hours": 2,
+        },
+        actor=None,
+    )
+    rows = Session.objects.bulk_create(
+        [
+            Session(
+                activity=activity,
+                label=f"第{i + 1}场",
+                starts_at=day.replace(hour=9 + (i % 12), minute=0),
+                ends_at=day.replace(hour=9 + (i % 12), minute=50),
+                capacity=capacity,
+            )
+            for i in range(sessions)
+        ]
+    )
+    rows = list(Session.objects.filter(activity=activity).order_by("pk"))
+    if prefilled:
+        Booking.objects.bulk_create(
+            [
+                Booking(
+                    session=rows[0],
+                    activity=activity,
+                    status="confirmed",
+                    seats=1,
+                    name="预先报名",
+                    phone="13800000000",
+                    code=tickets.new_code(),
+                    consent="-",
+                )
+                for _ in range(prefilled)
+            ]
+        )
+        Session.objects.filter(pk=rows[0].pk).update(booked=prefilled)
+    return activity, rows
+
+
+def post_booking(port: int, session_id: int, session_key: str, n: int) -> tuple[str, float]:
+    body = urllib.parse.urlencode(
+        {
+            "name": f"用户{n}",
+            "phone": f"139{n:08d}"[:11],
+            "adults": "1",
+            "children": "0",
+            "consent": "on",
+            "token": f"bench-{session_key[:20]}-{n}",
+        }
+    )
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Cookie": f"sessionid={session_key}; csrftoken={CSRF}",
+        "X-CSRFToken": CSRF,
+        "Accept-Language": "zh-CN",
+    }
+    started = time.perf_counter()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn.request("POST", f"/registrations/session/{session_id}/book/", body, headers)
+        response = conn.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        conn.close()
+    except OSError as exc:
+        return f"error:{type(exc).__name__}", time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    if response.status == 302 and "/registrations/ticket/" in (response.getheader("Location") or ""):
+        return "booked", elapsed
+    if response.status == 200 and "名额已满" in text:
+        return "full", elapsed
+    return f"error:{response.status}", elapsed
+
+
+def fire(port: int, jobs: list[tuple[int, str, int]], concurrency: int) -> dict:
+    gate = threading.Barrier(min(concurrency, len(jobs)))
+
+    def run(job):
+        session_id, key, n = job
+        if n < concurrency:
+            try:
+                gate.wait(timeout=60)  # the first wave starts at once
+            except threading.BrokenBarrierError:
+                pass
+        return post_booking(port, session_id, key, n)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        results = list(pool.map(run, jobs))
+    wall = time.perf_counter() - started
+    latencies = sorted(r[1] for r in results)
+    outcomes = {}
+    for outcome, _ in results:
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return {
+        "requests": len(results),
+        "wall_s": round(wall, 2),
+        "requests_per_s": round(len(results) / wall, 1),
+        "bookings_per_s": round(outcomes.get("booked", 0) / wall, 1),
+        "p50_ms": round(statistics.median(latencies) * 1000, 1),
+        "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1] * 1000, 1),
+        "max_ms": round(latencies[-1] * 1000, 1),
+        "outcomes": outcomes,
+    }
+
+
+def check_not_oversold(sessions) -> dict:
+    from django.db.models import Sum
+
+    from kepuyue.registrations.models import Booking, Session
+
+    oversold = 0
+    mismatched = 0
+    free = 0
+    for session in Session.objects.filter(pk__in=[s.pk for s in sessions]):
+        held = (
+            Booking.objects.filter(session=session, status__in=["confirmed", "offered"]).aggregate(
+                n=Sum("seats")
+            )["n"]
+            or 0
+        )
+        oversold += max(0, held - session.capacity) + max(0, session.booked - session.capacity)
+        mismatched += held != session.booked
+        free += session.capacity - session.booked
+    assert oversold == 0, f"OVERSOLD by {oversold} places"
+    assert mismatched == 0, f"{mismatched} sessions whose counter differs from their bookings"
+    return {"oversold": oversold, "counter_mismatches": mismatched, "free_places_left": free}
+
+
+def start_server(env: dict, port: int, db: str) -> subprocess.Popen:
+    threads = "40" if db == "postgres" else "128"
+    log = open(ROOT / "var" / f"bench-bookings-{db}.log", "wb")  # noqa: SIM115 - open while the server runs
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kepuyue.serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--threads",
+            threads,
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    for _ in range(200):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.1)
+    os.killpg(server.pid, signal.SIGTERM)
+    raise SystemExit(f"the server did not start: see {log.name}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--port", type=int, default=8171)
+    parser.add_argument("--users", type=int, default=200, help="users racing for the last places")
+    parser.add_argument("--sessions", type=int, default=500)
+    parser.add_argument("--spread-users", type=int, default=2000, help="users booking across the sessions")
+    args = parser.parse_args()
+    env = environment(args.db)
+    fresh_database(args.db, env)
+    setup_django(env)
+    from django.db import connection
+
+    last_places_users = make_users(args.users, 0)
+    activity, [hot] = make_activity(1, capacity=1000, prefilled=950)
+    spread_users = make_users(args.spread_users, args.users)
+    _, many = make_activity(args.sessions, capacity=5)
+    connection.close()
+
+    server = start_server(env, args.port, args.db)
+    try:
+        # Warm both workers (imports, templates, connections) before measuring.
+        warm_users = make_users(20, args.users + args.spread_users)
+        _, [warm] = make_activity(1, capacity=1000)
+        connection.close()
+        fire(args.port, [(warm.pk, key, i) for i, (_pk, key) in enumerate(warm_users)], 20)
+
+        rows = []
+        jobs = [(hot.pk, key, i) for i, (_pk, key) in enumerate(last_places_users)]
+        result = fire(args.port, jobs, concurrency=len(jobs))
+        result.update(check_not_oversold([hot]))
+        assert result["outcomes"].get("booked", 0) == 50 and result["free_places_left"] == 0, result
+        result["scenario"] = f"{args.users} users, last 50 places of one session"
+        rows.append(result)
+
+        rng = random.Random(12)
+        jobs = [(rng.choice(many).pk, key, i) for i, (_pk, key) in enumerate(spread_users)]
+        result = fire(args.port, jobs, concurrency=200)
+        result.update(check_not_oversold(many))
+        booked = result["outcomes"].get("booked", 0)
+        assert booked == args.sessions * 5 - result["free_places_left"], result
+        result["scenario"] = f"{args.spread_users} users over {args.sessions} sessions (200 at once)"
+        rows.append(result)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=60)
+    for row in rows:
+        row["db"] = args.db
+        print(json.dumps(row, ensure_ascii=False))
+    print()
+    print(
+        "| database | scenario | requests | bookings | bookings/s | requests/s | p50 ms | p95 ms | max ms | oversold |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        print(
+            f"| {row['db']} | {row['scenario']} | {row['requests']} | {row['outcomes'].get('booked', 0)} | "
+            f"{row['bookings_per_s']} | {row['requests_per_s']} | {row['p50_ms']} | {row['p95_ms']} | {row['max_ms']} | {row['oversold']} |"
+        )
+    errors = sum(v for row in rows for k, v in row["outcomes"].items() if k.startswith("error"))
+    if errors:
+        raise SystemExit(f"{errors} requests failed")
+
+
+if __name__ == "__main__":
+    main()
