@@ -72,7 +72,9 @@ def fresh_database(db: str, env: dict) -> None:
     shutil.rmtree(VAR, ignore_errors=True)
     VAR.mkdir(parents=True)
     for step in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
-        subprocess.run([sys.executable, str(ROOT / "manage.py"), *step, "-v", "0"], env=env, check=True, cwd=ROOT)
+        subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), *step, "-v", "0"], env=env, check=True, cwd=ROOT
+        )
 
 
 def setup_django(env: dict) -> None:
@@ -261,6 +263,23 @@ def fire(port: int, jobs: list[tuple[int, str, int]], concurrency: int) -> dict:
     }
 
 
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU time (user + system, seconds) used so far by the server's processes (its process group):
+    requests per CPU-second say what the stack costs apart from what else shares the machine."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # pgrp
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def check_not_oversold(sessions) -> dict:
     from django.db.models import Sum
 
@@ -347,7 +366,9 @@ def main() -> None:
 
         rows = []
         jobs = [(hot.pk, key, i) for i, (_pk, key) in enumerate(last_places_users)]
+        cpu = group_cpu_seconds(server.pid)
         result = fire(args.port, jobs, concurrency=len(jobs))
+        result["server_cpu_s"] = round(group_cpu_seconds(server.pid) - cpu, 2)
         result.update(check_not_oversold([hot]))
         assert result["outcomes"].get("booked", 0) == 50 and result["free_places_left"] == 0, result
         result["scenario"] = f"{args.users} users, last 50 places of one session"
@@ -355,7 +376,9 @@ def main() -> None:
 
         rng = random.Random(12)
         jobs = [(rng.choice(many).pk, key, i) for i, (_pk, key) in enumerate(spread_users)]
+        cpu = group_cpu_seconds(server.pid)
         result = fire(args.port, jobs, concurrency=200)
+        result["server_cpu_s"] = round(group_cpu_seconds(server.pid) - cpu, 2)
         result.update(check_not_oversold(many))
         booked = result["outcomes"].get("booked", 0)
         assert booked == args.sessions * 5 - result["free_places_left"], result
@@ -366,6 +389,7 @@ def main() -> None:
         server.wait(timeout=60)
     for row in rows:
         row["db"] = args.db
+        row["load_average"] = os.getloadavg()
         print(json.dumps(row, ensure_ascii=False))
     print()
     print(
@@ -375,7 +399,8 @@ def main() -> None:
     for row in rows:
         print(
             f"| {row['db']} | {row['scenario']} | {row['requests']} | {row['outcomes'].get('booked', 0)} | "
-            f"{row['bookings_per_s']} | {row['requests_per_s']} | {row['p50_ms']} | {row['p95_ms']} | {row['max_ms']} | {row['oversold']} |"
+            f"{row['bookings_per_s']} | {row['requests_per_s']} | {row['p50_ms']} | {row['p95_ms']} | {row['max_ms']} "
+            f"| {round(row['server_cpu_s'] * 1000 / row['requests'], 1)} | {row['oversold']} |"
         )
     errors = sum(v for row in rows for k, v in row["outcomes"].items() if k.startswith("error"))
     if errors:

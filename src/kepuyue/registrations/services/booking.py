@@ -21,10 +21,12 @@ booking). With ``offer_hours = 0`` the place is confirmed at once.
 from __future__ import annotations
 
 import secrets
+import threading
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
@@ -39,6 +41,22 @@ from . import messaging
 from .setup import closed_reason, config_of, consent_notice
 
 MAX_TOKEN = 64
+# SQLite (the embedded default) lets one writer at a time hold the database; the others poll it with
+# growing sleeps, and under a burst some wait past the busy timeout ("database is locked"). Writers of
+# one process queue here instead, in turn; the two worker processes still meet at SQLite's own lock.
+_SQLITE_WRITERS = threading.Lock()
+
+
+@contextmanager
+def _writing():
+    """One booking write transaction at a time per process on SQLite (no effect on PostgreSQL, whose
+    row lock on the session does the queueing)."""
+    if connection.vendor == "sqlite" and not connection.in_atomic_block:
+        with _SQLITE_WRITERS, transaction.atomic():
+            yield
+    else:
+        with transaction.atomic():
+            yield
 
 
 class SessionFull(ValidationError):
@@ -308,7 +326,7 @@ def _create(session, user, cleaned, *, token, kind, join_waitlist, now) -> tuple
     group = kind == Kind.GROUP
     for _attempt in range(3):
         try:
-            with transaction.atomic():
+            with _writing():
                 if _take(session.pk, cleaned["seats"], group=group):
                     status = Status.CONFIRMED
                 elif not group and join_waitlist and config.waitlist_enabled:
@@ -421,7 +439,7 @@ def expire_offers(*, session=None, at: datetime | None = None) -> int:
         due = due.filter(session_id=getattr(session, "pk", session))
     count = 0
     for pk in list(due.values_list("pk", flat=True)[:1000]):
-        with transaction.atomic():
+        with _writing():
             booking = (
                 Booking.objects.select_for_update(of=("self",))
                 .select_related("session", "activity__organizer", "activity__campaign")
@@ -453,7 +471,7 @@ def confirm_offer(booking: Booking, user) -> Booking:
         raise PermissionDenied(_("只能确认自己的候补"))
     now = clock.now()
     expire_offers(session=booking.session_id, at=now)
-    with transaction.atomic():
+    with _writing():
         rows = Booking.objects.filter(pk=booking.pk, status=Status.OFFERED, offer_expires_at__gt=now).update(
             status=Status.CONFIRMED, confirmed_at=now
         )
@@ -500,7 +518,7 @@ def cancel(
     if not by_unit and booking.user_id != getattr(actor, "pk", None):
         raise PermissionDenied(_("只能取消自己的报名"))
     now = clock.now()
-    with transaction.atomic():
+    with _writing():
         locked = (
             Booking.objects.select_for_update(of=("self",))
             .select_related(
@@ -546,7 +564,7 @@ def move(booking: Booking, to_session: Session, *, actor) -> Booking:
     session's waitlist). The holder is told and gets the new ticket (the QR code names the session,
     so the old one is refused at the door). Sends ``registration_moved``."""
     now = clock.now()
-    with transaction.atomic():
+    with _writing():
         locked = (
             Booking.objects.select_for_update(of=("self",))
             .select_related("session", "activity__organizer", "activity__campaign")
