@@ -12,7 +12,7 @@ base32 characters) of an HMAC-SHA256 over ``<session id>.<code>`` with a key der
 ``SECRET_KEY`` for this purpose only (``django.utils.crypto.salted_hmac`` with the salt
 :data:`SALT`). Changing any character (another session, another code) is refused as tampered; the
 session id in clear lets the phone at the door flag a ticket of another session even offline.
-``docs/decisions/0011-ticket-signing.md`` says why not ``django.core.signing`` (its 43-character
+``docs/decisions/0012-ticket-signing.md`` says why not ``django.core.signing`` (its 43-character
 signature makes a denser QR code for no gain).
 """
 

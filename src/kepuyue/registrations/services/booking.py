@@ -5,7 +5,7 @@
 database's check constraint refuses any row where ``booked > capacity`` anyway. PostgreSQL locks the
 row and re-evaluates the condition for a waiting writer (READ COMMITTED); SQLite runs every write
 transaction ``IMMEDIATE`` (settings), one at a time. No read-then-write gap exists for a race to
-use. See ``docs/decisions/0010-registrations-concurrency.md``.
+use. See ``docs/decisions/0011-registrations-concurrency.md``.
 
 **Idempotent.** The booking form carries a random token; a second submission with it returns the
 first booking. An account has at most one active individual booking per session (a unique partial
