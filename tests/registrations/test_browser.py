@@ -23,7 +23,9 @@ PASSWORD = "Kepu-yue-2025!"
 
 @pytest.fixture
 def phone(chromium):
-    context = chromium.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, locale="zh-CN")
+    context = chromium.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, locale="zh-CN"
+    )
     page = context.new_page()
     yield page
     context.close()
@@ -42,7 +44,9 @@ def _signup(page, base, email, next_path):
     page.get_by_role("button", name="注册").click()
 
 
-def test_booking_waitlist_and_check_in_on_a_phone(transactional_db, live_server, phone, artifacts_dir, settings, unit):
+def test_booking_waitlist_and_check_in_on_a_phone(
+    transactional_db, live_server, phone, artifacts_dir, settings, unit
+):
     from django.contrib.auth import get_user_model
 
     from kepuyue.orgs.models import Membership
@@ -160,6 +164,9 @@ def test_booking_waitlist_and_check_in_on_a_phone(transactional_db, live_server,
     page.locator("#code-submit").click()
     page.wait_for_function("document.getElementById('result').textContent.includes('重复')")
     _shot(page, artifacts_dir, "9-checkin")
-    assert set(Booking.objects.filter(checked_in_at__isnull=False).values_list("pk", flat=True)) == {second.pk, filler.pk}
+    assert set(Booking.objects.filter(checked_in_at__isnull=False).values_list("pk", flat=True)) == {
+        second.pk,
+        filler.pk,
+    }
     page.goto(f"{base}/org/registrations/session/{session.pk}/?status=checked")
     _shot(page, artifacts_dir, "10-unit-list")

@@ -228,7 +228,7 @@ def test_the_unit_sets_up_registration_through_the_pages(activity, publisher, cl
         reverse("registrations:org_session_new", args=[activity.pk]),
         {"starts_at": "2025-10-15T09:00", "ends_at": "2025-10-15T08:00", "capacity": "abc"},
     ).content.decode()
-    assert "场次结束时间应晚于开始时间" in bad and "请填写整数" in bad
+    assert "场次结束时间应晚于开始时间" in bad and "须为整数" in bad
 
 
 def test_the_unit_messages_registrants(

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from kepuyue.common import clock
+from kepuyue.common.text import CleanedFormMixin
 
 from .models import Mode
 
@@ -48,7 +49,7 @@ def _datetime(label, *, required=True):
     )
 
 
-class BookingForm(forms.Form):
+class BookingForm(CleanedFormMixin, forms.Form):
     """个人/家庭报名. ``token`` makes a double tap book once."""
 
     name = _text(_("姓名"), max_length=64, autocomplete="name")
@@ -96,7 +97,7 @@ class BookingForm(forms.Form):
                 self.fields["adults"].widget = forms.HiddenInput()
 
 
-class GroupForm(forms.Form):
+class GroupForm(CleanedFormMixin, forms.Form):
     """团体预约 (a school class, an organisation)."""
 
     group_name = _text(_("团体/班级名称"), max_length=100)
@@ -127,7 +128,7 @@ class GroupForm(forms.Form):
     )
 
 
-class ConfigForm(forms.Form):
+class ConfigForm(CleanedFormMixin, forms.Form):
     """报名设置 of one activity."""
 
     mode = forms.ChoiceField(label=_("报名方式"), choices=Mode.choices, widget=forms.RadioSelect)
@@ -191,7 +192,7 @@ class ConfigForm(forms.Form):
         return data
 
 
-class SessionForm(forms.Form):
+class SessionForm(CleanedFormMixin, forms.Form):
     """One session (场次)."""
 
     label = _text(_("场次名称（选填，如“上午场”）"), max_length=60)
@@ -209,7 +210,7 @@ class SessionForm(forms.Form):
     )
 
 
-class MessageForm(forms.Form):
+class MessageForm(CleanedFormMixin, forms.Form):
     """通知全部报名者."""
 
     title = _text(_("标题"), max_length=60, required=True)
@@ -224,5 +225,5 @@ class MessageForm(forms.Form):
         self.fields["session"].choices = [("", _("全部场次"))] + [(str(s.pk), str(s)) for s in sessions]
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(CleanedFormMixin, forms.Form):
     reason = _text(_("原因"), max_length=200)

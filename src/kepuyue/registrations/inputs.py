@@ -1,86 +1,46 @@
 """What registrants and units type, cleaned and checked: names, phones, counts, name lists, ID numbers.
 
 Every function returns the stored form or raises ``ValidationError`` with a Chinese message naming the
-field. Text goes through one cleaning (Unicode NFC, control characters removed, line breaks only where
-a list is typed, a length refused rather than cut). Chinese resident ID numbers (居民身份证号码) are
-checked with python-stdnum (``stdnum.cn.ric``: the birth date and the ISO 7064 check character).
+field. The cleaning is the platform's one text layer (``kepuyue.common.text``: Unicode NFC, control
+characters and lone surrogates removed, line breaks only where a list is typed, a length refused rather
+than cut, strict integers — full-width digits yes, ``²`` or ``①`` no — and canonical mobile numbers).
+Chinese resident ID numbers (居民身份证号码) are checked with python-stdnum (``stdnum.cn.ric``: the
+birth date and the ISO 7064 check character).
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
-_BREAKS = re.compile("\r\n|[\r\u2028\u2029\x85]")
-_MOBILE = re.compile(r"1[3-9][0-9]{9}")
-_PHONE_NOISE = re.compile(r"[\s\-－–—()（）.·]+")
-# Digits typed by a Chinese input method in full width are digits; ``²``, ``①``, ``١`` are not.
-_FULL_WIDTH = str.maketrans("０１２３４５６７８９＋", "0123456789+")
+from kepuyue.common.text import clean_text, normalize_phone, parse_int
 
 
 def text(value, *, label: str, max_length: int, multiline: bool = False, required: bool = False) -> str:
-    """Clean text: NFC, no control characters; one line unless ``multiline``; at most ``max_length``
-    characters (refused, never cut); ``required`` refuses an empty value."""
-    raw = "" if value is None else str(value)
-    raw = _BREAKS.sub("\n", raw)
-    if not multiline:
-        raw = raw.replace("\n", " ").replace("\t", " ")
-    raw = _CONTROLS.sub("", raw)
-    raw = unicodedata.normalize("NFC", raw).strip()
+    """Clean text (see the module docstring); ``required`` refuses an empty value."""
+    cleaned = clean_text(value, multiline=multiline, max_length=max_length, label=label)
     if multiline:
-        raw = "\n".join(line.strip() for line in raw.split("\n"))
-    if required and not raw:
+        cleaned = "\n".join(line.strip() for line in cleaned.split("\n"))
+    if required and not cleaned:
         raise ValidationError(_("请填写%(label)s") % {"label": label}, code="required")
-    if len(raw) > max_length:
-        raise ValidationError(
-            _("%(label)s不能超过 %(limit)d 个字符（现有 %(length)d 个）")
-            % {"label": label, "limit": max_length, "length": len(raw)},
-            code="max_length",
-        )
-    return raw
+    return cleaned
 
 
 def mobile(value, *, label: str, required: bool = True) -> str:
     """A mainland mobile number as 11 digits (full-width digits, ``+86``, spaces and dashes accepted)."""
-    raw = ("" if value is None else str(value)).translate(_FULL_WIDTH)
-    raw = _PHONE_NOISE.sub("", _CONTROLS.sub("", raw))
-    if raw.startswith("+86"):
-        raw = raw[3:]
-    elif raw.startswith("0086"):
-        raw = raw[4:]
-    elif len(raw) == 13 and raw.startswith("86"):
-        raw = raw[2:]
-    if not raw:
-        if required:
-            raise ValidationError(_("请填写%(label)s") % {"label": label}, code="required")
-        return ""
-    if not (raw.isascii() and _MOBILE.fullmatch(raw)):
-        raise ValidationError(
-            _("%(label)s“%(value)s”不是有效的手机号码（11 位，如 13812345678）")
-            % {"label": label, "value": raw[:20]},
-            code="phone",
-        )
-    return raw
+    number = normalize_phone(value, label=label, mobile_only=True)
+    if not number and required:
+        raise ValidationError(_("请填写%(label)s") % {"label": label}, code="required")
+    return number
 
 
 def count(value, *, label: str, minimum: int, maximum: int) -> int:
-    """A whole number typed by a person (ASCII or full-width digits only), within the bounds."""
-    raw = ("" if value is None else str(value)).translate(_FULL_WIDTH).strip()
-    if raw == "":
-        raw = "0"
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
-        raise ValidationError(_("%(label)s：请填写整数") % {"label": label}, code="invalid")
-    number = int(raw)
-    if not minimum <= number <= maximum:
-        raise ValidationError(
-            _("%(label)s应在 %(min)d 到 %(max)d 之间") % {"label": label, "min": minimum, "max": maximum},
-            code="range",
-        )
-    return number
+    """A whole number typed by a person (empty counts as 0), within the bounds."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        value = "0"
+    return parse_int(value, label=label, min_value=minimum, max_value=maximum)
 
 
 def id_number(value, *, label: str) -> str:
@@ -88,8 +48,8 @@ def id_number(value, *, label: str) -> str:
     from stdnum.cn import ric
     from stdnum.exceptions import ValidationError as NumberError
 
-    raw = ("" if value is None else str(value)).translate(_FULL_WIDTH).replace("ｘ", "x").replace("Ｘ", "X")
-    raw = re.sub(r"\s+", "", _CONTROLS.sub("", raw)).upper()
+    raw = re.sub(r"\s+", "", clean_text(value, max_length=40, label=label)).upper().replace("Ｘ", "X")
+    raw = "".join(chr(ord(ch) - 0xFEE0) if "０" <= ch <= "９" else ch for ch in raw)
     if not raw:
         raise ValidationError(_("请填写%(label)s") % {"label": label}, code="required")
     try:

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from kepuyue.activities.services import mask_phone
 from kepuyue.audit import services as audit
 from kepuyue.common import clock
+from kepuyue.common.text import cell_safe
 
 from .. import inputs, tickets
 from ..models import ACTIVE_STATUSES, Booking, Status
@@ -127,9 +128,7 @@ EXPORT_HEADERS = [
 
 def export_rows(bookings: QuerySet[Booking], *, full: bool = False) -> Iterator[list]:
     """The header, then one row per booking (any filter and order), personal data masked unless
-    ``full``; values neutralised against spreadsheet formulas by the caller's writer."""
-    from kepuyue.activities.exporting import neutralise
-
+    ``full``; values made safe for spreadsheets (``common.text.cell_safe``: no characters openpyxl refuses, formulas neutralised)."""
     yield list(EXPORT_HEADERS)
     kinds = {"individual": "个人/家庭", "group": "团体"}
     statuses = dict(Status.choices)
@@ -157,4 +156,4 @@ def export_rows(bookings: QuerySet[Booking], *, full: bool = False) -> Iterator[
             if booking.checked_in_at
             else "",
         ]
-        yield [neutralise(value) for value in row]
+        yield [cell_safe(value) for value in row]

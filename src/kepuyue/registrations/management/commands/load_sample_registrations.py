@@ -78,7 +78,10 @@ class Command(BaseCommand):
                 actor=None,
             )
             sessions = []
-            for label, start, end, capacity in (("上午场", time(9, 30), time(11, 30), 5 if index == 0 else 30), ("下午场", time(14, 0), time(16, 0), 30)):
+            for label, start, end, capacity in (
+                ("上午场", time(9, 30), time(11, 30), 5 if index == 0 else 30),
+                ("下午场", time(14, 0), time(16, 0), 30),
+            ):
                 sessions.append(
                     services.save_session(
                         activity,
@@ -96,10 +99,18 @@ class Command(BaseCommand):
                 # Booked by the campaign clock of a week before, when the window was open.
                 before = (sessions[0].starts_at - timedelta(days=7)).isoformat()
                 with override_settings(KEPUYUE_NOW=before):
-                    for n, (name, adults) in enumerate((("示例报名人甲", 2), ("示例报名人乙", 1), ("示例报名人丙", 1)), 1):
+                    for n, (name, adults) in enumerate(
+                        (("示例报名人甲", 2), ("示例报名人乙", 1), ("示例报名人丙", 1)), 1
+                    ):
                         services.book(
                             sessions[0],
                             _registrant(n),
-                            {"name": name, "phone": f"1390000{n:04d}", "adults": adults, "children": 0, "consent": True},
+                            {
+                                "name": name,
+                                "phone": f"1390000{n:04d}",
+                                "adults": adults,
+                                "children": 0,
+                                "consent": True,
+                            },
                         )
             self.stdout.write(f"已开放报名：{activity.title[:40]}（{day:%m-%d}，{len(sessions)} 个场次）")
