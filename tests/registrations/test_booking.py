@@ -345,7 +345,7 @@ def test_the_unit_moves_a_booking_and_the_old_qr_is_refused(config, activity, pu
     fresh = [Session.objects.get(pk=s.pk) for s in (morning, afternoon)]
     assert [s.booked for s in fresh] == [1, 1]
     outcome = services.check_in(afternoon, old_qr, actor=publisher)
-    assert outcome.result == "wrong_session"
+    assert outcome.result == "wrong_session" and "已作废" in outcome.message
     assert (
         services.check_in(afternoon, tickets.qr_payload(afternoon.pk, booking.code), actor=publisher).result
         == "ok"

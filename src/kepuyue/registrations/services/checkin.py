@@ -77,7 +77,11 @@ def _outcome(row: CheckIn, booking: Booking | None, *, other: Session | None = N
     messages = {
         CheckResult.OK: _("签到成功"),
         CheckResult.DUPLICATE: _("重复签到：已于 %(t)s 签到") % {"t": at_text},
-        CheckResult.WRONG_SESSION: _("不是本场次的票（该票为 %(s)s）") % {"s": str(other) if other else "—"},
+        CheckResult.WRONG_SESSION: (
+            _("不是本场次的票（该票为 %(s)s）") % {"s": str(other)}
+            if other
+            else _("二维码已作废（场次已调整），请出示新的电子票")
+        ),
         CheckResult.NOT_VALID: _("票已取消或尚未确认（候补）"),
         CheckResult.UNKNOWN: _("无效票号：请核对后重新输入"),
         CheckResult.TAMPERED: _("二维码签名无效：疑似伪造或被修改"),
@@ -121,7 +125,11 @@ def check_in(
     stored = CheckIn.objects.select_related("booking__session").filter(nonce=nonce).first()
     if stored is not None:
         other = (
-            stored.booking.session if stored.result == CheckResult.WRONG_SESSION and stored.booking else None
+            stored.booking.session
+            if stored.result == CheckResult.WRONG_SESSION
+            and stored.booking
+            and stored.booking.session_id != stored.session_id
+            else None
         )
         return _outcome(stored, stored.booking, other=other)
     scanned = tickets.read(raw if isinstance(raw, str) else "")
@@ -145,7 +153,8 @@ def check_in(
         ):
             # A QR code of a session the booking was moved from is stale: refused like a wrong one.
             result = CheckResult.WRONG_SESSION
-            other = booking.session
+            # None: the booking is for this session but the QR code names the one it was moved from.
+            other = booking.session if booking.session_id != session.pk else None
         elif booking.status != Status.CONFIRMED:
             result = CheckResult.NOT_VALID
         elif booking.checked_in_at is not None:
