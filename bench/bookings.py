@@ -393,9 +393,10 @@ def main() -> None:
         print(json.dumps(row, ensure_ascii=False))
     print()
     print(
-        "| database | scenario | requests | bookings | bookings/s | requests/s | p50 ms | p95 ms | max ms | oversold |"
+        "| database | scenario | requests | bookings | bookings/s | requests/s | p50 ms | p95 ms | max ms "
+        "| server CPU ms/request | oversold |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(
             f"| {row['db']} | {row['scenario']} | {row['requests']} | {row['outcomes'].get('booked', 0)} | "
