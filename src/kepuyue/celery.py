@@ -18,5 +18,7 @@ app.conf.beat_schedule = {
     # Waitlist offers not confirmed in time move on; day-before reminders (kepuyue.registrations).
     "registrations-tick": {"task": "kepuyue.registrations.tick", "schedule": crontab(minute="*/5")},
     # Registrants' personal data past KEPUYUE_REGISTRATION_RETENTION_DAYS, every night at 03:30.
+    # tus uploads and kept uploads not touched for CALLS_UPLOAD_EXPIRY_SECONDS (kepuyue.calls, ADR 0014).
+    "calls-cleanup-uploads": {"task": "kepuyue.calls.cleanup_uploads", "schedule": crontab(minute=17)},
     "registrations-purge": {"task": "kepuyue.registrations.purge", "schedule": crontab(hour=3, minute=30)},
 }

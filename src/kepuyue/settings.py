@@ -88,6 +88,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every temporary file a request streamed to disk is removed when it ends, whatever ended it
+    # (403, bad CSRF token, too many fields, a refusal, a client that hung up); a full disk is a Chinese 507.
+    "kepuyue.common.uploads.UploadHygieneMiddleware",
     # X-Forwarded-* from a client that is not a trusted proxy are dropped before anything reads them.
     "kepuyue.common.net.strip_untrusted_forwarding",
     "django.middleware.security.SecurityMiddleware",
@@ -237,7 +240,20 @@ if AWS_STORAGE_BUCKET_NAME:
         },
     }
 else:
-    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    # Written under a temporary name, fsync'd, then linked into place: never a partial file (ADR 0014).
+    _default_storage = {"BACKEND": "kepuyue.common.storage.AtomicFileSystemStorage"}
+# --- Uploads (ADR 0006, 0014). Large file parts stream to FILE_UPLOAD_TEMP_DIR (default: the system temp dir) and are
+# removed when the request ends (kepuyue.common.uploads). tus resumable uploads (calls): per account at most
+# CALLS_TUS_MAX_IN_FLIGHT unfinished or kept uploads and CALLS_TUS_MAX_BYTES_IN_FLIGHT declared bytes; an upload
+# not touched for CALLS_UPLOAD_EXPIRY_SECONDS is removed by `manage.py calls_cleanup_uploads` (cron or Celery beat).
+FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "kepuyue.common.uploads.TrackedTemporaryFileUploadHandler",
+]
+CALLS_TUS_MAX_IN_FLIGHT = int(os.environ.get("CALLS_TUS_MAX_IN_FLIGHT", "3"))
+CALLS_TUS_MAX_BYTES_IN_FLIGHT = int(os.environ.get("CALLS_TUS_MAX_BYTES_IN_FLIGHT", str(6 * 1024**3)))
+CALLS_UPLOAD_EXPIRY_SECONDS = int(os.environ.get("CALLS_UPLOAD_EXPIRY_SECONDS", str(24 * 3600)))
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {

@@ -20,6 +20,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("org/activities/", include("kepuyue.activities.urls")),
     path("calls/", include("kepuyue.calls.urls")),
+    path("regions/", include("kepuyue.regions.urls")),
     path("org/review/", include("kepuyue.review.urls")),
     path("inbox/", include("kepuyue.notifications.urls")),
     path("", include("kepuyue.registrations.urls")),

@@ -4,7 +4,7 @@ storage (private, public, upload temporaries) in the test's own temporary folder
 import os
 
 import pytest
-from django.core.files.storage import FileSystemStorage
+from kepuyue.common.storage import AtomicFileSystemStorage
 
 # Playwright (browser tests elsewhere in the suite) keeps an event loop in the main thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -23,7 +23,7 @@ def storages(settings, tmp_path, monkeypatch):
     settings.PRIVATE_MEDIA_ROOT = folders["private"]
     settings.CALLS_UPLOAD_TEMP_DIR = folders["temp"]
     settings.FILE_UPLOAD_TEMP_DIR = folders["temp"]
-    private = FileSystemStorage(location=folders["private"], base_url=None)
+    private = AtomicFileSystemStorage(location=folders["private"], base_url=None)
     for model, name in ((Entry, "file"), (Entry, "poster"), (EntryImage, "file")):
         monkeypatch.setattr(model._meta.get_field(name), "storage", private)
     return folders

@@ -2,6 +2,7 @@
 when a file is refused, an upload is dropped, or an exception happens mid-save."""
 
 import base64
+import re
 import shutil
 import time
 
@@ -122,16 +123,24 @@ def test_route_upload_refused_then_accepted(unit_client, samples, storages):
     with open(samples["route"], "rb") as fh:
         refused = unit_client.post(NEW_ROUTE, {"title": "植物之旅", "city": "330100", "images": fh, **stops})
     assert refused.status_code == 400
-    assert "本馆以外至少2家其他场所（方案 四(二)2），现有1家" in refused.content.decode()
-    assert files_in(storages["private"]) == [] and files_in(storages["temp"]) == []
+    html = refused.content.decode()
+    assert "本馆以外至少2家其他场所（方案 四(二)2），现有1家" in html
+    assert files_in(storages["private"]) == []
+    # The valid image is kept for the next try (issue 11 point 3): a signed token in the form, nothing else.
+    assert "已上传：route.png" in html and "可直接重新提交" in html
+    token = re.search(r'name="kept" value="([^"]+)"', html).group(1)
+    assert [p.rsplit(".", 1)[1] for p in files_in(storages["temp"] / "tus")] == ["json", "part"]
+    # The stop blocks stay as the user left them: two, not the four of a new form.
+    assert 'id="stop-1-name"' in html and 'id="stop-2-name"' not in html
     stops.update(
         {"stop-2-name": "中国丝绸博物馆", "stop-2-address": "玉皇山路73号", "stop-2-region": "330106"}
     )
-    with open(samples["route"], "rb") as a, open(samples["jpeg"], "rb") as b:
+    with open(samples["jpeg"], "rb") as b:
         accepted = unit_client.post(
-            NEW_ROUTE, {"title": "植物之旅", "city": "330100", "images": [a, b], **stops}
+            NEW_ROUTE, {"title": "植物之旅", "city": "330100", "images": [b], "kept": token, **stops}
         )
     assert accepted.status_code == 302
+    assert files_in(storages["temp"]) == []
     entry = Entry.objects.get()
     assert [s.name for s in entry.stops.all()] == ["杭州植物园", "浙江自然博物院", "中国丝绸博物馆"]
     assert entry.images.count() == 2
@@ -296,7 +305,7 @@ def test_aborted_tus_upload_removed_by_expiry(unit_client, storages, monkeypatch
     call_command("calls_cleanup_uploads")
     assert len(files_in(storages["temp"] / "tus")) == 2  # not yet expired
     real = time.time
-    monkeypatch.setattr(uploads.time, "time", lambda: real() + uploads.TUS_EXPIRY_SECONDS + 60)
+    monkeypatch.setattr(uploads.time, "time", lambda: real() + uploads.expiry_seconds() + 60)
     call_command("calls_cleanup_uploads")
     assert files_in(storages["temp"] / "tus") == [] and Entry.objects.count() == 0
     monkeypatch.undo()

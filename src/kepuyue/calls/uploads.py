@@ -12,6 +12,18 @@ lives beside the bytes in the upload folder (``<id>.part`` and ``<id>.json``), n
 upload that is never finished leaves no row anywhere and is removed by ``manage.py calls_cleanup_uploads``
 once expired. In scale-out the upload folder must be shared by the app nodes or requests of one upload
 routed to one node (sticky by the upload URL).
+
+**Caps and cleanup** (issue 9 class 2, ADR 0014): an account has at most ``CALLS_TUS_MAX_IN_FLIGHT`` uploads
+in flight (unfinished, or finished and kept for a form) and at most ``CALLS_TUS_MAX_BYTES_IN_FLIGHT`` declared
+bytes; the declared ``Upload-Length`` is checked against the call's limit before any byte is read. Every
+multipart temporary file is registered with ``kepuyue.common.uploads.track`` and removed when the request ends.
+A full disk during a PATCH truncates the ``.part`` back to where that PATCH started (no half-written chunk) and
+answers 507; the upload stays resumable.
+
+**Kept uploads** (issue 11 point 3): a finished upload survives a form that was refused for another reason.
+:func:`keep` turns a multipart temporary file into a finished upload in this folder, and :func:`token_for` /
+:func:`from_token` sign an upload for the form's hidden ``kept`` field (bound to the account and the call);
+it expires like any upload.
 """
 
 from __future__ import annotations
@@ -29,9 +41,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from tempfile import NamedTemporaryFile
 
+from django.conf import settings
+from django.core import signing
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.utils.translation import gettext as _
+
+from kepuyue.common.storage import StorageFull, is_full
+from kepuyue.common.uploads import track
 
 from .services import Upload, temp_dir
 
@@ -39,11 +56,18 @@ log = logging.getLogger(__name__)
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,termination,expiration"
-# An unfinished upload may be resumed for this long after its last PATCH, in seconds.
+# An unfinished upload may be resumed for this long after its last PATCH, in seconds (the default of
+# CALLS_UPLOAD_EXPIRY_SECONDS; read it through expiry_seconds()).
 TUS_EXPIRY_SECONDS = 24 * 3600
+TOKEN_SALT = "kepuyue.calls.kept-upload"
 # Bytes read from the request and written per step: small enough that memory stays flat.
 CHUNK_BYTES = 256 * 1024
 ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+
+
+def expiry_seconds() -> int:
+    """How long an upload lives after its last write (``CALLS_UPLOAD_EXPIRY_SECONDS``), in seconds."""
+    return int(getattr(settings, "CALLS_UPLOAD_EXPIRY_SECONDS", TUS_EXPIRY_SECONDS) or TUS_EXPIRY_SECONDS)
 
 
 # --- multipart --------------------------------------------------------------------------------
@@ -99,6 +123,7 @@ class StreamingUploadHandler(FileUploadHandler):
             raise StopUpload(connection_reset=False)
         self.file = _TempUploadedFile(file_name, content_type, charset, content_type_extra)
         self.files.append(self.file)
+        track(self.request, self.file)  # removed at the end of the request unless moved (common.uploads)
         self._digest = hashlib.sha256()
         self._written = 0
 
@@ -153,6 +178,9 @@ class TusUpload:
     metadata: dict
     created: float
     expires: float
+    # The form field it is for ("video" for tus; "images"/"document" for a kept multipart file).
+    field: str = "video"
+    sha256: str = ""
 
     @property
     def part_path(self) -> Path:
@@ -183,7 +211,9 @@ class TusUpload:
         self.info_path.unlink(missing_ok=True)
 
     def as_upload(self) -> Upload:
-        return Upload(self.part_path, name=self.metadata.get("filename", ""), size=self.offset)
+        return Upload(
+            self.part_path, name=self.metadata.get("filename", ""), size=self.offset, sha256=self.sha256
+        )
 
 
 def tus_dir() -> Path:
@@ -205,20 +235,130 @@ def parse_metadata(header: str) -> dict:
     return result
 
 
-def create(*, user_id: int, call_id: int, length: int, metadata: dict, now: float | None = None) -> TusUpload:
-    """Start an upload of ``length`` bytes (an empty ``.part`` file and its ``.json`` state)."""
+def _load(info: Path) -> TusUpload | None:
+    try:
+        return TusUpload(**json.loads(info.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def in_flight(user_id: int, now: float | None = None) -> list[TusUpload]:
+    """The account's uploads that are not expired: unfinished tus uploads and finished ones kept for a form."""
     now = time.time() if now is None else now
-    upload = TusUpload(
-        id=uuid.uuid4().hex,
+    found = []
+    for info in tus_dir().glob("*.json"):
+        upload = _load(info)
+        if upload is not None and upload.user_id == user_id and upload.expires >= now:
+            found.append(upload)
+    return found
+
+
+def _cap_problem(user_id: int, length: int, now: float) -> TusError | None:
+    """Why the account may not start another upload of ``length`` bytes (``CALLS_TUS_MAX_IN_FLIGHT``,
+    ``CALLS_TUS_MAX_BYTES_IN_FLIGHT``), or ``None``."""
+    from .media import _fmt_bytes
+
+    max_count = int(getattr(settings, "CALLS_TUS_MAX_IN_FLIGHT", 3))
+    max_bytes = int(getattr(settings, "CALLS_TUS_MAX_BYTES_IN_FLIGHT", 6 * 1024**3))
+    current = in_flight(user_id, now)
+    if len(current) >= max_count:
+        return TusError(
+            429,
+            _("本账号已有%(count)s个上传未完成或待提交（上限%(max)s个）。请先提交或取消已有上传，或等待其过期后再试。")
+            % {"count": len(current), "max": max_count},
+        )
+    reserved = sum(u.length for u in current)
+    if reserved + length > max_bytes:
+        return TusError(
+            413,
+            _("本账号进行中的上传合计不能超过%(max)s（已占用%(used)s，本次%(size)s）。请先完成或取消已有上传。")
+            % {"max": _fmt_bytes(max_bytes), "used": _fmt_bytes(reserved), "size": _fmt_bytes(length)},
+        )
+    return None
+
+
+class _CreateLock:
+    """One creation at a time (per upload folder), so two parallel requests cannot both pass the caps."""
+
+    def __enter__(self):
+        # The folder itself is locked (flock works on a directory): no lock file is left lying around.
+        self.fd = os.open(tus_dir(), os.O_RDONLY)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
+
+
+def create(
+    *,
+    user_id: int,
+    call_id: int,
+    length: int,
+    metadata: dict,
+    now: float | None = None,
+    field: str = "video",
+    enforce_caps: bool = True,
+) -> TusUpload:
+    """Start an upload of ``length`` bytes (an empty ``.part`` file and its ``.json`` state). Raises
+    ``TusError`` (429/413, Chinese) when the account's caps would be passed (``enforce_caps``)."""
+    now = time.time() if now is None else now
+    with _CreateLock():
+        if enforce_caps and (problem := _cap_problem(user_id, length, now)):
+            raise problem
+        upload = TusUpload(
+            id=uuid.uuid4().hex,
+            user_id=user_id,
+            call_id=call_id,
+            length=length,
+            metadata={k: v[:255] for k, v in metadata.items() if k in ("filename", "filetype")},
+            created=now,
+            expires=now + expiry_seconds(),
+            field=field,
+        )
+        upload.part_path.touch()
+        upload.save_info()
+    return upload
+
+
+def keep(upload: Upload, *, user_id: int, call_id: int, field: str) -> TusUpload:
+    """Keep a finished multipart ``upload`` (a temporary file) for the next attempt of the form: moved into the
+    upload folder as a finished upload of ``field``, which expires like any other. Not counted against the
+    caps (the bytes are already here; refusing would lose them)."""
+    kept = create(
         user_id=user_id,
         call_id=call_id,
-        length=length,
-        metadata={k: v[:255] for k, v in metadata.items() if k in ("filename", "filetype")},
-        created=now,
-        expires=now + TUS_EXPIRY_SECONDS,
+        length=upload.size,
+        metadata={"filename": upload.name},
+        field=field,
+        enforce_caps=False,
     )
-    upload.part_path.touch()
-    upload.save_info()
+    os.replace(upload.path, kept.part_path)
+    kept.sha256 = upload.sha256
+    kept.save_info()
+    return kept
+
+
+def token_for(upload: TusUpload) -> str:
+    """A signed token naming ``upload``, its account and call, for the form's hidden ``kept`` field."""
+    return signing.dumps({"id": upload.id, "u": upload.user_id, "c": upload.call_id}, salt=TOKEN_SALT)
+
+
+def from_token(token: str, *, user_id: int, call_id: int) -> TusUpload:
+    """The finished upload a token of :func:`token_for` names, if it is the account's, for this call, and still
+    there; ``TusError(404/410)`` otherwise."""
+    try:
+        data = signing.loads(token, salt=TOKEN_SALT, max_age=expiry_seconds())
+    except signing.SignatureExpired:
+        raise TusError(410, _("已上传的文件已过期，请重新选择文件")) from None
+    except signing.BadSignature:
+        raise TusError(404, _("已上传的文件无效，请重新选择文件")) from None
+    if not isinstance(data, dict) or data.get("u") != user_id or data.get("c") != call_id:
+        raise TusError(404, _("已上传的文件无效，请重新选择文件"))
+    upload = get(str(data.get("id") or ""), user_id=user_id)
+    if not upload.complete:
+        raise TusError(409, _("视频尚未上传完成，请继续上传"))
     return upload
 
 
@@ -230,11 +370,11 @@ def get(upload_id: str, *, user_id: int | None = None) -> TusUpload:
     path = tus_dir() / f"{upload_id}.json"
     try:
         upload = TusUpload(**json.loads(path.read_text(encoding="utf-8")))
-    except (FileNotFoundError, ValueError, TypeError):
+    except (OSError, ValueError, TypeError):
         raise TusError(404, _("上传不存在或已过期")) from None
     if user_id is not None and upload.user_id != user_id:
         raise TusError(404, _("上传不存在"))
-    if upload.expires < time.time() and not upload.complete:
+    if upload.expires < time.time():
         raise TusError(410, _("上传已过期，请重新上传"))
     return upload
 
@@ -260,21 +400,39 @@ def append(upload: TusUpload, offset: int, stream, content_length: int | None) -
         if content_length is not None and content_length > remaining:
             raise TusError(413, _("数据超出声明的文件长度 Upload-Length"))
         to_read = remaining if content_length is None else content_length
+        full = False
         try:
             while to_read > 0:
-                chunk = stream.read(min(CHUNK_BYTES, to_read))
+                try:
+                    chunk = stream.read(min(CHUNK_BYTES, to_read))
+                except Exception as error:  # noqa: BLE001 - the client went away mid-body: keep what arrived
+                    log.info("tus upload %s interrupted at %s bytes: %s", upload.id, fh.tell(), error)
+                    break
                 if not chunk:
                     break
                 fh.write(chunk)
                 to_read -= len(chunk)
-        except Exception as error:  # the client went away mid-body: keep what arrived
-            log.info("tus upload %s interrupted at %s bytes: %s", upload.id, fh.tell(), error)
-        finally:
             fh.flush()
             os.fsync(fh.fileno())
+        except OSError as error:
+            if not is_full(error):
+                raise
+            full = True
+        if full:
+            # No half-written chunk stays: back to where this PATCH started, the upload stays resumable.
+            try:
+                fh.truncate(current)
+            except OSError:  # pragma: no cover - truncating never needs space
+                pass
+            raise TusError(507, str(StorageFull()))
         offset = os.fstat(fh.fileno()).st_size
-    upload.expires = time.time() + TUS_EXPIRY_SECONDS
-    upload.save_info()
+    upload.expires = time.time() + expiry_seconds()
+    try:
+        upload.save_info()
+    except OSError as error:
+        if is_full(error):
+            raise TusError(507, str(StorageFull())) from None
+        raise
     return offset
 
 
@@ -294,11 +452,16 @@ def cleanup_expired(now: float | None = None) -> int:
             info.unlink(missing_ok=True)
             removed += 1
     for part in folder.glob("*.part"):
-        if not (folder / f"{part.stem}.json").exists() and part.stat().st_mtime < now - TUS_EXPIRY_SECONDS:
+        if not (folder / f"{part.stem}.json").exists() and part.stat().st_mtime < now - expiry_seconds():
             part.unlink(missing_ok=True)
             removed += 1
-    # Multipart temporaries left by a killed worker (a live request never takes this long).
-    for stray in temp_dir().glob("*.upload"):
-        if stray.stat().st_mtime < now - TUS_EXPIRY_SECONDS:
-            stray.unlink(missing_ok=True)
+    # Temporaries left by a killed worker (a live request never takes this long): multipart parts, the
+    # ``.json.tmp`` of a state write that died, the hidden names of an atomic write.
+    for pattern in ("*.upload", "*.tmp", ".*.tmp"):
+        for stray in list(temp_dir().glob(pattern)) + list(folder.glob(pattern)):
+            try:
+                if stray.stat().st_mtime < now - expiry_seconds():
+                    stray.unlink(missing_ok=True)
+            except OSError:
+                pass
     return removed

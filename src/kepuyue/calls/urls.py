@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.gallery_index, name="index"),
     path("org/", views.my_entries, name="mine"),
     path("org/<slug:campaign>/<slug:call>/new/", views.entry_new, name="new"),
+    path("org/<slug:campaign>/<slug:call>/check/", views.entry_check, name="check"),
     path("entries/<str:code>/", views.entry_detail, name="entry"),
     path("entries/<str:code>/action/", views.entry_action, name="entry_action"),
     path("entries/<str:code>/file/<str:what>/", views.entry_file, name="file"),

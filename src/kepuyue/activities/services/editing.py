@@ -7,18 +7,21 @@ import uuid
 from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kepuyue.audit import services as audit
 from kepuyue.common.events import send_after_commit
+from kepuyue.common.images import without_metadata
 from kepuyue.search.segment import index_text
 from kepuyue.search.services import search_text_for
 
 from .. import signals
 from ..models import Activity, Form, Status
 from .display import bits
+from .validation import POSTER_MAX_PIXELS
 from .validation import (
     BIT_FIELDS,
     VALUE_FIELDS,
@@ -76,9 +79,14 @@ def _apply(activity: Activity, data: Mapping) -> None:
 
 
 def _store_poster(activity: Activity, upload) -> str:
-    """Write the poster under a random name with the sniffed extension; returns the stored name."""
-    extension = check_poster(upload)
-    activity.poster.save(f"{uuid.uuid4().hex}.{extension}", upload, save=False)
+    """Write the poster under a random name, upright and without EXIF (GPS, camera; issue 9 class 8:
+    ``kepuyue.common.images``; WebP becomes JPEG); returns the stored name."""
+    check_poster(upload)
+    try:
+        clean = without_metadata(upload, max_pixels=POSTER_MAX_PIXELS)
+    except (ValueError, OSError, SyntaxError, EOFError):
+        raise ValidationError({"poster": _("海报只能是 JPEG、PNG 或 WebP 图片（按文件内容识别）")}) from None
+    activity.poster.save(f"{uuid.uuid4().hex}.{clean.extension}", ContentFile(clean.content), save=False)
     return activity.poster.name
 
 

@@ -48,7 +48,7 @@ from .judging import (
     weighted_total,
 )
 from .publishing import ACTIONS, TRANSITIONS, TransitionError, published_entries, transition
-from .submitting import submit_entry
+from .submitting import FILE_FIELDS, precheck_entry, submit_entry
 
 __all__ = [
     "ACTIONS",
@@ -58,6 +58,7 @@ __all__ = [
     "DEFAULT_MAX_IMAGES",
     "DEFAULT_VIDEO_MAX_BYTES",
     "EntryResult",
+    "FILE_FIELDS",
     "HASH_CHUNK",
     "MAX_DOCX_XML_BYTES",
     "ScoreError",
@@ -76,6 +77,7 @@ __all__ = [
     "judges_of",
     "normalize_isbn",
     "open_calls_for",
+    "precheck_entry",
     "published_entries",
     "remove_judge",
     "results",

@@ -8,6 +8,8 @@ import re
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from kepuyue.common.images import without_metadata
+
 from .. import media
 from .core import DEFAULT_IMAGE_MAX_PIXELS, DEFAULT_MAX_IMAGES, _sep, cite, upload_limits
 
@@ -94,6 +96,7 @@ def _validate_citywalk(call, data, files, stops, checked, errors) -> None:
         )
     else:
         limit = upload_limits(call)["images"]
+        # By content; WebP (in the 2025 YAML) is stored as JPEG (issue 11 point 3, ADR 0014).
         formats = tuple(spec.get("formats") or ("jpeg", "png", "webp"))
         for index, upload in enumerate(images, start=1):
             result = media.check_image(
@@ -107,5 +110,18 @@ def _validate_citywalk(call, data, files, stops, checked, errors) -> None:
                     _("第%(n)s张（%(name)s）：%(error)s") % {"n": index, "name": upload.name, "error": e}
                     for e in result.errors
                 )
-            else:
-                checked.images.append((upload, result))
+                continue
+            # Stored upright and without EXIF (GPS, camera, time; issue 9 class 8); WebP becomes JPEG
+            # (or PNG when transparent): common.images, ADR 0014.
+            try:
+                clean = without_metadata(
+                    upload.path,
+                    max_pixels=int(spec.get("max_image_pixels") or DEFAULT_IMAGE_MAX_PIXELS),
+                )
+            except (ValueError, OSError, SyntaxError, EOFError):
+                errors["images"].append(
+                    _("第%(n)s张（%(name)s）：图片无法处理，请另存为JPEG后重新上传")
+                    % {"n": index, "name": upload.name}
+                )
+                continue
+            checked.images.append((upload, result, clean))

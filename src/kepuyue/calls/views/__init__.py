@@ -10,7 +10,7 @@ uploads), :mod:`.judging` (judges), :mod:`.managing` (the joint-action manager) 
 (the galleries); :mod:`.common` holds the lookups they share.
 """
 
-from .entries import entry_action, entry_detail, entry_file, entry_new, my_entries
+from .entries import entry_action, entry_check, entry_detail, entry_file, entry_new, my_entries
 from .judging import judge_call, judge_entry, judge_home
 from .managing import manage_call, manage_entry, manage_home
 from .public import call_results, gallery_index
@@ -19,6 +19,7 @@ from .tus import tus_create, tus_upload
 __all__ = [
     "call_results",
     "entry_action",
+    "entry_check",
     "entry_detail",
     "entry_file",
     "entry_new",

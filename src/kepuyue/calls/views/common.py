@@ -12,6 +12,8 @@ from kepuyue.roles.rules import check
 from ..models import Entry
 
 MAX_STOPS = 12
+# Stop blocks on a new CityWalk form (the base and at least two other places, plus one spare).
+DEFAULT_STOPS = 4
 # The kinds' names on the unit's page (``CallKind`` labels are not marked for translation).
 KIND_LABELS = {
     CallKind.CITYWALK: gettext_lazy("CityWalk 路线"),

@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from kepuyue.common.ratelimits import over_limit, period_seconds, user_or_ip
+from kepuyue.common.storage import StorageFull, is_full
 from kepuyue.common.text import int_or_none
 from kepuyue.roles.rules import check
 
@@ -63,7 +64,9 @@ def _tus_guard(request) -> uploads.TusError | None:
 @never_cache
 def tus_create(request, campaign: str, call: str):
     """tus creation: ``POST`` with ``Upload-Length`` (bytes) and ``Upload-Metadata`` → 201 with
-    ``Location``. Only a unit that may submit to the call, and within the call's video size limit."""
+    ``Location``. Only a unit that may submit to the call, within the call's video size limit (checked on the
+    declared length, before any byte is read) and the account's caps (``CALLS_TUS_MAX_IN_FLIGHT``,
+    ``CALLS_TUS_MAX_BYTES_IN_FLIGHT``: 429/413 with a Chinese message); a full disk is a 507."""
     the_call = _call(campaign, call)
     limit = services.upload_limits(the_call).get("video")
     if request.method == "OPTIONS":
@@ -88,7 +91,16 @@ def tus_create(request, campaign: str, call: str):
         metadata = uploads.parse_metadata(request.headers.get("Upload-Metadata", ""))
     except uploads.TusError as error:
         return _tus_error(error)
-    upload = uploads.create(user_id=request.user.pk, call_id=the_call.pk, length=length, metadata=metadata)
+    try:
+        upload = uploads.create(
+            user_id=request.user.pk, call_id=the_call.pk, length=length, metadata=metadata
+        )
+    except uploads.TusError as error:
+        return _tus_error(error)
+    except OSError as error:
+        if is_full(error):
+            return _tus_error(uploads.TusError(507, str(StorageFull())))
+        raise
     location = request.build_absolute_uri(reverse("calls:tus_upload", args=[upload.id]))
     return _tus_response(201, Location=location, Upload_Expires=formatdate(upload.expires, usegmt=True))
 

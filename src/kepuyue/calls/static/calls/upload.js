@@ -1,5 +1,8 @@
 // Resumable video upload (tus 1.0.0 through Uppy's Tus plugin) for the entry form.
 // Without JavaScript, or without Uppy, the same form posts the file as multipart: nothing here is required.
+// Before the upload starts, the form's fields are checked by the server (data-check-url, the same services as
+// the final submit): a missing title never costs a 2 GB upload (issue 11 point 3). A finished upload is kept
+// by the server across a refused submit (the "kept" check box), so it is never sent twice.
 (function () {
   "use strict";
   var form = document.querySelector("form[data-tus-endpoint]");
@@ -30,9 +33,62 @@
     return template.replace(/%\((\w+)\)s/g, function (all, name) { return name in values ? values[name] : all; });
   }
 
+  var banner = document.getElementById("form-errors");
+
+  function clearErrors() {
+    Array.prototype.forEach.call(form.querySelectorAll(".errorlist[data-precheck]"), function (el) { el.remove(); });
+    Array.prototype.forEach.call(form.querySelectorAll("[aria-invalid][data-precheck]"), function (el) {
+      el.removeAttribute("aria-invalid"); el.removeAttribute("data-precheck");
+    });
+  }
+
+  function showErrors(errors) {
+    clearErrors();
+    var first = null;
+    Object.keys(errors).forEach(function (name) {
+      var list = document.createElement("ul");
+      list.className = "errorlist"; list.setAttribute("data-precheck", ""); list.setAttribute("role", "alert");
+      errors[name].forEach(function (message) {
+        var item = document.createElement("li"); item.textContent = message; list.appendChild(item);
+      });
+      var field = form.querySelector("#" + name);
+      if (field) {
+        field.setAttribute("aria-invalid", "true"); field.setAttribute("data-precheck", "");
+        field.parentNode.appendChild(list);
+        first = first || field;
+      } else {
+        form.insertBefore(list, form.firstElementChild);
+      }
+    });
+    if (banner) { banner.textContent = form.dataset.sayCheckFailed || "请按提示修改后再上传，所选文件仍然保留。"; banner.hidden = false; }
+    if (first) first.focus();
+  }
+
+  function precheck() {
+    var data = new FormData(form);
+    data.delete("video");
+    data.append("pending", "video");
+    return fetch(form.dataset.checkUrl, {
+      method: "POST", body: data, credentials: "same-origin", headers: { "X-CSRFToken": csrf },
+    }).then(function (r) { return r.ok ? r.json() : { ok: true }; }, function () { return { ok: true }; });
+  }
+
+  input.addEventListener("change", function () {
+    // A new file replaces one kept from an earlier try.
+    Array.prototype.forEach.call(form.querySelectorAll("input[name=kept]"), function (box) { box.checked = false; });
+  });
+
   form.addEventListener("submit", function (event) {
     if (!input.files.length || hidden.value) return; // nothing to upload, or already uploaded
     event.preventDefault();
+    precheck().then(function (answer) {
+      if (!answer.ok) { showErrors(answer.errors || {}); return; }
+      clearErrors();
+      upload();
+    });
+  });
+
+  function upload() {
     var file = input.files[0];
     var uppy = new window.Uppy.Uppy({ autoProceed: false, allowMultipleUploadBatches: false });
     uppy.use(window.Uppy.Tus, {
@@ -74,5 +130,5 @@
       say(text.checking);
       form.submit();
     });
-  });
+  }
 })();
