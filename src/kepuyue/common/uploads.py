@@ -25,7 +25,7 @@ import logging
 import os
 
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
-from django.http import HttpResponse
+from django.http import HttpResponse, UnreadablePostError
 from django.utils.translation import gettext as _
 
 from .storage import StorageFull, is_full
@@ -120,6 +120,12 @@ class UploadHygieneMiddleware:
             discard(request)
 
     def process_exception(self, request, exception):
+        if isinstance(exception, UnreadablePostError):
+            # The client hung up mid-body: nobody reads the answer; no 500 in the logs for a lost network.
+            discard(request)
+            return HttpResponse(
+                _("连接中断，上传未完成，请重新提交"), status=400, content_type="text/plain; charset=utf-8"
+            )
         if is_full(exception):
             log.error("storage full while serving %s: %s", request.path, exception)
             discard(request)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from email.utils import formatdate
 
 from django.http import HttpResponse, HttpResponseNotAllowed
@@ -17,6 +18,8 @@ from kepuyue.roles.rules import check
 
 from .. import media, services, uploads
 from .common import _call
+
+_DIGITS = re.compile(r"[0-9]{1,19}")
 
 # --- tus --------------------------------------------------------------------------------------
 
@@ -47,8 +50,9 @@ def _tus_options(max_size: int | None = None) -> HttpResponse:
 def _header_int(request, name: str) -> int | None:
     """A tus header holding a byte count (``Upload-Length``, ``Upload-Offset``): ASCII digits only
     (``²`` passes ``isdigit()`` and crashed ``int()``), at most 2⁶³−1; ``None`` otherwise."""
-    value = request.headers.get(name, "")
-    if not value or not value.strip().isascii():
+    value = request.headers.get(name, "").strip()
+    # Only ASCII digits (tus: "a non-negative integer"): not "+5", "-0", "1e3", "١٠" or "²".
+    if not _DIGITS.fullmatch(value):
         return None
     return int_or_none(value, min_value=0, max_value=2**63 - 1)
 
@@ -84,6 +88,8 @@ def tus_create(request, campaign: str, call: str):
     length = _header_int(request, "Upload-Length")
     if length is None:
         return _tus_error(uploads.TusError(400, _("需要 Upload-Length（字节数，只能使用数字 0—9）")))
+    if length == 0:
+        return _tus_error(uploads.TusError(400, _("文件为空，请重新选择视频文件")))
     if length > limit:
         message = _("平台要求：视频不超过%(limit)s") % {"limit": media._fmt_bytes(limit)}
         return _tus_error(uploads.TusError(413, message))
