@@ -14,6 +14,7 @@ from kepuyue.calls import uploads
 from kepuyue.calls.models import Entry, EntryStatus, Score
 from tests.calls.conftest import login
 from tests.calls.mediafiles import make_mp4, make_png
+from tests.calls.test_browser_citywalk import pick_region
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.browser
 def phone(chromium, base_url: str, user=None):
     """A new phone-size browser context, signed in as ``user`` (session cookie from the test client)."""
     context = chromium.new_context(
-        viewport={"width": 375, "height": 812}, device_scale_factor=2, locale="zh-CN"
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, locale="zh-CN"
     )
     if user is not None:
         client = login(Client(), user)
@@ -91,7 +92,9 @@ def test_upload_judge_publish_gallery(
         # 2. ... and a CityWalk route with three stops and an image.
         page.goto(f"{url}/calls/org/kepuyue-2025/citywalk-routes/new/")
         page.get_by_label("作品名称").fill("西湖植物科普线")
-        page.get_by_label("路线所在城市").select_option("330100")
+        page.locator("#city-province").select_option("330000")
+        page.wait_for_selector("#city option[value='330100']", state="attached")
+        page.locator("#city").select_option("330100")
         stops = [
             ("杭州植物园", "西湖区桃源岭1号"),
             ("浙江自然博物院", "西湖区文三路"),
@@ -100,7 +103,7 @@ def test_upload_judge_publish_gallery(
         for i, (name, address) in enumerate(stops):
             page.locator(f"#stop-{i}-name").fill(name)
             page.locator(f"#stop-{i}-address").fill(address)
-            page.locator(f"#stop-{i}-region").select_option("330106")
+            pick_region(page, f"stop-{i}", "330000", "330100", "330106")
         page.get_by_label("路线图片", exact=False).set_input_files(str(route_image))
         page.get_by_role("button", name="提交作品").click()
         page.wait_for_url(f"{url}/calls/entries/**")

@@ -321,6 +321,8 @@ def test_citywalk_form_after_an_error_keeps_stops_as_left(unit_client, plan):
     assert 'id="stop-6-name"' in html and 'id="stop-7-name"' not in html  # seven blocks, as on the page
     # The chosen branch is listed (杭州市's districts), and selected; no other province's counties.
     assert re.search(r'<option value="330106" selected>西湖区</option>', html)
+    assert re.search(r'<option value="330100" selected>杭州市</option>', html)
+    assert re.search(r'<option value="330000" selected>浙江省</option>', html)
     assert "海淀区" not in html
     assert len(page.content) < 80_000
 

@@ -138,12 +138,13 @@ def _chain(region: Region | None) -> dict[str, str]:
         return {}
     if region.level == Level.PROVINCE:
         return {"province": region.code}
+    province = region.province_code  # six digits: "330000"
     if region.level == Level.PREFECTURE:
-        return {"province": region.province_code + "0000", "city": region.code}
+        return {"province": province, "city": region.code}
     parent = region.parent_id or ""
-    if parent.endswith("0000"):  # a county directly under its province (省直辖县级行政单位)
-        return {"province": parent, "city": region.code}
-    return {"province": region.province_code + "0000", "city": parent, "region": region.code}
+    if parent == province:  # a county directly under its province (省直辖县级行政单位)
+        return {"province": province, "city": region.code}
+    return {"province": province, "city": parent, "region": region.code}
 
 
 def _cascade_rows(stops: list[dict], city_code: str) -> tuple[list[dict], dict]:
