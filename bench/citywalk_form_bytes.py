@@ -49,7 +49,10 @@ def main() -> None:
 
     settings.ALLOWED_HOSTS = ["*"]
     # No collectstatic here: plain static names (the hashed ones differ by a few bytes only).
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     call_command("migrate", verbosity=0)
     from kepuyue.campaigns.services import load_campaign
     from kepuyue.orgs.models import Membership, Organization
@@ -60,8 +63,10 @@ def main() -> None:
     load_campaign(plan if plan.exists() else ROOT / "campaigns" / "kepuyue-2025.yaml")
     from django.contrib.auth import get_user_model
 
-    unit = Organization.objects.create(name="杭州植物园", type_id="science_education_base", region_id="330106")
-    user = get_user_model().objects.create_user("bench-unit", password="Bench-pass-1")
+    unit = Organization.objects.create(
+        name="杭州植物园", type_id="science_education_base", region_id="330106"
+    )
+    user = get_user_model().objects.create_user("bench-unit", password="Bench-pass-1")  # noqa: S106 - a throw-away database
     Membership.objects.create(user=user, organization=unit)
     client = Client()
     client.force_login(user)

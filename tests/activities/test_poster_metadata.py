@@ -20,7 +20,9 @@ def _poster_with_gps(kind="JPEG") -> bytes:
 
 
 def test_jpeg_poster_stored_upright_without_gps(good, unit, media_root):  # noqa: F811
-    activity = services.create_activity(unit, {**good, "poster": SimpleUploadedFile("p.jpg", _poster_with_gps())})
+    activity = services.create_activity(
+        unit, {**good, "poster": SimpleUploadedFile("p.jpg", _poster_with_gps())}
+    )
     stored = media_root / activity.poster.name
     with Image.open(stored) as image:
         assert image.size == (40, 60) and not image.getexif()

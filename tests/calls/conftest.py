@@ -4,6 +4,7 @@ storage (private, public, upload temporaries) in the test's own temporary folder
 import os
 
 import pytest
+
 from kepuyue.common.storage import AtomicFileSystemStorage
 
 # Playwright (browser tests elsewhere in the suite) keeps an event loop in the main thread.

@@ -27,12 +27,23 @@ def pick_region(page, prefix: str, province: str, city: str, county: str | None 
 
 
 def test_citywalk_form_keeps_stops_and_upload_after_an_error(
-    transactional_db, regions, campaign_2025, live_server, chromium, artifacts_dir, settings, storages, tmp_path, staff
+    transactional_db,
+    regions,
+    campaign_2025,
+    live_server,
+    chromium,
+    artifacts_dir,
+    settings,
+    storages,
+    tmp_path,
+    staff,
 ):
     settings.KEPUYUE_NOW = "2025-08-15T10:00+08:00"
     url = live_server.url
     image = make_png(tmp_path / "route.png", 750, 1334)
-    context = chromium.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, locale="zh-CN")
+    context = chromium.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, locale="zh-CN"
+    )
     client = login(Client(), staff)
     context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": url}])
     page = context.new_page()
@@ -84,7 +95,16 @@ def test_citywalk_form_keeps_stops_and_upload_after_an_error(
 
 
 def test_video_form_checks_fields_before_uploading(
-    transactional_db, regions, campaign_2025, live_server, chromium, artifacts_dir, settings, storages, tmp_path, staff
+    transactional_db,
+    regions,
+    campaign_2025,
+    live_server,
+    chromium,
+    artifacts_dir,
+    settings,
+    storages,
+    tmp_path,
+    staff,
 ):
     """The pre-check: a missing title is said beside the field before a byte of the video is sent."""
     from tests.calls.mediafiles import make_mp4
@@ -92,7 +112,9 @@ def test_video_form_checks_fields_before_uploading(
     settings.KEPUYUE_NOW = "2025-08-15T10:00+08:00"
     url = live_server.url
     video = make_mp4(tmp_path / "v.mp4", 1920, 1080, seconds=1.0)
-    context = chromium.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, locale="zh-CN")
+    context = chromium.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, locale="zh-CN"
+    )
     client = login(Client(), staff)
     context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": url}])
     page = context.new_page()

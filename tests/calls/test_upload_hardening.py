@@ -120,7 +120,9 @@ def test_tus_patch_on_a_full_disk_is_507_and_keeps_no_half_chunk(unit_client, st
     assert tus_patch(unit_client, url, 300, b"b" * 700).status_code == 204  # resumes once there is room
 
 
-def test_route_entry_on_a_full_disk_is_a_form_error_and_leaves_nothing(unit_client, samples, storages, monkeypatch):
+def test_route_entry_on_a_full_disk_is_a_form_error_and_leaves_nothing(
+    unit_client, samples, storages, monkeypatch
+):
     def full(fd, data):
         raise OSError(errno.ENOSPC, "No space left on device")
 
@@ -129,7 +131,9 @@ def test_route_entry_on_a_full_disk_is_a_form_error_and_leaves_nothing(unit_clie
         response = unit_client.post(NEW_ROUTE, {"title": "植物之旅", "images": fh, **STOPS})
     assert response.status_code == 507
     html = response.content.decode()
-    assert "服务器存储空间不足，文件未保存" in html and 'id="stop-0-name"' in html  # the form, with the message
+    assert (
+        "服务器存储空间不足，文件未保存" in html and 'id="stop-0-name"' in html
+    )  # the form, with the message
     assert not Entry.objects.exists()
     assert files_in(storages["private"]) == [] and files_in(storages["temp"]) == []
 
@@ -141,7 +145,9 @@ def test_storage_full_not_caught_by_a_view_is_the_chinese_507_page(rf):
     middleware = UploadHygieneMiddleware(lambda request: None)
     response = middleware.process_exception(rf.get("/org/activities/new/"), StorageFull())
     assert response.status_code == 507 and "存储空间不足" in response.content.decode()
-    api = middleware.process_exception(rf.get("/x", HTTP_TUS_RESUMABLE="1.0.0"), OSError(errno.EDQUOT, "quota"))
+    api = middleware.process_exception(
+        rf.get("/x", HTTP_TUS_RESUMABLE="1.0.0"), OSError(errno.EDQUOT, "quota")
+    )
     assert api.status_code == 507 and api["Content-Type"].startswith("text/plain")
 
 
@@ -225,7 +231,9 @@ def test_precheck_says_what_is_missing_before_the_upload(unit_client, storages):
     assert answer["ok"] is False
     assert set(answer["errors"]) == {"title", "theme"}  # nothing about the video not yet uploaded
     assert answer["errors"]["title"] == ["请填写作品名称"]
-    ready = unit_client.post(CHECK_VIDEO, {"title": "走进植物园", "theme": "base-tour", "pending": "video"}).json()
+    ready = unit_client.post(
+        CHECK_VIDEO, {"title": "走进植物园", "theme": "base-tour", "pending": "video"}
+    ).json()
     assert ready == {"ok": True, "errors": {}}
     assert files_in(storages["temp"]) == [] and not Entry.objects.exists()
 
@@ -240,7 +248,9 @@ def test_finished_tus_video_kept_across_a_refused_form_then_submitted(unit_clien
     data = samples["hd"].read_bytes()
     url = tus_create(unit_client, len(data), name="古银杏.mp4")
     assert tus_patch(unit_client, url, 0, data).status_code == 204
-    refused = unit_client.post(NEW_VIDEO, {"title": "", "theme": "base-tour", "upload_id": url.rsplit("/", 1)[1]})
+    refused = unit_client.post(
+        NEW_VIDEO, {"title": "", "theme": "base-tour", "upload_id": url.rsplit("/", 1)[1]}
+    )
     assert refused.status_code == 400
     html = refused.content.decode()
     assert "已上传：古银杏.mp4" in html and "可直接重新提交" in html and "请填写作品名称" in html
@@ -270,7 +280,9 @@ def test_refused_video_is_not_kept(unit_client, storages, tmp_path):
     assert files_in(storages["temp"]) == []
 
 
-def test_kept_token_of_another_account_or_forged_is_refused(unit_client, client, other_staff, samples, storages):
+def test_kept_token_of_another_account_or_forged_is_refused(
+    unit_client, client, other_staff, samples, storages
+):
     with open(samples["hd"], "rb") as fh:
         html = unit_client.post(NEW_VIDEO, {"title": "", "theme": "", "video": fh}).content.decode()
     token = re.search(r'name="kept" value="([^"]+)"', html).group(1)

@@ -81,7 +81,9 @@ def test_full_disk_at_a_byte_offset_leaves_nothing(tmp_path, monkeypatch, fail_a
 
 
 def test_full_disk_while_fsyncing_leaves_nothing(tmp_path, monkeypatch):
-    monkeypatch.setattr(storage_module.os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(errno.ENOSPC, "full")))
+    monkeypatch.setattr(
+        storage_module.os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(errno.ENOSPC, "full"))
+    )
     store = AtomicFileSystemStorage(location=tmp_path)
     with pytest.raises(StorageFull):
         store.save("x.bin", ContentFile(b"1234"))
@@ -136,7 +138,14 @@ def test_really_full_filesystem_leaves_nothing(tmp_path):
         """
     )
     result = subprocess.run(
-        ["unshare", "-m", "sh", "-c", f"mount -t tmpfs -o size=1m none {mount} && {sys.executable} -c \"$0\"", script],
+        [
+            "unshare",
+            "-m",
+            "sh",
+            "-c",
+            f'mount -t tmpfs -o size=1m none {mount} && {sys.executable} -c "$0"',
+            script,
+        ],
         capture_output=True,
         text=True,
         timeout=60,

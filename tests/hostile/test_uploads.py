@@ -26,9 +26,7 @@ from tests.calls.mediafiles import (
     make_jpeg,
     make_mkv,
     make_mp4,
-    make_png,
     make_truncated_mp4,
-    make_webp,
 )
 from tests.calls.test_uploads import NEW_ROUTE, NEW_VIDEO, TUS_CREATE, tus_create, tus_headers
 
@@ -102,7 +100,12 @@ def _png_bomb(width=100_000, height=100_000) -> bytes:
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 4096)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 4096))
+        + chunk(b"IEND", b"")
+    )
 
 
 # (name, bytes): route images that must be refused.
@@ -157,7 +160,9 @@ def test_route_image_over_size_limit_stops_streaming(unit_client, storages, plan
     routes = plan.calls.get(slug="citywalk-routes")
     routes.spec = {**routes.spec, "max_image_bytes": 1000}
     routes.save()
-    response = unit_client.post(NEW_ROUTE, {**STOPS, "images": _file("big.png", _png_bytes(300, 300) + b"\0" * 5000)})
+    response = unit_client.post(
+        NEW_ROUTE, {**STOPS, "images": _file("big.png", _png_bytes(300, 300) + b"\0" * 5000)}
+    )
     ok_status(response)
     assert response.status_code in (400, 413)
     nothing_left(storages)
@@ -203,7 +208,9 @@ HARMLESS_IMAGES = [
 ]
 
 
-@pytest.mark.parametrize(("name", "make"), HARMLESS_IMAGES, ids=[f"harmless-{i}" for i in range(len(HARMLESS_IMAGES))])
+@pytest.mark.parametrize(
+    ("name", "make"), HARMLESS_IMAGES, ids=[f"harmless-{i}" for i in range(len(HARMLESS_IMAGES))]
+)
 def test_route_image_stored_harmlessly(unit_client, storages, name, make):  # noqa: F811
     # The raw multipart body: the test client would strip the name's folders itself.
     body, content_type = _multipart(STOPS, {"images": (name, make())})
@@ -244,33 +251,58 @@ def test_route_webp_with_gps_exif_stored_as_jpeg_without_it(unit_client, storage
 
 # --- videos by multipart -------------------------------------------------------------------------
 
+
 def _video_inputs(folder: Path) -> list[tuple[str, bytes]]:
     hd = make_mp4(folder / "hd.mp4", 1920, 1080, seconds=0.5)
     return [
         ("empty.mp4", b""),
         ("jpeg.mp4", make_jpeg(folder / "p.jpg").read_bytes()),
-        ("truncated-index-lost.mp4", make_truncated_mp4(folder / "t1.mp4", keep=0.5, width=1920, height=1080, seconds=0.5).read_bytes()),
-        ("truncated-faststart.mp4", make_truncated_mp4(folder / "t2.mp4", keep=0.3, faststart=True, width=1920, height=1080, seconds=0.5).read_bytes()),
+        (
+            "truncated-index-lost.mp4",
+            make_truncated_mp4(
+                folder / "t1.mp4", keep=0.5, width=1920, height=1080, seconds=0.5
+            ).read_bytes(),
+        ),
+        (
+            "truncated-faststart.mp4",
+            make_truncated_mp4(
+                folder / "t2.mp4", keep=0.3, faststart=True, width=1920, height=1080, seconds=0.5
+            ).read_bytes(),
+        ),
         ("matroska.mp4", make_mkv(folder / "m.mkv", 1920, 1080, seconds=0.5).read_bytes()),
         ("hls.mp4", make_hls_playlist(folder / "h.m3u8", hd).read_bytes()),
         ("concat.mp4", make_concat_playlist(folder / "c.txt", hd).read_bytes()),
         ("ftyp-only.mp4", struct.pack(">I", 16) + b"ftypisom" + b"\0\0\0\0"),
-        ("huge-box.mp4", struct.pack(">I", 16) + b"ftypisom\0\0\0\0" + struct.pack(">I", 0xFFFFFFF0) + b"mdat"),
+        (
+            "huge-box.mp4",
+            struct.pack(">I", 16) + b"ftypisom\0\0\0\0" + struct.pack(">I", 0xFFFFFFF0) + b"mdat",
+        ),
         ("random.mp4", bytes(range(256)) * 40),
         ("polyglot-html.mp4", b"<html>" + hd.read_bytes()),
     ]
 
 
 VIDEO_NAMES = [
-    "empty.mp4", "jpeg.mp4", "truncated-index-lost.mp4", "truncated-faststart.mp4", "matroska.mp4", "hls.mp4",
-    "concat.mp4", "ftyp-only.mp4", "huge-box.mp4", "random.mp4", "polyglot-html.mp4",
+    "empty.mp4",
+    "jpeg.mp4",
+    "truncated-index-lost.mp4",
+    "truncated-faststart.mp4",
+    "matroska.mp4",
+    "hls.mp4",
+    "concat.mp4",
+    "ftyp-only.mp4",
+    "huge-box.mp4",
+    "random.mp4",
+    "polyglot-html.mp4",
 ]
 
 
 @pytest.mark.parametrize("name", VIDEO_NAMES)
 def test_video_refused_and_nothing_left(unit_client, storages, tmp_path, name):  # noqa: F811
     content = dict(_video_inputs(tmp_path))[name]
-    response = unit_client.post(NEW_VIDEO, {"title": "t", "theme": "base-tour", "video": _file(name, content)})
+    response = unit_client.post(
+        NEW_VIDEO, {"title": "t", "theme": "base-tour", "video": _file(name, content)}
+    )
     ok_status(response)
     assert response.status_code == 400
     assert not Entry.objects.exists()
@@ -319,7 +351,11 @@ def test_tus_upload_id_traversal_is_404(unit_client, storages, upload_id):  # no
 def test_tus_patch_beyond_declared_length_refused_before_reading(unit_client, storages):  # noqa: F811
     url = tus_create(unit_client, 10)
     response = unit_client.generic(
-        "PATCH", url, b"x" * 50, content_type="application/offset+octet-stream", **tus_headers(upload_offset="0")
+        "PATCH",
+        url,
+        b"x" * 50,
+        content_type="application/offset+octet-stream",
+        **tus_headers(upload_offset="0"),
     )
     assert response.status_code == 413
     assert Path(storages["temp"] / "tus" / (url.rsplit("/", 1)[1] + ".part")).stat().st_size == 0
@@ -407,7 +443,9 @@ def _multipart(fields: dict, files: dict, csrf: str = "") -> tuple[bytes, str]:
     boundary = "----hostileboundary"
     out = io.BytesIO()
     for name, value in fields.items():
-        out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+        out.write(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        )
     for name, (filename, content) in files.items():
         out.write(
             f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
@@ -420,7 +458,9 @@ def _multipart(fields: dict, files: dict, csrf: str = "") -> tuple[bytes, str]:
 
 @pytest.mark.parametrize("url", [NEW_ROUTE, "/org/activities/new/"])
 def test_client_disconnect_mid_file_leaves_no_temporary(unit_client, storages, url):  # noqa: F811
-    body, content_type = _multipart(STOPS, {"images" if url == NEW_ROUTE else "poster": ("r.png", _big_png_bytes())})
+    body, content_type = _multipart(
+        STOPS, {"images" if url == NEW_ROUTE else "poster": ("r.png", _big_png_bytes())}
+    )
     stream = _Disconnecting(body, len(body) // 2)
     response = unit_client.generic(
         "POST", url, b"", content_type=content_type, CONTENT_LENGTH=str(len(body)), **{"wsgi.input": stream}

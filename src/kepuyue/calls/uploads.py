@@ -59,7 +59,7 @@ TUS_EXTENSIONS = "creation,termination,expiration"
 # An unfinished upload may be resumed for this long after its last PATCH, in seconds (the default of
 # CALLS_UPLOAD_EXPIRY_SECONDS; read it through expiry_seconds()).
 TUS_EXPIRY_SECONDS = 24 * 3600
-TOKEN_SALT = "kepuyue.calls.kept-upload"
+TOKEN_SALT = "kepuyue.calls.kept-upload"  # noqa: S105 - a signing namespace, not a secret
 # Bytes read from the request and written per step: small enough that memory stays flat.
 CHUNK_BYTES = 256 * 1024
 ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
@@ -264,14 +264,18 @@ def _cap_problem(user_id: int, length: int, now: float) -> TusError | None:
     if len(current) >= max_count:
         return TusError(
             429,
-            _("本账号已有%(count)s个上传未完成或待提交（上限%(max)s个）。请先提交或取消已有上传，或等待其过期后再试。")
+            _(
+                "本账号已有%(count)s个上传未完成或待提交（上限%(max)s个）。请先提交或取消已有上传，或等待其过期后再试。"
+            )
             % {"count": len(current), "max": max_count},
         )
     reserved = sum(u.length for u in current)
     if reserved + length > max_bytes:
         return TusError(
             413,
-            _("本账号进行中的上传合计不能超过%(max)s（已占用%(used)s，本次%(size)s）。请先完成或取消已有上传。")
+            _(
+                "本账号进行中的上传合计不能超过%(max)s（已占用%(used)s，本次%(size)s）。请先完成或取消已有上传。"
+            )
             % {"max": _fmt_bytes(max_bytes), "used": _fmt_bytes(reserved), "size": _fmt_bytes(length)},
         )
     return None

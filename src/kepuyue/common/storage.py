@@ -30,7 +30,9 @@ class StorageFull(OSError):
     """No room left to store a file (``ENOSPC``/``EDQUOT``); ``str(error)`` is the Chinese message."""
 
     def __init__(self, message: str | None = None):
-        super().__init__(errno.ENOSPC, message or _("服务器存储空间不足，文件未保存。请稍后再试，或联系平台管理员。"))
+        super().__init__(
+            errno.ENOSPC, message or _("服务器存储空间不足，文件未保存。请稍后再试，或联系平台管理员。")
+        )
 
     def __str__(self) -> str:
         return self.strerror

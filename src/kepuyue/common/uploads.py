@@ -63,8 +63,8 @@ def discard(request) -> int:
         path = _path_of(file)
         try:
             file.close()
-        except Exception:  # noqa: BLE001 - a file already closed or half-open must not stop the rest
-            pass
+        except Exception as error:  # noqa: BLE001 - a file already closed or half-open must not stop the rest
+            log.debug("closing upload temporary %s: %s", path, error)
         if path:
             try:
                 os.unlink(path)

@@ -407,5 +407,7 @@ def resolve_place(province: str, city: str = "", county: str = "") -> RegionMatc
 def children_of(code: str | None) -> list[list[str]]:
     """``[[code, name], …]`` of the divisions directly under ``code`` (the provinces when ``None``), ordered
     by code: the options of one cascading select (省 → 市 → 县)."""
-    rows = Region.objects.filter(level=Level.PROVINCE) if code is None else Region.objects.filter(parent_id=code)
+    rows = (
+        Region.objects.filter(level=Level.PROVINCE) if code is None else Region.objects.filter(parent_id=code)
+    )
     return [[c, n] for c, n in rows.order_by("code").values_list("code", "name")]

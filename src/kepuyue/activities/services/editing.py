@@ -21,9 +21,9 @@ from kepuyue.search.services import search_text_for
 from .. import signals
 from ..models import Activity, Form, Status
 from .display import bits
-from .validation import POSTER_MAX_PIXELS
 from .validation import (
     BIT_FIELDS,
+    POSTER_MAX_PIXELS,
     VALUE_FIELDS,
     _raise,
     _region_of,

@@ -96,7 +96,9 @@ def _stops_from(post) -> list[dict]:
         stop["region"] = next(
             (
                 code
-                for code in (clean_text(post.get(f"stop-{i}-{level}", "")) for level in ("region", "city", "province"))
+                for code in (
+                    clean_text(post.get(f"stop-{i}-{level}", "")) for level in ("region", "city", "province")
+                )
                 if code
             ),
             "",
@@ -167,9 +169,9 @@ def _cascade_rows(stops: list[dict], city_code: str) -> tuple[list[dict], dict]:
                 **stop,
                 "chain": chain,
                 "cities": options(chain.get("province", "")),
-                "counties": options(chain.get("city", "")) if chain.get("region") else (
-                    options(chain["city"]) if chain.get("city") else []
-                ),
+                "counties": options(chain.get("city", ""))
+                if chain.get("region")
+                else (options(chain["city"]) if chain.get("city") else []),
             }
         )
     city_chain = _chain(regions.get(city_code))
@@ -388,7 +390,9 @@ def entry_check(request, campaign: str, call: str):
     the_call = _call(campaign, call)
     organization = roles.organization_of(request.user)
     if organization is None:
-        return JsonResponse({"ok": False, "errors": {"__all__": [_("当前账号未绑定参与单位，不能提交征集作品")]}})
+        return JsonResponse(
+            {"ok": False, "errors": {"__all__": [_("当前账号未绑定参与单位，不能提交征集作品")]}}
+        )
     data, errors = _entry_texts(request.POST)
     if not errors:
         pending = tuple(p for p in request.POST.getlist("pending") if p in services.FILE_FIELDS)
