@@ -351,3 +351,24 @@ def test_regions_json_cascade_is_small_and_cacheable(client, regions, django_ass
     assert client.get("/regions/999999/children.json").status_code == 404
     assert client.get("/regions/33%2F/children.json").status_code == 404
     assert json.loads(client.get("/regions/330106/children.json").content) == []
+
+
+def test_refused_forms_cannot_fill_the_disk_with_kept_files(unit_client, samples, storages, settings):
+    settings.CALLS_TUS_MAX_BYTES_IN_FLIGHT = 1000  # smaller than the sample video
+    with open(samples["hd"], "rb") as fh:
+        refused = unit_client.post(NEW_VIDEO, {"title": "", "theme": "base-tour", "video": fh})
+    html = refused.content.decode()
+    assert refused.status_code == 400 and "文件未保留，请重新选择" in html and 'name="kept"' not in html
+    assert files_in(storages["temp"]) == []
+
+
+def test_kept_route_images_do_not_count_against_the_resumable_cap(unit_client, samples, storages, settings):
+    settings.CALLS_TUS_MAX_IN_FLIGHT = 1
+    images = [open(samples["route"], "rb") for _i in range(3)]  # noqa: SIM115 - closed below
+    try:
+        refused = unit_client.post(NEW_ROUTE, {"title": "", "images": images, **STOPS})
+    finally:
+        for fh in images:
+            fh.close()
+    assert refused.content.decode().count('name="kept"') == 3
+    assert unit_client.post(TUS_CREATE, **tus_headers(upload_length="100")).status_code == 201

@@ -181,6 +181,8 @@ class TusUpload:
     # The form field it is for ("video" for tus; "images"/"document" for a kept multipart file).
     field: str = "video"
     sha256: str = ""
+    # A multipart file kept for the next try of a refused form (not a resumable upload: not in the count cap).
+    kept: bool = False
 
     @property
     def part_path(self) -> Path:
@@ -253,29 +255,27 @@ def in_flight(user_id: int, now: float | None = None) -> list[TusUpload]:
     return found
 
 
-def _cap_problem(user_id: int, length: int, now: float) -> TusError | None:
-    """Why the account may not start another upload of ``length`` bytes (``CALLS_TUS_MAX_IN_FLIGHT``,
-    ``CALLS_TUS_MAX_BYTES_IN_FLIGHT``), or ``None``."""
+def _cap_problem(user_id: int, length: int, now: float, *, count: bool = True) -> TusError | None:
+    """Why the account may not start (or keep) another upload of ``length`` bytes, or ``None``:
+    ``CALLS_TUS_MAX_IN_FLIGHT`` resumable video uploads (``count``; uploads kept for a form do not count, a
+    route has up to six images) and ``CALLS_TUS_MAX_BYTES_IN_FLIGHT`` bytes of everything in flight."""
     from .media import _fmt_bytes
 
     max_count = int(getattr(settings, "CALLS_TUS_MAX_IN_FLIGHT", 3))
     max_bytes = int(getattr(settings, "CALLS_TUS_MAX_BYTES_IN_FLIGHT", 6 * 1024**3))
     current = in_flight(user_id, now)
-    if len(current) >= max_count:
+    resumable = [u for u in current if not u.kept]
+    if count and len(resumable) >= max_count:
         return TusError(
             429,
-            _(
-                "本账号已有%(count)s个上传未完成或待提交（上限%(max)s个）。请先提交或取消已有上传，或等待其过期后再试。"
-            )
-            % {"count": len(current), "max": max_count},
+            _("本账号已有%(count)s个上传未完成或待提交（上限%(max)s个）。请先提交或取消已有上传，或等待其过期后再试。")
+            % {"count": len(resumable), "max": max_count},
         )
     reserved = sum(u.length for u in current)
     if reserved + length > max_bytes:
         return TusError(
             413,
-            _(
-                "本账号进行中的上传合计不能超过%(max)s（已占用%(used)s，本次%(size)s）。请先完成或取消已有上传。"
-            )
+            _("本账号进行中的上传合计不能超过%(max)s（已占用%(used)s，本次%(size)s）。请先完成或取消已有上传。")
             % {"max": _fmt_bytes(max_bytes), "used": _fmt_bytes(reserved), "size": _fmt_bytes(length)},
         )
     return None
@@ -303,13 +303,13 @@ def create(
     metadata: dict,
     now: float | None = None,
     field: str = "video",
-    enforce_caps: bool = True,
+    count: bool = True,
 ) -> TusUpload:
     """Start an upload of ``length`` bytes (an empty ``.part`` file and its ``.json`` state). Raises
-    ``TusError`` (429/413, Chinese) when the account's caps would be passed (``enforce_caps``)."""
+    ``TusError`` (429/413, Chinese) when the account's caps would be passed (``count``: the count cap too)."""
     now = time.time() if now is None else now
     with _CreateLock():
-        if enforce_caps and (problem := _cap_problem(user_id, length, now)):
+        if problem := _cap_problem(user_id, length, now, count=count):
             raise problem
         upload = TusUpload(
             id=uuid.uuid4().hex,
@@ -328,16 +328,17 @@ def create(
 
 def keep(upload: Upload, *, user_id: int, call_id: int, field: str) -> TusUpload:
     """Keep a finished multipart ``upload`` (a temporary file) for the next attempt of the form: moved into the
-    upload folder as a finished upload of ``field``, which expires like any other. Not counted against the
-    caps (the bytes are already here; refusing would lose them)."""
+    upload folder as a finished upload of ``field``, which expires like any other. Within the account's byte cap
+    (else ``TusError(413)``: refused forms must not become a way to fill the disk); not in the count cap."""
     kept = create(
         user_id=user_id,
         call_id=call_id,
         length=upload.size,
         metadata={"filename": upload.name},
         field=field,
-        enforce_caps=False,
+        count=False,
     )
+    kept.kept = True
     os.replace(upload.path, kept.part_path)
     kept.sha256 = upload.sha256
     kept.save_info()

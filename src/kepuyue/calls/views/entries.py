@@ -313,7 +313,13 @@ def _keep_for_next_try(request, call, given, records, errors) -> list[dict]:
                 else:
                     record.expires = max(record.expires, time.time() + uploads.expiry_seconds())
                     record.save_info()
-            except OSError:  # a full disk: this one is not kept, the form says so
+            except uploads.TusError as error:  # over the account's byte cap: not kept, the form says why
+                errors.setdefault(field_name, []).append(
+                    _("文件未保留，请重新选择：%(reason)s") % {"reason": error.message}
+                )
+                continue
+            except OSError:  # a full disk: not kept; the user chooses the file again
+                errors.setdefault(field_name, []).append(_("服务器存储空间不足，文件未保留，请稍后重新选择"))
                 continue
             kept.append(
                 {
