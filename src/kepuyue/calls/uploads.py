@@ -268,14 +268,18 @@ def _cap_problem(user_id: int, length: int, now: float, *, count: bool = True) -
     if count and len(resumable) >= max_count:
         return TusError(
             429,
-            _("本账号已有%(count)s个上传未完成或待提交（上限%(max)s个）。请先提交或取消已有上传，或等待其过期后再试。")
+            _(
+                "本账号已有%(count)s个上传未完成或待提交（上限%(max)s个）。请先提交或取消已有上传，或等待其过期后再试。"
+            )
             % {"count": len(resumable), "max": max_count},
         )
     reserved = sum(u.length for u in current)
     if reserved + length > max_bytes:
         return TusError(
             413,
-            _("本账号进行中的上传合计不能超过%(max)s（已占用%(used)s，本次%(size)s）。请先完成或取消已有上传。")
+            _(
+                "本账号进行中的上传合计不能超过%(max)s（已占用%(used)s，本次%(size)s）。请先完成或取消已有上传。"
+            )
             % {"max": _fmt_bytes(max_bytes), "used": _fmt_bytes(reserved), "size": _fmt_bytes(length)},
         )
     return None
