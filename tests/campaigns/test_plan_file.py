@@ -335,7 +335,7 @@ def test_calls_carry_their_submission_specs(campaign_2025):
         "科普CityWalk",
     )
     assert citywalk.spec == {
-        "formats": ["jpg", "png"],
+        "formats": ["jpg", "png", "webp"],  # WebP stored as JPEG (issue 11 point 3)
         "includes_own_venue": True,
         "min_other_venues": 2,
         "max_images": 6,
