@@ -140,7 +140,7 @@ def test_zone_citywalk_call_spec_in_words(client, clock, campaign_2025):
     clock("2025-08-15T10:00+08:00")
     call = Call.objects.get(campaign=campaign_2025, kind="citywalk")
     html = client.get(zone_url(call.joint_action)).content.decode()
-    assert "JPG/PNG格式、本基地及周边不少于2家其他场所" in html
+    assert "JPG/PNG/WebP格式、本基地及周边不少于2家其他场所" in html
 
 
 def test_zone_deadlines_show_their_state(client, clock, campaign_2025):

@@ -95,7 +95,10 @@ def _spec_words(spec: dict) -> list[str]:
     formats = rest.pop("formats", None)
     if formats:
         # "/" inside, so the phrase stays one item when the phrases are joined with "、".
-        words.append(gettext("%(formats)s格式") % {"formats": "/".join(str(f).upper() for f in formats)})
+        words.append(
+            gettext("%(formats)s格式")
+            % {"formats": "/".join(str(f).upper().replace("WEBP", "WebP") for f in formats)}
+        )
     width, height = rest.pop("min_width", None), rest.pop("min_height", None)
     if width and height:
         words.append(gettext("分辨率不低于%(w)d×%(h)d") % {"w": width, "h": height})
