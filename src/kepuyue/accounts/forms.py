@@ -247,3 +247,124 @@ class ResetPasswordForm(CleanedFormMixin, SetPasswordForm):
             if error := reset.check_totp(self.user, data.get("totp", "")):
                 self.add_error("totp", error)
         return data
+
+
+# --- Staff-managed accounts (账号管理, kepuyue.accounts.staff) ------------------------------------
+
+
+class NamedChoiceField(forms.CharField):
+    """A text box where staff type a *name* (a unit, a region, a national society) with suggestions;
+    the form turns it into the object through ``kepuyue.roles.suggest.resolve`` in the account's
+    scope, so it works without JavaScript. Never an id, slug or code."""
+
+    def __init__(self, kind: str, *args, **kwargs):
+        self.kind = kind
+        kwargs.setdefault("max_length", 100)
+        super().__init__(*args, **kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.update({"autocomplete": "off", "list": f"names-{self.kind}"})
+        return attrs
+
+
+def _resolve(user, kind: str, text: str, label: str):
+    from kepuyue.roles import suggest
+
+    found = suggest.resolve(kind, user, text)
+    if found is None:
+        raise ValidationError(_("没有找到名为“%(t)s”的%(w)s（在您的管辖范围内）") % {"t": text, "w": label})
+    if isinstance(found, suggest.Ambiguous):
+        raise ValidationError(
+            _("“%(t)s”有多个匹配，请选择其一：%(n)s") % {"t": text, "n": "、".join(found.labels)}
+        )
+    return found
+
+
+class StaffAccountForm(CleanedFormMixin, forms.Form):
+    """新建账号: a person's name, e-mail and/or mobile (the invitation goes there), the unit by name
+    (required for platform administrators), and how to send the invitation."""
+
+    name = forms.CharField(label=_("姓名"), max_length=64)
+    organization = NamedChoiceField(
+        "organization",
+        label=_("所属单位"),
+        required=False,
+        help_text=_("输入单位名称，可从提示中选择"),
+    )
+    email = CleanEmailField(label=_("电子邮箱"), required=False)
+    phone = PhoneField(label=_("手机号码"), required=False, mobile_only=True)
+    channel = forms.ChoiceField(
+        label=_("邀请发送方式"),
+        choices=[("email", _("电子邮件")), ("phone", _("短信"))],
+        widget=forms.RadioSelect,
+        initial="email",
+    )
+
+    def __init__(self, user, *args, **kwargs):
+        from kepuyue.roles import services as roles
+
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["organization"].required = not roles.is_cast_admin(user)
+        if roles.is_cast_admin(user):
+            self.fields["organization"].help_text = _("单位账号填写；为平台管理员或牵头单位管理员开通账号可留空，创建后授予角色")
+
+    def clean_organization(self):
+        text = self.cleaned_data.get("organization", "")
+        return _resolve(self.user, "organization", text, _("单位")) if text else None
+
+    def clean(self):
+        data = super().clean()
+        channel = data.get("channel")
+        if not data.get("email") and not data.get("phone"):
+            raise ValidationError(_("请填写电子邮箱或手机号码（至少一项），用于发送邀请链接"))
+        if channel == "email" and not data.get("email"):
+            self.add_error("email", _("选择电子邮件发送邀请时须填写电子邮箱"))
+        if channel == "phone" and not data.get("phone"):
+            self.add_error("phone", _("选择短信发送邀请时须填写手机号码"))
+        return data
+
+
+class GrantForm(CleanedFormMixin, forms.Form):
+    """授予角色 (CAST): the role and its scope by name — a region (province or prefecture) or a
+    national society for a platform administrator, a joint action for a manager."""
+
+    role = forms.ChoiceField(label=_("角色"))
+    region = NamedChoiceField("region", label=_("管辖地区（省级或地级）"), required=False)
+    society = NamedChoiceField("society", label=_("管辖全国学会"), required=False)
+    joint_action = forms.ModelChoiceField(label=_("联合行动"), queryset=None, required=False, empty_label=_("（不适用）"))
+
+    def __init__(self, user, campaign, *args, **kwargs):
+        from kepuyue.roles.models import Role
+
+        from .staff import MANAGED_ROLES
+
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["role"].choices = [(r.value, r.label) for r in Role if r in MANAGED_ROLES]
+        joint_actions = campaign.joint_actions.order_by("number") if campaign is not None else None
+        if joint_actions is None:
+            from kepuyue.campaigns.models import JointAction
+
+            joint_actions = JointAction.objects.none()
+        self.fields["joint_action"].queryset = joint_actions
+
+    def clean_region(self):
+        text = self.cleaned_data.get("region", "")
+        return _resolve(self.user, "region", text, _("地区")) if text else None
+
+    def clean_society(self):
+        text = self.cleaned_data.get("society", "")
+        return _resolve(self.user, "society", text, _("全国学会")) if text else None
+
+
+class UnitPhoneForm(CleanedFormMixin, forms.Form):
+    """本单位联系电话 (the unit's own page): the office line and whether the public may see it in full."""
+
+    contact_phone = PhoneField(label=_("单位联系电话"), required=False, several=True, max_length=64)
+    phone_public = forms.BooleanField(
+        label=_("这是对外办公电话，可在活动页面完整显示"),
+        required=False,
+        help_text=_("仅限单位办公电话或预约电话；个人手机号码请勿勾选，公开页面会隐藏其中间四位。"),
+    )

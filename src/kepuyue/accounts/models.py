@@ -143,3 +143,46 @@ class OrganizationApplication(TimestampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class InvitationChannel(models.TextChoices):
+    EMAIL = "email", "电子邮件"
+    PHONE = "phone", "短信"
+
+
+class Invitation(models.Model):
+    """A one-time link that lets the owner of a staff-made account choose its password (账号邀请).
+
+    Made by :func:`kepuyue.accounts.staff.invite` (a platform administrator for a unit account in its
+    scope, CAST for any account). The link carries a signed, timestamped value naming this row and a
+    random nonce (``django.core.signing``); only the nonce's SHA-256 is kept here. A link is good once
+    (``used_at``), until ``expires_at`` (real time), and only while it is the account's latest invitation
+    (a new invitation ``revoked_at`` the older ones). See ``docs/decisions/0016-staff-managed-accounts.md``.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="账号", on_delete=models.CASCADE, related_name="invitations"
+    )
+    nonce_hash = models.CharField("随机数摘要", max_length=64, unique=True)
+    channel = models.CharField("发送方式", max_length=8, choices=InvitationChannel.choices)
+    sent_to = models.CharField("发送至", max_length=254)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="邀请人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("邀请时间")
+    expires_at = models.DateTimeField("失效时间")
+    used_at = models.DateTimeField("使用时间", null=True, blank=True)
+    revoked_at = models.DateTimeField("作废时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "账号邀请"
+        verbose_name_plural = "账号邀请"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_channel_display()}"

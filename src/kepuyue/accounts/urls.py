@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_staff
 
 app_name = "accounts"
 
@@ -25,4 +25,14 @@ urlpatterns = [
     path("applications/<int:pk>/proof/", views.review_proof, name="review_proof"),
     path("applications/<int:pk>/approve/", views.approve, name="approve"),
     path("applications/<int:pk>/return/", views.return_, name="return"),
+    path("staff/", views_staff.account_list, name="staff_list"),
+    path("staff/new/", views_staff.account_create, name="staff_create"),
+    path("staff/<int:pk>/", views_staff.account_detail, name="staff_detail"),
+    path("staff/<int:pk>/invite/", views_staff.account_invite, name="staff_invite"),
+    path("staff/<int:pk>/active/", views_staff.account_active, name="staff_active"),
+    path("staff/<int:pk>/reset/", views_staff.account_reset, name="staff_reset"),
+    path("staff/<int:pk>/grant/", views_staff.account_grant, name="staff_grant"),
+    path("staff/<int:pk>/grants/<int:grant_id>/revoke/", views_staff.grant_revoke, name="staff_revoke"),
+    path("invite/<str:token>/", views_staff.invitation, name="invitation"),
+    path("unit/", views_staff.unit_settings, name="unit_settings"),
 ]

@@ -59,6 +59,10 @@ DEFAULT_RATE_LIMITS = {
     "registrant_message": "10/d",
     # Check-in scans and offline batches per account (a busy door: generous).
     "checkin": "3000/h",
+    # Account invitations (e-mails or text messages) a staff account sends (issue 11.4).
+    "invite": "30/h",
+    # Name suggestions (autocompletion) per account on the staff pages: a keystroke each, capped.
+    "suggest": "300/m",
 }
 RATE_PATTERN = re.compile(r"^\d+/\d*[smhd]$")
 PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

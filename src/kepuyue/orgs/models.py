@@ -63,6 +63,9 @@ class Organization(TimestampedModel):
     contact_name = models.CharField("联系人", max_length=64, blank=True)
     contact_phone = models.CharField("联系电话", max_length=64, blank=True)
     contact_email = models.EmailField("电子邮箱", blank=True)
+    # Set by the unit (its account page): ``contact_phone`` is an office line the public may call
+    # (预约/咨询电话), shown in full on public pages; personal mobiles stay masked (issue 11.6).
+    phone_public = models.BooleanField("联系电话为对外办公电话（公开显示）", default=False)
     note = models.CharField("备注", max_length=255, blank=True)
     source_url = models.URLField("来源", max_length=500, blank=True)
 

@@ -112,21 +112,28 @@ def review_queue(
     campaign: Campaign,
     *,
     joint_action: str = "",
-    brand: str = "",
-    region: str = "",
+    brand="",
+    region="",
+    organizer=None,
     waiting_days: int | None = None,
 ) -> QuerySet[Activity]:
     """The actor's review queue (submitted, in scope, oldest first) for ``campaign``, narrowed by a
-    joint action slug, a brand slug, a 6-digit region code of the unit (a province or prefecture code
-    covers what lies inside) and a minimum of whole days waiting. Empty for an account without scope."""
+    joint action slug, a brand (a ``Brand`` or its slug), a region of the unit (a ``Region`` or its
+    6-digit code; a province or prefecture covers what lies inside), a unit (an ``Organization``) and
+    a minimum of whole days waiting. The desk passes objects it found by *name*
+    (``kepuyue.roles.suggest.resolve``); slugs and codes still work for old links. Empty for an
+    account without scope."""
     rows = activity_rules.review_queue(actor).filter(campaign=campaign)
     if joint_action:
         rows = rows.filter(joint_action__slug=joint_action)
     if brand:
-        rows = rows.filter(brand__slug=brand)
-    if region.isascii() and region.isdigit() and len(region) == 6:
-        prefix = region[:2] if region.endswith("0000") else region[:4] if region.endswith("00") else region
+        rows = rows.filter(brand__slug=brand) if isinstance(brand, str) else rows.filter(brand=brand)
+    code = region if isinstance(region, str) else getattr(region, "code", "")
+    if code.isascii() and code.isdigit() and len(code) == 6:
+        prefix = code[:2] if code.endswith("0000") else code[:4] if code.endswith("00") else code
         rows = rows.filter(organizer__region__code__startswith=prefix)
+    if organizer is not None:
+        rows = rows.filter(organizer=organizer)
     if waiting_days is not None:
         rows = rows.filter(submitted_at__lt=clock.now() - timedelta(days=waiting_days))
     return rows

@@ -14,6 +14,7 @@ urlpatterns = [
     path("export.<str:fmt>", views.export, name="export"),
     path("audit/", views.audit_log, name="audit"),
     path("reopen/", views.reopen, name="reopen"),
+    path("suggest/<str:kind>.json", views.suggestions, name="suggest"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/approve/", views.approve, name="approve"),
     path("<int:pk>/return/", views.return_, name="return"),

@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,8 +24,8 @@ from django.views.decorators.http import require_POST
 
 from kepuyue.activities import exporting
 from kepuyue.activities import rules as activity_rules
-from kepuyue.activities.models import Activity, Status
-from kepuyue.activities.services import mask_phone
+from kepuyue.activities.models import Activity, Audience, SpecialArea, Status, Topic
+from kepuyue.activities.services import labels_of, mask_phone
 from kepuyue.audit import services as audit
 from kepuyue.campaigns.models import Campaign
 from kepuyue.campaigns.services import current_campaign
@@ -33,12 +33,13 @@ from kepuyue.common import clock
 from kepuyue.common.ratelimits import limit, over_limit, refuse, user_or_ip
 from kepuyue.common.text import date_or_none, ids_from, int_or_none, parse_int
 from kepuyue.roles import services as roles
+from kepuyue.roles import suggest
 from kepuyue.roles.rules import check
 
 from . import services
 
 PAGE_SIZE = 30
-QUEUE_FILTERS = ("joint_action", "brand", "region", "waiting")
+QUEUE_FILTERS = ("joint_action", "brand", "region", "unit", "waiting")
 
 
 def _require_admin(request):
@@ -54,27 +55,61 @@ def _campaign(request) -> Campaign:
     return campaign
 
 
-def _queue(request, campaign: Campaign):
-    """The filtered review queue of the signed-in administrator and the filter values given."""
-    params = {name: request.GET.get(name, "").strip() for name in QUEUE_FILTERS}
+def _named(request, kind: str, text: str, campaign: Campaign, problems: list[str]):
+    """The object a filter's typed name means in the account's scope; a 6-digit code or a slug from an
+    old link is passed on as is. Adds a Chinese problem (and returns ``False``: nothing matches) when
+    the name is unknown or ambiguous."""
+    if not text:
+        return None
+    if kind == "region" and text.isascii() and text.isdigit() and len(text) == 6:
+        return text
+    if kind == "brand" and text.isascii() and campaign.joint_actions.filter(brands__slug=text).exists():
+        return text
+    found = suggest.resolve(kind, request.user, text, campaign=campaign)
+    label = {"brand": _("品牌活动"), "region": _("地区"), "organization": _("单位")}[kind]
+    if found is None:
+        problems.append(_("没有找到%(what)s“%(text)s”（在您的管辖范围内）") % {"what": label, "text": text})
+        return False
+    if isinstance(found, suggest.Ambiguous):
+        problems.append(
+            _("%(what)s“%(text)s”有多个匹配，请选择其一：%(names)s")
+            % {"what": label, "text": text, "names": "、".join(found.labels)}
+        )
+        return False
+    return found
+
+
+def _queue(request, campaign: Campaign, problems: list[str] | None = None):
+    """The filtered review queue of the signed-in administrator and the filter values given. Brand,
+    region and unit are typed names (``kepuyue.roles.suggest``); a name that matches nothing or
+    several things gives an empty queue and a problem saying why."""
+    problems = [] if problems is None else problems
+    params = {name: request.GET.get(name, "").strip()[:100] for name in QUEUE_FILTERS}
+    brand = _named(request, "brand", params["brand"], campaign, problems)
+    region = _named(request, "region", params["region"], campaign, problems)
+    unit = _named(request, "organization", params["unit"], campaign, problems)
     rows = services.review_queue(
         request.user,
         campaign,
         joint_action=params["joint_action"],
-        brand=params["brand"],
-        region=params["region"],
+        brand=brand or "",
+        region=region or "",
+        organizer=unit or None,
         waiting_days=int_or_none(params["waiting"], min_value=0, max_value=36500),
     )
+    if False in (brand, region, unit):
+        rows = rows.none()
     return rows, {k: v for k, v in params.items() if v}
 
 
 @login_required
 def queue(request):
     """审核台: submitted activities in scope, oldest first, with days waiting; filter by joint action,
-    brand, region (6-digit code of the unit's region) and minimum days waiting; bulk approval."""
+    brand, region and unit — typed by name, with suggestions — and minimum days waiting; bulk approval."""
     _require_admin(request)
     campaign = _campaign(request)
-    activities, params = _queue(request, campaign)
+    problems: list[str] = []
+    activities, params = _queue(request, campaign, problems)
     page = Paginator(
         activities.select_related("organizer", "joint_action", "brand", "region"), PAGE_SIZE
     ).get_page(request.GET.get("page"))
@@ -94,8 +129,30 @@ def queue(request):
             "recommendations_open": services.recommendations_open(campaign),
             "recommendation_deadline": services.recommendation_deadline(campaign),
             "scopes": [services.scope_label(g) for g in roles.admin_grants(request.user)],
+            "problems": problems,
+            # Brands are few and public: the page lists them all; regions and units come from
+            # the suggestion endpoint as the administrator types.
+            "brand_names": list(suggest.brands(request.user, campaign).order_by("name").values_list("name", flat=True).distinct()),
         },
     )
+
+
+@login_required
+def suggestions(request, kind: str):
+    """``suggest/<kind>.json?q=``: at most 10 names of units, regions (full names), brands or national
+    societies in the account's scope that contain ``q`` — for the autocompletion of the desk's filters
+    and the account pages. Staff with a scope only; rate-limited per account."""
+    if kind not in suggest.KINDS:
+        raise Http404
+    if not (roles.admin_grants(request.user) or roles.is_cast_admin(request.user)):
+        raise PermissionDenied(_("当前账号不是平台管理员"))
+    if over_limit(request, "suggest", key=user_or_ip):
+        refuse("suggest")
+    campaign = current_campaign() if kind == "brand" else None
+    names = suggest.suggest(kind, request.user, request.GET.get("q", ""), campaign=campaign)
+    response = JsonResponse({"results": names})
+    response["Cache-Control"] = "private, max-age=60"
+    return response
 
 
 def _visible(request, pk: int) -> Activity:
@@ -124,6 +181,7 @@ def detail(request, pk: int):
         if activity.submitted_at
         else None
     )
+    phone_full = check(request.user, "activities.view_phone", activity)
     perms = {
         name: check(request.user, f"activities.{name}_activity", activity)
         for name in ("review", "recommend", "feature")
@@ -133,10 +191,13 @@ def detail(request, pk: int):
         "review/detail.html",
         {
             "activity": activity,
-            "phone": activity.contact_phone
-            if check(request.user, "activities.view_phone", activity)
-            else mask_phone(activity.contact_phone),
+            "phone": activity.contact_phone if phone_full else mask_phone(activity.contact_phone),
+            "phone_full": phone_full,
             "history": audit.history(activity).filter(action__startswith="activity."),
+            "description_html": _description_html(activity),
+            "audiences": labels_of(activity.audiences, Audience),
+            "topics": labels_of(activity.topics, Topic),
+            "special_areas": labels_of(activity.special_areas, SpecialArea),
             "perms": perms,
             "reasons": services.return_reasons(campaign),
             "query": urlencode(params),
@@ -145,6 +206,18 @@ def detail(request, pk: int):
             "recommendation": getattr(activity, "recommendation", None) if activity.recommended_at else None,
         },
     )
+
+
+def _description_html(activity: Activity) -> str:
+    """The full description as stored at save time (``Activity.description_html``, cleaned by nh3);
+    rendered now, without saving, for a row an import wrote past ``save()``."""
+    from kepuyue.common.markup import source_digest
+
+    if not (activity.description or "").strip():
+        return ""
+    if activity.description_digest != source_digest(activity.description):
+        activity.refresh_description_html()
+    return activity.description_html
 
 
 def _after(request, activity: Activity):

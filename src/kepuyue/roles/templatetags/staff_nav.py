@@ -26,6 +26,7 @@ def staff_links(context) -> list[tuple[str, str]]:
             (reverse("activities:import"), _("批量导入")),
             (reverse("registrations:org_home"), _("报名管理")),
             (reverse("calls:mine"), _("征集作品")),
+            (reverse("accounts:unit_settings"), _("单位信息")),
         ]
     cast = services.is_cast_admin(user)
     if services.admin_grants(user) or cast:
@@ -33,6 +34,7 @@ def staff_links(context) -> list[tuple[str, str]]:
             (reverse("review:queue"), _("审核台")),
             (reverse("review:published"), _("推荐")),
             (reverse("accounts:review_list"), _("入驻申请")),
+            (reverse("accounts:staff_list"), _("账号管理")),
         ]
     if services.managed_joint_action_ids(user) or cast:
         links.append((reverse("review:featuring"), _("重点呈现")))
