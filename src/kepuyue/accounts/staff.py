@@ -89,9 +89,10 @@ def managed_accounts(actor) -> QuerySet:
     unit_accounts = Q(membership__isnull=False) & q
     has_role = Exists(RoleGrant.objects.filter(user=OuterRef("pk")))
     if roles.is_cast_admin(actor):
-        # Role accounts, and accounts staff created that hold no unit or role yet.
+        # Role accounts, and accounts staff created that hold no unit or role yet (invited, or
+        # still without a password of their own).
         invited = Exists(Invitation.objects.filter(user=OuterRef("pk")))
-        users = users.filter(unit_accounts | Q(has_role) | Q(invited))
+        users = users.filter(unit_accounts | Q(has_role) | Q(invited) | Q(password__startswith="!"))
     else:
         # A unit account that also holds a role is CAST's to manage.
         users = users.filter(unit_accounts).exclude(has_role)
