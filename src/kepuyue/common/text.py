@@ -405,6 +405,28 @@ def cell_safe(value):
 xlsx_safe = cell_safe
 
 
+# Quotation pairs a title may already be wrapped in (Chinese, Japanese-style corner brackets, book
+# titles, and ASCII): ``quote_title`` never wraps such a title a second time.
+QUOTE_PAIRS = {"“": "”", "「": "」", "『": "』", "《": "》", "〈": "〉", '"': '"', "‘": "’", "【": "】"}
+
+
+def quote_title(title: str) -> str:
+    """A title (an activity's, an entry's …) set in running Chinese text: ``“title”``, unless it
+    already carries its own quotation marks — wholly enclosed in a pair of :data:`QUOTE_PAIRS`
+    (``「低碳生活」``, ``《科普法》宣讲`` is *not* enclosed and gets ``“”``), or starting with an
+    opening ``“`` / ending with a closing ``”`` (``“光影科学梦”科学电影巡映``), where another pair would
+    double the marks. The one place that formats titles in messages (inbox, e-mail, SMS)."""
+    text = (title or "").strip()
+    if not text:
+        return "“”"
+    closing = QUOTE_PAIRS.get(text[0])
+    if closing is not None and len(text) > 1 and text.endswith(closing):
+        return text
+    if text.startswith("“") or text.endswith("”"):
+        return text
+    return f"“{text}”"
+
+
 # --- Django forms -----------------------------------------------------------------------------------
 
 

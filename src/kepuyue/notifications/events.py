@@ -12,6 +12,8 @@ from django.urls import reverse
 
 from kepuyue.activities.models import Activity, Status
 
+from kepuyue.common.text import quote_title
+
 from .models import Kind
 from .services import notify
 
@@ -48,7 +50,7 @@ def activity_moved(sender, activity: Activity, to_state: str, reason: str = "", 
             publishers_of(activity.organizer_id),
             Kind.RETURNED,
             f"活动被退回：{activity.title}",
-            f"您的活动“{activity.title}”被退回修改。\n退回原因：{reason}\n请修改后重新提交审核。",
+            f"您的活动{quote_title(activity.title)}被退回修改。\n退回原因：{reason}\n请修改后重新提交审核。",
             _detail(activity),
         )
     elif to_state == Status.PUBLISHED:
@@ -56,7 +58,7 @@ def activity_moved(sender, activity: Activity, to_state: str, reason: str = "", 
             publishers_of(activity.organizer_id),
             Kind.PUBLISHED,
             f"活动已发布：{activity.title}",
-            f"您的活动“{activity.title}”已审核通过并在平台公开发布。",
+            f"您的活动{quote_title(activity.title)}已审核通过并在平台公开发布。",
             _detail(activity),
         )
 
@@ -69,14 +71,14 @@ def activity_recommended(sender, activity: Activity, **kwargs) -> None:
         publishers_of(activity.organizer_id),
         Kind.RECOMMENDED,
         f"活动被推荐：{activity.title}",
-        f"您的活动“{activity.title}”已被平台管理员推荐为{ja}重点活动。",
+        f"您的活动{quote_title(activity.title)}已被平台管理员推荐为{ja}重点活动。",
         _detail(activity),
     )
     notify(
         managers_of(activity.joint_action_id),
         Kind.RECOMMENDED,
         f"新推荐活动待重点呈现：{activity.title}",
-        f"“{activity.title}”（{activity.organizer.name}）已被推荐为{ja}重点活动，可在“重点呈现”中处理。",
+        f"{quote_title(activity.title)}（{activity.organizer.name}）已被推荐为{ja}重点活动，可在“重点呈现”中处理。",
         reverse("review:featuring"),
     )
 
@@ -87,6 +89,6 @@ def activity_featured(sender, activity: Activity, **kwargs) -> None:
         publishers_of(activity.organizer_id),
         Kind.FEATURED,
         f"活动被重点呈现：{activity.title}",
-        f"您的活动“{activity.title}”已被联合行动牵头单位选为重点呈现，将在平台首页和专区展示。",
+        f"您的活动{quote_title(activity.title)}已被联合行动牵头单位选为重点呈现，将在平台首页和专区展示。",
         reverse("portal:activity", args=[activity.pk]),
     )

@@ -22,6 +22,7 @@ from kepuyue.activities import summaries
 from kepuyue.activities.services import chinese_date
 from kepuyue.campaigns.models import Campaign
 from kepuyue.common import clock
+from kepuyue.common.text import quote_title
 
 from .events import publishers_of
 from .models import Kind
@@ -122,7 +123,7 @@ def summary_due_reminders(campaign: Campaign, at: datetime) -> int:
                     publishers_of(activity.organizer_id),
                     Kind.SUMMARY_DUE,
                     f"请在{chinese_date(due_day)}前提交活动总结：{activity.title}",
-                    f"活动“{activity.title}”已结束，请在{chinese_date(due_day)}前提交活动总结"
+                    f"活动{quote_title(activity.title)}已结束，请在{chinese_date(due_day)}前提交活动总结"
                     f"（照片、视频和新闻链接、实际参与人数）。逾期仍可提交，但会标记为逾期。",
                     reverse("activities:summary", args=[activity.pk]),
                     key=_key(Kind.SUMMARY_DUE, activity.pk, today),

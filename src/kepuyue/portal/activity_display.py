@@ -396,3 +396,66 @@ def featured(campaign: Campaign, joint_action: JointAction | None = None, *, lim
     return list(
         rows.select_related(*CARD_RELATED).defer("search_text").order_by("-featured_at", "-id")[:limit]
     )
+
+
+HOME_LIMIT = 6
+
+
+def home_activities(campaign: Campaign, *, limit: int = HOME_LIMIT, first=None) -> list[Activity]:
+    """The activities the home page lists (issue 11.6): featured ones first (重点呈现, newest
+    featuring first), then published activities that have not ended yet — ongoing and upcoming —
+    soonest first, without repeats, at most ``limit``. Works before anything is featured. Two
+    queries: the featured ones on ``act_featured_idx`` (or ``first``, the featured rows the caller
+    already read), the rest on ``act_ends_idx``."""
+    from kepuyue.activities.listing import CARD_RELATED
+    from kepuyue.activities.models import Status
+
+    rows = list(first if first is not None else featured(campaign, limit=limit))[:limit]
+    if len(rows) < limit:
+        seen = [a.pk for a in rows]
+        rest = (
+            Activity.objects.filter(campaign=campaign, status=Status.PUBLISHED, ends_at__gte=clock.now())
+            .exclude(pk__in=seen)
+            .select_related(*CARD_RELATED)
+            .defer("search_text")
+            .order_by("starts_at", "id")[: limit - len(rows)]
+        )
+        rows += list(rest)
+    return rows
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def public_phones(activity: Activity) -> tuple[str, str]:
+    """``(full, masked)`` — what the public page shows of the activity's contact phone (issue 11.6).
+
+    When the organizer marked its contact phone as a public office line (``Organization.phone_public``,
+    set by the unit), the activity's numbers that are among the organizer's office numbers are shown
+    in full (``full``, callable); any other number — a personal mobile — is masked
+    (``activities.services.mask_phone``) and is in ``masked``. Each part may be empty.
+    """
+    from kepuyue.activities.services import mask_phone
+
+    phone = (activity.contact_phone or "").strip()
+    if not phone:
+        return "", ""
+    organizer = activity.organizer
+    office = {
+        _digits(p)[-11:]
+        for p in _PHONE_PARTS.split(organizer.contact_phone or "")
+        if len(_digits(p)) >= 5
+    }
+    if not (organizer.phone_public and office):
+        return "", mask_phone(phone)
+    full, masked = [], []
+    for part in _PHONE_PARTS.split(phone):
+        part = part.strip()
+        if not part:
+            continue
+        (full if _digits(part)[-11:] in office else masked).append(part)
+    return "、".join(full), mask_phone("、".join(masked))
+
+
+_PHONE_PARTS = __import__("re").compile(r"[、,，;；/／]+")

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST, require_safe
 from kepuyue.campaigns import services
 from kepuyue.campaigns.models import Campaign, JointAction
 
-from .activity_display import featured, zone_activities
+from .activity_display import featured, home_activities, zone_activities
 from .context_processors import LARGE_TEXT_COOKIE
 
 # A year: the visitor chose large text once and should not have to choose again next week.
@@ -47,13 +47,15 @@ def campaign_detail(request, slug: str):
 def _campaign_home(request, campaign: Campaign, *, is_current: bool):
     joint_actions = list(campaign.joint_actions.prefetch_related("participant_types").order_by("number"))
     cards = [(ja, services.joint_action_window_phase(ja)) for ja in joint_actions]
+    featured_rows = featured(campaign)
     context = {
         "campaign": campaign,
         "phase": services.campaign_phase(campaign),
         "is_current": is_current,
         "cards": cards,
         "key_deadlines": services.key_deadlines(campaign),
-        "featured": featured(campaign),
+        "featured": featured_rows,
+        "home_activities": home_activities(campaign, first=featured_rows),
         "nav": "home" if is_current else "archive",
     }
     return render(request, "portal/campaign_home.html", context)

@@ -30,7 +30,6 @@ from kepuyue.activities.listing import (
     list_activities,
 )
 from kepuyue.activities.models import Audience, Topic
-from kepuyue.activities.services import mask_phone
 from kepuyue.activities.summaries import loaded_summary
 from kepuyue.campaigns import services as campaigns
 from kepuyue.campaigns.models import Brand, Campaign
@@ -315,6 +314,7 @@ def activity_detail(request, pk: int):
     )
     page_url = request.build_absolute_uri(reverse("portal:activity", args=[activity.pk]))
     poster_url = request.build_absolute_uri(activity.poster.url) if activity.poster else ""
+    phones = display.public_phones(activity)
     context = {
         "activity": activity,
         "page_url": page_url,
@@ -323,7 +323,9 @@ def activity_detail(request, pk: int):
         "region_chain": display.region_chain(activity.region),
         "map_url": display.map_url(activity),
         "qr_svg": display.qr_svg(page_url, title=_("本活动页面的二维码")),
-        "masked_phone": mask_phone(activity.contact_phone),
+        # Office lines the unit marked public in full (tel: links); personal mobiles masked.
+        "full_phone": phones[0],
+        "masked_phone": phones[1],
         # The unit's report after the activity (活动总结), with its photos; None until submitted.
         "summary": loaded_summary(activity),
         # How to register (报名): the same for every visitor; free places come from a separate JSON.

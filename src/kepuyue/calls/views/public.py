@@ -32,7 +32,7 @@ def gallery_index(request):
     return render(
         request,
         "calls/gallery_index.html",
-        {"campaign": campaign, "calls": [(c, counts.get(c.pk, 0)) for c in calls]},
+        {"campaign": campaign, "calls": [(c, counts.get(c.pk, 0)) for c in calls], "nav": "calls"},
     )
 
 

@@ -161,3 +161,50 @@ def spec_words(call) -> list[str]:
 def spec_text(call) -> str:
     """:func:`spec_words` as one line: ``MP4、分辨率不低于1920×1080、时长建议不超过3分钟``."""
     return pgettext("list separator", "、").join(spec_words(call))
+
+
+@register.simple_tag
+def deadline_label(deadline, state) -> str:
+    """What a timeline item says about a deadline (issue 11.6): a ``due`` one counts down —
+    ``还剩 N 天``, ``今天截止`` — then ``已截止``; an ``opens`` one says ``N 天后开始``, ``已开始``, then
+    ``已结束`` with its campaign. Never 进行中: a deadline is a moment, not a period. Days are Beijing
+    calendar days on the campaign clock."""
+    from kepuyue.common import clock
+
+    days = (deadline.at.astimezone(BEIJING).date() - clock.today()).days
+    value = getattr(state, "value", state)
+    if deadline.kind == "due":
+        if value == "passed":
+            return gettext("已截止")
+        if days <= 0:
+            return gettext("今天截止")
+        return ngettext("还剩 %(n)d 天", "还剩 %(n)d 天", days) % {"n": days}
+    if value == "upcoming":
+        return ngettext("%(n)d 天后开始", "%(n)d 天后开始", max(days, 1)) % {"n": max(days, 1)}
+    if value == "open":
+        return gettext("已开始")
+    return gettext("已结束")
+
+
+_PHONE_SPLIT = __import__("re").compile(r"([、,，;；/／\s]+)")
+
+
+@register.filter(needs_autoescape=True)
+def tel_links(value, autoescape=True):
+    """Phone numbers as ``tel:`` links (several numbers separated by 、 , ; / each get one); text
+    that is not a number stays text. Used for public office lines and the plan's contacts; personal
+    mobiles are masked before they get here (``activities.services.mask_phone``)."""
+    import re
+
+    from django.utils.html import conditional_escape
+    from django.utils.safestring import mark_safe
+
+    text = str(value or "")
+    out = []
+    for part in _PHONE_SPLIT.split(text):
+        digits = re.sub(r"[^\d+]", "", part)
+        if len(re.sub(r"\D", "", part)) >= 5 and "*" not in part and re.fullmatch(r"[\d+()（）\-\s—]+", part):
+            out.append(f'<a href="tel:{digits}">{conditional_escape(part)}</a>')
+        else:
+            out.append(conditional_escape(part))
+    return mark_safe("".join(out))

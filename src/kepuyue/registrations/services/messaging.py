@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from kepuyue.common import clock, sms
+from kepuyue.common.text import quote_title
 from kepuyue.notifications.models import Kind
 from kepuyue.notifications.services import absolute, notify
 
@@ -63,9 +64,9 @@ def booked(booking: Booking) -> None:
         _users(booking),
         Kind.REGISTRATION,
         _("报名成功：%(t)s") % {"t": activity.title},
-        _("您已报名“%(t)s”，%(when)s，%(n)d 人。票号 %(code)s，入场时出示电子票二维码。")
+        _("您已报名%(t)s，%(when)s，%(n)d 人。票号 %(code)s，入场时出示电子票二维码。")
         % {
-            "t": activity.title,
+            "t": quote_title(activity.title),
             "when": _when(booking),
             "n": booking.seats,
             "code": tickets.display_code(booking.code),
@@ -98,11 +99,11 @@ def send_ticket_email(booking_id: int) -> bool:
     activity = booking.activity
     url = absolute(ticket_url(booking))
     body = _(
-        "您好！\n\n您已报名“%(t)s”。\n场次：%(when)s\n人数：%(n)d\n票号：%(code)s\n地点：%(venue)s\n\n"
+        "您好！\n\n您已报名%(t)s。\n场次：%(when)s\n人数：%(n)d\n票号：%(code)s\n地点：%(venue)s\n\n"
         "入场时请出示附件中的二维码（或电子票页面）：\n%(url)s\n\n"
         "如不能参加，请在开场前取消，把名额留给候补的人。\n\n—— 全国科普月平台（本邮件由系统发送，请勿直接回复）"
     ) % {
-        "t": activity.title,
+        "t": quote_title(activity.title),
         "when": _when(booking),
         "n": booking.seats,
         "code": tickets.display_code(booking.code),
@@ -135,8 +136,8 @@ def waitlisted(booking: Booking) -> None:
         _users(booking),
         Kind.REGISTRATION_WAITLIST,
         _("已加入候补：%(t)s") % {"t": activity.title},
-        _("“%(t)s” %(when)s 已满，您已加入候补。有人取消时，名额将按顺序递补，届时会通知您在限定时间内确认。")
-        % {"t": activity.title, "when": _when(booking)},
+        _("%(t)s %(when)s 已满，您已加入候补。有人取消时，名额将按顺序递补，届时会通知您在限定时间内确认。")
+        % {"t": quote_title(activity.title), "when": _when(booking)},
         reverse("registrations:mine"),
     )
 
@@ -150,10 +151,10 @@ def offered(booking: Booking) -> None:
         Kind.REGISTRATION_OFFER,
         _("候补递补，请确认：%(t)s") % {"t": activity.title},
         _(
-            "“%(t)s” %(when)s 有名额空出，已为您保留 %(n)d 个名额。请在 %(until)s 前确认，逾期名额将递补给下一位。"
+            "%(t)s %(when)s 有名额空出，已为您保留 %(n)d 个名额。请在 %(until)s 前确认，逾期名额将递补给下一位。"
         )
         % {
-            "t": activity.title,
+            "t": quote_title(activity.title),
             "when": _when(booking),
             "n": booking.seats,
             "until": f"{until:%Y-%m-%d %H:%M}",
@@ -162,8 +163,8 @@ def offered(booking: Booking) -> None:
     )
     _sms(
         booking,
-        _("您候补的“%(t)s”有名额空出，请在%(until)s前登录平台“我的活动”确认。")
-        % {"t": activity.title[:30], "until": f"{until:%m-%d %H:%M}"},
+        _("您候补的%(t)s有名额空出，请在%(until)s前登录平台“我的活动”确认。")
+        % {"t": quote_title(activity.title[:30]), "until": f"{until:%m-%d %H:%M}"},
     )
 
 
@@ -177,8 +178,8 @@ def cancelled(booking: Booking, *, by_unit: bool, reason: str = "") -> None:
     (inbox, e-mail and a text message)."""
     activity = booking.activity
     if by_unit:
-        text = _("很抱歉，您报名的“%(t)s” %(when)s 已被主办单位取消。") % {
-            "t": activity.title,
+        text = _("很抱歉，您报名的%(t)s %(when)s 已被主办单位取消。") % {
+            "t": quote_title(activity.title),
             "when": _when(booking),
         }
         if reason:
@@ -192,14 +193,14 @@ def cancelled(booking: Booking, *, by_unit: bool, reason: str = "") -> None:
         )
         _sms(
             booking,
-            _("您报名的“%(t)s”已被主办单位取消。%(r)s") % {"t": activity.title[:30], "r": reason[:40]},
+            _("您报名的%(t)s已被主办单位取消。%(r)s") % {"t": quote_title(activity.title[:30]), "r": reason[:40]},
         )
     else:
         notify(
             _users(booking),
             Kind.REGISTRATION_CANCELLED,
             _("已取消报名：%(t)s") % {"t": activity.title},
-            _("您已取消“%(t)s” %(when)s 的报名。") % {"t": activity.title, "when": _when(booking)},
+            _("您已取消%(t)s %(when)s 的报名。") % {"t": quote_title(activity.title), "when": _when(booking)},
             reverse("registrations:mine"),
             email=False,
         )
@@ -211,8 +212,8 @@ def expired(booking: Booking) -> None:
         _users(booking),
         Kind.REGISTRATION_OFFER,
         _("候补名额已过期：%(t)s") % {"t": activity.title},
-        _("您未在时限内确认“%(t)s” %(when)s 的候补名额，名额已递补给下一位。")
-        % {"t": activity.title, "when": _when(booking)},
+        _("您未在时限内确认%(t)s %(when)s 的候补名额，名额已递补给下一位。")
+        % {"t": quote_title(activity.title), "when": _when(booking)},
         reverse("registrations:mine"),
     )
 
@@ -223,8 +224,8 @@ def moved(booking: Booking, *, old_when: str) -> None:
         _users(booking),
         Kind.REGISTRATION,
         _("场次调整：%(t)s") % {"t": activity.title},
-        _("主办单位已将您“%(t)s”的报名从 %(old)s 调整到 %(new)s。请使用新的电子票入场。")
-        % {"t": activity.title, "old": old_when, "new": _when(booking)},
+        _("主办单位已将您%(t)s的报名从 %(old)s 调整到 %(new)s。请使用新的电子票入场。")
+        % {"t": quote_title(activity.title), "old": old_when, "new": _when(booking)},
         ticket_url(booking),
         email=False,
     )
@@ -232,8 +233,8 @@ def moved(booking: Booking, *, old_when: str) -> None:
     transaction.on_commit(lambda: _queue_ticket_email(booking_id))
     _sms(
         booking,
-        _("您报名的“%(t)s”场次已调整为%(new)s，请查看新电子票。")
-        % {"t": activity.title[:30], "new": _when(booking)},
+        _("您报名的%(t)s场次已调整为%(new)s，请查看新电子票。")
+        % {"t": quote_title(activity.title[:30]), "new": _when(booking)},
     )
 
 
@@ -244,16 +245,16 @@ def reminder(booking: Booking) -> bool:
         _users(booking),
         Kind.REGISTRATION_REMINDER,
         _("明天参加：%(t)s") % {"t": activity.title},
-        _("提醒：您报名的“%(t)s”将于 %(when)s 举行，地点：%(venue)s。入场时请出示电子票。")
-        % {"t": activity.title, "when": _when(booking), "venue": activity.venue or "—"},
+        _("提醒：您报名的%(t)s将于 %(when)s 举行，地点：%(venue)s。入场时请出示电子票。")
+        % {"t": quote_title(activity.title), "when": _when(booking), "venue": activity.venue or "—"},
         ticket_url(booking),
         key=f"registration_reminder:{booking.pk}",
     )
     if written:
         _sms(
             booking,
-            _("提醒：您报名的“%(t)s”将于%(when)s举行，请准时参加。")
-            % {"t": activity.title[:30], "when": _when(booking)},
+            _("提醒：您报名的%(t)s将于%(when)s举行，请准时参加。")
+            % {"t": quote_title(activity.title[:30]), "when": _when(booking)},
         )
     return bool(written)
 
