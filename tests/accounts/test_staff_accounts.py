@@ -55,14 +55,20 @@ def token_from(text: str) -> str:
 def test_create_account_normalises_contact_and_audits(w, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         user = staff.create_account(
-            w.admin_zj, name="王老师", email=" Wang@Example.ORG ", phone="+86 138-1234-5678", organization=w.hz
+            w.admin_zj,
+            name="王老师",
+            email=" Wang@Example.ORG ",
+            phone="+86 138-1234-5678",
+            organization=w.hz,
         )
         staff.invite(w.admin_zj, user, channel="email")
     assert user.username == user.email == "wang@example.org"
     assert user.profile.phone == "13812345678"
     assert not user.has_usable_password()
     assert Membership.objects.get(user=user).organization == w.hz
-    actions = list(AuditEntry.objects.filter(object_id=str(user.pk)).order_by("id").values_list("action", flat=True))
+    actions = list(
+        AuditEntry.objects.filter(object_id=str(user.pk)).order_by("id").values_list("action", flat=True)
+    )
     assert actions == ["account.create", "account.invite"]
     assert len(mail.outbox) == 1 and "/accounts/invite/" in mail.outbox[0].body
 
@@ -164,7 +170,9 @@ def test_deactivate_revokes_invitation_and_blocks_login(w, client):
     assert staff.invitation_from(token) is None
     staff.set_active(w.admin_zj, user, True)
     assert staff.invitation_from(token) is None  # revoked stays revoked
-    actions = set(AuditEntry.objects.filter(object_id=str(user.pk)).order_by("id").values_list("action", flat=True))
+    actions = set(
+        AuditEntry.objects.filter(object_id=str(user.pk)).order_by("id").values_list("action", flat=True)
+    )
     assert {"account.deactivate", "account.reactivate"} <= actions
 
 
@@ -199,7 +207,9 @@ def test_cast_grants_and_revokes_roles_by_name(w):
     assert staff.account_for(w.cast, user.pk) == user
     staff.revoke(w.cast, grant.pk)
     assert not RoleGrant.objects.filter(user=user).exists()
-    actions = list(AuditEntry.objects.filter(action__startswith="role.").order_by("id").values_list("action", flat=True))
+    actions = list(
+        AuditEntry.objects.filter(action__startswith="role.").order_by("id").values_list("action", flat=True)
+    )
     assert actions == ["role.grant", "role.revoke"]
 
 
@@ -362,7 +372,9 @@ def test_admin_account_list_query_count(w, client, django_assert_max_num_queries
 
 def test_unit_marks_its_phone_public(w, client):
     client.force_login(w.pub_hz)
-    response = client.post(reverse("accounts:unit_settings"), {"contact_phone": "0571-8888 1234", "phone_public": "on"})
+    response = client.post(
+        reverse("accounts:unit_settings"), {"contact_phone": "0571-8888 1234", "phone_public": "on"}
+    )
     assert response.status_code == 302
     w.hz.refresh_from_db()
     assert w.hz.phone_public and w.hz.contact_phone

@@ -124,17 +124,32 @@ def test_deadlines_count_down_and_never_say_ongoing(client, clock, plan):
 
     campaign, _b, _rows = plan
     Deadline.objects.create(
-        campaign=campaign, slug="due-soon", kind=DeadlineKind.DUE, title="提交活动总结", at=bj("2025-09-13 23:59")
+        campaign=campaign,
+        slug="due-soon",
+        kind=DeadlineKind.DUE,
+        title="提交活动总结",
+        at=bj("2025-09-13 23:59"),
     )
     Deadline.objects.create(
-        campaign=campaign, slug="due-past", kind=DeadlineKind.DUE, title="推荐重点活动", at=bj("2025-08-20 23:59")
+        campaign=campaign,
+        slug="due-past",
+        kind=DeadlineKind.DUE,
+        title="推荐重点活动",
+        at=bj("2025-08-20 23:59"),
     )
     Deadline.objects.create(
-        campaign=campaign, slug="due-today", kind=DeadlineKind.DUE, title="今日截止事项", at=bj("2025-09-10 23:59")
+        campaign=campaign,
+        slug="due-today",
+        kind=DeadlineKind.DUE,
+        title="今日截止事项",
+        at=bj("2025-09-10 23:59"),
     )
     html = client.get("/").content.decode()
     timeline = html.split('class="timeline"', 1)[1].split("</ol>", 1)[0]
-    items = {m.group(2): m.group(1) for m in re.finditer(r'<li class="timeline__item">(.*?timeline__what[^>]*>([^<]+)<)', timeline, re.S)}
+    items = {
+        m.group(2): m.group(1)
+        for m in re.finditer(r'<li class="timeline__item">(.*?timeline__what[^>]*>([^<]+)<)', timeline, re.S)
+    }
     assert "还剩 3 天" in items["提交活动总结"]
     assert "已截止" in items["推荐重点活动"]
     assert "今天截止" in items["今日截止事项"]

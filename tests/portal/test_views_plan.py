@@ -152,7 +152,10 @@ def test_zone_deadlines_show_their_state(client, clock, campaign_2025):
         html = client.get(zone_url(ja)).content.decode()
         for deadline in ja.deadlines.all():
             item = timeline_item(html, deadline.title)
-            assert re.search(r"还剩 \d+ 天|今天截止|已截止|\d+ 天后开始|已开始|已结束", item), (ja.slug, deadline.slug)
+            assert re.search(r"还剩 \d+ 天|今天截止|已截止|\d+ 天后开始|已开始|已结束", item), (
+                ja.slug,
+                deadline.slug,
+            )
             assert "进行中" not in item, (ja.slug, deadline.slug)
 
 

@@ -142,7 +142,9 @@ def test_suggestions_are_capped_and_start_matches_first(world, client):
     assert hz[0] == "浙江省杭州市"
 
 
-@pytest.mark.parametrize("who,status", [("pub_zj", 403), ("public", 403), ("manager", 403), ("admin_zj", 200)])
+@pytest.mark.parametrize(
+    "who,status", [("pub_zj", 403), ("public", 403), ("manager", 403), ("admin_zj", 200)]
+)
 def test_suggestion_permissions(world, client, who, status):
     login(client, getattr(world.users, who))
     assert client.get("/org/review/suggest/organization.json", {"q": "科"}).status_code == status

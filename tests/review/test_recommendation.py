@@ -129,11 +129,15 @@ def test_featuring_needs_the_joint_action_manager_and_leads_the_home_page(world,
     home = client.get("/").content.decode()
     assert "重点活动" in home
     assert home.index("被重点呈现的活动") < home.index('id="ja-title"')
-    assert "普通的活动" not in home
+    # Upcoming activities follow the featured ones (issue 11.6).
+    assert home.index("被重点呈现的活动") < home.index("普通的活动")
     zone = client.get(f"/campaigns/{world.plan.slug}/zones/{JA}/").content.decode()
     assert zone.index("被重点呈现的活动") < zone.index('id="overview-title"')
     review.unfeature(star, actor=world.users.manager)
-    assert "被重点呈现的活动" not in client.get("/").content.decode()
+    home = client.get("/").content.decode()
+    # No longer first: listed among the upcoming ones in start order (same start: plain came first).
+    assert "重点活动与近期活动" not in home
+    assert home.index("普通的活动") < home.index("被重点呈现的活动")
     assert plain.pk
 
 

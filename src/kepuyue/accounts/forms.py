@@ -308,7 +308,9 @@ class StaffAccountForm(CleanedFormMixin, forms.Form):
         self.user = user
         self.fields["organization"].required = not roles.is_cast_admin(user)
         if roles.is_cast_admin(user):
-            self.fields["organization"].help_text = _("单位账号填写；为平台管理员或牵头单位管理员开通账号可留空，创建后授予角色")
+            self.fields["organization"].help_text = _(
+                "单位账号填写；为平台管理员或牵头单位管理员开通账号可留空，创建后授予角色"
+            )
 
     def clean_organization(self):
         text = self.cleaned_data.get("organization", "")
@@ -333,7 +335,9 @@ class GrantForm(CleanedFormMixin, forms.Form):
     role = forms.ChoiceField(label=_("角色"))
     region = NamedChoiceField("region", label=_("管辖地区（省级或地级）"), required=False)
     society = NamedChoiceField("society", label=_("管辖全国学会"), required=False)
-    joint_action = forms.ModelChoiceField(label=_("联合行动"), queryset=None, required=False, empty_label=_("（不适用）"))
+    joint_action = forms.ModelChoiceField(
+        label=_("联合行动"), queryset=None, required=False, empty_label=_("（不适用）")
+    )
 
     def __init__(self, user, campaign, *args, **kwargs):
         from kepuyue.roles.models import Role

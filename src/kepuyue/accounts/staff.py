@@ -32,6 +32,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core import mail, signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -92,7 +93,9 @@ def managed_accounts(actor) -> QuerySet:
         # Role accounts, and accounts staff created that hold no unit or role yet (invited, or
         # still without a password of their own).
         invited = Exists(Invitation.objects.filter(user=OuterRef("pk")))
-        users = users.filter(unit_accounts | Q(has_role) | Q(invited) | Q(password__startswith="!"))
+        users = users.filter(
+            unit_accounts | Q(has_role) | Q(invited) | Q(password__startswith=UNUSABLE_PASSWORD_PREFIX)
+        )
     else:
         # A unit account that also holds a role is CAST's to manage.
         users = users.filter(unit_accounts).exclude(has_role)
@@ -168,7 +171,10 @@ def normalise_contact(email: str = "", phone: str = "") -> Contact:
 
 def _taken(contact: Contact) -> str | None:
     users = get_user_model().objects
-    if contact.email and users.filter(Q(username__iexact=contact.email) | Q(email__iexact=contact.email)).exists():
+    if (
+        contact.email
+        and users.filter(Q(username__iexact=contact.email) | Q(email__iexact=contact.email)).exists()
+    ):
         return _("该电子邮箱已有账号")
     if contact.phone and (
         users.filter(username=contact.phone).exists()
@@ -219,7 +225,11 @@ def create_account(actor, *, name: str, email: str = "", phone: str = "", organi
         actor=actor,
         obj=user,
         organization=organization,
-        data={"organization": getattr(organization, "pk", None), "email": bool(contact.email), "phone": bool(contact.phone)},
+        data={
+            "organization": getattr(organization, "pk", None),
+            "email": bool(contact.email),
+            "phone": bool(contact.phone),
+        },
     )
     roles.forget(user)
     return user
@@ -301,7 +311,11 @@ def invitation_from(token: str) -> Invitation | None:
         value = signing.loads(token, salt=INVITE_SALT, max_age=timedelta(days=INVITE_DAYS))
     except signing.BadSignature:  # SignatureExpired is a BadSignature
         return None
-    if not isinstance(value, dict) or not isinstance(value.get("i"), int) or not isinstance(value.get("n"), str):
+    if (
+        not isinstance(value, dict)
+        or not isinstance(value.get("i"), int)
+        or not isinstance(value.get("n"), str)
+    ):
         return None
     invitation = (
         Invitation.objects.select_related("user").filter(pk=value["i"], nonce_hash=_hash(value["n"])).first()

@@ -51,7 +51,12 @@ def account_list(request):
     return render(
         request,
         "accounts/staff_list.html",
-        {"page": page, "q": q, "query": urlencode({"q": q}) if q else "", "cast": roles.is_cast_admin(request.user)},
+        {
+            "page": page,
+            "q": q,
+            "query": urlencode({"q": q}) if q else "",
+            "cast": roles.is_cast_admin(request.user),
+        },
     )
 
 
@@ -76,7 +81,9 @@ def account_create(request):
             form.add_error(None, exc)
         else:
             messages.success(
-                request, _("已创建账号 %(u)s，并已发送邀请链接（%(d)d 天内有效）") % {"u": user.get_username(), "d": staff.INVITE_DAYS}
+                request,
+                _("已创建账号 %(u)s，并已发送邀请链接（%(d)d 天内有效）")
+                % {"u": user.get_username(), "d": staff.INVITE_DAYS},
             )
             return redirect("accounts:staff_detail", pk=user.pk)
     return render(request, "accounts/staff_form.html", {"form": form})

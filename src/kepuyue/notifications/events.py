@@ -11,7 +11,6 @@ from __future__ import annotations
 from django.urls import reverse
 
 from kepuyue.activities.models import Activity, Status
-
 from kepuyue.common.text import quote_title
 
 from .models import Kind

@@ -443,9 +443,7 @@ def public_phones(activity: Activity) -> tuple[str, str]:
         return "", ""
     organizer = activity.organizer
     office = {
-        _digits(p)[-11:]
-        for p in _PHONE_PARTS.split(organizer.contact_phone or "")
-        if len(_digits(p)) >= 5
+        _digits(p)[-11:] for p in _PHONE_PARTS.split(organizer.contact_phone or "") if len(_digits(p)) >= 5
     }
     if not (organizer.phone_public and office):
         return "", mask_phone(phone)

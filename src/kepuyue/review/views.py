@@ -132,7 +132,12 @@ def queue(request):
             "problems": problems,
             # Brands are few and public: the page lists them all; regions and units come from
             # the suggestion endpoint as the administrator types.
-            "brand_names": list(suggest.brands(request.user, campaign).order_by("name").values_list("name", flat=True).distinct()),
+            "brand_names": list(
+                suggest.brands(request.user, campaign)
+                .order_by("name")
+                .values_list("name", flat=True)
+                .distinct()
+            ),
         },
     )
 

@@ -107,7 +107,9 @@ def suggest(kind: str, user, q: str, *, campaign=None) -> list[str]:
     rows, name, label = _rows(kind, user, campaign)
     rows = rows.filter(Q(**{f"{name}__icontains": text}) | Q(**{f"{label}__icontains": text}))
     starting = list(
-        rows.filter(**{f"{name}__startswith": text}).order_by(label).values_list(label, flat=True)[:MAX_SUGGESTIONS]
+        rows.filter(**{f"{name}__startswith": text})
+        .order_by(label)
+        .values_list(label, flat=True)[:MAX_SUGGESTIONS]
     )
     rest = []
     if len(starting) < MAX_SUGGESTIONS:

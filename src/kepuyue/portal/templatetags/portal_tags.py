@@ -189,22 +189,20 @@ def deadline_label(deadline, state) -> str:
 _PHONE_SPLIT = __import__("re").compile(r"([、,，;；/／\s]+)")
 
 
-@register.filter(needs_autoescape=True)
-def tel_links(value, autoescape=True):
+@register.filter
+def tel_links(value):
     """Phone numbers as ``tel:`` links (several numbers separated by 、 , ; / each get one); text
-    that is not a number stays text. Used for public office lines and the plan's contacts; personal
-    mobiles are masked before they get here (``activities.services.mask_phone``)."""
+    that is not a number stays text, escaped. Used for public office lines and the plan's contacts;
+    personal mobiles are masked before they get here (``activities.services.mask_phone``)."""
     import re
 
-    from django.utils.html import conditional_escape
-    from django.utils.safestring import mark_safe
+    from django.utils.html import format_html, format_html_join
 
-    text = str(value or "")
-    out = []
-    for part in _PHONE_SPLIT.split(text):
+    pieces = []
+    for part in _PHONE_SPLIT.split(str(value or "")):
         digits = re.sub(r"[^\d+]", "", part)
-        if len(re.sub(r"\D", "", part)) >= 5 and "*" not in part and re.fullmatch(r"[\d+()（）\-\s—]+", part):
-            out.append(f'<a href="tel:{digits}">{conditional_escape(part)}</a>')
+        if len(re.sub(r"\D", "", part)) >= 5 and re.fullmatch(r"[\d+()（）\-\s—]+", part):
+            pieces.append(format_html('<a href="tel:{}">{}</a>', digits, part))
         else:
-            out.append(conditional_escape(part))
-    return mark_safe("".join(out))
+            pieces.append(format_html("{}", part))
+    return format_html_join("", "{}", ((piece,) for piece in pieces))

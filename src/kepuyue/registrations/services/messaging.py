@@ -193,7 +193,8 @@ def cancelled(booking: Booking, *, by_unit: bool, reason: str = "") -> None:
         )
         _sms(
             booking,
-            _("您报名的%(t)s已被主办单位取消。%(r)s") % {"t": quote_title(activity.title[:30]), "r": reason[:40]},
+            _("您报名的%(t)s已被主办单位取消。%(r)s")
+            % {"t": quote_title(activity.title[:30]), "r": reason[:40]},
         )
     else:
         notify(
