@@ -214,11 +214,13 @@ def grant_revoke(request, pk: int, grant_id: int):
 @limit("password_reset_confirm")
 def invitation(request, token: str):
     """The invitation link: choose a password (the platform's rules), then sign in. A used, expired,
-    replaced or tampered link says so and asks for a new invitation. Signs nobody in."""
+    replaced or tampered link says so and asks for a new invitation. Signs nobody in. The page's
+    ``Referrer-Policy: same-origin`` keeps the token out of other sites' logs (``no-referrer`` would
+    make the browser send ``Origin: null`` with the form, which Django's CSRF check refuses)."""
     found = staff.invitation_from(token)
     if found is None:
         response = render(request, "accounts/invitation_invalid.html", status=410)
-        response["Referrer-Policy"] = "no-referrer"
+        response["Referrer-Policy"] = "same-origin"
         return response
     form = ResetPasswordForm(found.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -231,7 +233,7 @@ def invitation(request, token: str):
         messages.success(request, _("密码已设置，请使用新密码登录。"))
         return redirect(f"{reverse('accounts:login')}?{urlencode({'username': found.user.get_username()})}")
     response = render(request, "accounts/invitation.html", {"form": form, "account": found.user})
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
