@@ -110,7 +110,7 @@ def managed_accounts(actor) -> QuerySet:
 def search_accounts(actor, q: str = "") -> QuerySet:
     """:func:`managed_accounts` narrowed to ``q`` in the account name, e-mail, name or unit name."""
     users = managed_accounts(actor)
-    q = clean_text(q, max_length=100)
+    q = clean_text(str(q or "")[:100])
     if q:
         users = users.filter(
             Q(username__icontains=q)

@@ -37,7 +37,8 @@ class Ambiguous:
 
 
 def _query(text) -> str:
-    return clean_text(text or "", max_length=10_000)[:MAX_QUERY_CHARS].strip()
+    # Cut first: a long query is not an error here, only more than a name needs.
+    return clean_text(str(text or "")[: MAX_QUERY_CHARS * 4])[:MAX_QUERY_CHARS].strip()
 
 
 def organizations(user) -> QuerySet:
