@@ -108,9 +108,50 @@ def test_cards_show_the_poster_thumbnail_lazy_sized_with_alt(client, plan):
     html = client.get("/").content.decode()
     card = html.split(f'data-activity="{item.pk}"', 1)[1].split("</li>", 1)[0]
     img = re.search(r"<img [^>]*>", card).group(0)
-    assert f'src="{item.poster.url}"' in img
+    src = re.search(r'src="([^"]+)"', img).group(1)
+    assert src.startswith(f"/activities/{item.pk}/poster-") and src.endswith(".webp")
     assert 'loading="lazy"' in img and 'width="192"' in img and 'height="256"' in img
     assert 'alt="活动海报：即将开始的讲座"' in img
+    response = client.get(src)
+    assert response.status_code == 200 and response["Content-Type"] == "image/webp"
+    assert "immutable" in response["Cache-Control"]
+    from PIL import Image
+
+    thumb = Image.open(io.BytesIO(response.content))
+    assert thumb.format == "WEBP" and thumb.size == (30, 40)  # never enlarged
+    assert client.get(src).content == response.content  # stored, read back
+
+
+def test_big_poster_thumbnail_is_small(client, plan, settings):
+    from PIL import Image
+
+    _c, _b, rows = plan
+    item = rows["soon"]
+    out = io.BytesIO()
+    Image.effect_noise((2400, 3200), 60).convert("RGB").save(out, "JPEG", quality=95)
+    item.poster.save("big.jpg", ContentFile(out.getvalue()), save=True)
+    src = activity_display_thumb(item)
+    response = client.get(src)
+    thumb = Image.open(io.BytesIO(response.content))
+    assert thumb.size == (384, 512)
+    assert len(response.content) < len(out.getvalue()) / 10
+    assert (settings.MEDIA_ROOT / "thumbs" / "posters").is_dir()
+
+
+def activity_display_thumb(activity) -> str:
+    from kepuyue.portal.thumbnails import thumbnail_url
+
+    return thumbnail_url(activity)
+
+
+def test_thumbnail_of_unpublished_or_stale_key_is_404(client, plan):
+    _c, _b, rows = plan
+    draft = rows["draft"]
+    draft.poster.save("d.png", ContentFile(png()), save=True)
+    assert client.get(activity_display_thumb(draft)).status_code == 404
+    item = rows["soon"]
+    item.poster.save("p.png", ContentFile(png()), save=True)
+    assert client.get(f"/activities/{item.pk}/poster-0000000000000000.webp").status_code == 404
 
 
 def test_header_links_the_calls_galleries(client, plan):

@@ -336,6 +336,26 @@ def activity_detail(request, pk: int):
 
 
 @require_safe
+def poster_thumb(request, pk: int, key: str):
+    """``/activities/<id>/poster-<key>.webp``: the card thumbnail of a published activity's poster
+    (``portal.thumbnails``); 404 for an unknown, unpublished or poster-less activity or an old key.
+    Cached by browsers for a year: a new poster has a new key."""
+    from kepuyue.activities.services import public_activities
+
+    from . import thumbnails
+
+    activity = get_object_or_404(public_activities().only("pk", "poster", "status"), pk=pk)
+    if not activity.poster or key != thumbnails.key_of(activity.poster.name):
+        raise Http404
+    data = thumbnails.thumbnail_bytes(activity)
+    if data is None:
+        raise Http404
+    response = HttpResponse(data, content_type="image/webp")
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
+@require_safe
 def activity_ics(request, pk: int):
     """``/activities/<id>.ics``: the activity as an iCalendar event, named after its title (RFC
     6266 with an RFC 5987 UTF-8 file name and an ASCII fallback)."""

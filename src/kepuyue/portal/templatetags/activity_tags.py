@@ -87,3 +87,11 @@ def list_url(base: str, params, **extra) -> str:
 def bitand(value, bit) -> bool:
     """True when ``bit`` is set in the bit set ``value`` (check boxes of audiences and topics)."""
     return bool((value or 0) & int(bit))
+
+
+@register.filter
+def poster_thumb(activity) -> str:
+    """The URL of the activity card's poster thumbnail (``portal.thumbnails``), ``""`` without one."""
+    from kepuyue.portal.thumbnails import thumbnail_url
+
+    return thumbnail_url(activity)
