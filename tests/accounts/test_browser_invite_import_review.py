@@ -46,7 +46,9 @@ def png() -> bytes:
 
 
 def phone(chromium):
-    context = chromium.new_context(viewport={"width": WIDTH, "height": 844}, device_scale_factor=2, locale="zh-CN")
+    context = chromium.new_context(
+        viewport={"width": WIDTH, "height": 844}, device_scale_factor=2, locale="zh-CN"
+    )
     return context, context.new_page()
 
 
@@ -154,7 +156,9 @@ def test_invite_set_password_import_bulk_submit_review(
                 page.get_by_role("button", name="提交审核").click()
                 page.wait_for_load_state()
         page.screenshot(path=str(shots / "5-submitted.png"), full_page=True)
-        assert set(Activity.objects.filter(organizer=unit).values_list("status", flat=True)) == {Status.SUBMITTED}
+        assert set(Activity.objects.filter(organizer=unit).values_list("status", flat=True)) == {
+            Status.SUBMITTED
+        }
 
         # 6. The administrator filters the desk by the unit's name and reviews with poster and description.
         admin.goto(f"{base}/org/review/")
@@ -185,4 +189,6 @@ def test_invite_set_password_import_bulk_submit_review(
     actions = set(AuditEntry.objects.values_list("action", flat=True))
     assert {"account.create", "account.invite", "account.invitation_accept", "activity.approve"} <= actions
     if not bulk:
-        pytest.xfail('no data-testid="bulk-submit" button on the import result page yet (the imports helper adds it)')
+        pytest.xfail(
+            'no data-testid="bulk-submit" button on the import result page yet (the imports helper adds it)'
+        )

@@ -50,6 +50,9 @@ def test_portal_fits_a_375px_phone(
     page.wait_for_url(f"**/zones/{zone.slug}/")
     assert_fits_phone(page, "zone")
     assert_headings_in_order(page, "zone")
+    # The plan's long text folds (issue 11.6): the zone's activities come first; open it to read.
+    assert page.evaluate("!document.querySelector('#plan-text').open")
+    page.locator("#plan-text > summary").click()
     for brand in zone.brands.all():
         assert page.locator(f'[data-brand="{brand.slug}"]').first.is_visible(), brand.slug
     page.screenshot(path=str(artifacts_dir / "portal-zone.png"), full_page=True)

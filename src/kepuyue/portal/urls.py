@@ -21,9 +21,7 @@ urlpatterns = [
     path("activities/", views_activities.activity_list, name="activity_list"),
     path("activities/<int:pk>/", views_activities.activity_detail, name="activity"),
     path("activities/<int:pk>.ics", views_activities.activity_ics, name="activity_ics"),
-    path(
-        "activities/<int:pk>/poster-<str:key>.webp", views_activities.poster_thumb, name="poster_thumb"
-    ),
+    path("activities/<int:pk>/poster-<str:key>.webp", views_activities.poster_thumb, name="poster_thumb"),
     path("brands/<slug:campaign_slug>/<slug:brand_slug>/", views_activities.brand_detail, name="brand"),
     re_path(r"^region/(?P<code>\d{2,6})/$", views_activities.region_detail, name="region"),
     re_path(
