@@ -14,7 +14,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -231,7 +230,7 @@ def invitation(request, token: str):
         if request.user.is_authenticated:
             logout(request)
         messages.success(request, _("密码已设置，请使用新密码登录。"))
-        return redirect(f"{reverse('accounts:login')}?{urlencode({'username': found.user.get_username()})}")
+        return redirect("accounts:login")
     response = render(request, "accounts/invitation.html", {"form": form, "account": found.user})
     response["Referrer-Policy"] = "same-origin"
     return response

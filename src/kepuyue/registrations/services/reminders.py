@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from kepuyue.audit import services as audit
 from kepuyue.common import clock
+from kepuyue.common.text import quote_title
 from kepuyue.notifications.models import Kind
 from kepuyue.notifications.services import notify
 
@@ -57,7 +58,7 @@ def message_registrants(
             users,
             Kind.REGISTRATION_MESSAGE,
             _("%(org)s：%(title)s") % {"org": activity.organizer.name[:40], "title": title},
-            _("关于“%(t)s”：\n%(body)s") % {"t": activity.title, "body": body},
+            _("关于%(t)s：\n%(body)s") % {"t": quote_title(activity.title), "body": body},
             reverse("registrations:mine"),
         )
         audit.record(
