@@ -57,11 +57,20 @@ def fits(page) -> bool:
 
 
 def test_invite_set_password_import_bulk_submit_review(
-    transactional_db, regions, campaign_2025, live_server, chromium, settings, tmp_path
+    transactional_db, regions, campaign_2025, live_server, chromium, settings, tmp_path, monkeypatch
 ):
+    from django.core.files.storage import FileSystemStorage
+
+    from kepuyue.activities.models import ImportJob
+
     settings.KEPUYUE_NOW = "2025-08-20T10:00+08:00"
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    # The import file's storage was built when the model loaded: point it at the temporary folder too,
+    # so the test leaves nothing in var/ (issue 11.7).
+    monkeypatch.setattr(
+        ImportJob._meta.get_field("file"), "storage", FileSystemStorage(location=tmp_path / "private")
+    )
     shots = tmp_path / "shots"
     shots.mkdir()
     print(f"screenshots: {shots}")
