@@ -377,3 +377,19 @@ def test_unit_marks_its_phone_public(w, client):
     w.hz.refresh_from_db()
     assert w.hz.phone_public and w.hz.contact_phone
     assert AuditEntry.objects.filter(action="organization.change", object_id=str(w.hz.pk)).exists()
+
+
+def test_mail_server_down_keeps_the_account(w, settings, django_capture_on_commit_callbacks):
+    settings.EMAIL_BACKEND = "tests.accounts.test_staff_accounts.BrokenBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        user = staff.create_account(w.admin_zj, name="王", email="wang@example.org", organization=w.hz)
+        staff.invite(w.admin_zj, user)
+    assert Invitation.objects.filter(user=user).count() == 1
+
+
+class BrokenBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise OSError("connection refused")

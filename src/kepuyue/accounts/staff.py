@@ -287,7 +287,8 @@ def invite(actor, user, *, channel: str = "") -> tuple[Invitation, str]:
     token = signing.dumps({"i": invitation.pk, "n": nonce}, salt=INVITE_SALT, compress=False)
     record("account.invite", actor=actor, obj=user, data={"channel": channel, "invitation": invitation.pk})
     url = invitation_url(token)
-    transaction.on_commit(lambda: _deliver(user.get_username(), channel, sent_to, url))
+    # robust: a mail server that is down is logged; the account and the invitation stay (resend later).
+    transaction.on_commit(lambda: _deliver(user.get_username(), channel, sent_to, url), robust=True)
     return invitation, token
 
 
@@ -405,7 +406,7 @@ def send_reset(actor, user, *, channel: str = "") -> str:
     if not value:
         raise ValidationError(_("该账号没有可用于发送重置链接的电子邮箱或手机号码"), code="no_address")
     record("account.reset_sent", actor=actor, obj=user, data={"channel": channel})
-    transaction.on_commit(lambda: reset._queue(user.pk, channel, value))
+    transaction.on_commit(lambda: reset._queue(user.pk, channel, value), robust=True)
     return channel
 
 
