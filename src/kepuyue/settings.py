@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "kepuyue.calls",
     "kepuyue.notifications",
     "kepuyue.registrations",
+    "kepuyue.dashboard",
 ]
 
 MIDDLEWARE = [
