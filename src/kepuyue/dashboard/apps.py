@@ -18,12 +18,16 @@ class DashboardConfig(AppConfig):
 
         from . import receivers
 
-        activities.activity_moving.connect(receivers.activity_moving, dispatch_uid="dashboard.activity_moving")
+        activities.activity_moving.connect(
+            receivers.activity_moving, dispatch_uid="dashboard.activity_moving"
+        )
         activities.activities_imported.connect(
             receivers.activities_imported, dispatch_uid="dashboard.activities_imported"
         )
         # Saves outside the workflow (the admin, fixtures) and summaries (participants reported).
         post_save.connect(receivers.activity_saved, sender=Activity, dispatch_uid="dashboard.activity_saved")
-        post_delete.connect(receivers.activity_saved, sender=Activity, dispatch_uid="dashboard.activity_deleted")
+        post_delete.connect(
+            receivers.activity_saved, sender=Activity, dispatch_uid="dashboard.activity_deleted"
+        )
         post_save.connect(receivers.summary_saved, sender=Summary, dispatch_uid="dashboard.summary_saved")
         post_delete.connect(receivers.summary_saved, sender=Summary, dispatch_uid="dashboard.summary_deleted")

@@ -31,6 +31,9 @@ class Fact(models.Model):
         verbose_name = "已计入活动"
         verbose_name_plural = "已计入活动"
 
+    def __str__(self) -> str:
+        return f"活动 {self.activity_id}"
+
 
 class Tally(models.Model):
     """Published activities and reported participants per (campaign, day, joint action, brand,
@@ -73,6 +76,11 @@ class Tally(models.Model):
             models.Index(fields=["campaign_id", "brand_id"], name="dash_tally_brand_idx"),
         ]
 
+    def __str__(self) -> str:
+        return (
+            f"{self.day} {self.county_code or self.prefecture_code or self.province_code}: {self.activities}"
+        )
+
 
 class UnitTally(models.Model):
     """Published activities per (campaign, organizer, joint action, brand, unit type): distinct units."""
@@ -94,3 +102,6 @@ class UnitTally(models.Model):
             )
         ]
         indexes = [models.Index(fields=["campaign_id", "brand_id"], name="dash_unit_brand_idx")]
+
+    def __str__(self) -> str:
+        return f"单位 {self.organizer_id}: {self.activities}"

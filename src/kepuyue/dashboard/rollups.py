@@ -108,9 +108,9 @@ def sync(ids: Iterable[int]) -> int:
             chunk = ids[start : start + _BATCH]
             have = {
                 row["activity_id"]: row
-                for row in Fact.objects.select_for_update().filter(activity_id__in=chunk).values(
-                    "activity_id", *FACT_FIELDS
-                )
+                for row in Fact.objects.select_for_update()
+                .filter(activity_id__in=chunk)
+                .values("activity_id", *FACT_FIELDS)
             }
             want = _facts_now(chunk)
             tallies: Counter = Counter()

@@ -9,9 +9,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from kepuyue.search.segment import index_text
-
 from kepuyue.common.events import send_in_transaction
+from kepuyue.search.segment import index_text
 
 from .. import services, signals
 from ..models import Activity, Status
