@@ -35,3 +35,11 @@ def publish():
         return activity
 
     return make
+
+
+@pytest.fixture
+def museum(plan):
+    """A science museum (科技馆) publishing activities."""
+    from kepuyue.orgs.models import Organization
+
+    return Organization.objects.create(name="测试科技馆", type_id="science_museum")
