@@ -20,7 +20,18 @@ from tests.activities.factories import ActivityFactory
 OPS = st.lists(
     st.tuples(
         st.sampled_from(
-            ["submit", "publish", "publish", "return", "withdraw", "feature", "edit", "admin_edit", "summary", "delete"]
+            [
+                "submit",
+                "publish",
+                "publish",
+                "return",
+                "withdraw",
+                "feature",
+                "edit",
+                "admin_edit",
+                "summary",
+                "delete",
+            ]
         ),
         st.integers(min_value=0, max_value=4),  # which activity
         st.integers(min_value=0, max_value=5),  # which region / brand / value
@@ -32,7 +43,9 @@ OPS = st.lists(
 def _snapshot():
     tallies = {
         tuple(row[k] for k in rollups.TALLY_KEY): (row["activities"], row["participants"])
-        for row in Tally.objects.filter(activities__gt=0).values(*rollups.TALLY_KEY, "activities", "participants")
+        for row in Tally.objects.filter(activities__gt=0).values(
+            *rollups.TALLY_KEY, "activities", "participants"
+        )
     }
     units = {
         tuple(row[k] for k in rollups.UNIT_KEY): row["activities"]
@@ -56,7 +69,10 @@ def test_rollups_equal_a_recount_after_any_sequence(plan, counties, ops):
         ]
         activities = [
             ActivityFactory(
-                joint_action=ja, brand=brands[i % 3], organizer=units[i % 2], region=counties[i],
+                joint_action=ja,
+                brand=brands[i % 3],
+                organizer=units[i % 2],
+                region=counties[i],
                 special_areas=SpecialArea.RURAL if i % 2 else 0,
             )
             for i in range(5)
