@@ -28,6 +28,10 @@ TABLES = {
 }
 
 
+#: The daily curve's longest span in days (a campaign's preparation, month and summaries).
+MAX_DAYS = 240
+
+
 @dataclass
 class Table:
     slug: str
@@ -177,14 +181,20 @@ def daily(campaign) -> tuple[Table, list[dict]]:
         {"day": d.at.astimezone(_beijing()).date(), "title": d.title}
         for d in Deadline.objects.filter(campaign=campaign).order_by("at")
     ]
-    days = sorted(set(counts) | {d["day"] for d in deadlines})
+    deadlines = [d for d in deadlines if d["day"] <= campaign.ends + timedelta(days=MAX_DAYS)]
+    days = sorted(set(counts) | {d["day"] for d in deadlines} | {campaign.starts, campaign.ends})
     rows = []
-    if days:
-        total, day = 0, days[0]
-        while day <= days[-1]:
-            total += counts.get(day, 0)
-            rows.append([day.isoformat(), counts.get(day, 0), total])
-            day += timedelta(days=1)
+    # One row per day from the first deadline or publication to the campaign's end (or the last
+    # publication), at most MAX_DAYS: earlier publications are folded into the first row's total.
+    first, last = days[0], days[-1]
+    if (last - first).days >= MAX_DAYS:
+        first = last - timedelta(days=MAX_DAYS - 1)
+    total = sum(n for day, n in counts.items() if day < first)
+    day = first
+    while day <= last:
+        total += counts.get(day, 0)
+        rows.append([day.isoformat(), counts.get(day, 0), total])
+        day += timedelta(days=1)
     return Table("daily", TABLES["daily"], ["日期", "当日发布", "累计"], rows), [
         {"day": d["day"].isoformat(), "title": d["title"]} for d in deadlines
     ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 
+from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -77,6 +78,8 @@ def dashboard(request):
             "map": reverse("dashboard:map_json"),
             "campaign": campaign.slug,
             "list": reverse("portal:activity_list"),
+            # The unhashed names (a directory has no manifest entry); WhiteNoise serves both.
+            "geo": settings.STATIC_URL + "dashboard/geo/",
         },
         "nav": "dashboard",
     }

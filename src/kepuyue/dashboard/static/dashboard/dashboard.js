@@ -47,6 +47,30 @@
     var p = code.slice(2) === "0000" ? "province" : (code.slice(4) === "00" ? "city" : "county");
     return config.list + "?" + p + "=" + code;
   }
+  function drawMap(code, json, rows) {
+    var key = code || "100000";
+    var names = {};
+    json.regions.forEach(function (r) { names[r[0]] = r[1]; });
+    var max = rows.length ? Math.max(1, rows[0][2]) : 1;
+    return fetch(config.geo + key + ".json")
+      .then(function (r) { if (!r.ok) throw new Error("no geometry"); return r.json(); })
+      .then(function (geo) {
+        window.echarts.registerMap("k" + key, geo);
+        var c = chart("chart-regions", {
+          tooltip: { formatter: function (p) { return (names[p.name] || "南海诸岛") + "：" + (isNaN(p.value) ? 0 : p.value); } },
+          visualMap: { min: 0, max: max, left: 0, bottom: 0, itemHeight: 80, calculable: false,
+                       inRange: { color: ["#eef3fb", "#1f6feb", "#0a3069"] }, text: ["多", "少"] },
+          series: [{ type: "map", map: "k" + key, nameProperty: "code", roam: false, selectedMode: false,
+                     label: { show: false }, emphasis: { label: { show: true, formatter: function (p) { return names[p.name] || ""; } } },
+                     data: json.regions.map(function (r) { return { name: r[0], value: r[2] }; }) }]
+        });
+        if (c) c.on("click", function (p) {
+          if (!names[p.name]) return;
+          if (json.level < 3) show(p.name); else window.location.href = listUrl(p.name);
+        });
+        return c;
+      });
+  }
   function show(code) {
     fetch(config.map + "?campaign=" + encodeURIComponent(config.campaign) + (code ? "&region=" + code : ""))
       .then(function (r) { return r.json(); })
@@ -74,11 +98,15 @@
           all.appendChild(link); ul.appendChild(all);
         }
         list.replaceChildren(ul);
-        if (regionChart) { charts.splice(charts.indexOf(regionChart), 1); regionChart.dispose(); }
-        regionChart = bars("chart-regions", rows, 1, 2);
-        if (regionChart) regionChart.on("click", function (p) {
-          var row = rows[p.dataIndex];
-          if (json.level < 3) show(row[0]); else window.location.href = listUrl(row[0]);
+        if (regionChart) { charts.splice(charts.indexOf(regionChart), 1); regionChart.dispose(); regionChart = null; }
+        if (!window.echarts) return;
+        drawMap(code, json, rows).then(function (c) { regionChart = c; }, function () {
+          // No boundaries for this level (e.g. Hong Kong's districts): the counts as bars.
+          regionChart = bars("chart-regions", rows, 1, 2);
+          if (regionChart) regionChart.on("click", function (p) {
+            var row = rows[p.dataIndex];
+            if (json.level < 3) show(row[0]); else window.location.href = listUrl(row[0]);
+          });
         });
       });
   }
