@@ -23,6 +23,7 @@ urlpatterns = [
     path("regions/", include("kepuyue.regions.urls")),
     path("org/review/", include("kepuyue.review.urls")),
     path("dashboard/", include("kepuyue.dashboard.urls")),
+    path("org/dashboard/", include("kepuyue.dashboard.staff_urls")),
     path("inbox/", include("kepuyue.notifications.urls")),
     path("", include("kepuyue.registrations.urls")),
     path("", include("kepuyue.portal.urls")),
