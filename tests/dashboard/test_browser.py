@@ -16,8 +16,10 @@ HANGZHOU = (119.7, 29.95)
 CHUN_AN = (118.95, 29.6)
 
 
-def click_map(page, lng_lat) -> None:
-    """Click the map where ``lng_lat`` is drawn (ECharts converts the coordinates to pixels)."""
+def click_map(page, level: str, lng_lat) -> None:
+    """Click the map of ``level`` (a region code; China is 100000) where ``lng_lat`` is drawn, once
+    that map is drawn (ECharts converts the coordinates to pixels)."""
+    page.wait_for_function(f"() => document.getElementById('chart-regions').dataset.drawn === '{level}'")
     x, y = page.evaluate(
         """([lng, lat]) => {
             const el = document.getElementById('chart-regions');
@@ -69,18 +71,18 @@ def test_dashboard_target_and_map_drill(
     page.wait_for_function("() => document.querySelector('#map-list button[data-region=\"330000\"]')")
     page.wait_for_timeout(500)
     page.screenshot(path=str(artifacts_dir / f"dashboard-{width}-china.png"))
-    click_map(page, HANGZHOU)  # China → 浙江省
+    click_map(page, "100000", HANGZHOU)  # China → 浙江省
     page.wait_for_function("() => document.querySelector('#map-list button[data-region=\"330100\"]')")
     assert "浙江省" in page.locator("#map-crumbs").inner_text()
     page.wait_for_timeout(500)
     page.screenshot(path=str(artifacts_dir / f"dashboard-{width}-zhejiang.png"))
-    click_map(page, HANGZHOU)  # 浙江省 → 杭州市
+    click_map(page, "330000", HANGZHOU)  # 浙江省 → 杭州市
     page.wait_for_function("() => document.querySelector('#map-list a[href*=\"county=330127\"]')")
     assert "淳安县：3" in page.locator("#map-list").inner_text()
     page.wait_for_timeout(500)
     page.screenshot(path=str(artifacts_dir / f"dashboard-{width}-hangzhou.png"))
-    click_map(page, CHUN_AN)  # 淳安县 → its list
-    page.wait_for_url("**/activities/?county=330127")
+    click_map(page, "330100", CHUN_AN)  # 淳安县 → its list
+    page.wait_for_url("**/activities/?county=330127", timeout=60_000)
     assert "淳安科学大师剧0" in page.content()
     page.screenshot(path=str(artifacts_dir / f"dashboard-{width}-list.png"))
     assert errors == []

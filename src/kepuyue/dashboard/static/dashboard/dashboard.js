@@ -57,6 +57,7 @@
       .then(function (geo) {
         window.echarts.registerMap("k" + key, geo);
         var c = chart("chart-regions", {
+          animation: false,
           tooltip: { formatter: function (p) { return (names[p.name] || "南海诸岛") + "：" + (isNaN(p.value) ? 0 : p.value); } },
           visualMap: { min: 0, max: max, left: 0, bottom: 0, itemHeight: 80, calculable: false,
                        inRange: { color: ["#eef3fb", "#1f6feb", "#0a3069"] }, text: ["多", "少"] },
@@ -68,6 +69,7 @@
           if (!names[p.name]) return;
           if (json.level < 3) show(p.name); else window.location.href = listUrl(p.name);
         });
+        document.getElementById("chart-regions").dataset.drawn = key;  // tests wait for it
         return c;
       });
   }
