@@ -94,3 +94,9 @@ def test_no_campaign_and_unknown_campaign(client, db):
     assert client.get("/dashboard/?campaign=kepuyue-1999").status_code == 404
     assert client.get("/dashboard/?campaign=" + "x" * 500).status_code == 404
     assert reverse("dashboard:public") == "/dashboard/"
+
+
+def test_csv_query_counts(client, published, django_assert_max_num_queries):
+    for table in ("provinces", "daily", "targets", "joint-actions", "brands", "units"):
+        with django_assert_max_num_queries(10):  # the targets' table: 9 (the measures)
+            client.get(f"/dashboard/{table}.csv")

@@ -32,16 +32,18 @@ def _campaign(request) -> Campaign | None:
     return campaigns.current_campaign()
 
 
-def _tables(campaign, progress) -> dict[str, figures.Table]:
-    daily, _ = figures.daily(campaign)
+def _table(campaign, slug: str) -> figures.Table:
+    """One table by its slug (only that one is computed)."""
+    if slug == "daily":
+        return figures.daily(campaign)[0]
+    if slug == "targets":
+        return figures.targets_table(target_progress(campaign))
     return {
-        "joint-actions": figures.by_joint_action(campaign),
-        "brands": figures.by_brand(campaign),
-        "provinces": figures.by_province(campaign),
-        "daily": daily,
-        "targets": figures.targets_table(progress),
-        "units": figures.by_unit_type(campaign),
-    }
+        "joint-actions": figures.by_joint_action,
+        "brands": figures.by_brand,
+        "provinces": figures.by_province,
+        "units": figures.by_unit_type,
+    }[slug](campaign)
 
 
 @require_safe
@@ -94,7 +96,7 @@ def table_csv(request, table: str):
     campaign = _campaign(request)
     if campaign is None:
         raise Http404("还没有科普月")
-    data = _tables(campaign, target_progress(campaign) if table == "targets" else [])[table]
+    data = _table(campaign, table)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{campaign.slug}-{table}.csv"'
     response.write("\ufeff")
