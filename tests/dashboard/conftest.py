@@ -43,3 +43,9 @@ def museum(plan):
     from kepuyue.orgs.models import Organization
 
     return Organization.objects.create(name="测试科技馆", type_id="science_museum")
+
+
+@pytest.fixture(autouse=True)
+def uncached_dashboard(settings):
+    """Figures computed on every request (ids repeat between tests; the cache would outlive them)."""
+    settings.DASHBOARD_CACHE_SECONDS = 0

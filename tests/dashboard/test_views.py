@@ -100,3 +100,19 @@ def test_csv_query_counts(client, published, django_assert_max_num_queries):
     for table in ("provinces", "daily", "targets", "joint-actions", "brands", "units"):
         with django_assert_max_num_queries(10):  # the targets' table: 9 (the measures)
             client.get(f"/dashboard/{table}.csv")
+
+
+def test_figures_are_cached_for_a_minute(
+    client, published, publish, museum, counties, settings, django_assert_max_num_queries
+):
+    from django.core.cache import cache
+
+    settings.DASHBOARD_CACHE_SECONDS = 60
+    cache.clear()
+    assert 'data-figure="activities">6<' in client.get("/dashboard/").content.decode()
+    plays = Brand.objects.get(joint_action__campaign=published, slug="scientist-plays")
+    publish(joint_action=plays.joint_action, brand=plays, organizer=museum, region=counties[0])
+    with django_assert_max_num_queries(3):  # the campaign, and nothing of the figures
+        assert 'data-figure="activities">6<' in client.get("/dashboard/").content.decode()
+    cache.clear()
+    assert 'data-figure="activities">7<' in client.get("/dashboard/").content.decode()

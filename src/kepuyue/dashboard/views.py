@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -46,12 +47,22 @@ def _table(campaign, slug: str) -> figures.Table:
     }[slug](campaign)
 
 
-@require_safe
-def dashboard(request):
-    """``/dashboard/``: totals, targets, by joint action / brand / province, the daily curve, the map."""
-    campaign = _campaign(request)
-    if campaign is None:
-        return render(request, "portal/no_campaign.html", {"nav": "dashboard"})
+def _cached(key: str, compute):
+    """``compute()`` kept ``DASHBOARD_CACHE_SECONDS`` in the cache (the figures of a busy campaign are
+    seconds old at most a minute; the roll-ups under them are always current)."""
+    seconds = settings.DASHBOARD_CACHE_SECONDS
+    if seconds <= 0:
+        return compute()
+    key = f"dashboard:{key}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, seconds)
+    return value
+
+
+def _figures(campaign) -> dict:
+    """Everything the public page shows but the campaign itself (plain data: it is cached)."""
     progress = target_progress(campaign)
     daily, deadlines = figures.daily(campaign)
     tables = {
@@ -68,14 +79,25 @@ def dashboard(request):
         "daily": daily.rows,
         "deadlines": deadlines,
     }
-    context = {
-        "campaign": campaign,
+    return {
         "totals": figures.totals(campaign),
         "registrations": figures.registrations(campaign),
         "entries": figures.call_entries(campaign),
         "progress": progress,
         "tables": tables,
         "charts": charts,
+    }
+
+
+@require_safe
+def dashboard(request):
+    """``/dashboard/``: totals, targets, by joint action / brand / province, the daily curve, the map."""
+    campaign = _campaign(request)
+    if campaign is None:
+        return render(request, "portal/no_campaign.html", {"nav": "dashboard"})
+    context = {
+        "campaign": campaign,
+        **_cached(f"page:{campaign.pk}:{campaign.updated.timestamp()}", lambda: _figures(campaign)),
         "config": {
             "map": reverse("dashboard:map_json"),
             "campaign": campaign.slug,
@@ -96,7 +118,9 @@ def table_csv(request, table: str):
     campaign = _campaign(request)
     if campaign is None:
         raise Http404("还没有科普月")
-    data = _table(campaign, table)
+    data = _cached(
+        f"csv:{campaign.pk}:{campaign.updated.timestamp()}:{table}", lambda: _table(campaign, table)
+    )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{campaign.slug}-{table}.csv"'
     response.write("\ufeff")
@@ -122,7 +146,11 @@ def map_json(request):
         children = Region.objects.filter(parent=parent)
     else:
         parent, children = None, Region.objects.filter(level=1)
-    counts = figures.region_counts(campaign, parent.code if parent else None)
+    parent_code = parent.code if parent else None
+    counts = _cached(
+        f"map:{campaign.pk}:{campaign.updated.timestamp()}:{parent_code}",
+        lambda: figures.region_counts(campaign, parent_code),
+    )
     rows = [[c, name, counts.get(c, 0)] for c, name in children.order_by("code").values_list("code", "name")]
     return JsonResponse(
         {
