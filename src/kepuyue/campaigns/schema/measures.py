@@ -15,7 +15,7 @@ A target (``TargetSpec``) may carry ``measure``::
 
 ``filters.joint_action`` and ``filters.brand`` default to the target's own joint action and brand
 (plan §八(一) “突出标记活动品牌”: an activity counts for the brand it is marked with); ``all`` lifts
-them. A target with no ``measure`` — or ``measure: {source: none, note: …}`` — is one the platform
+them, and naming another joint action lifts the brand default. A target with no ``measure`` — or ``measure: {source: none, note: …}`` — is one the platform
 cannot measure yet (no data model): the dashboard prints “暂无数据来源” instead of a zero.
 
 The vocabulary (2025 examples from the plan): 千家基地 = distinct organizers of type 科普教育基地 with
