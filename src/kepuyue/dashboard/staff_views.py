@@ -21,6 +21,7 @@ from kepuyue.regions.models import Level, Region
 from kepuyue.review import services as review
 
 from . import staff
+from .views import _cached
 
 
 def _context(request):
@@ -39,16 +40,20 @@ def _context(request):
 def org_dashboard(request):
     """``/org/dashboard/``: regions in scope, review queue ages, quota use, summaries, call entries."""
     scope, campaign = _context(request)
-    context = {
-        "campaign": campaign,
-        "scope": scope,
-        "sections": staff.region_rows(campaign, scope),
-        "queue": staff.queue_ages(request.user, campaign),
-        "quotas": review.quota_table(request.user, campaign),
-        "summaries": staff.summaries(request.user, campaign),
-        "entries": staff.entries_by_status(request.user, campaign),
-        "provinces": _provinces(scope),
-    }
+    user = request.user
+
+    def compute() -> dict:
+        return {
+            "sections": staff.region_rows(campaign, scope),
+            "queue": staff.queue_ages(user, campaign),
+            "quotas": review.quota_table(user, campaign),
+            "summaries": staff.summaries(user, campaign),
+            "entries": staff.entries_by_status(user, campaign),
+        }
+
+    # Per account (its grants decide the scope), kept as long as the public figures.
+    figures = _cached(f"staff:{user.pk}:{campaign.pk}:{campaign.updated.timestamp()}", compute)
+    context = {"campaign": campaign, "scope": scope, "provinces": _provinces(scope), **figures}
     return render(request, "dashboard/org_dashboard.html", context)
 
 
