@@ -102,6 +102,8 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per page")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--skip-seed", action="store_true", help="use the rows already there")
+    parser.add_argument("--skip-rebuild", action="store_true", help="keep the roll-ups already built")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -111,17 +113,18 @@ def main() -> None:
             ["createdb", "-h", "127.0.0.1", "-U", "postgres", "bench_dash"], capture_output=True, check=False
         )
     started = time.perf_counter()
-    # Seeds (bulk inserts: no roll-ups) and prints its own query table, which is not needed here.
-    run(
-        env,
-        str(HERE / "seed_and_query.py"),
-        "--activities",
-        str(args.activities),
-        "--repeat",
-        "1",
-        capture=True,
-    )
-    print(f"seeded / checked in {time.perf_counter() - started:.0f} s", flush=True)
+    if not args.skip_seed:
+        # Seeds (bulk inserts: no roll-ups) and prints its own query table, which is not needed here.
+        run(
+            env,
+            str(HERE / "seed_and_query.py"),
+            "--activities",
+            str(args.activities),
+            "--repeat",
+            "1",
+            capture=True,
+        )
+        print(f"seeded / checked in {time.perf_counter() - started:.0f} s", flush=True)
     # Give the synthetic units their county (the staff scope follows the unit's region).
     run(
         env,
@@ -136,10 +139,15 @@ def main() -> None:
         ".values_list('organizer_id', 'region_id').distinct().order_by())\n"
         "for org, region in rows.items(): Organization.objects.filter(pk=org).update(region_id=region)\n",
     )
-    out = run(env, "manage.py", "rebuild_rollups")
-    rebuild = re.search(r"已重新统计 (\d+) 个已发布活动，用时 ([\d.]+) 秒", out)
-    counted, rebuild_s = int(rebuild.group(1)), float(rebuild.group(2))
-    print(out.strip(), flush=True)
+    if args.skip_rebuild:
+        code = "from kepuyue.dashboard.models import Fact; print(Fact.objects.count())"
+        counted = int(run(env, "manage.py", "shell", "--no-imports", "-c", code).split()[-1])
+        rebuild_s = float("nan")
+    else:
+        out = run(env, "manage.py", "rebuild_rollups")
+        rebuild = re.search(r"已重新统计 (\d+) 个已发布活动，用时 ([\d.]+) 秒", out)
+        counted, rebuild_s = int(rebuild.group(1)), float(rebuild.group(2))
+        print(out.strip(), flush=True)
     run(env, "manage.py", "collectstatic", "--noinput", "--verbosity", "0")
     keys = json.loads(run(env, "manage.py", "shell", "--no-imports", "-c", ACCOUNTS).strip().splitlines()[-1])
 
@@ -162,15 +170,17 @@ def main() -> None:
         ("/org/dashboard/ CAST", "/org/dashboard/", keys["bench-dash-cast"]),
         ("/org/dashboard/ 广东省", "/org/dashboard/", keys["bench-dash-gd"]),
     ]
-    rows, sizes = [], []
+    rows, sizes, colds = [], [], []
     try:
         wait_for(base + "/healthz")
         for name, path, session in pages:
             request = urllib.request.Request(base + path)  # noqa: S310 - loopback only
             if session:
                 request.add_header("Cookie", f"{cookie}={session}")
-            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback only
+            first = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - loopback only
                 body = response.read()
+            colds.append((name, (time.perf_counter() - first) * 1000))
                 assert response.status == 200 and (not session or b"login" not in response.url.encode()), path
             if path.startswith("/dashboard/map.json"):
                 sizes.append((name, len(body), len(gzip.compress(body))))
@@ -200,6 +210,11 @@ def main() -> None:
             f"| {name} | {f['rps']:.0f} | {f['rps'] / ceiling * 100:.0f}% | {f['p50']:.1f} | {f['p95']:.1f} "
             f"| {f['errors'] + f['non2xx']} |"
         )
+    print()
+    print("| first request (cold: figures computed, nothing cached) | ms |")
+    print("|---|---:|")
+    for name, ms in colds:
+        print(f"| {name} | {ms:.0f} |")
     print()
     print("| map JSON level | bytes | gzipped |")
     print("|---|---:|---:|")
