@@ -180,8 +180,8 @@ def main() -> None:
             first = time.perf_counter()
             with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - loopback only
                 body = response.read()
-            colds.append((name, (time.perf_counter() - first) * 1000))
                 assert response.status == 200 and (not session or b"login" not in response.url.encode()), path
+            colds.append((name, (time.perf_counter() - first) * 1000))
             if path.startswith("/dashboard/map.json"):
                 sizes.append((name, len(body), len(gzip.compress(body))))
             with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
