@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "kepuyue.calls",
     "kepuyue.notifications",
     "kepuyue.registrations",
+    "kepuyue.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -359,6 +360,9 @@ if not REDIS_URL:
 
 # --- Registrations (kepuyue.registrations): registrants' personal data is deleted this many days after
 # the activity (PIPL minimisation; counts are kept). `manage.py purge_registrations` runs it daily.
+# The public dashboard's figures (数据看板, kepuyue.dashboard) are computed from the roll-ups and kept
+# this many seconds per campaign (and per map level); 0 computes them on every request.
+DASHBOARD_CACHE_SECONDS = int(os.environ.get("KEPUYUE_DASHBOARD_CACHE_SECONDS", "60"))
 REGISTRATION_RETENTION_DAYS = int(os.environ.get("KEPUYUE_REGISTRATION_RETENTION_DAYS", "180"))
 if REGISTRATION_RETENTION_DAYS < 1:
     raise ImproperlyConfigured("KEPUYUE_REGISTRATION_RETENTION_DAYS must be at least 1")

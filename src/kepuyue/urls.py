@@ -22,6 +22,8 @@ urlpatterns = [
     path("calls/", include("kepuyue.calls.urls")),
     path("regions/", include("kepuyue.regions.urls")),
     path("org/review/", include("kepuyue.review.urls")),
+    path("dashboard/", include("kepuyue.dashboard.urls")),
+    path("org/dashboard/", include("kepuyue.dashboard.staff_urls")),
     path("inbox/", include("kepuyue.notifications.urls")),
     path("", include("kepuyue.registrations.urls")),
     path("", include("kepuyue.portal.urls")),

@@ -15,6 +15,9 @@ event                            phase          extra payload
 ``activity_moved``               after commit   same as ``activity_moving``
 ``activity_changed``             after commit   ``actor``, ``created`` (``True`` for a new draft)
 ``summary_submitted``            after commit   ``actor``, ``summary`` (the ``Summary``), ``created``
+``activities_imported``          in transaction ``organizer_ids``, ``since`` (rows of these units written
+                                                at ``since`` by the importer's bulk writes; no
+                                                ``activity_keys``: one event per batch)
 ================================ ============== =====================================================
 
 Subscribers are listed in ``docs/architecture.md``.
@@ -33,6 +36,9 @@ activity_moved = Signal()
 activity_changed = Signal()
 #: The unit submitted or corrected the summary (活动总结) of a published, ended activity.
 summary_submitted = Signal()
+#: The importer wrote a batch of rows with bulk statements (no model signals): the rows of the units
+#: ``organizer_ids`` whose ``updated`` is ``since``. Sent inside the batch's transaction.
+activities_imported = Signal()
 #: Not an event but a question, asked by the summary form (``activities.summaries.attendance``) with
 #: ``activity``: receivers in higher apps return how many people they counted at it (registrations:
 #: the people checked in), or ``None``. The form offers the sum as the participant count.

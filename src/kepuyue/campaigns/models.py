@@ -173,6 +173,8 @@ class Target(models.Model):
 
     ``value`` is the number, ``value_max`` the upper end of a range (10~15), ``approx`` marks
     "余/多" (1000余辆). ``brand`` is set when the figure belongs to a brand activity.
+    ``measure`` is how the platform counts it (统计口径, ``campaigns.schema.measures``), the YAML's
+    mapping as loaded; ``None`` when the platform cannot measure it yet (暂无数据来源).
     """
 
     joint_action = models.ForeignKey(
@@ -194,6 +196,7 @@ class Target(models.Model):
     unit = models.CharField("单位", max_length=16)
     approx = models.BooleanField("约数（余）", default=False)
     plan_text = models.CharField("方案原文", max_length=100, blank=True)
+    measure = models.JSONField("统计口径", null=True, blank=True, default=None)
 
     class Meta:
         verbose_name = "数量目标"

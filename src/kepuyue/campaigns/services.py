@@ -260,6 +260,7 @@ class _Loader:
                     "unit": target.unit,
                     "approx": target.approx,
                     "plan_text": target.plan_text,
+                    "measure": target.measure.model_dump(mode="json") if target.measure else None,
                 }
                 _, state = self._sync(Target, targets, (ja.pk, target.slug), values)
                 self._count(Target, state)

@@ -2,7 +2,7 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path, re_path
 from django.views.decorators.cache import cache_page
 
-from . import views, views_activities
+from . import feeds, views, views_activities
 from .sitemaps import SITEMAPS
 
 app_name = "portal"
@@ -19,6 +19,11 @@ urlpatterns = [
     path("display/large-text/", views.large_text, name="large_text"),
     # Activities (issue 3 §6): list, one activity, its calendar file, brand and region pages.
     path("activities/", views_activities.activity_list, name="activity_list"),
+    # Feeds and the month calendar of any filtered list (issue 13 §6).
+    path("activities/feed.ics", feeds.activities_ics, name="activities_ics"),
+    path("activities/feed.rss", feeds.ActivitiesFeed(), name="activities_rss"),
+    path("activities/feed.atom", feeds.ActivitiesAtomFeed(), name="activities_atom"),
+    path("activities/calendar/", feeds.activity_calendar, name="activity_calendar"),
     path("activities/<int:pk>/", views_activities.activity_detail, name="activity"),
     path("activities/<int:pk>.ics", views_activities.activity_ics, name="activity_ics"),
     path("activities/<int:pk>/poster-<str:key>.webp", views_activities.poster_thumb, name="poster_thumb"),

@@ -72,6 +72,17 @@ def activity_list(request):
         messages=messages,
     )
     context["nav"] = "activities"
+    # Subscriptions and the calendar of this very filter (issue 13 §6).
+    query = urlencode(context["base_params"])
+    suffix = f"?{query}" if query else ""
+    ics = reverse("portal:activities_ics") + suffix
+    context["feeds"] = {
+        "webcal": "webcal://" + request.get_host() + ics,
+        "ics": ics,
+        "rss": reverse("portal:activities_rss") + suffix,
+        "atom": reverse("portal:activities_atom") + suffix,
+        "calendar": reverse("portal:activity_calendar") + suffix,
+    }
     return render(request, "portal/activity_list.html", context)
 
 

@@ -9,9 +9,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from kepuyue.common.events import send_in_transaction
 from kepuyue.search.segment import index_text
 
-from .. import services
+from .. import services, signals
 from ..models import Activity, Status
 from .cells import ORGANIZATION_TYPE_NAMES, key, organization_type_for
 from .validation import Row
@@ -197,6 +198,14 @@ class RowWriter:
             insert_rows(Activity, new, now=self.now)
             if changed:
                 Activity.objects.bulk_update(changed, [*fields, "search_text", "updated"], batch_size=200)
+            if new or changed:
+                # Bulk writes send no model signals: tell the roll-ups which units' rows changed.
+                send_in_transaction(
+                    signals.activities_imported,
+                    Activity,
+                    organizer_ids=sorted({r.organizer_id for r in batch}),
+                    since=self.now,
+                )
         counts["created"] += len(new)
         counts["updated"] += len(changed)
 

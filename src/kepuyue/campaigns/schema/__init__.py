@@ -15,7 +15,7 @@ overlaps the campaign period; a call's ``spec`` is checked against its ``kind``.
 
 The package: :mod:`.fields` (field types and their checks, the error class), :mod:`.plan` (the
 campaign, joint actions, review), :mod:`.call_specs` (deadlines, calls and each kind's spec),
-:mod:`.file` (the whole file and its cross-references), :mod:`.errors` (error lines) and
+:mod:`.measures` (how a target is counted), :mod:`.file` (the whole file and its cross-references), :mod:`.errors` (error lines) and
 :mod:`.reading` (YAML in, a checked file out).
 Every public name is importable from ``kepuyue.campaigns.schema``.
 """
@@ -53,6 +53,7 @@ from .fields import (
     Url,
 )
 from .file import CampaignFile
+from .measures import FIELDS, SOURCES, SPECIAL_AREAS, MeasureFilters, MeasureSpec
 from .plan import (
     BrandSpec,
     CampaignSpec,
@@ -92,6 +93,11 @@ __all__ = [
     "KeyTaskSpec",
     "LinkCall",
     "LinkSpec",
+    "MeasureFilters",
+    "MeasureSpec",
+    "FIELDS",
+    "SOURCES",
+    "SPECIAL_AREAS",
     "Moment",
     "Number",
     "PLAN_REF_RE",

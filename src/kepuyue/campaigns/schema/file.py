@@ -13,6 +13,7 @@ from pydantic import (
 from .call_specs import CallSpec, DeadlineSpec
 from .errors import loc_to_path
 from .fields import Slug, _problems, _Spec, _text
+from .measures import ALL
 from .plan import CampaignSpec, GeneralRequirementSpec, JointActionSpec, ReviewSpec
 
 # --- The file --------------------------------------------------------------------------------
@@ -76,6 +77,7 @@ class CampaignFile(_Spec):
             )
             yield from _duplicates(((*at, "brands", b, "slug"), br.slug) for b, br in enumerate(ja.brands))
             yield from _duplicates(((*at, *path, "slug"), t.slug) for path, t, _ in ja.all_targets())
+            yield from _measure_problems(at, ja, {j.slug for j in self.joint_actions}, types)
             task_slugs = {t.slug for t in ja.key_tasks}
             parents = {br.slug: br.parent for br in ja.brands}
             for b, brand in enumerate(ja.brands):
@@ -145,6 +147,28 @@ class CampaignFile(_Spec):
         yield from _duplicates(
             (("review", "return_reasons", r), reason) for r, reason in enumerate(review.return_reasons)
         )
+
+
+def _measure_problems(at: tuple, ja, joint_actions: set[str], types: set[str]) -> Iterable[tuple[tuple, str]]:
+    """A measure's joint action, brand and unit types must exist (``all`` lifts the first two)."""
+    brands = {b.slug for b in ja.brands}
+    for path, target, _brand in ja.all_targets():
+        measure = target.measure
+        if measure is None:
+            continue
+        where = (*at, *path, "measure", "filters")
+        filters = measure.filters
+        if filters.joint_action not in (None, ALL) and filters.joint_action not in joint_actions:
+            yield (*where, "joint_action"), f"没有联合行动“{filters.joint_action}” (unknown joint action)"
+        if filters.brand not in (None, ALL) and filters.brand not in brands:
+            if filters.joint_action in (None, ja.slug):
+                yield (*where, "brand"), f"联合行动“{ja.slug}”没有品牌活动“{filters.brand}” (unknown brand)"
+        for u, code in enumerate(filters.unit_type):
+            if code not in types:
+                yield (
+                    (*where, "unit_type", u),
+                    f"未声明的单位类型“{code}”，请先在 organization_types 中声明 (unknown organization type)",
+                )
 
 
 def _duplicates(items: Iterable[tuple[tuple, Any]]) -> Iterable[tuple[tuple, str]]:

@@ -12,6 +12,7 @@ from pydantic import (
 )
 
 from .fields import Count, Email, Number, PlanDate, PlanRef, Slug, Url, _problems, _Spec, _text
+from .measures import MeasureSpec
 
 # --- Campaign --------------------------------------------------------------------------------
 
@@ -72,7 +73,10 @@ class ThemeSpec(_Spec):
 
 
 class TargetSpec(_Spec):
-    """A figure the plan states: ``value`` (``value_max`` for a range 10~15), ``approx`` for 余."""
+    """A figure the plan states: ``value`` (``value_max`` for a range 10~15), ``approx`` for 余.
+
+    ``measure`` says how the platform counts it (:mod:`.measures`); without it the target is shown
+    as one the platform cannot measure yet (暂无数据来源)."""
 
     slug: Slug
     label: _text(200)
@@ -81,6 +85,7 @@ class TargetSpec(_Spec):
     unit: _text(16)
     approx: bool = False
     plan_text: _text(100, required=False) = ""
+    measure: MeasureSpec | None = None
 
     @model_validator(mode="after")
     def _range(self) -> TargetSpec:

@@ -1,0 +1,221 @@
+"""The figures of the public dashboard (数据看板), all read from the roll-ups (:mod:`.models`).
+
+Each function returns plain rows a template, a chart and a CSV all render the same way: a
+:class:`Table` with a title, column headings and rows. Nothing here reads the activities table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db.models import Count, Q, Sum
+
+from kepuyue.campaigns.models import Brand, Deadline, JointAction
+from kepuyue.orgs.models import OrganizationType
+from kepuyue.regions.models import Level, Region
+
+from .models import Tally, UnitTally
+
+#: Charts and tables a visitor may download as CSV (slug → title).
+TABLES = {
+    "joint-actions": "各联合行动发布活动数",
+    "brands": "各品牌活动发布活动数",
+    "provinces": "各省份发布活动数",
+    "daily": "每日发布活动数",
+    "targets": "目标进展",
+    "units": "参与单位（按类型）",
+}
+
+
+#: The daily curve's longest span in days (a campaign's preparation, month and summaries).
+MAX_DAYS = 240
+
+
+@dataclass
+class Table:
+    slug: str
+    title: str
+    headers: list[str]
+    rows: list[list] = field(default_factory=list)
+
+
+def _tallies(campaign):
+    return Tally.objects.filter(campaign_id=campaign.pk, activities__gt=0)
+
+
+def totals(campaign) -> dict:
+    """Published activities, participants, regions reached of the total, activities in special areas."""
+    tallies = _tallies(campaign)
+    sums = tallies.aggregate(
+        n_activities=Sum("activities"),
+        n_participants=Sum("participants"),
+        special=Sum("activities", filter=Q(special_areas__gt=0)),
+    )
+    reached = {
+        level: tallies.exclude(**{column: ""}).values(column).distinct().count()
+        for level, column in (
+            ("province", "province_code"),
+            ("prefecture", "prefecture_code"),
+            ("county", "county_code"),
+        )
+    }
+    region_totals = dict(Region.objects.values_list("level").annotate(n=Count("code")).order_by())
+    units = (
+        UnitTally.objects.filter(campaign_id=campaign.pk, activities__gt=0)
+        .values("organizer_id")
+        .distinct()
+        .count()
+    )
+    return {
+        "activities": sums["n_activities"] or 0,
+        "participants": sums["n_participants"] or 0,
+        "special_areas": sums["special"] or 0,
+        "units": units,
+        "provinces": (reached["province"], region_totals.get(Level.PROVINCE, 0)),
+        "prefectures": (reached["prefecture"], region_totals.get(Level.PREFECTURE, 0)),
+        "counties": (reached["county"], region_totals.get(Level.COUNTY, 0)),
+    }
+
+
+def registrations(campaign) -> dict | None:
+    """Confirmed places and check-ins of the campaign's activities (the registrations app)."""
+    from kepuyue.registrations.models import Booking, CheckIn
+
+    booked = Booking.objects.filter(activity__campaign_id=campaign.pk, status="confirmed").aggregate(
+        n=Sum("seats")
+    )["n"]
+    checked = CheckIn.objects.filter(session__activity__campaign_id=campaign.pk, result="ok").count()
+    return {"booked": booked or 0, "checked_in": checked}
+
+
+def call_entries(campaign) -> dict:
+    """Works submitted (any status past draft) and published in the campaign's calls."""
+    from kepuyue.calls.models import Entry
+
+    counts = dict(
+        Entry.objects.filter(call__campaign_id=campaign.pk)
+        .exclude(status="draft")
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {"submitted": sum(counts.values()), "published": counts.get("published", 0)}
+
+
+def by_unit_type(campaign) -> Table:
+    names = dict(OrganizationType.objects.values_list("code", "name"))
+    rows = (
+        UnitTally.objects.filter(campaign_id=campaign.pk, activities__gt=0)
+        .values("unit_type")
+        .annotate(n=Count("organizer_id", distinct=True))
+        .order_by("-n", "unit_type")
+    )
+    return Table(
+        "units",
+        TABLES["units"],
+        ["单位类型", "参与单位数"],
+        [[names.get(r["unit_type"], r["unit_type"] or "未分类"), r["n"]] for r in rows],
+    )
+
+
+def by_joint_action(campaign) -> Table:
+    counts = dict(_tallies(campaign).values_list("joint_action_id").annotate(n=Sum("activities")).order_by())
+    rows = [
+        [f"{ja.number}. {ja.name}", counts.get(ja.pk, 0)]
+        for ja in JointAction.objects.filter(campaign=campaign).order_by("number")
+    ]
+    if counts.get(0):
+        rows.append(["全国科普月活动（不属于联合行动）", counts[0]])
+    return Table("joint-actions", TABLES["joint-actions"], ["联合行动", "活动数"], rows)
+
+
+def by_brand(campaign) -> Table:
+    counts = dict(
+        _tallies(campaign)
+        .exclude(brand_id=0)
+        .values_list("brand_id")
+        .annotate(n=Sum("activities"))
+        .order_by()
+    )
+    brands = (
+        Brand.objects.filter(joint_action__campaign=campaign)
+        .select_related("joint_action")
+        .order_by("joint_action__number", "order")
+    )
+    rows = [[b.name, b.joint_action.name, counts.get(b.pk, 0)] for b in brands]
+    rows.sort(key=lambda r: -r[2])
+    return Table("brands", TABLES["brands"], ["品牌活动", "联合行动", "活动数"], rows)
+
+
+def region_counts(campaign, parent: str | None = None) -> dict[str, int]:
+    """Published activities per child region of ``parent`` (China when ``None``): code → count."""
+    tallies = _tallies(campaign)
+    if parent is None:
+        column = "province_code"
+    elif parent.endswith("0000"):
+        column, tallies = "prefecture_code", tallies.filter(province_code=parent)
+    else:
+        column, tallies = "county_code", tallies.filter(prefecture_code=parent)
+    return {
+        code: n
+        for code, n in tallies.exclude(**{column: ""})
+        .values_list(column)
+        .annotate(n=Sum("activities"))
+        .order_by()
+    }
+
+
+def by_province(campaign) -> Table:
+    counts = region_counts(campaign)
+    provinces = Region.objects.filter(level=Level.PROVINCE).order_by("code").values_list("code", "name")
+    rows = [[name, code, counts.get(code, 0)] for code, name in provinces]
+    rows.sort(key=lambda r: (-r[2], r[1]))
+    return Table("provinces", TABLES["provinces"], ["省份", "区划代码", "活动数"], rows)
+
+
+def daily(campaign) -> tuple[Table, list[dict]]:
+    """Published per day and cumulative (Beijing days), and the plan's deadlines to mark on it."""
+    counts = dict(_tallies(campaign).values_list("day").annotate(n=Sum("activities")).order_by())
+    deadlines = [
+        {"day": d.at.astimezone(_beijing()).date(), "title": d.title}
+        for d in Deadline.objects.filter(campaign=campaign).order_by("at")
+    ]
+    deadlines = [d for d in deadlines if d["day"] <= campaign.ends + timedelta(days=MAX_DAYS)]
+    days = sorted(set(counts) | {d["day"] for d in deadlines} | {campaign.starts, campaign.ends})
+    rows = []
+    # One row per day from the first deadline or publication to the campaign's end (or the last
+    # publication), at most MAX_DAYS: earlier publications are folded into the first row's total.
+    first, last = days[0], days[-1]
+    if (last - first).days >= MAX_DAYS:
+        first = last - timedelta(days=MAX_DAYS - 1)
+    total = sum(n for day, n in counts.items() if day < first)
+    day = first
+    while day <= last:
+        total += counts.get(day, 0)
+        rows.append([day.isoformat(), counts.get(day, 0), total])
+        day += timedelta(days=1)
+    return Table("daily", TABLES["daily"], ["日期", "当日发布", "累计"], rows), [
+        {"day": d["day"].isoformat(), "title": d["title"]} for d in deadlines
+    ]
+
+
+def _beijing():
+    from .rollups import BEIJING
+
+    return BEIJING
+
+
+def targets_table(progress) -> Table:
+    rows = [
+        [
+            p.target.joint_action.name,
+            p.target.brand.name if p.target.brand else "",
+            p.target.label,
+            p.target.display_value,
+            "" if p.value is None else p.value,
+            "暂无数据来源" if p.value is None else f"{p.percent}%",
+        ]
+        for p in progress
+    ]
+    return Table("targets", TABLES["targets"], ["联合行动", "品牌活动", "目标", "计划", "当前", "进度"], rows)

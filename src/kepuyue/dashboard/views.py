@@ -1,0 +1,164 @@
+"""The public dashboard 数据看板 (``/dashboard/``): thin views over :mod:`.figures` and :mod:`.measures`.
+
+Every chart is also a table on the page (accessibility) and a CSV download (``/dashboard/<table>.csv``);
+the map's counts come as a small JSON per level (``/dashboard/map.json?region=<code>``).
+"""
+
+from __future__ import annotations
+
+import csv
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_safe
+
+from kepuyue.campaigns import services as campaigns
+from kepuyue.campaigns.models import Campaign
+from kepuyue.common.text import cell_safe
+from kepuyue.regions.models import Region
+
+from . import figures
+from .measures import target_progress
+
+
+def _campaign(request) -> Campaign | None:
+    slug = request.GET.get("campaign", "")
+    if slug:
+        if len(slug) > 64:
+            raise Http404("没有这一届科普月")
+        return get_object_or_404(Campaign, slug=slug)
+    return campaigns.current_campaign()
+
+
+def _table(campaign, slug: str) -> figures.Table:
+    """One table by its slug (only that one is computed)."""
+    if slug == "daily":
+        return figures.daily(campaign)[0]
+    if slug == "targets":
+        return figures.targets_table(target_progress(campaign))
+    return {
+        "joint-actions": figures.by_joint_action,
+        "brands": figures.by_brand,
+        "provinces": figures.by_province,
+        "units": figures.by_unit_type,
+    }[slug](campaign)
+
+
+def _cached(key: str, compute):
+    """``compute()`` kept ``DASHBOARD_CACHE_SECONDS`` in the cache (the figures of a busy campaign are
+    seconds old at most a minute; the roll-ups under them are always current)."""
+    seconds = settings.DASHBOARD_CACHE_SECONDS
+    if seconds <= 0:
+        return compute()
+    key = f"dashboard:{key}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, seconds)
+    return value
+
+
+def _figures(campaign) -> dict:
+    """Everything the public page shows but the campaign itself (plain data: it is cached)."""
+    progress = target_progress(campaign)
+    daily, deadlines = figures.daily(campaign)
+    tables = {
+        "joint_actions": figures.by_joint_action(campaign),
+        "brands": figures.by_brand(campaign),
+        "provinces": figures.by_province(campaign),
+        "daily": daily,
+        "units": figures.by_unit_type(campaign),
+    }
+    charts = {
+        "joint_actions": tables["joint_actions"].rows,
+        "brands": [r for r in tables["brands"].rows if r[2]][:15],
+        "provinces": tables["provinces"].rows,
+        "daily": daily.rows,
+        "deadlines": deadlines,
+    }
+    return {
+        "totals": figures.totals(campaign),
+        "registrations": figures.registrations(campaign),
+        "entries": figures.call_entries(campaign),
+        "progress": progress,
+        "tables": tables,
+        "charts": charts,
+    }
+
+
+@require_safe
+def dashboard(request):
+    """``/dashboard/``: totals, targets, by joint action / brand / province, the daily curve, the map."""
+    campaign = _campaign(request)
+    if campaign is None:
+        return render(request, "portal/no_campaign.html", {"nav": "dashboard"})
+    context = {
+        "campaign": campaign,
+        **_cached(f"page:{campaign.pk}:{campaign.updated.timestamp()}", lambda: _figures(campaign)),
+        "config": {
+            "map": reverse("dashboard:map_json"),
+            "campaign": campaign.slug,
+            "list": reverse("portal:activity_list"),
+            # The unhashed names (a directory has no manifest entry); WhiteNoise serves both.
+            "geo": settings.STATIC_URL + "dashboard/geo/",
+        },
+        "nav": "dashboard",
+    }
+    return render(request, "dashboard/dashboard.html", context)
+
+
+@require_safe
+def table_csv(request, table: str):
+    """``/dashboard/<table>.csv``: one chart's table (UTF-8 with BOM so that Excel reads Chinese)."""
+    if table not in figures.TABLES:
+        raise Http404("没有这张表")
+    campaign = _campaign(request)
+    if campaign is None:
+        raise Http404("还没有科普月")
+    data = _cached(
+        f"csv:{campaign.pk}:{campaign.updated.timestamp()}:{table}", lambda: _table(campaign, table)
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{campaign.slug}-{table}.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(data.headers)
+    for row in data.rows:
+        writer.writerow([cell_safe(v) for v in row])
+    return response
+
+
+@require_safe
+def map_json(request):
+    """``/dashboard/map.json?region=<code>``: published activities per child region of ``region``
+    (China when absent): ``{"parent", "level", "regions": [[code, name, count], …]}``, a few KB."""
+    campaign = _campaign(request)
+    if campaign is None:
+        raise Http404("还没有科普月")
+    code = request.GET.get("region", "")
+    if code:
+        parent = Region.objects.filter(pk=code[:6], level__lt=3).first() if code.isdigit() else None
+        if parent is None:
+            return JsonResponse({"error": "没有这个省份或城市的区划代码"}, status=404)
+        children = Region.objects.filter(parent=parent)
+    else:
+        parent, children = None, Region.objects.filter(level=1)
+    parent_code = parent.code if parent else None
+    counts = _cached(
+        f"map:{campaign.pk}:{campaign.updated.timestamp()}:{parent_code}",
+        lambda: figures.region_counts(campaign, parent_code),
+    )
+    rows = [[c, name, counts.get(c, 0)] for c, name in children.order_by("code").values_list("code", "name")]
+    return JsonResponse(
+        {
+            "campaign": campaign.slug,
+            "parent": parent.code if parent else "",
+            "parent_name": parent.name if parent else "全国",
+            "level": (parent.level + 1) if parent else 1,
+            "regions": rows,
+        },
+        json_dumps_params={"ensure_ascii": False, "separators": (",", ":")},
+    )
