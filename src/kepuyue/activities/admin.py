@@ -5,9 +5,10 @@ from django.contrib import admin
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kepuyue.common.paging import BoundedAdminMixin
 from kepuyue.search.services import search_text_for
 
-from .models import Activity, ImportJob
+from .models import Activity, ExportJob, ImportJob
 from .services import CAMPAIGN_WIDE_LABEL, region_codes
 
 
@@ -35,7 +36,7 @@ class JointActionFilter(admin.RelatedFieldListFilter):
 
 
 @admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
+class ActivityAdmin(BoundedAdminMixin, admin.ModelAdmin):
     list_display = (
         "title",
         "status",
@@ -62,8 +63,12 @@ class ActivityAdmin(admin.ModelAdmin):
         "created",
         "updated",
     )
-    show_full_result_count = False
     list_per_page = 50
+    # Newest first by primary key: the list walks the primary key backwards and stops after a page
+    # (the model's start-time order would sort all 500,000 rows for every page). Columns sort only
+    # where an index serves the order.
+    ordering = ("-id",)
+    sortable_by = ("starts_at",)
 
     def save_model(self, request, obj, form, change):
         obj.province_code, obj.prefecture_code, obj.county_code = region_codes(obj.region)
@@ -130,7 +135,7 @@ class ActivityAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(BoundedAdminMixin, admin.ModelAdmin):
     list_display = (
         "original_name",
         "organization",
@@ -159,3 +164,20 @@ class ImportJobAdmin(admin.ModelAdmin):
         "updated",
     )
     search_fields = ("original_name",)
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(BoundedAdminMixin, admin.ModelAdmin):
+    """导出任务, read-only: the file itself is downloadable by its owner only (not from the admin)."""
+
+    list_display = ("filename", "owner", "kind", "fmt", "state", "total", "created", "expires_at")
+    list_filter = ("state", "kind", "fmt")
+    list_select_related = ("owner",)
+    raw_id_fields = ("owner", "organization")
+    exclude = ("file",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

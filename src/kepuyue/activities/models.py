@@ -202,6 +202,15 @@ class Activity(TimestampedModel):
             ),
             # The review desk: submitted activities oldest first.
             models.Index(fields=["status", "submitted_at", "id"], name="act_queue_idx"),
+            # Staff lists at 500,000 rows (issue 9 class 7, ADR 0015): the published list for
+            # recommending, newest published first, walks this index and stops after a page.
+            models.Index(fields=["campaign", "status", "published_at", "id"], name="act_published_idx"),
+            # Featuring (重点呈现) reads the recommended activities only: a few thousand rows.
+            models.Index(
+                fields=["campaign", "recommended_at"],
+                condition=models.Q(recommended_at__isnull=False),
+                name="act_recommended_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

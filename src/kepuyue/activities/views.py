@@ -14,13 +14,13 @@ from pathlib import Path
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kepuyue.common import clock
+from kepuyue.common.paging import BoundedPaginator
 from kepuyue.common.ratelimits import limit, user_or_ip
 from kepuyue.common.text import ids_from
 
@@ -67,7 +67,9 @@ def my_activities(request):
     status = request.GET.get("status", "")
     if status in Status.values:
         activities = activities.filter(status=status)
-    page = Paginator(activities, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = BoundedPaginator(activities.defer("description", "description_html", "search_text"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "activities/activity_list.html",
