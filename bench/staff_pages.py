@@ -8,7 +8,8 @@ and times each staff page in-process (middleware, view, templates, SQL; no HTTP 
 trivial ``/healthz`` view in the same run. Each page's first request is timed on its own ("first"),
 then ``--runs`` more give p50 and p95. ``--export`` also runs CAST's ``.xlsx`` export job of every
 activity in scope (the background job's total time, measured in this process) and its ``.csv``.
-``--cold`` times the public region pages in a fresh process each (cold caches, cold region index).
+``--cold`` times the public region pages in a fresh process each (cold caches, cold region index,
+template not compiled; the process has served only ``/healthz``).
 
     KEPUYUE_VAR_DIR=/tmp/staffperf-sqlite .venv/bin/python bench/seed_and_query.py --activities 500000
     KEPUYUE_VAR_DIR=/tmp/staffperf-sqlite .venv/bin/python bench/staff_pages.py --export --cold
@@ -151,9 +152,15 @@ def export_job(user, fmt: str) -> tuple[float, int, int]:
 
 
 def cold_region(code: str) -> float:
-    """Milliseconds of the first ``/region/<code>/`` request of a fresh process (cold caches)."""
+    """Milliseconds of the first ``/region/<code>/`` request of a fresh process: ``kepuyue.wsgi``
+    loaded (as a started worker, with its warm-up) and one trivial request served, the cache empty,
+    no region index built."""
     code_ = (
-        "import time,os,django;django.setup();from django.test import Client;c=Client();"
+        "import time,os,django;django.setup();from django.conf import settings;import kepuyue.wsgi;"
+        "settings.STORAGES={**settings.STORAGES,'staticfiles':"
+        "{'BACKEND':'django.contrib.staticfiles.storage.StaticFilesStorage'}};"
+        "from django.test import Client;from django.core.cache import cache;c=Client();"
+        "c.get('/healthz');cache.clear();"
         f"t=time.perf_counter();r=c.get('/region/{code}/');"
         "print((time.perf_counter()-t)*1000, r.status_code)"
     )
