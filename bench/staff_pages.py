@@ -140,7 +140,16 @@ def export_job(user, fmt: str) -> tuple[float, int, int]:
     from kepuyue.activities import export_jobs
 
     started = time.perf_counter()
-    job = export_jobs.start_export(user, kind=export_jobs.Kind.SCOPE, fmt=fmt, params={}, run=False)
+    campaign = Campaign.objects.order_by("-starts").first()
+    job = export_jobs.start_export(
+        user,
+        kind=export_jobs.Kind.SCOPE,
+        fmt=fmt,
+        params={},
+        filename=f"bench.{fmt}",
+        campaign=campaign,
+        run=False,
+    )
     export_jobs.run_export(job.pk)
     job.refresh_from_db()
     seconds = time.perf_counter() - started

@@ -208,9 +208,9 @@ def count_matches(
     campaign: Campaign | None,
     page_items: int,
     first_page_is_last: bool,
-    cap: int = COUNT_CAP,
+    cap: int | None = None,
 ) -> ResultCount:
-    """How many published activities of ``campaign`` match, up to :data:`COUNT_CAP`.
+    """How many published activities of ``campaign`` match, up to ``cap`` (default :data:`COUNT_CAP`).
 
     When the first page is also the last one the count is its length (no query). Otherwise one
     query reads at most ``COUNT_CAP + 1`` index entries; the answer is cached for
@@ -219,6 +219,7 @@ def count_matches(
     """
     if first_page_is_last:
         return ResultCount(page_items, False)
+    cap = COUNT_CAP if cap is None else cap
     params = urlencode(sorted(activity_filter.to_params()))
     digest = hashlib.sha256(f"{campaign.pk if campaign else ''}?{params}".encode()).hexdigest()[:32]
     key = f"portal:activity-count:{cap}:{digest}"
