@@ -190,7 +190,12 @@ class Activity(TimestampedModel):
             models.Index(fields=["status", "county_code", "starts_at", "id"], name="act_county_idx"),
             models.Index(fields=["status", "brand", "starts_at", "id"], name="act_brand_idx"),
             models.Index(fields=["status", "joint_action", "starts_at", "id"], name="act_ja_idx"),
-            models.Index(fields=["organizer", "status"], name="act_organizer_idx"),
+            # A unit's activities, and the staff lists of a review scope (organizer_id IN (the scope's
+            # units)): campaign, publication time and joint action in the index, so the capped count and
+            # the page's ids of the published list read no table row (ADR 0015).
+            models.Index(
+                fields=["organizer", "status", "campaign", "published_at", "joint_action"], name="act_scope_idx"
+            ),
             # "Ongoing" (ends_at ≥ now ≥ starts_at) starts from the end side: after a campaign no row
             # qualifies and the index says so at once instead of a walk over every started row.
             models.Index(fields=["campaign", "status", "ends_at"], name="act_ends_idx"),

@@ -47,6 +47,7 @@ class OrganizationAdmin(BoundedAdminMixin, admin.ModelAdmin):
     list_select_related = ("type", "region")
     search_fields = ("name", "uscc", "note")
     autocomplete_fields = ("region", "parent")
+    list_per_page = 50
     readonly_fields = ("created", "updated")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = (
