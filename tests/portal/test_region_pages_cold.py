@@ -31,14 +31,28 @@ def test_region_page_builds_no_region_index(client, world):  # noqa: F811
 
 
 def test_region_page_lineage_of_a_county_under_a_grouping_row(client, world):  # noqa: F811
-    Region.objects.get_or_create(code="110000", defaults={"name": "北京市", "level": 1, "province_code": "110000"})
+    Region.objects.get_or_create(
+        code="110000", defaults={"name": "北京市", "level": 1, "province_code": "110000"}
+    )
     Region.objects.get_or_create(
         code="110100",
-        defaults={"name": "市辖区", "level": 2, "parent_id": "110000", "province_code": "110000", "full_name": "北京市市辖区"},
+        defaults={
+            "name": "市辖区",
+            "level": 2,
+            "parent_id": "110000",
+            "province_code": "110000",
+            "full_name": "北京市市辖区",
+        },
     )
     Region.objects.get_or_create(
         code="110101",
-        defaults={"name": "东城区", "level": 3, "parent_id": "110100", "province_code": "110000", "full_name": "北京市东城区"},
+        defaults={
+            "name": "东城区",
+            "level": 3,
+            "parent_id": "110100",
+            "province_code": "110000",
+            "full_name": "北京市东城区",
+        },
     )
     html = client.get("/region/110101/").content.decode()
     assert 'href="/region/110000/"' in html and 'href="/region/110100/"' in html

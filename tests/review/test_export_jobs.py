@@ -38,7 +38,9 @@ def small_limit(settings, tmp_path, monkeypatch):
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     settings.RATELIMIT_ENABLE = False
     field = ExportJob._meta.get_field("file")
-    monkeypatch.setattr(field, "storage", FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None))
+    monkeypatch.setattr(
+        field, "storage", FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+    )
     return settings
 
 
@@ -70,7 +72,9 @@ def start(client, url, django_capture_on_commit_callbacks):
     return job
 
 
-def test_review_desk_xlsx_export_becomes_a_private_job(client, world, three, settings, django_capture_on_commit_callbacks):
+def test_review_desk_xlsx_export_becomes_a_private_job(
+    client, world, three, settings, django_capture_on_commit_callbacks
+):
     login(client, world.users.admin_zj)
     job = start(client, "/org/review/export.xlsx", django_capture_on_commit_callbacks)
     assert job.state == ExportJob.State.DONE
@@ -98,7 +102,9 @@ def test_review_desk_xlsx_export_becomes_a_private_job(client, world, three, set
     assert entry.data["job"] == job.pk and entry.data["background"] is True
 
 
-def test_unit_csv_export_job_keeps_the_list_filters(client, world, settings, django_capture_on_commit_callbacks):
+def test_unit_csv_export_job_keeps_the_list_filters(
+    client, world, settings, django_capture_on_commit_callbacks
+):
     for _ in range(3):
         world.activity(world.units.zj, Status.PUBLISHED)
     world.activity(world.units.zj, Status.DRAFT)
@@ -155,6 +161,7 @@ def test_a_failed_job_leaves_no_file_and_can_be_retried(
 ):
     """A full disk (or any error while writing) ends the job failed with a Chinese message and no
     file, temporary or final; a retry then writes it."""
+
     def broken(*args, **kwargs):
         raise OSError("No space left on device")
 
@@ -176,7 +183,13 @@ def test_a_failed_job_leaves_no_file_and_can_be_retried(
 
 def test_running_a_job_twice_writes_it_once(world, three):
     job = export_jobs.start_export(
-        world.users.admin_zj, kind="scope", fmt="csv", params={}, filename="x.csv", campaign=world.plan, run=False
+        world.users.admin_zj,
+        kind="scope",
+        fmt="csv",
+        params={},
+        filename="x.csv",
+        campaign=world.plan,
+        run=False,
     )
     assert export_jobs.run_export(job.pk) == ExportJob.State.DONE
     first = ExportJob.objects.get(pk=job.pk).file.name
@@ -215,7 +228,13 @@ def test_a_running_job_page_refreshes_itself(client, world):
 
 def test_purge_deletes_expired_files(world, three, settings, clock):
     job = export_jobs.start_export(
-        world.users.admin_zj, kind="scope", fmt="csv", params={}, filename="x.csv", campaign=world.plan, run=False
+        world.users.admin_zj,
+        kind="scope",
+        fmt="csv",
+        params={},
+        filename="x.csv",
+        campaign=world.plan,
+        run=False,
     )
     export_jobs.run_export(job.pk)
     assert len(private_files(settings)) == 1

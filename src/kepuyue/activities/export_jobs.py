@@ -190,7 +190,9 @@ def run_export(job_id: int) -> str:
         handle.flush()
         os.fsync(handle.fileno())
         handle.close()
-        name = str(PurePosixPath("exports") / f"{clock.now():%Y/%m}" / f"{job.pk}-{os.urandom(8).hex()}.{job.fmt}")
+        name = str(
+            PurePosixPath("exports") / f"{clock.now():%Y/%m}" / f"{job.pk}-{os.urandom(8).hex()}.{job.fmt}"
+        )
         with open(handle.name, "rb") as source:
             saved = storage.save(name, File(source))
         now = clock.now()

@@ -194,7 +194,8 @@ class Activity(TimestampedModel):
             # units)): campaign, publication time and joint action in the index, so the capped count and
             # the page's ids of the published list read no table row (ADR 0015).
             models.Index(
-                fields=["organizer", "status", "campaign", "published_at", "joint_action"], name="act_scope_idx"
+                fields=["organizer", "status", "campaign", "published_at", "joint_action"],
+                name="act_scope_idx",
             ),
             # "Ongoing" (ends_at ≥ now ≥ starts_at) starts from the end side: after a campaign no row
             # qualifies and the index says so at once instead of a walk over every started row.
@@ -389,7 +390,12 @@ class ExportJob(TimestampedModel):
         related_name="activity_exports",
     )
     campaign = models.ForeignKey(
-        "campaigns.Campaign", verbose_name="科普月", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "campaigns.Campaign",
+        verbose_name="科普月",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
     )
     kind = models.CharField("导出内容", max_length=8, choices=Kind.choices)
     fmt = models.CharField("格式", max_length=4, choices=[("xlsx", "Excel (.xlsx)"), ("csv", "CSV")])
@@ -397,7 +403,9 @@ class ExportJob(TimestampedModel):
     state = models.CharField("状态", max_length=8, choices=State.choices, default=State.PENDING)
     total = models.PositiveIntegerField("总行数", default=0)
     processed = models.PositiveIntegerField("已写行数", default=0)
-    file = models.FileField("文件", upload_to="exports/%Y/%m/", storage=private_storage, blank=True, max_length=200)
+    file = models.FileField(
+        "文件", upload_to="exports/%Y/%m/", storage=private_storage, blank=True, max_length=200
+    )
     filename = models.CharField("下载文件名", max_length=200)
     error = models.TextField("错误", blank=True)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)

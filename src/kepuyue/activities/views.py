@@ -67,9 +67,9 @@ def my_activities(request):
     status = request.GET.get("status", "")
     if status in Status.values:
         activities = activities.filter(status=status)
-    page = BoundedPaginator(activities.defer("description", "description_html", "search_text"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = BoundedPaginator(
+        activities.defer("description", "description_html", "search_text"), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
     return render(
         request,
         "activities/activity_list.html",
@@ -301,7 +301,9 @@ def export_mine(request, fmt: str):
     return exporting.csv_response(activities, name, mask_phones=False)
 
 
-def offer_export_job(request, fmt: str, filename: str, *, kind: str, params: dict, organization=None, campaign=None):
+def offer_export_job(
+    request, fmt: str, filename: str, *, kind: str, params: dict, organization=None, campaign=None
+):
     """A list too long for one request: GET shows what will be exported and a button (POST) that
     starts the background job, then goes to its progress page. Used by this app's and the review
     desk's export views."""
@@ -369,7 +371,9 @@ def export_download(request, pk: int):
         raise Http404(_("导出文件不存在或已过期")) from exc
     content_type = XLSX if job.fmt == "xlsx" else "text/csv; charset=utf-8"
     response = FileResponse(handle, content_type=content_type)
-    response["Content-Disposition"] = exporting.content_disposition(job.filename, fallback=f"activities.{job.fmt}")
+    response["Content-Disposition"] = exporting.content_disposition(
+        job.filename, fallback=f"activities.{job.fmt}"
+    )
     response["Cache-Control"] = "private, no-store"
     return response
 

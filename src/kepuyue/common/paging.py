@@ -21,7 +21,9 @@ class BoundedPaginator(Paginator):
     more). ``get_page`` of a page past the cap gives the last page within it. Works for the staff
     pages and as ``ModelAdmin.paginator``."""
 
-    def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, *, cap: int = COUNT_CAP):
+    def __init__(
+        self, object_list, per_page, orphans=0, allow_empty_first_page=True, *, cap: int = COUNT_CAP
+    ):
         super().__init__(object_list, per_page, orphans, allow_empty_first_page)
         self.cap = cap
 

@@ -164,7 +164,9 @@ def child_regions(code: str) -> tuple[RegionChoice, ...]:
     :func:`region_lineage`; :func:`region_children` is the same from the process's index)."""
     return tuple(
         RegionChoice(code=row.code, label=region_label(row))
-        for row in Region.objects.filter(parent_id=code).only("code", "name", "level", "full_name").order_by("code")
+        for row in Region.objects.filter(parent_id=code)
+        .only("code", "name", "level", "full_name")
+        .order_by("code")
     )
 
 

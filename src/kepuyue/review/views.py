@@ -293,9 +293,7 @@ def featuring(request):
     campaign = _campaign(request)
     page = BoundedPaginator(
         services.recommended_for(request.user, campaign).defer(*LIST_DEFERRED), PAGE_SIZE
-    ).get_page(
-        request.GET.get("page")
-    )
+    ).get_page(request.GET.get("page"))
     return render(request, "review/featuring.html", {"campaign": campaign, "page": page})
 
 
