@@ -25,7 +25,7 @@ from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.files import File
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -162,7 +162,6 @@ def run_export(job_id: int) -> str:
     """Write export job ``job_id``; returns its final state. Idempotent: only a pending job is
     claimed (one UPDATE, so two workers never write the same job); a done one is left alone. On any
     error the job ends ``failed`` with a Chinese message and no file is left behind."""
-    close_old_connections()
     claimed = ExportJob.objects.filter(pk=job_id, state=ExportJob.State.PENDING).update(
         state=ExportJob.State.RUNNING, started_at=clock.now(), updated=timezone.now(), processed=0, error=""
     )
