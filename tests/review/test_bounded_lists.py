@@ -160,3 +160,16 @@ def test_admin_change_list_counts_no_more_than_the_cap(client, world, monkeypatc
     assert response.status_code == 200
     assert response.context["cl"].result_count == 2
     assert response.context["cl"].full_result_count is None  # no second COUNT of the table
+
+
+def test_admin_activity_search_uses_the_full_text_index(client, world):
+    wanted = world.activity(world.units.zj, Status.PUBLISHED, title="丰镇湿地观鸟科普讲座")
+    other = world.activity(world.units.zj, Status.PUBLISHED, title="天文观测之夜")
+    admin = get_user_model().objects.create_superuser("root", password="Kp-Root-2025!x")
+    login(client, admin)
+    found = client.get("/admin/activities/activity/", {"q": "观鸟"})
+    assert found.status_code == 200
+    assert list(found.context["cl"].result_list) == [wanted]
+    by_id = client.get("/admin/activities/activity/", {"q": str(other.pk)})
+    assert list(by_id.context["cl"].result_list) == [other]
+    assert client.get("/admin/activities/activity/", {"q": "\x00" + "观" * 500}).status_code == 200
