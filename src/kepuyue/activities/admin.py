@@ -5,11 +5,13 @@ from django.contrib import admin
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kepuyue.common.paging import COUNT_CAP, BoundedAdminMixin, BoundedPaginator
+from kepuyue.common.paging import BoundedAdminMixin, BoundedPaginator
 from kepuyue.search.services import search_text_for
 
 from .models import Activity, ExportJob, ImportJob
 from .services import CAMPAIGN_WIDE_LABEL, region_codes
+
+SEARCH_COUNT_CAP = 1000
 
 
 class ProvinceFilter(admin.SimpleListFilter):
@@ -139,8 +141,8 @@ class ActivityAdmin(BoundedAdminMixin, admin.ModelAdmin):
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         """A search counts at most 1,000 matches: a common word matches tens of thousands of rows and
         each counted match is re-checked against its text (PostgreSQL) — a second for 10,000."""
-        cap = 1000 if request.GET.get("q", "").strip() else COUNT_CAP
-        return BoundedPaginator(queryset, per_page, orphans, allow_empty_first_page, cap=cap)
+        capped = {"cap": SEARCH_COUNT_CAP} if request.GET.get("q", "").strip() else {}
+        return BoundedPaginator(queryset, per_page, orphans, allow_empty_first_page, **capped)
 
     def get_search_results(self, request, queryset, search_term):
         """Full-text search (``search.services.search_activities``: FTS5 on SQLite, GIN on
