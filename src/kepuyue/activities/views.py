@@ -321,7 +321,12 @@ def offer_export_job(
     return render(
         request,
         "activities/export_offer.html",
-        {"fmt": fmt, "filename": filename, "limit": export_jobs.inline_limit()},
+        {
+            "fmt": fmt,
+            "filename": filename,
+            "limit": export_jobs.inline_limit(),
+            "days": export_jobs.retention().days,
+        },
     )
 
 
@@ -332,7 +337,7 @@ def export_list(request):
     return render(
         request,
         "activities/export_list.html",
-        {"jobs": [(job, export_jobs.is_stale(job)) for job in jobs]},
+        {"jobs": [(job, export_jobs.is_stale(job)) for job in jobs], "days": export_jobs.retention().days},
     )
 
 
