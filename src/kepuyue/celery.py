@@ -21,4 +21,6 @@ app.conf.beat_schedule = {
     # tus uploads and kept uploads not touched for CALLS_UPLOAD_EXPIRY_SECONDS (kepuyue.calls, ADR 0014).
     "calls-cleanup-uploads": {"task": "kepuyue.calls.cleanup_uploads", "schedule": crontab(minute=17)},
     "registrations-purge": {"task": "kepuyue.registrations.purge", "schedule": crontab(hour=3, minute=30)},
+    # Export files past KEPUYUE_EXPORT_RETENTION_DAYS; stale export jobs end as failed (kepuyue.activities).
+    "exports-purge": {"task": "kepuyue.activities.purge_exports", "schedule": crontab(hour=3, minute=45)},
 }

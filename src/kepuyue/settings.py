@@ -358,6 +358,11 @@ if not REDIS_URL:
     # django-ratelimit refuses local memory as "not a shared cache": true, it counts per process (README).
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
+# Staff exports (kepuyue.activities.export_jobs): lists longer than KEPUYUE_EXPORT_INLINE_ROWS become a
+# background job whose private file is kept KEPUYUE_EXPORT_RETENTION_DAYS days (manage.py purge_exports).
+KEPUYUE_EXPORT_INLINE_ROWS = int(os.environ.get("KEPUYUE_EXPORT_INLINE_ROWS", "5000"))
+KEPUYUE_EXPORT_RETENTION_DAYS = max(1, int(os.environ.get("KEPUYUE_EXPORT_RETENTION_DAYS", "7")))
+
 # --- Registrations (kepuyue.registrations): registrants' personal data is deleted this many days after
 # the activity (PIPL minimisation; counts are kept). `manage.py purge_registrations` runs it daily.
 # The public dashboard's figures (数据看板, kepuyue.dashboard) are computed from the roll-ups and kept

@@ -171,8 +171,8 @@ def test_my_activities_lists_with_constant_queries(staff_client, unit, action, d
     add(1)
     staff_client.get(reverse("activities:mine"))  # warm the session
     # session, user, membership, role grants (the staff menu), unread notifications (the header),
-    # count, page of rows
-    with django_assert_num_queries(7) as one:
+    # capped count, the page's ids, its rows (common.paging.BoundedPaginator)
+    with django_assert_num_queries(8) as one:
         page = staff_client.get(reverse("activities:mine")).content.decode()
     assert "草稿" in page
     add(2)

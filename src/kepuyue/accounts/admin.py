@@ -9,6 +9,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from kepuyue.common.paging import BoundedAdminMixin
 from kepuyue.common.text import PhoneField, normalize_email
 
 from . import services
@@ -35,7 +36,7 @@ class ProfileInline(admin.StackedInline):
     readonly_fields = ["password_changed_at"]
 
 
-class AccountAdmin(UserAdmin):
+class AccountAdmin(BoundedAdminMixin, UserAdmin):
     inlines = [ProfileInline]
 
     def get_form(self, request, obj=None, **kwargs):

@@ -5,10 +5,13 @@ from django.contrib import admin
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kepuyue.common.paging import BoundedAdminMixin, BoundedPaginator
 from kepuyue.search.services import search_text_for
 
-from .models import Activity, ImportJob
+from .models import Activity, ExportJob, ImportJob
 from .services import CAMPAIGN_WIDE_LABEL, region_codes
+
+SEARCH_COUNT_CAP = 1000
 
 
 class ProvinceFilter(admin.SimpleListFilter):
@@ -35,7 +38,7 @@ class JointActionFilter(admin.RelatedFieldListFilter):
 
 
 @admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
+class ActivityAdmin(BoundedAdminMixin, admin.ModelAdmin):
     list_display = (
         "title",
         "status",
@@ -47,7 +50,10 @@ class ActivityAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", ("joint_action", JointActionFilter), ProvinceFilter, "form")
     list_select_related = ("joint_action", "brand", "organizer")
-    search_fields = ("title", "external_id")
+    # The search box goes through the full-text index (kepuyue.search), not LIKE over 500,000 titles;
+    # a number finds the activity with that id (see get_search_results).
+    search_fields = ("title",)
+    search_help_text = _("按活动名称、简介、主办单位、地点检索（全文索引）；输入数字按活动编号查找")
     raw_id_fields = ("organizer", "region")
     # The status moves only through services.transition (its checks, its timestamps); the admin
     # edits content, and save_model keeps the derived columns in step as the services do.
@@ -62,8 +68,12 @@ class ActivityAdmin(admin.ModelAdmin):
         "created",
         "updated",
     )
-    show_full_result_count = False
     list_per_page = 50
+    # Newest first by primary key: the list walks the primary key backwards and stops after a page
+    # (the model's start-time order would sort all 500,000 rows for every page). Columns sort only
+    # where an index serves the order.
+    ordering = ("-id",)
+    sortable_by = ("starts_at",)
 
     def save_model(self, request, obj, form, change):
         obj.province_code, obj.prefecture_code, obj.county_code = region_codes(obj.region)
@@ -126,11 +136,31 @@ class ActivityAdmin(admin.ModelAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("description", "search_text")
+        return super().get_queryset(request).defer("description", "description_html", "search_text")
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        """A search counts at most 1,000 matches: a common word matches tens of thousands of rows and
+        each counted match is re-checked against its text (PostgreSQL) — a second for 10,000."""
+        capped = {"cap": SEARCH_COUNT_CAP} if request.GET.get("q", "").strip() else {}
+        return BoundedPaginator(queryset, per_page, orphans, allow_empty_first_page, **capped)
+
+    def get_search_results(self, request, queryset, search_term):
+        """Full-text search (``search.services.search_activities``: FTS5 on SQLite, GIN on
+        PostgreSQL) — ``icontains`` on the title scanned every row for a rare word; digits find the id."""
+        from kepuyue.search.services import search_activities
+
+        term = search_term.strip()[:100]
+        if not term:
+            return queryset, False
+        if term.isascii() and term.isdigit() and len(term) < 12:
+            return queryset.filter(pk=int(term)), False
+        # in_index_order: the change list reads one page in primary-key order; on SQLite the service
+        # then probes each row of that walk for a common word instead of collecting every match.
+        return search_activities(queryset, term, in_index_order=True), False
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(BoundedAdminMixin, admin.ModelAdmin):
     list_display = (
         "original_name",
         "organization",
@@ -159,3 +189,20 @@ class ImportJobAdmin(admin.ModelAdmin):
         "updated",
     )
     search_fields = ("original_name",)
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(BoundedAdminMixin, admin.ModelAdmin):
+    """导出任务, read-only: the file itself is downloadable by its owner only (not from the admin)."""
+
+    list_display = ("filename", "owner", "kind", "fmt", "state", "total", "created", "expires_at")
+    list_filter = ("state", "kind", "fmt")
+    list_select_related = ("owner",)
+    raw_id_fields = ("owner", "organization")
+    exclude = ("file",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -158,6 +158,13 @@ def csv_response(queryset: QuerySet, filename: str, *, mask_phones: bool = True)
 
 def write_xlsx(queryset: QuerySet, handle, *, mask_phones: bool = True) -> None:
     """Write ``queryset`` as an ``.xlsx`` workbook to the binary file ``handle`` (write-only mode)."""
+    write_xlsx_rows(export_rows(queryset, mask_phones=mask_phones), handle)
+
+
+def write_xlsx_rows(rows: Iterator[list], handle, *, on_row=None) -> None:
+    """Write ``rows`` (the header first, as :func:`export_rows` gives them) as an ``.xlsx`` workbook
+    to the binary file ``handle`` in openpyxl's write-only mode: memory stays constant whatever the
+    number of rows. ``on_row()`` is called after each data row (progress of an export job)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -165,7 +172,6 @@ def write_xlsx(queryset: QuerySet, handle, *, mask_phones: bool = True) -> None:
     book = Workbook(write_only=True)
     sheet = book.create_sheet("活动")
     sheet.freeze_panes = "A2"
-    rows = export_rows(queryset, mask_phones=mask_phones)
     header = []
     for text in next(rows):
         cell = WriteOnlyCell(sheet, value=text)
@@ -174,6 +180,8 @@ def write_xlsx(queryset: QuerySet, handle, *, mask_phones: bool = True) -> None:
     sheet.append(header)
     for row in rows:
         sheet.append(row)
+        if on_row is not None:
+            on_row()
     book.save(handle)
 
 

@@ -190,7 +190,13 @@ class Activity(TimestampedModel):
             models.Index(fields=["status", "county_code", "starts_at", "id"], name="act_county_idx"),
             models.Index(fields=["status", "brand", "starts_at", "id"], name="act_brand_idx"),
             models.Index(fields=["status", "joint_action", "starts_at", "id"], name="act_ja_idx"),
-            models.Index(fields=["organizer", "status"], name="act_organizer_idx"),
+            # A unit's activities, and the staff lists of a review scope (organizer_id IN (the scope's
+            # units)): campaign, publication time and joint action in the index, so the capped count and
+            # the page's ids of the published list read no table row (ADR 0015).
+            models.Index(
+                fields=["organizer", "status", "campaign", "published_at", "joint_action"],
+                name="act_scope_idx",
+            ),
             # "Ongoing" (ends_at ≥ now ≥ starts_at) starts from the end side: after a campaign no row
             # qualifies and the index says so at once instead of a walk over every started row.
             models.Index(fields=["campaign", "status", "ends_at"], name="act_ends_idx"),
@@ -202,6 +208,15 @@ class Activity(TimestampedModel):
             ),
             # The review desk: submitted activities oldest first.
             models.Index(fields=["status", "submitted_at", "id"], name="act_queue_idx"),
+            # Staff lists at 500,000 rows (issue 9 class 7, ADR 0015): the published list for
+            # recommending, newest published first, walks this index and stops after a page.
+            models.Index(fields=["campaign", "status", "published_at", "id"], name="act_published_idx"),
+            # Featuring (重点呈现) reads the recommended activities only: a few thousand rows.
+            models.Index(
+                fields=["campaign", "recommended_at"],
+                condition=models.Q(recommended_at__isnull=False),
+                name="act_recommended_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -339,3 +354,69 @@ class SummaryPhoto(models.Model):
 
     def __str__(self) -> str:
         return self.image.name
+
+
+class ExportJob(TimestampedModel):
+    """A large export of a staff list (导出任务), written in the background to private storage.
+
+    ``kind`` says which list (``scope``: the review desk's activities in the owner's scope; ``mine``:
+    the unit's own activities), ``params`` the filters it was asked with; the rows are read again from
+    the owner's scope when the job runs. ``processed``/``total`` drive the progress page. The file is
+    downloadable by ``owner`` only (anyone else gets a 404) until ``expires_at``, when
+    ``manage.py purge_exports`` deletes it. A job left ``running`` by a killed worker is stale after
+    :data:`kepuyue.activities.export_jobs.STALE_AFTER` and can be started again.
+    Rules: ``kepuyue.activities.export_jobs``; decision: ``docs/decisions/0015-bounded-staff-lists-and-export-jobs.md``.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "排队中"
+        RUNNING = "running", "生成中"
+        DONE = "done", "已完成"
+        FAILED = "failed", "失败"
+
+    class Kind(models.TextChoices):
+        SCOPE = "scope", "管辖范围活动"
+        MINE = "mine", "本单位活动"
+
+    owner = models.ForeignKey(
+        "auth.User", verbose_name="发起人", on_delete=models.CASCADE, related_name="activity_exports"
+    )
+    organization = models.ForeignKey(
+        "orgs.Organization",
+        verbose_name="单位",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="activity_exports",
+    )
+    campaign = models.ForeignKey(
+        "campaigns.Campaign",
+        verbose_name="科普月",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    kind = models.CharField("导出内容", max_length=8, choices=Kind.choices)
+    fmt = models.CharField("格式", max_length=4, choices=[("xlsx", "Excel (.xlsx)"), ("csv", "CSV")])
+    params = models.JSONField("筛选条件", default=dict, blank=True)
+    state = models.CharField("状态", max_length=8, choices=State.choices, default=State.PENDING)
+    total = models.PositiveIntegerField("总行数", default=0)
+    processed = models.PositiveIntegerField("已写行数", default=0)
+    file = models.FileField(
+        "文件", upload_to="exports/%Y/%m/", storage=private_storage, blank=True, max_length=200
+    )
+    filename = models.CharField("下载文件名", max_length=200)
+    error = models.TextField("错误", blank=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    expires_at = models.DateTimeField("过期时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "导出任务"
+        verbose_name_plural = "导出任务"
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["owner", "-created"], name="export_owner_idx")]
+
+    def __str__(self) -> str:
+        return self.filename

@@ -56,3 +56,20 @@ def queue_commit(job: ImportJob, campaign=None) -> None:
     """Run step 2 of ``job`` in the background once the current transaction commits."""
     campaign_id = campaign.pk if campaign is not None else None
     transaction.on_commit(lambda: commit_import_task.delay(job.pk, campaign_id))
+
+
+@shared_task(name="kepuyue.activities.export")
+def export_task(job_id: int) -> str:
+    """Write export job ``job_id`` (``export_jobs.run_export``); returns its state. Idempotent: only a
+    pending job is claimed."""
+    from . import export_jobs
+
+    return export_jobs.run_export(job_id)
+
+
+@shared_task(name="kepuyue.activities.purge_exports")
+def purge_exports_task() -> tuple[int, int]:
+    """Delete expired export files and end stale export jobs (``export_jobs.purge``)."""
+    from . import export_jobs
+
+    return export_jobs.purge()

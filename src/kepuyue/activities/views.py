@@ -14,20 +14,20 @@ from pathlib import Path
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kepuyue.common import clock
+from kepuyue.common.paging import BoundedPaginator
 from kepuyue.common.ratelimits import limit, user_or_ip
 from kepuyue.common.text import ids_from
 
-from . import exporting, importing, services, summaries, tasks
+from . import export_jobs, exporting, importing, services, summaries, tasks
 from .forms import ActivityForm, ImportUploadForm, SummaryForm
 from .listing import ActivityFilter, filter_activities
-from .models import Activity, ImportJob, Status
+from .models import Activity, ExportJob, ImportJob, Status
 
 PAGE_SIZE = 20
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -67,7 +67,9 @@ def my_activities(request):
     status = request.GET.get("status", "")
     if status in Status.values:
         activities = activities.filter(status=status)
-    page = Paginator(activities, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = BoundedPaginator(
+        activities.defer("description", "description_html", "search_text"), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
     return render(
         request,
         "activities/activity_list.html",
@@ -279,6 +281,12 @@ def export_mine(request, fmt: str):
         activities = activities.filter(status=status)
     if fmt not in ("xlsx", "csv"):
         raise Http404
+    name = exporting.export_filename(f"{organization.name}_活动", fmt)
+    if export_jobs.too_large_for_request(activities):
+        params = {k: v for k, v in request.GET.items() if v}
+        return offer_export_job(
+            request, fmt, name, kind=export_jobs.Kind.MINE, params=params, organization=organization
+        )
     from kepuyue.audit import services as audit
 
     # Full phone numbers are personal data: the export is audited.
@@ -288,12 +296,91 @@ def export_mine(request, fmt: str):
         organization=organization,
         data={"format": fmt, "status": status},
     )
-    name = exporting.export_filename(f"{organization.name}_活动", fmt)
     if fmt == "xlsx":
         return exporting.xlsx_response(activities, name, mask_phones=False)
-    if fmt == "csv":
-        return exporting.csv_response(activities, name, mask_phones=False)
-    raise Http404
+    return exporting.csv_response(activities, name, mask_phones=False)
+
+
+def offer_export_job(
+    request, fmt: str, filename: str, *, kind: str, params: dict, organization=None, campaign=None
+):
+    """A list too long for one request: GET shows what will be exported and a button (POST) that
+    starts the background job, then goes to its progress page. Used by this app's and the review
+    desk's export views."""
+    if request.method == "POST":
+        job = export_jobs.start_export(
+            request.user,
+            kind=kind,
+            fmt=fmt,
+            params=params,
+            filename=filename,
+            organization=organization,
+            campaign=campaign,
+        )
+        return redirect("activities:export_job", pk=job.pk)
+    return render(
+        request,
+        "activities/export_offer.html",
+        {
+            "fmt": fmt,
+            "filename": filename,
+            "limit": export_jobs.inline_limit(),
+            "days": export_jobs.retention().days,
+        },
+    )
+
+
+@login_required
+def export_list(request):
+    """我的导出: the account's export jobs, newest first (only its own), with their state."""
+    jobs = list(export_jobs.jobs_of(request.user)[:50])
+    return render(
+        request,
+        "activities/export_list.html",
+        {"jobs": [(job, export_jobs.is_stale(job)) for job in jobs], "days": export_jobs.retention().days},
+    )
+
+
+def _own_export(request, pk: int) -> ExportJob:
+    return get_object_or_404(export_jobs.jobs_of(request.user), pk=pk)
+
+
+@login_required
+def export_job(request, pk: int):
+    """One export job: progress (the page refreshes itself every 2 s while it runs, no JavaScript
+    needed), then the download link; a failed or interrupted job can be started again. Another
+    account's job is a 404."""
+    job = _own_export(request, pk)
+    if request.method == "POST" and request.POST.get("action") == "retry":
+        export_jobs.retry(job)
+        return redirect("activities:export_job", pk=job.pk)
+    stale = export_jobs.is_stale(job)
+    running = job.state in export_jobs.RUNNING_STATES and not stale
+    percent = int(100 * job.processed / job.total) if job.total else 0
+    return render(
+        request,
+        "activities/export_job.html",
+        {"job": job, "running": running, "stale": stale, "percent": min(percent, 100)},
+    )
+
+
+@login_required
+def export_download(request, pk: int):
+    """The file of a finished export job, for its owner only (anyone else, or after it expired: 404)."""
+    job = _own_export(request, pk)
+    if job.state != ExportJob.State.DONE or not job.file or (job.expires_at and job.expires_at < clock.now()):
+        raise Http404(_("导出文件不存在或已过期"))
+    try:
+        handle = job.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404(_("导出文件不存在或已过期")) from exc
+    content_type = XLSX if job.fmt == "xlsx" else "text/csv; charset=utf-8"
+    response = FileResponse(handle, content_type=content_type)
+    response["Content-Disposition"] = exporting.content_disposition(
+        job.filename, fallback=f"activities.{job.fmt}"
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 # --- import -----------------------------------------------------------------------------------------

@@ -3,11 +3,13 @@ is the main way to read it)."""
 
 from django.contrib import admin
 
+from kepuyue.common.paging import BoundedAdminMixin
+
 from .models import AuditEntry
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(BoundedAdminMixin, admin.ModelAdmin):
     list_display = ("at", "actor_name", "action", "object_repr", "ip")
     list_filter = ("action",)
     search_fields = ("actor_name", "object_repr", "object_id")

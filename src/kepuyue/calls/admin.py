@@ -3,6 +3,8 @@
 
 from django.contrib import admin
 
+from kepuyue.common.paging import BoundedAdminMixin
+
 from .models import CityWalkStop, Entry, EntryImage, Score
 
 
@@ -29,7 +31,7 @@ class ScoreInline(admin.TabularInline):
 
 
 @admin.register(Entry)
-class EntryAdmin(admin.ModelAdmin):
+class EntryAdmin(BoundedAdminMixin, admin.ModelAdmin):
     list_display = ("code", "title", "call", "organization", "status", "submitted_at", "duplicate_of")
     list_filter = ("status", "call")
     search_fields = ("code", "title", "organization__name", "sha256", "isbn")

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from kepuyue.common.paging import BoundedAdminMixin
 from kepuyue.regions.models import Level, Region
 
 from .models import Membership, Organization, OrganizationType
@@ -40,12 +41,13 @@ class ProvinceFilter(admin.SimpleListFilter):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(BoundedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "type", "region_name", "uscc", "updated")
     list_filter = ("type", ProvinceFilter)
     list_select_related = ("type", "region")
     search_fields = ("name", "uscc", "note")
     autocomplete_fields = ("region", "parent")
+    list_per_page = 50
     readonly_fields = ("created", "updated")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = (
@@ -60,7 +62,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(BoundedAdminMixin, admin.ModelAdmin):
     """单位账号: which organization a staff account publishes for (one each)."""
 
     list_display = ("user", "organization", "created")

@@ -42,6 +42,9 @@ from kepuyue.registrations.display import booking_block
 from . import activity_display as display
 
 REGION_PAGE_LIMIT = 10
+# A region page says "超过 1,000 项活动" past this: its count reads at most 1,001 index entries, so a
+# cold page of a province with 40,000 activities answers as fast as a county's (ADR 0015).
+REGION_COUNT_CAP = 1000
 # Characters a file name may not hold on common systems; the calendar file is named after the title.
 _UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
@@ -445,17 +448,21 @@ def region_detail(request, code: str):
     only_page = not page.has_next
     count = (
         display.count_matches(
-            activity_filter, campaign=campaign, page_items=len(page.items), first_page_is_last=only_page
+            activity_filter,
+            campaign=campaign,
+            page_items=len(page.items),
+            first_page_is_last=only_page,
+            cap=REGION_COUNT_CAP,
         )
         if campaign is not None
         else display.ResultCount(0, False)
     )
-    chain = display.region_chain(region)
+    chain = display.region_lineage(region)
     context = {
         "region": region,
         "region_label": display.region_label(region),
         "parents": chain[:-1],
-        "children": display.region_children(region.code),
+        "children": display.child_regions(region.code),
         "campaign": campaign,
         "cards": page.items,
         "count": count,

@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,14 +21,16 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kepuyue.activities import exporting
+from kepuyue.activities import export_jobs, exporting
 from kepuyue.activities import rules as activity_rules
 from kepuyue.activities.models import Activity, Audience, SpecialArea, Status, Topic
 from kepuyue.activities.services import labels_of, mask_phone
+from kepuyue.activities.views import offer_export_job
 from kepuyue.audit import services as audit
 from kepuyue.campaigns.models import Campaign
 from kepuyue.campaigns.services import current_campaign
 from kepuyue.common import clock
+from kepuyue.common.paging import BoundedPaginator
 from kepuyue.common.ratelimits import limit, over_limit, refuse, user_or_ip
 from kepuyue.common.text import date_or_none, ids_from, int_or_none, parse_int
 from kepuyue.roles import services as roles
@@ -40,6 +41,8 @@ from . import services
 
 PAGE_SIZE = 30
 QUEUE_FILTERS = ("joint_action", "brand", "region", "unit", "waiting")
+# Long texts no list shows: not read for a page of 30 (the description alone may be 20,000 characters).
+LIST_DEFERRED = ("description", "description_html", "search_text")
 
 
 def _require_admin(request):
@@ -110,8 +113,9 @@ def queue(request):
     campaign = _campaign(request)
     problems: list[str] = []
     activities, params = _queue(request, campaign, problems)
-    page = Paginator(
-        activities.select_related("organizer", "joint_action", "brand", "region"), PAGE_SIZE
+    page = BoundedPaginator(
+        activities.select_related("organizer", "joint_action", "brand", "region").defer(*LIST_DEFERRED),
+        PAGE_SIZE,
     ).get_page(request.GET.get("page"))
     now = clock.now()
     rows = [(a, services.waiting_days(a, now)) for a in page]
@@ -300,8 +304,10 @@ def published(request):
     activities = services.recommendable(
         request.user, campaign, joint_action=ja, recommended_only=request.GET.get("recommended") == "1"
     )
-    page = Paginator(
-        activities.select_related("organizer", "joint_action", "brand").order_by("-published_at", "-id"),
+    page = BoundedPaginator(
+        activities.select_related("organizer", "joint_action", "brand")
+        .defer(*LIST_DEFERRED)
+        .order_by("-published_at", "-id"),
         PAGE_SIZE,
     ).get_page(request.GET.get("page"))
     return render(
@@ -363,9 +369,9 @@ def featuring(request):
     if not (roles.managed_joint_action_ids(request.user) or roles.is_cast_admin(request.user)):
         raise PermissionDenied(_("当前账号不是联合行动牵头单位管理员"))
     campaign = _campaign(request)
-    page = Paginator(services.recommended_for(request.user, campaign), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = BoundedPaginator(
+        services.recommended_for(request.user, campaign).defer(*LIST_DEFERRED), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
     return render(request, "review/featuring.html", {"campaign": campaign, "page": page})
 
 
@@ -400,12 +406,22 @@ def export(request, fmt: str):
     status = request.GET.get("status", "")
     if status in Status.values:
         activities = activities.filter(status=status)
+    name = exporting.export_filename(f"{campaign.name}_管辖范围活动", fmt)
+    if export_jobs.too_large_for_request(activities):
+        # CAST's whole list is 500,000 rows: a background job, not a request that times out.
+        return offer_export_job(
+            request,
+            fmt,
+            name,
+            kind=export_jobs.Kind.SCOPE,
+            params={"status": status} if status in Status.values else {},
+            campaign=campaign,
+        )
     audit.record(
         "export.activities",
         actor=request.user,
         data={"format": fmt, "status": status, "campaign": campaign.slug, "rows": activities.count()},
     )
-    name = exporting.export_filename(f"{campaign.name}_管辖范围活动", fmt)
     respond = exporting.xlsx_response if fmt == "xlsx" else exporting.csv_response
     return respond(activities.order_by("starts_at", "id"), name, mask_phones=False)
 
@@ -440,7 +456,7 @@ def audit_log(request):
             refuse("export")
         audit.record("export.audit", actor=request.user, data={"filters": dict(request.GET.items())})
         return _audit_csv(entries)
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    page = BoundedPaginator(entries, 50).get_page(request.GET.get("page"))
     params = {k: v for k, v in request.GET.items() if k != "page" and v}
     return render(request, "review/audit.html", {"page": page, "params": params, "query": urlencode(params)})
 

@@ -142,9 +142,16 @@ def scope_q(user, prefix: str = "") -> Q | None:
         return Q()
     result: Q | None = None
     for grant in admin_grants(user):
-        q = grant_q(grant, prefix)
+        q = grant_q(grant)
         result = q if result is None else result | q
-    return result
+    if result is None or not prefix:
+        return result
+    # Through a relation, the scope is a subquery on organizations (``organizer_id IN (SELECT id …)``)
+    # rather than joins of the organization, its region and its parents on every activity row: the
+    # database resolves the few thousand units of a scope once and walks the activity index with them.
+    from kepuyue.orgs.models import Organization
+
+    return Q(**{f"{prefix.removesuffix('__')}__in": Organization.objects.filter(result).values("pk")})
 
 
 def in_scope(user, organization) -> bool:
