@@ -34,6 +34,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -41,13 +42,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VAR = ROOT / "var" / "bench-bookings"
-PG_URL = "postgres://postgres@127.0.0.1:5432/bench_bookings"
+VAR = Path(tempfile.gettempdir()) / "kepuyue-bench-bookings"
+PG_DATABASE = "bench_bookperf"
 CSRF = "benchcsrftokenbenchcsrftoken0123"  # 32 characters: Django accepts an unmasked secret
 NOW = "2025-09-10T10:00+08:00"
 
 
-def environment(db: str) -> dict:
+def environment(db: str, pg_database: str = PG_DATABASE) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(
         {
@@ -61,13 +62,13 @@ def environment(db: str) -> dict:
     )
     env["KEPUYUE_VAR_DIR"] = str(VAR)  # static files (and the SQLite database)
     if db == "postgres":
-        env["DATABASE_URL"] = PG_URL
+        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{pg_database}"
     return env
 
 
-def fresh_database(db: str, env: dict) -> None:
+def fresh_database(db: str, env: dict, pg_database: str = PG_DATABASE) -> None:
     if db == "postgres":
-        for sql in ("DROP DATABASE IF EXISTS bench_bookings", "CREATE DATABASE bench_bookings"):
+        for sql in (f"DROP DATABASE IF EXISTS {pg_database}", f"CREATE DATABASE {pg_database}"):
             subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql, "postgres"], check=True)
     shutil.rmtree(VAR, ignore_errors=True)
     VAR.mkdir(parents=True)
@@ -305,7 +306,7 @@ def check_not_oversold(sessions) -> dict:
 
 def start_server(env: dict, port: int, db: str) -> subprocess.Popen:
     threads = "40" if db == "postgres" else "128"
-    log = open(ROOT / "var" / f"bench-bookings-{db}.log", "wb")  # noqa: SIM115 - open while the server runs
+    log = open(VAR / f"server-{db}.log", "wb")  # noqa: SIM115 - open while the server runs
     server = subprocess.Popen(
         [
             sys.executable,

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from kepuyue.common import clock, sms
+from kepuyue.common import background, clock, sms
 from kepuyue.common.text import quote_title
 from kepuyue.notifications.models import Kind
 from kepuyue.notifications.services import absolute, notify
@@ -79,9 +79,11 @@ def booked(booking: Booking) -> None:
 
 
 def _queue_ticket_email(booking_id: int) -> None:
+    """After commit: the ticket e-mail goes to a Celery worker, or without a broker to this process's
+    background thread — never built and sent inside the booking request (decision 0018)."""
     from ..tasks import send_ticket_email_task
 
-    send_ticket_email_task.delay(booking_id)
+    background.enqueue(send_ticket_email_task, booking_id)
 
 
 def send_ticket_email(booking_id: int) -> bool:

@@ -1,0 +1,99 @@
+"""Work after the response 响应之后的后台工作: Celery when a broker is configured, otherwise one
+background thread per process (the embedded default, ``make run``).
+
+Celery with no broker runs a task *eagerly*, inside the request that queued it: a booking used to
+build and send its ticket e-mail (QR code PNG, calendar file, SMTP round trip) before the member saw
+the answer — half of the booking's CPU and, with a real mail server, its slowest part.
+:func:`enqueue` keeps Celery's contract (a task takes ids, is idempotent, is queued after commit)
+and changes only where an eager task runs: on this process's background thread, after the response
+has gone, one task at a time in order. A task that raises is logged, never retried, and never stops
+the queue. See ``docs/decisions/0018-booking-path-and-background-work.md``.
+
+What the thread does not promise: a worker process killed hard (SIGKILL, power loss) loses the tasks
+still queued, as an eager task would have been lost with its request. The state the task reports is
+already committed (the ticket is on "我的活动"; the inbox row was written in the booking's
+transaction). A normal stop (SIGTERM, ``sys.exit``) drains the queue first (:func:`drain`, at exit).
+
+``KEPUYUE_BACKGROUND=inline`` (the default under tests) runs each task at once, in the caller, as
+eager Celery did: tests read ``mail.outbox`` right after the request.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import close_old_connections
+
+logger = logging.getLogger(__name__)
+
+_jobs: queue.Queue = queue.Queue()
+_started_in: int | None = None  # the process that started the thread (a forked child starts its own)
+_start_lock = threading.Lock()
+
+
+def enqueue(task, *args) -> None:
+    """Run the Celery ``task`` with ``args`` in the background: ``task.delay(*args)`` with a broker,
+    else on this process's background thread (or at once when ``KEPUYUE_BACKGROUND`` is ``inline``).
+    Call it after commit (``transaction.on_commit``)."""
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        task.delay(*args)
+        return
+    defer(task, *args)  # a Celery task object is callable: it runs the function itself
+
+
+def defer(fn: Callable, *args) -> None:
+    """Run ``fn(*args)`` after the current request, on this process's background thread."""
+    if settings.KEPUYUE_BACKGROUND == "inline":
+        _run(fn, args)
+        return
+    _ensure_thread()
+    _jobs.put((fn, args))
+
+
+def drain(timeout: float = 30.0) -> bool:
+    """Wait until every queued job has run (at most ``timeout`` seconds); ``True`` when the queue is
+    empty. Used at exit, by tests and by the benchmark."""
+    done = threading.Event()
+
+    def waiter():
+        _jobs.join()
+        done.set()
+
+    threading.Thread(target=waiter, daemon=True, name="kepuyue-background-drain").start()
+    return done.wait(timeout)
+
+
+def _run(fn: Callable, args: tuple) -> None:
+    try:
+        fn(*args)
+    except Exception:
+        logger.exception("后台任务失败：%s", getattr(fn, "name", None) or getattr(fn, "__qualname__", fn))
+
+
+def _worker() -> None:
+    while True:
+        fn, args = _jobs.get()
+        try:
+            close_old_connections()  # as a request does: drop a connection past its age or broken
+            _run(fn, args)
+        finally:
+            _jobs.task_done()
+
+
+def _ensure_thread() -> None:
+    global _started_in
+    pid = os.getpid()
+    if _started_in == pid:
+        return
+    with _start_lock:
+        if _started_in == pid:
+            return
+        threading.Thread(target=_worker, daemon=True, name="kepuyue-background").start()
+        _started_in = pid
+        atexit.register(drain, 20.0)
