@@ -85,12 +85,32 @@ def _clean_token(token: str) -> str | None:
     return token
 
 
-def _session(session_or_id) -> Session:
-    # Always read again: the rules must see the settings as they are now, not as a caller loaded them.
-    pk = getattr(session_or_id, "pk", session_or_id)
-    return Session.objects.select_related(
+_FRESH = "_kepuyue_read_for_booking"
+
+
+def bookable_session(pk: int, *, published: bool = True) -> Session:
+    """The session ``pk`` with its activity, the activity's settings, unit and campaign, read now
+    (``Session.DoesNotExist`` when there is none, or — ``published`` — when its activity is not
+    published). A request that reads it here and passes it to :func:`book` or :func:`book_group` is
+    not read twice."""
+    from kepuyue.activities.models import Status as ActivityStatus
+
+    rows = Session.objects.select_related(
         "activity__registration_config", "activity__organizer", "activity__campaign"
-    ).get(pk=pk)
+    )
+    if published:
+        rows = rows.filter(activity__status=ActivityStatus.PUBLISHED)
+    session = rows.get(pk=pk)
+    setattr(session, _FRESH, True)
+    return session
+
+
+def _session(session_or_id) -> Session:
+    # Read again unless this module read it in this request (bookable_session): the rules must see
+    # the settings as they are now, not as a caller loaded them some time ago.
+    if isinstance(session_or_id, Session) and session_or_id.__dict__.pop(_FRESH, False):
+        return session_or_id
+    return bookable_session(getattr(session_or_id, "pk", session_or_id), published=False)
 
 
 def _take(session_id: int, seats: int, *, group: bool = False) -> bool:
@@ -332,7 +352,8 @@ def _create(session, user, cleaned, *, token, kind, join_waitlist, now) -> tuple
                 elif not group and join_waitlist and config.waitlist_enabled:
                     status = Status.WAITLISTED
                 else:
-                    left = session.group_available if group else Session.objects.get(pk=session.pk).available
+                    session.refresh_from_db(fields=["booked", "group_booked"])  # the form shows them
+                    left = session.group_available if group else session.available
                     if group:
                         message = _("团体名额不足（剩余 %(n)d）") % {"n": left}
                     elif config.waitlist_enabled:

@@ -53,7 +53,10 @@ def _sms(booking: Booking, text: str) -> None:
 
 
 def _users(booking: Booking) -> list:
-    return [booking.user_id] if booking.user_id else []
+    """The booking's account for :func:`notify`: the instance when it is loaded (no query), else its id."""
+    if not booking.user_id:
+        return []
+    return [booking.user] if Booking.user.is_cached(booking) else [booking.user_id]
 
 
 def booked(booking: Booking) -> None:

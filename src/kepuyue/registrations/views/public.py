@@ -95,13 +95,12 @@ def activity_sessions(request, pk: int):
 
 
 def _session(pk: int) -> Session:
-    return get_object_or_404(
-        Session.objects.select_related(
-            "activity__registration_config", "activity__organizer", "activity__campaign"
-        ),
-        pk=pk,
-        activity__status=ActivityStatus.PUBLISHED,
-    )
+    """The session of a published activity, read once for the whole request (the booking service
+    uses this read rather than its own), or 404."""
+    try:
+        return services.bookable_session(pk)
+    except Session.DoesNotExist:
+        raise Http404 from None
 
 
 def _prefill(user) -> dict:
@@ -182,8 +181,8 @@ def book(request, session_id: int):
                 return _after_booking(request, booking, created)
     else:
         form = BookingForm(initial={**_prefill(request.user), "token": services.new_token()}, config=config)
-    available = services.availability(session.activity, config)
-    row = next((r for r in available if r.session.pk == session.pk), None)
+    # The counters as read in this request (a full session's were read again when it refused).
+    row = services.session_availability(session, config)
     return render(
         request,
         "registrations/book.html",
