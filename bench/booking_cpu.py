@@ -111,6 +111,8 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--n", type=int, default=200, help="bookings measured (after 20 to warm up)")
     parser.add_argument("--profile", type=int, default=0, help="print this many functions of a cProfile")
+    parser.add_argument("--sample", action="store_true", help="a pyinstrument sampling profile (if installed)")
+    parser.add_argument("--profile-full", action="store_true", help="profile the 'full' answers instead")
     parser.add_argument("--pg-database", default="bench_bookperf")
     args = parser.parse_args()
     bench.VAR = Path(tempfile.mkdtemp(prefix="kepuyue-booking-cpu-"))
@@ -137,20 +139,28 @@ def main() -> None:
     background.drain()
     booked = []
     profile = cProfile.Profile() if args.profile else None
+    if args.sample:
+        from pyinstrument import Profiler
+
+        profile = Profiler(interval=0.0002)
     all_in = time.process_time()
     for i, (_pk, key) in enumerate(users[warm : warm + args.n], start=warm):
-        if profile:
-            profile.enable()
+        if profile and not args.profile_full:
+            profile.start() if args.sample else profile.enable()
         outcome, cpu = post(application, roomy.pk, key, i)
-        if profile:
-            profile.disable()
+        if profile and not args.profile_full:
+            profile.stop() if args.sample else profile.disable()
         assert outcome == "booked", outcome
         booked.append(cpu)
     background.drain()  # the ticket e-mails queued after the responses
     all_in = (time.process_time() - all_in) / args.n
     refused = []
     for i, (_pk, key) in enumerate(users[warm + args.n :], start=warm + args.n):
+        if profile and args.profile_full:
+            profile.start() if args.sample else profile.enable()
         outcome, cpu = post(application, full.pk, key, i)
+        if profile and args.profile_full:
+            profile.stop() if args.sample else profile.disable()
         assert outcome == "full", outcome
         refused.append(cpu)
     settings.DEBUG = True  # count the queries of one more booking
@@ -176,7 +186,9 @@ def main() -> None:
     )
     for sql in queries:
         print("  ", sql[:160])
-    if profile:
+    if args.sample:
+        print(profile.output_text(unicode=False, color=False, show_all=False))
+    elif profile:
         out = io.StringIO()
         stats = pstats.Stats(profile, stream=out)
         stats.sort_stats("cumulative").print_stats(args.profile)

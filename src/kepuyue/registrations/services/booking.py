@@ -86,17 +86,20 @@ def _clean_token(token: str) -> str | None:
 
 
 _FRESH = "_kepuyue_read_for_booking"
+# An activity's long texts, never needed to book (they are most of its row: the description, its HTML
+# and the search terms); read only if something asks for them.
+ACTIVITY_TEXT = ("activity__description", "activity__description_html", "activity__search_text")
 
 
 def bookable_session(pk: int, *, published: bool = True) -> Session:
-    """The session ``pk`` with its activity, the activity's settings, unit and campaign, read now
+    """The session ``pk`` with its activity, the activity's settings and unit, read now
     (``Session.DoesNotExist`` when there is none, or — ``published`` — when its activity is not
     published). A request that reads it here and passes it to :func:`book` or :func:`book_group` is
     not read twice."""
     from kepuyue.activities.models import Status as ActivityStatus
 
-    rows = Session.objects.select_related(
-        "activity__registration_config", "activity__organizer", "activity__campaign"
+    rows = Session.objects.select_related("activity__registration_config", "activity__organizer").defer(
+        *ACTIVITY_TEXT
     )
     if published:
         rows = rows.filter(activity__status=ActivityStatus.PUBLISHED)

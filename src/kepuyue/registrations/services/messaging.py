@@ -96,6 +96,7 @@ def send_ticket_email(booking_id: int) -> bool:
 
     booking = (
         Booking.objects.select_related("session", "activity__organizer", "user")
+        .defer("activity__description", "activity__description_html", "activity__search_text", "consent")
         .filter(pk=booking_id, status=Status.CONFIRMED)
         .first()
     )
