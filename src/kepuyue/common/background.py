@@ -35,16 +35,30 @@ logger = logging.getLogger(__name__)
 _jobs: queue.Queue = queue.Queue()
 _started_in: int | None = None  # the process that started the thread (a forked child starts its own)
 _start_lock = threading.Lock()
+_batches: dict[Callable, list] = {}  # batch function → arguments queued for it
+_batch_lock = threading.Lock()
+BATCH_SIZE = 100
 
 
-def enqueue(task, *args) -> None:
+def enqueue(task, *args, batch: Callable[[list], object] | None = None) -> None:
     """Run the Celery ``task`` with ``args`` in the background: ``task.delay(*args)`` with a broker,
     else on this process's background thread (or at once when ``KEPUYUE_BACKGROUND`` is ``inline``).
-    Call it after commit (``transaction.on_commit``)."""
+    ``batch``: a function that does the work of many such tasks at once, given the list of their
+    single arguments — the thread then runs it with everything queued meanwhile (a burst of bookings:
+    one query and one mail connection for all their tickets). Call it after commit
+    (``transaction.on_commit``)."""
     if not settings.CELERY_TASK_ALWAYS_EAGER:
         task.delay(*args)
-        return
-    defer(task, *args)  # a Celery task object is callable: it runs the function itself
+    elif batch is not None and settings.KEPUYUE_BACKGROUND != "inline":
+        (arg,) = args
+        with _batch_lock:
+            pending = _batches.setdefault(batch, [])
+            pending.append(arg)
+            first = len(pending) == 1
+        if first:
+            defer(_run_batch, batch)
+    else:
+        defer(task, *args)  # a Celery task object is callable: it runs the function itself
 
 
 def defer(fn: Callable, *args) -> None:
@@ -54,6 +68,13 @@ def defer(fn: Callable, *args) -> None:
         return
     _ensure_thread()
     _jobs.put((fn, args))
+
+
+def _run_batch(batch: Callable[[list], object]) -> None:
+    with _batch_lock:
+        items = _batches.pop(batch, [])
+    for start in range(0, len(items), BATCH_SIZE):
+        _run(batch, (items[start : start + BATCH_SIZE],))
 
 
 def drain(timeout: float = 30.0) -> bool:

@@ -86,22 +86,38 @@ def _queue_ticket_email(booking_id: int) -> None:
     background thread — never built and sent inside the booking request (decision 0018)."""
     from ..tasks import send_ticket_email_task
 
-    background.enqueue(send_ticket_email_task, booking_id)
+    background.enqueue(send_ticket_email_task, booking_id, batch=send_ticket_emails)
 
 
 def send_ticket_email(booking_id: int) -> bool:
     """Mail the ticket of a confirmed booking to its account (QR code PNG and ``.ics`` attached);
     ``False`` when there is nothing to send (no address, no longer confirmed). Errors are logged."""
+    return send_ticket_emails([booking_id]) == 1
+
+
+def send_ticket_emails(booking_ids: list[int]) -> int:
+    """Mail the tickets of these bookings (those still confirmed, whose account has an address): one
+    query and one mail connection for all. Returns how many were sent; errors are logged."""
     from ..models import Status
 
-    booking = (
+    bookings = (
         Booking.objects.select_related("session", "activity__organizer", "user")
         .defer("activity__description", "activity__description_html", "activity__search_text", "consent")
-        .filter(pk=booking_id, status=Status.CONFIRMED)
-        .first()
+        .filter(pk__in=list(booking_ids)[:500], status=Status.CONFIRMED)
+        .exclude(user__email="")
+        .order_by("pk")
     )
-    if booking is None or booking.user is None or not booking.user.email:
-        return False
+    messages = [_ticket_message(b) for b in bookings if b.user is not None]
+    if not messages:
+        return 0
+    try:
+        return mail.get_connection().send_messages(messages) or 0
+    except Exception:
+        logger.exception("电子票邮件发送失败（%d 封，报名 %s）", len(messages), booking_ids[:20])
+        return 0
+
+
+def _ticket_message(booking: Booking) -> mail.EmailMessage:
     activity = booking.activity
     url = absolute(ticket_url(booking))
     body = _(
@@ -129,11 +145,7 @@ def send_ticket_email(booking_id: int) -> bool:
         tickets.booking_ics(booking, page_url=url, location=activity.venue),
         "text/calendar",
     )
-    try:
-        return bool(message.send())
-    except Exception:
-        logger.exception("电子票邮件发送失败（报名 %s）", booking_id)
-        return False
+    return message
 
 
 def waitlisted(booking: Booking) -> None:
