@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.forms import BooleanField
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -143,6 +144,33 @@ def _after_booking(request, booking: Booking, created: bool):
     return redirect("registrations:mine")
 
 
+def _full(request, session: Session, form: BookingForm, exc) -> HttpResponse:
+    """The answer to a booking that found the session full (most answers when many race for the last
+    places): the message and, when the session has a waitlist, one button that sends what was just
+    typed again to join it — a short page, not the whole form again."""
+    posted = []
+    if exc.waitlist:
+        for name, field in form.fields.items():
+            value = form.data.get(name)
+            if value is not None and not (isinstance(field, BooleanField) and not form.cleaned_data.get(name)):
+                posted.append((name, value))
+    data = form.cleaned_data  # checked by the service before it found the session full
+    seats = sum(int(v) for v in (str(data.get(k) or "0").strip() for k in ("adults", "children")) if v.isdigit())
+    return render(
+        request,
+        "registrations/book_full.html",
+        {
+            "activity": session.activity,
+            "session": session,
+            "message": exc.messages[0],
+            "full_offer": exc.waitlist,
+            "posted": posted,
+            "party_name": data.get("name", ""),
+            "party_size": seats,
+        },
+    )
+
+
 @login_required
 @never_cache
 @limit("booking", key=user_or_ip, method="POST")
@@ -158,7 +186,6 @@ def book(request, session_id: int):
         return redirect(f"{reverse('accounts:verify_contact')}?{urlencode({'next': request.path})}")
     if request.method != "POST" and (existing := services.active_booking(request.user, session)) is not None:
         return _after_booking(request, existing, False)
-    full_offer = False
     if request.method == "POST":
         form = BookingForm(request.POST, config=config)
         if form.is_valid():
@@ -171,8 +198,7 @@ def book(request, session_id: int):
                     join_waitlist=request.POST.get("join_waitlist") == "1",
                 )
             except services.SessionFull as exc:
-                form.add_error(None, exc.messages[0])
-                full_offer = exc.waitlist
+                return _full(request, session, form, exc)
             except services.NotVerified:
                 return redirect(f"{reverse('accounts:verify_contact')}?{urlencode({'next': request.path})}")
             except ValidationError as exc:
@@ -186,7 +212,7 @@ def book(request, session_id: int):
     return render(
         request,
         "registrations/book.html",
-        _booking_context(request, session, form, "individual", row=row, full_offer=full_offer),
+        _booking_context(request, session, form, "individual", row=row),
     )
 
 
