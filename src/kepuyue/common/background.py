@@ -28,7 +28,7 @@ import threading
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +104,8 @@ def _worker() -> None:
             close_old_connections()  # as a request does: drop a connection past its age or broken
             _run(fn, args)
         finally:
+            if _jobs.empty():  # idle: hold no database connection until the next job
+                connections.close_all()
             _jobs.task_done()
 
 
