@@ -20,8 +20,6 @@ booking). With ``offer_hours = 0`` the place is confirmed at once.
 
 from __future__ import annotations
 
-import fcntl
-import os
 import secrets
 import threading
 from contextlib import contextmanager
@@ -44,41 +42,19 @@ from .setup import closed_reason, config_of, consent_notice
 
 MAX_TOKEN = 64
 # SQLite (the embedded default) lets one writer at a time hold the database; the others poll it with
-# growing sleeps (up to 100 ms a nap), and under a burst some wait past the busy timeout ("database is
-# locked"). Booking writers queue instead: the threads of one process on a lock, the worker processes
-# on an advisory lock of a file beside the database (flock: the kernel wakes the next one as soon as
-# the lock is released, and releases it if its process dies). Decisions 0011 and 0018.
+# growing sleeps, and under a burst some wait past the busy timeout ("database is locked"). Writers of
+# one process queue here instead, in turn; the two worker processes still meet at SQLite's own lock.
+# (A file lock across the processes was tried for decision 0018: no gain measurable, so not kept.)
 _SQLITE_WRITERS = threading.Lock()
-_writer_file: tuple[int, int] | None = None  # (pid, fd): each worker process opens its own
-
-
-def _writer_lock_fd() -> int | None:
-    """This process's descriptor of the writers' lock file, or ``None`` (an in-memory database)."""
-    global _writer_file
-    if connection.is_in_memory_db():
-        return None
-    pid = os.getpid()
-    if _writer_file is None or _writer_file[0] != pid:
-        path = f"{connection.settings_dict['NAME']}-writer.lock"
-        _writer_file = (pid, os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-    return _writer_file[1]
 
 
 @contextmanager
 def _writing():
-    """One booking write transaction at a time on SQLite, across threads and worker processes (no
-    effect on PostgreSQL, whose row lock on the session does the queueing)."""
+    """One booking write transaction at a time per process on SQLite (no effect on PostgreSQL, whose
+    row lock on the session does the queueing)."""
     if connection.vendor == "sqlite" and not connection.in_atomic_block:
-        with _SQLITE_WRITERS:
-            fd = _writer_lock_fd()
-            if fd is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                with transaction.atomic():
-                    yield
-            finally:
-                if fd is not None:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
+        with _SQLITE_WRITERS, transaction.atomic():
+            yield
     else:
         with transaction.atomic():
             yield
