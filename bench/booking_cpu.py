@@ -111,7 +111,9 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--n", type=int, default=200, help="bookings measured (after 20 to warm up)")
     parser.add_argument("--profile", type=int, default=0, help="print this many functions of a cProfile")
-    parser.add_argument("--sample", action="store_true", help="a pyinstrument sampling profile (if installed)")
+    parser.add_argument(
+        "--sample", action="store_true", help="a pyinstrument sampling profile (if installed)"
+    )
     parser.add_argument("--profile-full", action="store_true", help="profile the 'full' answers instead")
     parser.add_argument("--pg-database", default="bench_bookperf")
     args = parser.parse_args()

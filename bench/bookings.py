@@ -232,6 +232,24 @@ def post_booking(port: int, session_id: int, session_key: str, n: int) -> tuple[
     return f"error:{response.status}", elapsed
 
 
+def summary(results: list[tuple[str, float]], wall: float) -> dict:
+    """Outcomes, rates and latencies of one scenario's ``(outcome, seconds)`` answers."""
+    latencies = sorted(r[1] for r in results)
+    outcomes = {}
+    for outcome, _ in results:
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return {
+        "requests": len(results),
+        "wall_s": round(wall, 2),
+        "requests_per_s": round(len(results) / wall, 1),
+        "bookings_per_s": round(outcomes.get("booked", 0) / wall, 1),
+        "p50_ms": round(statistics.median(latencies) * 1000, 1),
+        "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1] * 1000, 1),
+        "max_ms": round(latencies[-1] * 1000, 1),
+        "outcomes": outcomes,
+    }
+
+
 def fire(port: int, jobs: list[tuple[int, str, int]], concurrency: int) -> dict:
     gate = threading.Barrier(min(concurrency, len(jobs)))
 
@@ -248,20 +266,7 @@ def fire(port: int, jobs: list[tuple[int, str, int]], concurrency: int) -> dict:
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         results = list(pool.map(run, jobs))
     wall = time.perf_counter() - started
-    latencies = sorted(r[1] for r in results)
-    outcomes = {}
-    for outcome, _ in results:
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return {
-        "requests": len(results),
-        "wall_s": round(wall, 2),
-        "requests_per_s": round(len(results) / wall, 1),
-        "bookings_per_s": round(outcomes.get("booked", 0) / wall, 1),
-        "p50_ms": round(statistics.median(latencies) * 1000, 1),
-        "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1] * 1000, 1),
-        "max_ms": round(latencies[-1] * 1000, 1),
-        "outcomes": outcomes,
-    }
+    return summary(results, wall)
 
 
 def arrive(port: int, jobs: list[tuple[int, str, int]], rate: float) -> dict:
@@ -284,20 +289,7 @@ def arrive(port: int, jobs: list[tuple[int, str, int]], rate: float) -> dict:
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
-    latencies = sorted(r[1] for r in results)
-    outcomes = {}
-    for outcome, _ in results:
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return {
-        "requests": len(results),
-        "wall_s": round(wall, 2),
-        "requests_per_s": round(len(results) / wall, 1),
-        "bookings_per_s": round(outcomes.get("booked", 0) / wall, 1),
-        "p50_ms": round(statistics.median(latencies) * 1000, 1),
-        "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1] * 1000, 1),
-        "max_ms": round(latencies[-1] * 1000, 1),
-        "outcomes": outcomes,
-    }
+    return summary(results, wall)
 
 
 def group_cpu_seconds(pgid: int) -> float:

@@ -47,7 +47,9 @@ def test_a_booking_request_makes_a_bounded_number_of_queries(
 
 
 @pytest.mark.parametrize("sessions", [1, 30])
-def test_the_full_answer_reads_no_other_session(config, activity, client, sessions, django_assert_num_queries):
+def test_the_full_answer_reads_no_other_session(
+    config, activity, client, sessions, django_assert_num_queries
+):
     for i in range(sessions - 1):
         add_session(activity, start=f"2025-09-16 {8 + i % 10:02d}:00", end=f"2025-09-16 {9 + i % 10:02d}:00")
     full = add_session(activity, capacity=1)

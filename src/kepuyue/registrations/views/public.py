@@ -152,10 +152,14 @@ def _full(request, session: Session, form: BookingForm, exc) -> HttpResponse:
     if exc.waitlist:
         for name, field in form.fields.items():
             value = form.data.get(name)
-            if value is not None and not (isinstance(field, BooleanField) and not form.cleaned_data.get(name)):
+            if value is not None and not (
+                isinstance(field, BooleanField) and not form.cleaned_data.get(name)
+            ):
                 posted.append((name, value))
     data = form.cleaned_data  # checked by the service before it found the session full
-    seats = sum(int(v) for v in (str(data.get(k) or "0").strip() for k in ("adults", "children")) if v.isdigit())
+    seats = sum(
+        int(v) for v in (str(data.get(k) or "0").strip() for k in ("adults", "children")) if v.isdigit()
+    )
     return render(
         request,
         "registrations/book_full.html",
