@@ -136,9 +136,14 @@ def main() -> None:
     _, [full] = bench.make_activity(1, capacity=10, prefilled=10)
     for i, (_pk, key) in enumerate(users[:warm]):
         assert post(application, roomy.pk, key, i)[0] == "booked"
-    from kepuyue.common import background
+    try:
+        from kepuyue.common.background import drain
+    except ImportError:  # a tree from before decision 0018: the ticket e-mail is sent in the request
 
-    background.drain()
+        def drain() -> bool:
+            return True
+
+    drain()
     booked = []
     profile = cProfile.Profile() if args.profile else None
     if args.sample:
@@ -154,7 +159,7 @@ def main() -> None:
             profile.stop() if args.sample else profile.disable()
         assert outcome == "booked", outcome
         booked.append(cpu)
-    background.drain()  # the ticket e-mails queued after the responses
+    drain()  # the ticket e-mails queued after the responses
     all_in = (time.process_time() - all_in) / args.n
     refused = []
     for i, (_pk, key) in enumerate(users[warm + args.n :], start=warm + args.n):
