@@ -353,14 +353,14 @@ def check_not_oversold(sessions) -> dict:
     return {"oversold": oversold, "counter_mismatches": mismatched, "free_places_left": free}
 
 
-def start_server(env: dict, port: int, db: str) -> subprocess.Popen:
+def start_server(env: dict, port: int, db: str, threads: int = 0) -> subprocess.Popen:
     try:
         http.client.HTTPConnection("127.0.0.1", port, timeout=2).connect()
     except OSError:
         pass
     else:  # another server (another run of this benchmark?) would answer our requests
         raise SystemExit(f"port {port} is in use: pass --port")
-    threads = "40" if db == "postgres" else "128"
+    threads = str(threads or (40 if db == "postgres" else 128))
     log = open(VAR / f"server-{db}.log", "wb")  # noqa: SIM115 - open while the server runs
     server = subprocess.Popen(
         [
@@ -398,6 +398,12 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--port", type=int, default=8150)
     parser.add_argument("--pg-database", default=PG_DATABASE, help="dropped and created again")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="per worker (default 128; 40 on PostgreSQL: 2 × (40 + 1 background) connections stay under 100)",
+    )
     parser.add_argument("--users", type=int, default=200, help="users racing for the last places")
     parser.add_argument("--sessions", type=int, default=500)
     parser.add_argument("--spread-users", type=int, default=2000, help="users booking across the sessions")
@@ -418,7 +424,7 @@ def main() -> None:
     _, roomy = make_activity(50, capacity=1000) if args.rate else (None, [])
     connection.close()
 
-    server = start_server(env, args.port, args.db)
+    server = start_server(env, args.port, args.db, args.threads)
     try:
         # Warm both workers (imports, templates, connections) before measuring.
         warm_users = make_users(20, args.users + args.spread_users)
