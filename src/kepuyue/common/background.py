@@ -9,10 +9,11 @@ and changes only where an eager task runs: on this process's background thread, 
 has gone, one task at a time in order. A task that raises is logged, never retried, and never stops
 the queue. See ``docs/decisions/0018-booking-path-and-background-work.md``.
 
-What the thread does not promise: a worker process killed hard (SIGKILL, power loss) loses the tasks
-still queued, as an eager task would have been lost with its request. The state the task reports is
-already committed (the ticket is on "我的活动"; the inbox row was written in the booking's
-transaction). A normal stop (SIGTERM, ``sys.exit``) drains the queue first (:func:`drain`, at exit).
+What the thread does not promise: a worker process that ends before its queue is empty loses the
+tasks still queued (a hard kill certainly; an orderly interpreter exit first waits up to 20 s for the
+queue, :func:`drain` registered with ``atexit`` — not verified for every way granian stops a worker).
+An eager task was lost the same way with its request. The state the task reports is already committed
+(the ticket is on "我的活动"; the inbox row was written in the booking's transaction).
 
 ``KEPUYUE_BACKGROUND=inline`` (the default under tests) runs each task at once, in the caller, as
 eager Celery did: tests read ``mail.outbox`` right after the request.
@@ -101,11 +102,11 @@ def _worker() -> None:
     while True:
         fn, args = _jobs.get()
         try:
-            close_old_connections()  # as a request does: drop a connection past its age or broken
+            _run(close_old_connections, ())  # as a request does: drop a connection past its age or broken
             _run(fn, args)
-        finally:
             if _jobs.empty():  # idle: hold no database connection until the next job
-                connections.close_all()
+                _run(connections.close_all, ())
+        finally:
             _jobs.task_done()
 
 
