@@ -34,6 +34,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -41,13 +42,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VAR = ROOT / "var" / "bench-bookings"
-PG_URL = "postgres://postgres@127.0.0.1:5432/bench_bookings"
+VAR = Path(tempfile.gettempdir()) / "kepuyue-bench-bookings"
+PG_DATABASE = "bench_bookperf"
 CSRF = "benchcsrftokenbenchcsrftoken0123"  # 32 characters: Django accepts an unmasked secret
 NOW = "2025-09-10T10:00+08:00"
 
 
-def environment(db: str) -> dict:
+def environment(db: str, pg_database: str = PG_DATABASE) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(
         {
@@ -61,13 +62,13 @@ def environment(db: str) -> dict:
     )
     env["KEPUYUE_VAR_DIR"] = str(VAR)  # static files (and the SQLite database)
     if db == "postgres":
-        env["DATABASE_URL"] = PG_URL
+        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{pg_database}"
     return env
 
 
-def fresh_database(db: str, env: dict) -> None:
+def fresh_database(db: str, env: dict, pg_database: str = PG_DATABASE) -> None:
     if db == "postgres":
-        for sql in ("DROP DATABASE IF EXISTS bench_bookings", "CREATE DATABASE bench_bookings"):
+        for sql in (f"DROP DATABASE IF EXISTS {pg_database}", f"CREATE DATABASE {pg_database}"):
             subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql, "postgres"], check=True)
     shutil.rmtree(VAR, ignore_errors=True)
     VAR.mkdir(parents=True)
@@ -231,6 +232,24 @@ def post_booking(port: int, session_id: int, session_key: str, n: int) -> tuple[
     return f"error:{response.status}", elapsed
 
 
+def summary(results: list[tuple[str, float]], wall: float) -> dict:
+    """Outcomes, rates and latencies of one scenario's ``(outcome, seconds)`` answers."""
+    latencies = sorted(r[1] for r in results)
+    outcomes = {}
+    for outcome, _ in results:
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return {
+        "requests": len(results),
+        "wall_s": round(wall, 2),
+        "requests_per_s": round(len(results) / wall, 1),
+        "bookings_per_s": round(outcomes.get("booked", 0) / wall, 1),
+        "p50_ms": round(statistics.median(latencies) * 1000, 1),
+        "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1] * 1000, 1),
+        "max_ms": round(latencies[-1] * 1000, 1),
+        "outcomes": outcomes,
+    }
+
+
 def fire(port: int, jobs: list[tuple[int, str, int]], concurrency: int) -> dict:
     gate = threading.Barrier(min(concurrency, len(jobs)))
 
@@ -247,20 +266,30 @@ def fire(port: int, jobs: list[tuple[int, str, int]], concurrency: int) -> dict:
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         results = list(pool.map(run, jobs))
     wall = time.perf_counter() - started
-    latencies = sorted(r[1] for r in results)
-    outcomes = {}
-    for outcome, _ in results:
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return {
-        "requests": len(results),
-        "wall_s": round(wall, 2),
-        "requests_per_s": round(len(results) / wall, 1),
-        "bookings_per_s": round(outcomes.get("booked", 0) / wall, 1),
-        "p50_ms": round(statistics.median(latencies) * 1000, 1),
-        "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1] * 1000, 1),
-        "max_ms": round(latencies[-1] * 1000, 1),
-        "outcomes": outcomes,
-    }
+    return summary(results, wall)
+
+
+def arrive(port: int, jobs: list[tuple[int, str, int]], rate: float) -> dict:
+    """Open loop: one booking starts every ``1 / rate`` seconds whatever the answers (people arriving
+    at a steady rate), so the latency is the node's, not the queue of a fixed crowd."""
+    results: list = [None] * len(jobs)
+
+    def run(i, job):
+        results[i] = post_booking(port, *job)
+
+    threads = []
+    started = time.perf_counter()
+    for i, job in enumerate(jobs):
+        delay = started + i / rate - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        thread = threading.Thread(target=run, args=(i, job))
+        thread.start()
+        threads.append(thread)
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    return summary(results, wall)
 
 
 def group_cpu_seconds(pgid: int) -> float:
@@ -278,6 +307,27 @@ def group_cpu_seconds(pgid: int) -> float:
         if int(fields[2]) == pgid:  # pgrp
             total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / ticks
+
+
+def measured(pgid: int, scenario) -> dict:
+    """Run ``scenario`` (a :func:`fire`) and add the CPU it cost: the server's (its process group)
+    while the requests ran, the server's "all in" (until it is idle again: the ticket e-mails its
+    background threads send after the responses), and this client's own (it shares the cores)."""
+    server, client = group_cpu_seconds(pgid), time.process_time()
+    result = scenario()
+    result["server_cpu_s"] = round(group_cpu_seconds(pgid) - server, 2)
+    result["client_cpu_s"] = round(time.process_time() - client, 2)
+    last, idle_since = group_cpu_seconds(pgid), time.perf_counter()
+    deadline = time.perf_counter() + 120
+    while time.perf_counter() < deadline:
+        time.sleep(0.5)
+        now = group_cpu_seconds(pgid)
+        if now - last > 0.02:
+            last, idle_since = now, time.perf_counter()
+        elif time.perf_counter() - idle_since >= 1.5:
+            break
+    result["server_cpu_all_in_s"] = round(last - server, 2)
+    return result
 
 
 def check_not_oversold(sessions) -> dict:
@@ -303,9 +353,15 @@ def check_not_oversold(sessions) -> dict:
     return {"oversold": oversold, "counter_mismatches": mismatched, "free_places_left": free}
 
 
-def start_server(env: dict, port: int, db: str) -> subprocess.Popen:
-    threads = "40" if db == "postgres" else "128"
-    log = open(ROOT / "var" / f"bench-bookings-{db}.log", "wb")  # noqa: SIM115 - open while the server runs
+def start_server(env: dict, port: int, db: str, threads: int = 0) -> subprocess.Popen:
+    try:
+        http.client.HTTPConnection("127.0.0.1", port, timeout=2).connect()
+    except OSError:
+        pass
+    else:  # another server (another run of this benchmark?) would answer our requests
+        raise SystemExit(f"port {port} is in use: pass --port")
+    threads = str(threads or (40 if db == "postgres" else 128))
+    log = open(VAR / f"server-{db}.log", "wb")  # noqa: SIM115 - open while the server runs
     server = subprocess.Popen(
         [
             sys.executable,
@@ -340,13 +396,23 @@ def start_server(env: dict, port: int, db: str) -> subprocess.Popen:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--port", type=int, default=8171)
+    parser.add_argument("--port", type=int, default=8150)
+    parser.add_argument("--pg-database", default=PG_DATABASE, help="dropped and created again")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="per worker (default 128; 40 on PostgreSQL: 2 × (40 + 1 background) connections stay under 100)",
+    )
     parser.add_argument("--users", type=int, default=200, help="users racing for the last places")
     parser.add_argument("--sessions", type=int, default=500)
     parser.add_argument("--spread-users", type=int, default=2000, help="users booking across the sessions")
+    parser.add_argument(
+        "--rate", type=float, default=0, help="also: bookings arriving at this steady rate (per second), 10 s"
+    )
     args = parser.parse_args()
-    env = environment(args.db)
-    fresh_database(args.db, env)
+    env = environment(args.db, args.pg_database)
+    fresh_database(args.db, env, args.pg_database)
     setup_django(env)
     from django.db import connection
 
@@ -354,9 +420,11 @@ def main() -> None:
     activity, [hot] = make_activity(1, capacity=1000, prefilled=950)
     spread_users = make_users(args.spread_users, args.users)
     _, many = make_activity(args.sessions, capacity=5)
+    steady_users = make_users(int(args.rate * 10), 10**6) if args.rate else []
+    _, roomy = make_activity(50, capacity=1000) if args.rate else (None, [])
     connection.close()
 
-    server = start_server(env, args.port, args.db)
+    server = start_server(env, args.port, args.db, args.threads)
     try:
         # Warm both workers (imports, templates, connections) before measuring.
         warm_users = make_users(20, args.users + args.spread_users)
@@ -366,9 +434,7 @@ def main() -> None:
 
         rows = []
         jobs = [(hot.pk, key, i) for i, (_pk, key) in enumerate(last_places_users)]
-        cpu = group_cpu_seconds(server.pid)
-        result = fire(args.port, jobs, concurrency=len(jobs))
-        result["server_cpu_s"] = round(group_cpu_seconds(server.pid) - cpu, 2)
+        result = measured(server.pid, lambda: fire(args.port, jobs, concurrency=len(jobs)))
         result.update(check_not_oversold([hot]))
         assert result["outcomes"].get("booked", 0) == 50 and result["free_places_left"] == 0, result
         result["scenario"] = f"{args.users} users, last 50 places of one session"
@@ -376,14 +442,20 @@ def main() -> None:
 
         rng = random.Random(12)
         jobs = [(rng.choice(many).pk, key, i) for i, (_pk, key) in enumerate(spread_users)]
-        cpu = group_cpu_seconds(server.pid)
-        result = fire(args.port, jobs, concurrency=200)
-        result["server_cpu_s"] = round(group_cpu_seconds(server.pid) - cpu, 2)
+        result = measured(server.pid, lambda: fire(args.port, jobs, concurrency=200))
         result.update(check_not_oversold(many))
         booked = result["outcomes"].get("booked", 0)
         assert booked == args.sessions * 5 - result["free_places_left"], result
         result["scenario"] = f"{args.spread_users} users over {args.sessions} sessions (200 at once)"
         rows.append(result)
+
+        if args.rate:
+            jobs = [(roomy[i % len(roomy)].pk, key, i) for i, (_pk, key) in enumerate(steady_users)]
+            result = measured(server.pid, lambda: arrive(args.port, jobs, args.rate))
+            result.update(check_not_oversold(roomy))
+            assert result["outcomes"].get("booked", 0) == len(jobs), result
+            result["scenario"] = f"{len(jobs)} users arriving at {args.rate:g}/s over 50 sessions"
+            rows.append(result)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
@@ -394,14 +466,16 @@ def main() -> None:
     print()
     print(
         "| database | scenario | requests | bookings | bookings/s | requests/s | p50 ms | p95 ms | max ms "
-        "| server CPU ms/request | oversold |"
+        "| server CPU ms/request | all in | client CPU ms/request | oversold |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(
             f"| {row['db']} | {row['scenario']} | {row['requests']} | {row['outcomes'].get('booked', 0)} | "
             f"{row['bookings_per_s']} | {row['requests_per_s']} | {row['p50_ms']} | {row['p95_ms']} | {row['max_ms']} "
-            f"| {round(row['server_cpu_s'] * 1000 / row['requests'], 1)} | {row['oversold']} |"
+            f"| {round(row['server_cpu_s'] * 1000 / row['requests'], 1)} "
+            f"| {round(row['server_cpu_all_in_s'] * 1000 / row['requests'], 1)} "
+            f"| {round(row['client_cpu_s'] * 1000 / row['requests'], 1)} | {row['oversold']} |"
         )
     errors = sum(v for row in rows for k, v in row["outcomes"].items() if k.startswith("error"))
     if errors:

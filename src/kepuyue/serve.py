@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "2")))
     parser.add_argument("--no-access-log", action="store_true")
-    # Each thread may hold one database connection: with PostgreSQL keep threads × workers under its
+    # Each thread may hold one database connection (and each worker's background thread one more,
+    # kepuyue.common.background): with PostgreSQL keep (threads + 1) × workers under its
     # max_connections (or put PgBouncer in front).
     parser.add_argument("--threads", type=int, default=int(os.environ.get("THREADS", str(BLOCKING_THREADS))))
     args = parser.parse_args(argv)

@@ -191,6 +191,12 @@ CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", REDIS_URL or Non
 # "The background in background task is always optional": no broker, tasks run in-process.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# Without a broker, kepuyue.common.background runs the tasks queued after a response (the ticket
+# e-mail of a booking) on one background thread per process ("thread"), or at once in the request
+# ("inline", the default under tests, as eager Celery does). Decision 0018.
+KEPUYUE_BACKGROUND = os.environ.get("KEPUYUE_BACKGROUND", "inline" if TESTING else "thread")
+if KEPUYUE_BACKGROUND not in {"thread", "inline"}:
+    raise ImproperlyConfigured("KEPUYUE_BACKGROUND must be 'thread' or 'inline'")
 CELERY_TIMEZONE = "Asia/Shanghai"
 
 # --- E-mail (kepuyue.notifications): printed to the console unless EMAIL_HOST names an SMTP server.

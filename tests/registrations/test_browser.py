@@ -170,3 +170,33 @@ def test_booking_waitlist_and_check_in_on_a_phone(
     }
     page.goto(f"{base}/org/registrations/session/{session.pk}/?status=checked")
     _shot(page, artifacts_dir, "10-unit-list")
+
+
+def test_a_booking_that_finds_the_session_just_filled_joins_the_waitlist_in_one_tap(
+    transactional_db, live_server, phone, artifacts_dir, settings, unit
+):
+    from django.test import Client
+
+    settings.KEPUYUE_NOW = "2025-09-10T10:00+08:00"
+    activity = make_activity(unit, title="科学之夜：走进实验室", venue="杭州科技馆一楼报告厅")
+    configure(activity)
+    session = add_session(activity, capacity=1, label="上午场")
+    member = make_member()
+    client = Client()
+    client.force_login(member)
+    phone.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    phone.goto(f"{live_server.url}/registrations/session/{session.pk}/book/")
+    phone.locator("#id_name").fill("王小红")
+    phone.locator("#id_phone").fill("13900001111")
+    phone.locator("#id_consent").check()
+    services.book(session, make_member(), party())  # someone else takes the last place meanwhile
+    phone.locator("#submit-booking").click()
+    phone.wait_for_selector("#join-waitlist")
+    assert "名额已满" in phone.locator("#form-errors").inner_text()
+    _shot(phone, artifacts_dir, "just-filled")
+    phone.locator("#join-waitlist").click()
+    phone.wait_for_url(re.compile(r"/registrations/mine/"))
+    waiting = Booking.objects.get(user=member)
+    assert (waiting.status, waiting.name, waiting.phone) == (Status.WAITLISTED, "王小红", "13900001111")

@@ -30,11 +30,15 @@ logger = logging.getLogger(__name__)
 
 
 def _accounts(users: Iterable) -> list:
-    """Active accounts among ``users`` (instances or ids), each once, in a stable order."""
-    ids = {getattr(u, "pk", u) for u in users if u is not None}
-    if not ids:
-        return []
-    return list(get_user_model().objects.filter(pk__in=ids, is_active=True).order_by("pk"))
+    """Active accounts among ``users`` (instances or ids), each once, in a stable order. Instances
+    are taken as loaded (a booking's own account, read in the same request): only ids are read."""
+    users = [u for u in users if u is not None]
+    given = {u.pk: u for u in users if hasattr(u, "pk")}
+    ids = {u for u in users if not hasattr(u, "pk")} - set(given)
+    found = [u for u in given.values() if u.is_active]
+    if ids:
+        found += get_user_model().objects.filter(pk__in=ids, is_active=True)
+    return sorted(found, key=lambda u: u.pk)
 
 
 def notify(

@@ -110,10 +110,16 @@ def qr_svg(payload: str, *, title: str) -> str:
     return _qr_svg(payload, title)
 
 
+@functools.lru_cache(maxsize=1024)
+def _qr(payload: str) -> segno.QRCode:
+    # Encoding is most of the cost (segno tries the 8 masks in Python, ~1.5 ms): a new booking's
+    # ticket page and its ticket e-mail, moments apart in one process, encode once.
+    return segno.make(payload, error="m", micro=False)
+
+
 @functools.lru_cache(maxsize=512)
 def _qr_svg(payload: str, title: str) -> str:
-    code = segno.make(payload, error="m", micro=False)
-    return code.svg_inline(scale=4, border=3, dark="#000", light="#fff", omitsize=True, title=title)
+    return _qr(payload).svg_inline(scale=4, border=3, dark="#000", light="#fff", omitsize=True, title=title)
 
 
 def qr_png(payload: str) -> bytes:
@@ -121,7 +127,7 @@ def qr_png(payload: str) -> bytes:
     import io
 
     out = io.BytesIO()
-    segno.make(payload, error="m", micro=False).save(out, kind="png", scale=6, border=3)
+    _qr(payload).save(out, kind="png", scale=6, border=3)
     return out.getvalue()
 
 

@@ -44,6 +44,7 @@ MAX_TOKEN = 64
 # SQLite (the embedded default) lets one writer at a time hold the database; the others poll it with
 # growing sleeps, and under a burst some wait past the busy timeout ("database is locked"). Writers of
 # one process queue here instead, in turn; the two worker processes still meet at SQLite's own lock.
+# (A file lock across the processes was tried for decision 0018: no gain measurable, so not kept.)
 _SQLITE_WRITERS = threading.Lock()
 
 
@@ -85,12 +86,35 @@ def _clean_token(token: str) -> str | None:
     return token
 
 
+_FRESH = "_kepuyue_read_for_booking"
+# An activity's long texts, never needed to book (they are most of its row: the description, its HTML
+# and the search terms); read only if something asks for them.
+ACTIVITY_TEXT = ("activity__description", "activity__description_html", "activity__search_text")
+
+
+def bookable_session(pk: int, *, published: bool = True) -> Session:
+    """The session ``pk`` with its activity, the activity's settings and unit, read now
+    (``Session.DoesNotExist`` when there is none, or — ``published`` — when its activity is not
+    published). A request that reads it here and passes it to :func:`book` or :func:`book_group` is
+    not read twice."""
+    from kepuyue.activities.models import Status as ActivityStatus
+
+    rows = Session.objects.select_related("activity__registration_config", "activity__organizer").defer(
+        *ACTIVITY_TEXT
+    )
+    if published:
+        rows = rows.filter(activity__status=ActivityStatus.PUBLISHED)
+    session = rows.get(pk=pk)
+    setattr(session, _FRESH, True)
+    return session
+
+
 def _session(session_or_id) -> Session:
-    # Always read again: the rules must see the settings as they are now, not as a caller loaded them.
-    pk = getattr(session_or_id, "pk", session_or_id)
-    return Session.objects.select_related(
-        "activity__registration_config", "activity__organizer", "activity__campaign"
-    ).get(pk=pk)
+    # Read again unless this module read it in this request (bookable_session): the rules must see
+    # the settings as they are now, not as a caller loaded them some time ago.
+    if isinstance(session_or_id, Session) and session_or_id.__dict__.pop(_FRESH, False):
+        return session_or_id
+    return bookable_session(getattr(session_or_id, "pk", session_or_id), published=False)
 
 
 def _take(session_id: int, seats: int, *, group: bool = False) -> bool:
@@ -332,7 +356,8 @@ def _create(session, user, cleaned, *, token, kind, join_waitlist, now) -> tuple
                 elif not group and join_waitlist and config.waitlist_enabled:
                     status = Status.WAITLISTED
                 else:
-                    left = session.group_available if group else Session.objects.get(pk=session.pk).available
+                    session.refresh_from_db(fields=["booked", "group_booked"])  # the form shows them
+                    left = session.group_available if group else session.available
                     if group:
                         message = _("团体名额不足（剩余 %(n)d）") % {"n": left}
                     elif config.waitlist_enabled:

@@ -390,18 +390,24 @@ def availability(activity: Activity, config: RegistrationConfig | None = None, a
     rows = []
     for session in sessions_of(activity):
         session.activity = activity
-        reason = closed_reason(config, session, at)
-        rows.append(
-            SessionAvailability(
-                session=session,
-                available=session.available,
-                group_available=session.group_available if config and config.groups_enabled else 0,
-                open=not reason,
-                reason=reason,
-                waitlist=bool(config and config.waitlist_enabled),
-            )
-        )
+        rows.append(session_availability(session, config, at))
     return rows
+
+
+def session_availability(
+    session: Session, config: RegistrationConfig | None, at: datetime | None = None
+) -> SessionAvailability:
+    """One session's :class:`SessionAvailability` from the row as loaded (no query): the booking form
+    of one session needs no other session of the activity (an activity may have hundreds)."""
+    reason = closed_reason(config, session, at or clock.now())
+    return SessionAvailability(
+        session=session,
+        available=session.available,
+        group_available=session.group_available if config and config.groups_enabled else 0,
+        open=not reason,
+        reason=reason,
+        waitlist=bool(config and config.waitlist_enabled),
+    )
 
 
 def waiting_count(session: Session) -> int:

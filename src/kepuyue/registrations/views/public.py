@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.forms import BooleanField
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -95,13 +96,12 @@ def activity_sessions(request, pk: int):
 
 
 def _session(pk: int) -> Session:
-    return get_object_or_404(
-        Session.objects.select_related(
-            "activity__registration_config", "activity__organizer", "activity__campaign"
-        ),
-        pk=pk,
-        activity__status=ActivityStatus.PUBLISHED,
-    )
+    """The session of a published activity, read once for the whole request (the booking service
+    uses this read rather than its own), or 404."""
+    try:
+        return services.bookable_session(pk)
+    except Session.DoesNotExist:
+        raise Http404 from None
 
 
 def _prefill(user) -> dict:
@@ -144,6 +144,37 @@ def _after_booking(request, booking: Booking, created: bool):
     return redirect("registrations:mine")
 
 
+def _full(request, session: Session, form: BookingForm, exc) -> HttpResponse:
+    """The answer to a booking that found the session full (most answers when many race for the last
+    places): the message and, when the session has a waitlist, one button that sends what was just
+    typed again to join it — a short page, not the whole form again."""
+    posted = []
+    if exc.waitlist:
+        for name, field in form.fields.items():
+            value = form.data.get(name)
+            if value is not None and not (
+                isinstance(field, BooleanField) and not form.cleaned_data.get(name)
+            ):
+                posted.append((name, value))
+    data = form.cleaned_data  # checked by the service before it found the session full
+    seats = sum(
+        int(v) for v in (str(data.get(k) or "0").strip() for k in ("adults", "children")) if v.isdigit()
+    )
+    return render(
+        request,
+        "registrations/book_full.html",
+        {
+            "activity": session.activity,
+            "session": session,
+            "message": exc.messages[0],
+            "full_offer": exc.waitlist,
+            "posted": posted,
+            "party_name": data.get("name", ""),
+            "party_size": seats,
+        },
+    )
+
+
 @login_required
 @never_cache
 @limit("booking", key=user_or_ip, method="POST")
@@ -159,7 +190,6 @@ def book(request, session_id: int):
         return redirect(f"{reverse('accounts:verify_contact')}?{urlencode({'next': request.path})}")
     if request.method != "POST" and (existing := services.active_booking(request.user, session)) is not None:
         return _after_booking(request, existing, False)
-    full_offer = False
     if request.method == "POST":
         form = BookingForm(request.POST, config=config)
         if form.is_valid():
@@ -172,8 +202,7 @@ def book(request, session_id: int):
                     join_waitlist=request.POST.get("join_waitlist") == "1",
                 )
             except services.SessionFull as exc:
-                form.add_error(None, exc.messages[0])
-                full_offer = exc.waitlist
+                return _full(request, session, form, exc)
             except services.NotVerified:
                 return redirect(f"{reverse('accounts:verify_contact')}?{urlencode({'next': request.path})}")
             except ValidationError as exc:
@@ -182,12 +211,12 @@ def book(request, session_id: int):
                 return _after_booking(request, booking, created)
     else:
         form = BookingForm(initial={**_prefill(request.user), "token": services.new_token()}, config=config)
-    available = services.availability(session.activity, config)
-    row = next((r for r in available if r.session.pk == session.pk), None)
+    # The counters as read in this request (a full session's were read again when it refused).
+    row = services.session_availability(session, config)
     return render(
         request,
         "registrations/book.html",
-        _booking_context(request, session, form, "individual", row=row, full_offer=full_offer),
+        _booking_context(request, session, form, "individual", row=row),
     )
 
 

@@ -1,0 +1,138 @@
+"""The booking request's cost stays bounded (issue 12's benchmark targets, decision 0018): its queries do
+not grow with the sessions of the activity, the ticket e-mail leaves the request, and a full session
+answers with a short page that joins the waitlist in one tap."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from kepuyue.common import background
+from kepuyue.notifications.services import notify
+from kepuyue.registrations import services
+from kepuyue.registrations.models import Booking, Status
+from kepuyue.registrations.services import messaging
+from tests.fixtures_registrations import add_session, make_member, party
+
+pytestmark = pytest.mark.django_db
+
+# The session and the account (2), the session with its activity and settings, the account's proof of
+# contact, the token/double-tap lookup, due waitlist offers, then in one transaction: take the place,
+# the booking, the audit entry, the inbox row (SAVEPOINT/RELEASE in a test's transaction).
+BOOKING_QUERIES = 12
+# A full session: the same reads, then the refused UPDATE and the counters for the message.
+FULL_QUERIES = 11
+
+
+def _post(client, session, **extra):
+    data = {**party(), "consent": "on", "token": services.new_token(), **extra}
+    return client.post(reverse("registrations:book", args=[session.pk]), data)
+
+
+def test_a_booking_request_makes_a_bounded_number_of_queries(
+    config, activity, client, django_assert_max_num_queries
+):
+    for i in range(30):  # the activity's other sessions are never read
+        add_session(activity, start=f"2025-09-16 {8 + i % 10:02d}:00", end=f"2025-09-16 {9 + i % 10:02d}:00")
+    session = add_session(activity, capacity=5)
+    client.force_login(make_member())
+    with django_assert_max_num_queries(BOOKING_QUERIES):
+        response = _post(client, session)
+    assert response.status_code == 302 and "/registrations/ticket/" in response["Location"]
+    assert Booking.objects.get(session=session).status == Status.CONFIRMED
+
+
+@pytest.mark.parametrize("sessions", [1, 30])
+def test_the_full_answer_reads_no_other_session(
+    config, activity, client, sessions, django_assert_num_queries
+):
+    for i in range(sessions - 1):
+        add_session(activity, start=f"2025-09-16 {8 + i % 10:02d}:00", end=f"2025-09-16 {9 + i % 10:02d}:00")
+    full = add_session(activity, capacity=1)
+    services.book(full, make_member(), party())
+    client.force_login(make_member())
+    _post(client, full)  # the first request of a session loads the account's flags
+    with django_assert_num_queries(FULL_QUERIES):
+        page = _post(client, full).content.decode()
+    assert "名额已满" in page
+
+
+def test_the_full_answer_joins_the_waitlist_with_what_was_typed(config, activity, client):
+    full = add_session(activity, capacity=1)
+    services.book(full, make_member(), party())
+    member = make_member()
+    client.force_login(member)
+    page = _post(client, full, name="王<小>红", phone="13900001111", adults="2").content.decode()
+    assert "可以加入候补" in page and 'name="join_waitlist"' in page and "王&lt;小&gt;红，2 人" in page
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', page))
+    assert fields["phone"] == "13900001111" and fields["consent"] == "on" and "minor" not in fields
+    fields["name"] = "王<小>红"
+    response = client.post(reverse("registrations:book", args=[full.pk]), {**fields, "join_waitlist": "1"})
+    assert response.status_code == 302
+    waiting = Booking.objects.get(user=member)
+    assert (waiting.status, waiting.name, waiting.seats) == (Status.WAITLISTED, "王<小>红", 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_ticket_email_goes_from_the_background_thread(settings, config, activity, client):
+    settings.KEPUYUE_BACKGROUND = "thread"
+    session = add_session(activity, capacity=5)
+    members = [make_member() for _ in range(3)]
+    for member in members:
+        client.force_login(member)
+        assert _post(client, session).status_code == 302
+    assert background.drain(20)
+    tickets = [m for m in mail.outbox if "电子票" in m.subject]
+    assert sorted(m.to[0] for m in tickets) == sorted(m.email for m in members)
+    assert all(len(m.attachments) == 2 for m in tickets)  # the QR code PNG and the calendar file
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ticket_emails_queued_together_go_in_one_batch(settings, config, activity):
+    settings.KEPUYUE_BACKGROUND = "thread"
+    session = add_session(activity, capacity=5)
+    bookings = [services.book(session, make_member(), party())[0] for _ in range(3)]
+    assert background.drain(20)
+    mail.outbox.clear()
+    batches = []
+    real = messaging.send_ticket_emails
+
+    def spy(ids):
+        batches.append(list(ids))
+        return real(ids)
+
+    from kepuyue.registrations import tasks
+
+    release = threading.Event()
+    background.defer(release.wait, 20)  # the thread waits while the three are queued
+    for booking in bookings:
+        background.enqueue(tasks.send_ticket_email_task, booking.pk, batch=spy)
+    release.set()
+    assert background.drain(20)
+    assert batches == [[b.pk for b in bookings]] and len(mail.outbox) == 3
+    assert tasks.send_ticket_email_task(bookings[0].pk) is True  # the Celery task: one at a time
+
+
+def test_a_failing_background_job_is_logged_and_the_queue_goes_on(settings, caplog):
+    settings.KEPUYUE_BACKGROUND = "thread"
+    done = []
+
+    def boom():
+        raise RuntimeError("boom")
+
+    background.defer(boom)
+    background.defer(done.append, 1)
+    assert background.drain(20) and done == [1]
+    assert "后台任务失败" in caplog.text
+
+
+def test_notify_takes_loaded_accounts_without_reading_them_again(django_assert_num_queries):
+    active, inactive = make_member(), make_member()
+    inactive.is_active = False
+    with django_assert_num_queries(1):  # the one inbox row
+        written = notify([active, inactive], "registration.booked", "标题", "正文", email=False)
+    assert [n.user for n in written] == [active]
