@@ -128,11 +128,16 @@ def detail(request, pk: int):
         name: check(request.user, f"activities.{name}_activity", activity)
         for name in ("review", "recommend", "feature")
     }
+    from kepuyue.activities.services import window_notes
+
     return render(
         request,
         "review/detail.html",
         {
             "activity": activity,
+            "date_notes": window_notes(
+                activity.starts_at, activity.ends_at, activity.joint_action, campaign=activity.campaign
+            ),
             "phone": activity.contact_phone
             if check(request.user, "activities.view_phone", activity)
             else mask_phone(activity.contact_phone),

@@ -53,8 +53,10 @@ from .cells import (
     ERROR,
     EXCEL_SERIAL,
     FORM_WORDS,
+    INFO,
     LEVEL_LABELS,
     LIST_SPLIT,
+    MAX_COUNT,
     MONTH_ONLY,
     ORGANIZATION_TYPE_NAMES,
     SERIAL_RANGE,
@@ -66,7 +68,9 @@ from .cells import (
     When,
     first_unit,
     key,
+    national_organizer,
     nfkc,
+    odd_digits,
     organization_type_for,
     parse_when,
     soft,
@@ -81,20 +85,48 @@ from .headers import (
 )
 from .jobs import (
     BATCH_SIZE,
+    MAX_ATTEMPTS,
     PROGRESS_EVERY,
     REPORT_LIMIT,
+    STALE_SECONDS,
     Importer,
     commit_import,
     default_campaign,
     logger,
+    recover_stale,
+    retry_import,
+    stale_q,
     validate_import,
 )
-from .reading import ImportFileError, Sheet, detect_encoding, local_path, open_sheet
+from .reading import (
+    MAX_CELL_CHARS,
+    MAX_COLUMNS,
+    MAX_ROWS,
+    ImportFileError,
+    Sheet,
+    check_archive,
+    detect_encoding,
+    local_path,
+    open_sheet,
+)
 from .report import build_template, failed_rows, report_workbook, summary_line
 from .validation import Result, Row, RowReader
 from .writing import INSERT_ROWS_PER_STATEMENT, RowWriter, bulk_load_settings, insert_rows
 
 __all__ = [
+    "INFO",
+    "MAX_COUNT",
+    "national_organizer",
+    "odd_digits",
+    "MAX_ATTEMPTS",
+    "STALE_SECONDS",
+    "recover_stale",
+    "retry_import",
+    "stale_q",
+    "MAX_CELL_CHARS",
+    "MAX_COLUMNS",
+    "MAX_ROWS",
+    "check_archive",
     "AUDIENCE_WORDS",
     "BATCH_SIZE",
     "CAMPAIGN_WIDE_KEYS",

@@ -56,10 +56,12 @@ from .validation import (
     chinese_date,
     clean_texts,
     date_errors,
+    date_tolerance,
     key_task_error,
     logger,
     online_url_error,
     validate_activity,
+    window_notes,
     window_text,
 )
 from .workflow import (
@@ -108,6 +110,8 @@ __all__ = [
     "compute_search_text",
     "create_activity",
     "date_errors",
+    "date_tolerance",
+    "window_notes",
     "key_task_error",
     "labels_of",
     "logger",
