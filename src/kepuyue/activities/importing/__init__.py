@@ -109,11 +109,22 @@ from .reading import (
     local_path,
     open_sheet,
 )
-from .report import build_template, failed_rows, report_workbook, summary_line
+from .report import (
+    build_template,
+    counts_line,
+    failed_rows,
+    report_lines,
+    report_workbook,
+    row_report,
+    summary_line,
+)
 from .validation import Result, Row, RowReader
 from .writing import INSERT_ROWS_PER_STATEMENT, RowWriter, bulk_load_settings, insert_rows
 
 __all__ = [
+    "counts_line",
+    "report_lines",
+    "row_report",
     "INFO",
     "MAX_COUNT",
     "national_organizer",
