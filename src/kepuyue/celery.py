@@ -21,4 +21,9 @@ app.conf.beat_schedule = {
     # tus uploads and kept uploads not touched for CALLS_UPLOAD_EXPIRY_SECONDS (kepuyue.calls, ADR 0014).
     "calls-cleanup-uploads": {"task": "kepuyue.calls.cleanup_uploads", "schedule": crontab(minute=17)},
     "registrations-purge": {"task": "kepuyue.registrations.purge", "schedule": crontab(hour=3, minute=30)},
+    # Imports whose worker died or lost its database connection become retryable (ADR 0013).
+    "imports-recover-stale": {
+        "task": "kepuyue.activities.recover_stale_imports",
+        "schedule": crontab(minute="*/5"),
+    },
 }

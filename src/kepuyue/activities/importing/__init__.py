@@ -88,6 +88,7 @@ from .jobs import (
     MAX_ATTEMPTS,
     PROGRESS_EVERY,
     REPORT_LIMIT,
+    RUNNING,
     STALE_SECONDS,
     Importer,
     commit_import,
@@ -122,6 +123,7 @@ from .validation import Result, Row, RowReader
 from .writing import INSERT_ROWS_PER_STATEMENT, RowWriter, bulk_load_settings, insert_rows
 
 __all__ = [
+    "RUNNING",
     "counts_line",
     "report_lines",
     "row_report",

@@ -72,10 +72,12 @@ from .workflow import (
     TransitionNotAllowed,
     activity_data,
     allowed_transitions,
+    submit_import_drafts,
     transition,
 )
 
 __all__ = [
+    "submit_import_drafts",
     "BIT_FIELDS",
     "CAMPAIGN_WIDE_LABEL",
     "EDITABLE_STATUSES",
