@@ -311,6 +311,12 @@ def _finish(job: ImportJob, importer: Importer | None, state: str, *, error: str
     job.heartbeat = timezone.now()
     for name, value in extra.items():
         setattr(job, name, value)
+    if state == ImportJob.State.FAILED and not job.retryable and job.file:
+        # A refused file is kept nowhere: nothing can be retried from it, and it holds contact data.
+        try:
+            job.file.delete(save=False)
+        except OSError:
+            logger.warning("import job %s: could not delete the refused file", job.pk)
     if job.pk:
         job.save()
     return job

@@ -111,6 +111,18 @@ def _pick_header(first_rows: list[tuple]) -> int | None:
     return best
 
 
+def _csv_problem(exc: Exception) -> str:
+    """A reader error in words a unit understands."""
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return _("有单元格内容过长（超过 13 万字）")
+    if "NUL" in text:
+        return _("文件含有空字符（NUL）")
+    if isinstance(exc, UnicodeError):
+        return _("文件编码无法识别")
+    return _("格式错误：%(error)s") % {"error": text[:100]}
+
+
 def _guarded(rows: Iterator[tuple], first_number: int) -> Iterator[tuple[int, tuple]]:
     """``(row_number, cells)`` from ``rows``, numbered from ``first_number``, within the row cap; a
     reader error part-way (a broken quote, a NUL, a corrupt sheet) becomes an ``ImportFileError``
@@ -129,7 +141,7 @@ def _guarded(rows: Iterator[tuple], first_number: int) -> Iterator[tuple[int, tu
         except (csv.Error, UnicodeError, ValueError, OSError) as exc:
             raise ImportFileError(
                 _("第 %(row)d 行附近无法读取（%(error)s），请检查文件是否完整、引号是否成对")
-                % {"row": number + 1, "error": str(exc)[:100]}
+                % {"row": number + 1, "error": _csv_problem(exc)}
             ) from exc
         number += 1
         if any(c not in (None, "") for c in cells):
@@ -166,7 +178,7 @@ def _open_csv(path: Path) -> Sheet:
         handle.close()
         raise ImportFileError(
             _("文件开头无法按表格读取（%(error)s）：请用 Excel 另存为 .xlsx 或 UTF-8 编码的 .csv")
-            % {"error": str(exc)[:100]}
+            % {"error": _csv_problem(exc)}
         ) from exc
     index = _pick_header(first)
     if index is None:
