@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the activities fixtures are imported by name
 """Hostile import files (issue 9 class 6): every unreadable, oversized or malicious sheet ends with a
 clear Chinese message — or is stored harmlessly — through the real upload page, on SQLite and
 PostgreSQL: never a 5xx, never a job stuck in "validating", no activity and no file left behind by a
