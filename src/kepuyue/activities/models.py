@@ -202,6 +202,8 @@ class Activity(TimestampedModel):
             models.Index(fields=["status", "brand", "starts_at", "id"], name="act_brand_idx"),
             models.Index(fields=["status", "joint_action", "starts_at", "id"], name="act_ja_idx"),
             models.Index(fields=["organizer", "status"], name="act_organizer_idx"),
+            # The importer's look-up of existing rows (same unit, same title) at 500,000 activities.
+            models.Index(fields=["organizer", "title"], name="act_organizer_title_idx"),
             # "Ongoing" (ends_at ≥ now ≥ starts_at) starts from the end side: after a campaign no row
             # qualifies and the index says so at once instead of a walk over every started row.
             models.Index(fields=["campaign", "status", "ends_at"], name="act_ends_idx"),
