@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -445,7 +446,8 @@ def import_commit(request, pk: int):
         return redirect("activities:import_job", pk=job.pk)
     job.state = ImportJob.State.COMMITTING
     job.processed = 0
-    job.save(update_fields=["state", "processed", "updated"])
+    job.heartbeat = timezone.now()  # queued: the stale check counts from here
+    job.save(update_fields=["state", "processed", "heartbeat", "updated"])
     tasks.queue_commit(job)
     return redirect("activities:import_job", pk=job.pk)
 

@@ -46,8 +46,8 @@ STALE_SECONDS = 600
 MAX_ATTEMPTS = 6
 RUNNING = (ImportJob.State.PENDING, ImportJob.State.VALIDATING, ImportJob.State.COMMITTING)
 INTERRUPTED_MESSAGE = (
-    "导入中断（处理进程停止或数据库连接中断），没有写入任何活动；可以点击“重试”，"
-    "或运行 manage.py import_activities --retry %(pk)d"
+    "导入中断（处理进程停止或数据库连接中断），没有写入任何活动；请点击“重试”"
+    "（管理员也可运行 manage.py import_activities --retry %(pk)d）"
 )
 
 
