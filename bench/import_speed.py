@@ -40,6 +40,38 @@ from kepuyue.orgs.models import Organization  # noqa: E402
 TITLE_TAG = "导入测速"
 
 
+def seed(total: int, batch: int = 5000) -> None:
+    """Top the bench activities up to ``total`` like ``seed_and_query.seed`` (same synthetic rows, same
+    tag, so both scripts share them), but through the importer's multi-row writer
+    (``importing.insert_rows``), several times faster than ``bulk_create`` on a loaded machine."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    campaign, actions, brands, counties = seeding.prepare()
+    have = Activity.objects.filter(external_id__startswith=seeding.TAG).count()
+    if have >= total:
+        seeding.log(f"{have:,} bench activities already there")
+        return
+    brands_by_action = {a.id: [b for b in brands if b.joint_action_id == a.id] for a in actions}
+    orgs = seeding.organizations(counties, 5000)
+    rng = random.Random(have)
+    fields = [f.attname for f in Activity._meta.concrete_fields if not f.primary_key]
+    started = time.perf_counter()
+    for first in range(have, total, batch):
+        rows = []
+        for n in range(first, min(first + batch, total)):
+            activity = seeding.synthetic(rng, n, campaign, actions, brands_by_action, counties, orgs)
+            rows.append({name: getattr(activity, name) for name in fields})
+        with transaction.atomic():
+            importing.insert_rows(Activity, rows, now=timezone.now())
+        done = first + len(rows) - have
+        seeding.log(f"  {first + len(rows):,} rows, {done / (time.perf_counter() - started):,.0f} rows/s")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "VACUUM ANALYZE activities_activity" if connection.vendor == "postgresql" else "ANALYZE"
+        )
+
+
 def sheet(path: Path, rows: int) -> None:
     """A 10,000-row 信息表 of the bench organizers (write-only openpyxl, real dates and places)."""
     orgs = list(
@@ -105,7 +137,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000, help="rows in the imported sheet")
     parser.add_argument("--cleanup", action="store_true", help="delete the imported rows afterwards")
     args = parser.parse_args()
-    seeding.seed(args.existing)
+    seed(args.existing)
     Activity.objects.filter(title__startswith=TITLE_TAG).delete()
     before = Activity.objects.count()
     from django.db import connection
