@@ -40,6 +40,13 @@ from kepuyue.orgs.models import Organization  # noqa: E402
 TITLE_TAG = "导入测速"
 
 
+def _plain(value):
+    """A model attribute as the writer takes it (a file field's stored name)."""
+    from django.db.models.fields.files import FieldFile
+
+    return (value.name or "") if isinstance(value, FieldFile) else value
+
+
 def seed(total: int, batch: int = 5000) -> None:
     """Top the bench activities up to ``total`` like ``seed_and_query.seed`` (same synthetic rows, same
     tag, so both scripts share them), but through the importer's multi-row writer
@@ -61,7 +68,7 @@ def seed(total: int, batch: int = 5000) -> None:
         rows = []
         for n in range(first, min(first + batch, total)):
             activity = seeding.synthetic(rng, n, campaign, actions, brands_by_action, counties, orgs)
-            rows.append({name: getattr(activity, name) for name in fields})
+            rows.append({name: _plain(getattr(activity, name)) for name in fields})
         with transaction.atomic():
             importing.insert_rows(Activity, rows, now=timezone.now())
         done = first + len(rows) - have

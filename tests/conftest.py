@@ -22,13 +22,16 @@ CHROMIUM = os.environ.get("KEPUYUE_CHROMIUM", "/usr/bin/chromium")
 
 
 def _var_snapshot() -> set[str]:
+    """Paths under ``var/``; the bench scripts' own databases (``var/bench-*``, written by a benchmark
+    that may run beside the tests) are not the suite's business."""
     if not VAR.exists():
         return set()
-    return {
+    found = {
         os.path.relpath(os.path.join(folder, name), VAR)
         for folder, dirs, files in os.walk(VAR)
         for name in (*dirs, *files)
-    } | {"."}
+    }
+    return {path for path in found if not path.startswith("bench-")} | {"."}
 
 
 @pytest.fixture(scope="session", autouse=True)
