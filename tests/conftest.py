@@ -16,8 +16,45 @@ pytest_plugins = [
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("KEPUYUE_CHROMIUM", "/usr/bin/chromium")
+
+
+def _var_snapshot() -> set[str]:
+    """Paths under ``var/``; the bench scripts' own databases (``var/bench-*``, written by a benchmark
+    that may run beside the tests) are not the suite's business."""
+    if not VAR.exists():
+        return set()
+    found = {
+        os.path.relpath(os.path.join(folder, name), VAR)
+        for folder, dirs, files in os.walk(VAR)
+        for name in (*dirs, *files)
+    }
+    # An empty var/ is nothing to git (and settings create none under pytest).
+    return {path for path in found if not path.startswith("bench-")}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _var_untouched(tmp_path_factory):
+    """Tests never write into the working tree's ``var/`` (issue 11 point 7): media and private
+    files go to a session temporary directory, and the run fails if anything under ``var/`` appeared
+    during it (so ``make test`` fails, and ``git status --ignored var/`` stays as it was)."""
+    from django.conf import settings
+
+    before = _var_snapshot()
+    root = tmp_path_factory.mktemp("var")
+    saved = settings.MEDIA_ROOT, settings.PRIVATE_MEDIA_ROOT
+    settings.MEDIA_ROOT, settings.PRIVATE_MEDIA_ROOT = root / "media", root / "private"
+    yield root
+    settings.MEDIA_ROOT, settings.PRIVATE_MEDIA_ROOT = saved
+    created = sorted(_var_snapshot() - before)
+    if created:
+        pytest.fail(
+            "tests wrote into the working tree's var/ (use a temporary media root): "
+            + ", ".join(created[:20]),
+            pytrace=False,
+        )
 
 
 @pytest.fixture

@@ -23,4 +23,9 @@ app.conf.beat_schedule = {
     "registrations-purge": {"task": "kepuyue.registrations.purge", "schedule": crontab(hour=3, minute=30)},
     # Export files past KEPUYUE_EXPORT_RETENTION_DAYS; stale export jobs end as failed (kepuyue.activities).
     "exports-purge": {"task": "kepuyue.activities.purge_exports", "schedule": crontab(hour=3, minute=45)},
+    # Imports whose worker died or lost its database connection become retryable (ADR 0013).
+    "imports-recover-stale": {
+        "task": "kepuyue.activities.recover_stale_imports",
+        "schedule": crontab(minute="*/5"),
+    },
 }

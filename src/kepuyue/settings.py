@@ -154,7 +154,8 @@ if DATABASE_URL:
         name = DATABASES["default"]["NAME"]
         DATABASES["default"]["TEST"] = {"NAME": f"test_{name}_{os.environ['KEPUYUE_TEST_DB_SUFFIX']}"}
 else:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    if not TESTING:  # the test suite never writes into var/ (issue 11 point 7)
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -321,6 +322,9 @@ USE_TZ = True
 # --- The campaign clock: an ISO 8601 instant (e.g. 2025-09-10T10:00+08:00) pins "now" for
 # rehearsals and demos; empty means the real time. Read only through kepuyue.common.clock.now().
 KEPUYUE_NOW = os.environ.get("KEPUYUE_NOW", "")
+# An import step with no heartbeat for this many seconds is stale (worker killed, connection lost):
+# it is shown as failed and retryable (kepuyue.activities.importing, ADR 0013).
+KEPUYUE_IMPORT_STALE_SECONDS = int(os.environ.get("KEPUYUE_IMPORT_STALE_SECONDS", "600"))
 KEPUYUE_DATA_DIR = Path(os.environ.get("KEPUYUE_DATA_DIR", PROJECT_DIR / "data"))
 KEPUYUE_CAMPAIGNS_DIR = Path(os.environ.get("KEPUYUE_CAMPAIGNS_DIR", PROJECT_DIR / "campaigns"))
 

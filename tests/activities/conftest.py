@@ -10,8 +10,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
-    """Uploaded posters and import files go to a temporary directory."""
+    """Uploaded posters and import files go to a temporary directory (one per test)."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     return settings.MEDIA_ROOT
 
 

@@ -50,4 +50,10 @@ def issues(job: ImportJob, level: str | None = None) -> list[dict]:
 
 
 def reasons(job: ImportJob, row: int) -> list[str]:
-    return [i["reason"] for i in job.report if i["row"] == row]
+    """Errors and warnings of ``row`` (not its outcome line, level ``info``)."""
+    return [i["reason"] for i in job.report if i["row"] == row and i["level"] != importing.INFO]
+
+
+def outcome(job: ImportJob, row: int) -> str:
+    """The row's outcome: 新增 / 更新活动 #…（字段）/ 无变化 / 可能重复 …"""
+    return next((i["reason"] for i in job.report if i["row"] == row and i["level"] == importing.INFO), "")

@@ -1,6 +1,9 @@
 """``manage.py import_activities`` and ``manage.py seed_demo``; the import tasks."""
 
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from kepuyue.activities import tasks
@@ -22,7 +25,8 @@ def test_import_activities_prints_counts_and_failures(plan, unit, tmp_path, caps
     call_command("import_activities", str(path), "--organization", unit.name)
     out = capsys.readouterr().out
     assert "导入 1 条，更新 0 条，未变 0 条，失败 1 条（原因见下）" in out
-    assert "  第 3 行：开始日期：开始时间 2024-09-20 不在活动时间内" in out
+    assert "第 2 行：新增\n" in out and "第 3 行：不导入（有错误）\n" in out
+    assert "    错误　开始日期“2024-09-20”：开始时间 2024-09-20 不在活动时间内" in out
     assert Activity.objects.get().status == Status.DRAFT
     call_command("import_activities", str(path), "--organization", str(unit.pk))
     assert "导入 0 条，更新 0 条，未变 1 条，失败 1 条" in capsys.readouterr().out
@@ -51,6 +55,10 @@ def test_import_activities_dry_run_writes_nothing(plan, unit, tmp_path, capsys):
     )
     assert "校验 2 行：可导入 1 行，失败 1 行（未写入）" in capsys.readouterr().out
     assert not Activity.objects.exists()
+    # Nothing stored at all: no job, no copy of the file (issue 11 point 7).
+    assert not ImportJob.objects.exists()
+    private = Path(settings.PRIVATE_MEDIA_ROOT)
+    assert not private.exists() or not [p for p in private.rglob("*") if p.is_file()]
 
 
 def test_import_activities_errors(plan, tmp_path):

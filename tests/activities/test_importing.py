@@ -250,7 +250,7 @@ def test_import_messy_xlsx_unit(plan, unit, tmp_path):
     assert any("无法识别地区“火星市”" in r for r in reasons(job, 6))
     assert "活动形式应为线下、线上或线上线下结合" in reasons(job, 7)
     assert "活动形式为“线上”时必须填写线上地址（直播或参与链接）" in reasons(job, 9)
-    assert "未识别的列，已忽略" in reasons(job, 2)  # 备注
+    assert any(r.startswith("未识别的列，已忽略") for r in reasons(job, 2))  # 备注
     failed = [row for row, _issues in importing.failed_rows(job)]
     assert failed == [5, 6, 7, 9]
 
@@ -382,13 +382,14 @@ def test_import_joint_action_from_organizer_type(plan, tmp_path):
 
 @pytest.mark.django_db
 def test_import_campaign_wide_row_keeps_the_campaign_month(plan, tmp_path):
-    """A 科协 main-venue activity (主场活动) outside September fails and names the campaign month."""
+    """A 科协 main-venue activity (主场活动) outside September (beyond the YAML's 7-day tolerance)
+    fails and names the campaign month."""
     path = write_csv(
         tmp_path / "t.csv",
         [
             ["title", "organizer", "start_date", "end_date", "province"],
             ["主场活动", "浙江省科学技术协会", "2025-09-01", "2025-09-07", "浙江省"],
-            ["提前的主场活动", "浙江省科学技术协会", "2025-08-30", "2025-09-07", "浙江省"],
+            ["提前的主场活动", "浙江省科学技术协会", "2025-08-20", "2025-09-07", "浙江省"],
         ],
     )
     job = run_import(path)
@@ -398,7 +399,10 @@ def test_import_campaign_wide_row_keeps_the_campaign_month(plan, tmp_path):
     assert reasons(job, 2) == [
         "未标记联合行动，按全国科普月活动导入（主办单位“浙江省科学技术协会”类型“科协”不属于任何联合行动的参与对象；如属联合行动请填写“联合行动”或“品牌活动”列）"
     ]
-    assert "开始时间 2025-08-30 不在活动时间内：全国科普月活动时间为2025年9月1日至9月30日" in reasons(job, 3)
+    assert (
+        "开始时间 2025-08-20 不在活动时间内：全国科普月活动时间为2025年9月1日至9月30日（方案允许前后 7 天）"
+        in reasons(job, 3)
+    )
     assert [row for row, _issues in importing.failed_rows(job)] == [3]
 
 
@@ -602,17 +606,21 @@ def test_import_real_activities_csv(plan, tmp_path):
     failed = importing.failed_rows(job)
     assert job.total == 107
     assert job.created_count + len(failed) == 107
-    # 36 rows are in: 11 marked with a joint action (by brand or organizer type) and 25 campaign-wide
+    # 42 rows are in: 12 marked with a joint action (by brand or organizer type) and 30 campaign-wide
     # activities (全国科普月活动, mostly 科协 main-venue activities), each with its warning.
-    assert (job.created_count, len(failed)) == (36, 71)
+    # Six rows just outside their windows (launch ceremonies in late August, follow-ups in early
+    # October) are accepted within the YAML's 7-day tolerance, with a warning (issue 11 point 1).
+    assert (job.created_count, len(failed)) == (42, 65)
     campaign_wide = Activity.objects.filter(joint_action=None)
-    assert campaign_wide.count() == 25
+    assert campaign_wide.count() == 30
     warned = {
         i["row"]
         for i in issues(job, "warning")
         if i["reason"].startswith("未标记联合行动，按全国科普月活动导入")
     }
-    assert len(warned - {row for row, _issues in failed}) == 25
+    assert len(warned - {row for row, _issues in failed}) == 30
+    tolerated = {i["row"] for i in issues(job, "warning") if "在方案允许的范围内" in i["reason"]}
+    assert len(tolerated - {row for row, _issues in failed}) == 6
     anhui = Activity.objects.get(title__startswith="2025年全国科普月安徽省暨合肥市主场活动")
     assert anhui.joint_action is None and anhui.brand is None and anhui.campaign == plan
     assert anhui.organizer.name == "安徽省科学技术协会" and anhui.status == Status.PUBLISHED

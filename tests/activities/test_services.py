@@ -55,14 +55,27 @@ def test_validate_activity_end_before_start(good):
 
 
 def test_validate_activity_outside_window_names_the_window(good):
-    errors = dict(services.validate_activity({**good, "starts_at": bj("2025-06-30 19:00")}))
+    errors = dict(services.validate_activity({**good, "starts_at": bj("2025-06-20 19:00")}))
     assert errors["starts_at"] == (
-        "开始时间 2025-06-30 不在活动时间内：现代科技馆体系联合行动的活动时间为2025年7—10月（2025-07-01至2025-10-31）"
+        "开始时间 2025-06-20 不在活动时间内：现代科技馆体系联合行动的活动时间为2025年7—10月（2025-07-01至2025-10-31）"
+        "（方案允许前后 7 天）"
     )
+
+
+def test_validate_activity_within_the_yaml_tolerance_is_accepted_with_a_note(good):
+    """YAML ``review.date_tolerance_days: 7``: 6月28日 is accepted; the reviewer's note says why."""
+    data = {**good, "starts_at": bj("2025-06-28 19:00")}
+    assert services.validate_activity(data) == []
+    notes = services.window_notes(data["starts_at"], data["ends_at"], good["joint_action"])
+    assert notes == [
+        "开始时间 2025-06-28 比活动时间（现代科技馆体系联合行动的活动时间为2025年7—10月（2025-07-01至2025-10-31））"
+        "早 3 天，在方案允许的范围内，请审核时核对"
+    ]
 
 
 def test_validate_activity_window_uses_beijing_days(good, action):
     rural = action("rural-associations")  # 2025-09-15 … 09-25 (plan 六(二)2)
+    rural.campaign.review = {**rural.campaign.review, "date_tolerance_days": 0}  # the exact edge
     data = {**good, "joint_action": rural, "brand": None}
     # 2025-09-25 23:30 Beijing is still inside, although it is 09-25 15:30 UTC … and 09-26 00:10 is not.
     assert (
@@ -127,16 +140,16 @@ def test_validate_activity_without_joint_action_is_campaign_wide(good, plan):
 
 
 def test_validate_activity_without_joint_action_window_is_campaign_month(good, plan):
-    # 2025-10-02 is inside the 现代科技馆体系 window (7—10月) but not the campaign month.
+    # 2025-10-08 is inside the 现代科技馆体系 window (7—10月) but not the campaign month (+7 days).
     data = {**good, "joint_action": None, "brand": None, "campaign": plan}
     errors = dict(
         services.validate_activity(
-            {**data, "starts_at": bj("2025-08-31 23:30"), "ends_at": bj("2025-10-02 10:00")}
+            {**data, "starts_at": bj("2025-08-24 23:30"), "ends_at": bj("2025-10-08 10:00")}
         )
     )
     assert errors == {
-        "starts_at": "开始时间 2025-08-31 不在活动时间内：全国科普月活动时间为2025年9月1日至9月30日",
-        "ends_at": "结束时间 2025-10-02 不在活动时间内：全国科普月活动时间为2025年9月1日至9月30日",
+        "starts_at": "开始时间 2025-08-24 不在活动时间内：全国科普月活动时间为2025年9月1日至9月30日（方案允许前后 7 天）",
+        "ends_at": "结束时间 2025-10-08 不在活动时间内：全国科普月活动时间为2025年9月1日至9月30日（方案允许前后 7 天）",
     }
 
 

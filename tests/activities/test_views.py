@@ -78,7 +78,7 @@ def test_publish_form_without_joint_action_is_campaign_wide(staff_client, plan, 
     data = {**form_data, "joint_action": "", "brand": "", "action": "submit"}
     # A brand needs its joint action; September only for a campaign-wide activity.
     page = staff_client.post(
-        reverse("activities:create"), {**data, "brand": form_data["brand"], "ends_at": "2025-10-01T10:00"}
+        reverse("activities:create"), {**data, "brand": form_data["brand"], "ends_at": "2025-10-15T10:00"}
     ).content.decode()
     assert "不属于联合行动的全国科普月活动不能标记品牌活动" in page
     assert "全国科普月活动时间为2025年9月1日至9月30日" in page
@@ -228,7 +228,8 @@ def test_import_flow_validate_then_commit(staff_client, unit, tmp_path, django_c
     page = staff_client.get(response.url).content.decode()
     assert "共 2 行，可导入 1 行" in page and "只有月份" in page and 'http-equiv="refresh"' not in page
     report = staff_client.get(reverse("activities:import_report", args=[job.pk]))
-    assert load_workbook(io.BytesIO(report.content)).active.max_row == 2
+    # Header, the failed row's problem, the valid row's outcome (新增).
+    assert load_workbook(io.BytesIO(report.content)).active.max_row == 3
     with django_capture_on_commit_callbacks(execute=True):
         staff_client.post(reverse("activities:import_commit", args=[job.pk]))
     job.refresh_from_db()

@@ -269,6 +269,34 @@ class ImportUploadForm(forms.Form):
         help_text=gettext_lazy(".xlsx 或 .csv（UTF-8 或 GB18030 编码），不超过 50 MB"),
     )
 
+    default_organizer = forms.CharField(
+        label=gettext_lazy("默认主办单位（选填）"),
+        required=False,
+        max_length=200,
+        help_text=gettext_lazy(
+            "管理员导入：主办单位为空的行归入此单位（填写单位全称，如本科协），不再作为错误"
+        ),
+    )
+
+    def __init__(self, *args, admin: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not admin:
+            del self.fields["default_organizer"]
+
+    def clean_default_organizer(self):
+        from kepuyue.common.text import clean_text
+        from kepuyue.orgs.models import Organization
+
+        name = clean_text(
+            self.cleaned_data.get("default_organizer") or "", max_length=200, label=_("默认主办单位")
+        )
+        if not name:
+            return None
+        found = Organization.objects.filter(name=name).first()
+        if found is None:
+            raise forms.ValidationError(_("找不到单位“%(name)s”，请填写已入驻单位的全称") % {"name": name})
+        return found
+
     def clean_file(self):
         upload = self.cleaned_data["file"]
         suffix = Path(upload.name).suffix.lower()

@@ -177,6 +177,17 @@ class Activity(TimestampedModel):
     recommended_at = models.DateTimeField("推荐时间", null=True, blank=True, editable=False)
     featured_at = models.DateTimeField("重点呈现时间", null=True, blank=True, editable=False)
     search_text = models.TextField("检索词", blank=True, editable=False)
+    # The import that last created or changed the activity (导入批次): "提交全部草稿" submits the
+    # drafts of one import (issue 11 point 5). Kept when the import job is deleted (set to null).
+    import_job = models.ForeignKey(
+        "ImportJob",
+        verbose_name="导入批次",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+    )
 
     class Meta:
         verbose_name = "活动"
@@ -197,6 +208,8 @@ class Activity(TimestampedModel):
                 fields=["organizer", "status", "campaign", "published_at", "joint_action"],
                 name="act_scope_idx",
             ),
+            # The importer's look-up of existing rows (same unit, same title) at 500,000 activities.
+            models.Index(fields=["organizer", "title"], name="act_organizer_title_idx"),
             # "Ongoing" (ends_at ≥ now ≥ starts_at) starts from the end side: after a campaign no row
             # qualifies and the index says so at once instead of a walk over every started row.
             models.Index(fields=["campaign", "status", "ends_at"], name="act_ends_idx"),
@@ -262,6 +275,14 @@ class ImportJob(TimestampedModel):
 
     ``report`` is a list of ``{"row", "column", "value", "reason"}`` (row numbers as the file shows
     them, header = 1). ``processed``/``total`` drive the progress bar while a background task runs.
+
+    Never stuck (issue 9 class 6, ADR 0013): a running step writes ``heartbeat`` as it reads; the
+    commit writes every row and the state ``done`` in one transaction, so a killed worker or a dropped
+    database connection leaves either the whole import or nothing. A job whose heartbeat is older
+    than ``KEPUYUE_IMPORT_STALE_SECONDS`` is stale: ``importing.recover_stale`` marks it failed with
+    ``retryable`` set and ``interrupted`` naming the step, and ``importing.retry_import`` runs that
+    step again (``attempts`` counts the runs of a step; at most ``MAX_ATTEMPTS``).
+    ``default_organizer``: an administrator's import names the organizer of rows without one.
     """
 
     class State(models.TextChoices):
@@ -294,6 +315,18 @@ class ImportJob(TimestampedModel):
     unchanged_count = models.PositiveIntegerField("未变", default=0)
     report = models.JSONField("问题报告", default=list, blank=True)
     error = models.TextField("错误", blank=True)
+    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+    heartbeat = models.DateTimeField("最近心跳", null=True, blank=True)
+    retryable = models.BooleanField("可重试", default=False)
+    interrupted = models.CharField("中断的步骤", max_length=16, blank=True)
+    default_organizer = models.ForeignKey(
+        "orgs.Organization",
+        verbose_name="默认主办单位",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = "活动导入"

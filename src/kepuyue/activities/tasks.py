@@ -21,7 +21,7 @@ def validate_import_task(job_id: int, campaign_id: int | None = None) -> str:
     job = ImportJob.objects.filter(pk=job_id).first()
     if job is None:
         return "missing"
-    if job.state in (ImportJob.State.VALIDATED, ImportJob.State.COMMITTING, ImportJob.State.DONE):
+    if job.state not in (ImportJob.State.PENDING, ImportJob.State.VALIDATING):
         return job.state
     return importing.validate_import(job, campaign=_campaign(campaign_id)).state
 
@@ -36,6 +36,14 @@ def commit_import_task(job_id: int, campaign_id: int | None = None) -> str:
     if job.state == ImportJob.State.DONE:
         return job.state
     return importing.commit_import(job, campaign=_campaign(campaign_id)).state
+
+
+@shared_task(name="kepuyue.activities.recover_stale_imports")
+def recover_stale_imports_task() -> int:
+    """Mark stale import jobs (no heartbeat for ``KEPUYUE_IMPORT_STALE_SECONDS``) failed and
+    retryable; returns how many. Every 5 minutes in scale-out (``kepuyue.celery``); the import
+    pages also check the jobs they show, so the embedded default needs no scheduler."""
+    return importing.recover_stale()
 
 
 def _campaign(campaign_id: int | None):

@@ -22,5 +22,7 @@ urlpatterns = [
     path("import/template.xlsx", views.import_template, name="import_template"),
     path("import/<int:pk>/", views.import_job, name="import_job"),
     path("import/<int:pk>/commit/", views.import_commit, name="import_commit"),
+    path("import/<int:pk>/retry/", views.import_retry, name="import_retry"),
+    path("import/<int:pk>/submit-drafts/", views.import_submit_drafts, name="import_submit_drafts"),
     path("import/<int:pk>/report.xlsx", views.import_report, name="import_report"),
 ]

@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -408,24 +409,31 @@ def _own_job(request, pk: int) -> ImportJob:
 
 
 @login_required
+@limit("import", key=user_or_ip, method="POST")
 def import_upload(request):
     """导入活动: upload a sheet; validation starts at once (in the background for large files)."""
     organization, is_admin = _importer_scope(request)
-    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    form = ImportUploadForm(request.POST or None, request.FILES or None, admin=is_admin)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         original = upload.name
         upload.name = f"{uuid.uuid4().hex}{Path(original).suffix.lower()}"
         job = ImportJob.objects.create(
-            organization=organization, created_by=request.user, file=upload, original_name=original[:255]
+            organization=organization,
+            created_by=request.user,
+            file=upload,
+            original_name=original[:255],
+            default_organizer=form.cleaned_data.get("default_organizer"),
         )
         tasks.queue_validate(job)
         return redirect("activities:import_job", pk=job.pk)
-    jobs = (
+    own = (
         ImportJob.objects.filter(organization__isnull=True)
         if is_admin
         else ImportJob.objects.filter(organization=organization)
-    ).order_by("-created")[:10]
+    )
+    importing.recover_stale(own)
+    jobs = own.order_by("-created")[:10]
     return render(
         request,
         "activities/import_upload.html",
@@ -438,10 +446,17 @@ def import_job(request, pk: int):
     """One import: progress (the page refreshes itself every 2 s while running, no JavaScript
     needed), then the validation report and the commit button, then the result."""
     job = _own_job(request, pk)
-    running = job.state in (ImportJob.State.PENDING, ImportJob.State.VALIDATING, ImportJob.State.COMMITTING)
+    if importing.recover_stale(ImportJob.objects.filter(pk=job.pk)):
+        job.refresh_from_db()
+    running = job.state in importing.RUNNING
     percent = int(100 * job.processed / job.total) if job.total else 0
-    issues = job.report[:200]
+    rows = importing.row_report(job)
     failed = importing.failed_rows(job)
+    drafts = (
+        Activity.objects.filter(import_job=job, status=Status.DRAFT).count()
+        if job.state == ImportJob.State.DONE and job.organization_id
+        else 0
+    )
     return render(
         request,
         "activities/import_job.html",
@@ -449,13 +464,61 @@ def import_job(request, pk: int):
             "job": job,
             "running": running,
             "percent": min(percent, 100),
-            "issues": issues,
-            "more_issues": max(0, len(job.report) - len(issues)),
+            "rows": rows[:200],
+            "more_rows": max(0, len(rows) - 200),
+            "counts": importing.counts_line(job) if job.report else "",
             "failed_count": len(failed),
             "warning_count": sum(1 for i in job.report if i.get("level") == importing.WARNING),
             "summary": importing.summary_line(job) if job.state == ImportJob.State.DONE else "",
+            "drafts": drafts,
+            "can_retry": job.state == ImportJob.State.FAILED
+            and job.retryable
+            and job.attempts < importing.MAX_ATTEMPTS,
         },
     )
+
+
+@login_required
+@require_POST
+@limit("import", key=user_or_ip)
+def import_retry(request, pk: int):
+    """重试: run the interrupted step of a stale or failed-retryable import again."""
+    job = _own_job(request, pk)
+    try:
+        step = importing.retry_import(job)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return redirect("activities:import_job", pk=job.pk)
+    if step == "commit":
+        tasks.queue_commit(job)
+    else:
+        tasks.queue_validate(job)
+    messages.success(request, _("已重新开始，请稍候"))
+    return redirect("activities:import_job", pk=job.pk)
+
+
+@login_required
+@require_POST
+@limit("import", key=user_or_ip)
+def import_submit_drafts(request, pk: int):
+    """提交全部草稿: submit every draft of this import for review in one step."""
+    job = _own_job(request, pk)
+    if job.organization_id is None:
+        raise Http404
+    submitted, refused = services.submit_import_drafts(job, actor=request.user)
+    if submitted:
+        messages.success(request, _("已提交审核 %(n)d 个活动") % {"n": len(submitted)})
+    for activity, reason in refused[:20]:
+        messages.error(
+            request, _("未提交“%(title)s”：%(reason)s") % {"title": activity.title, "reason": reason}
+        )
+    if len(refused) > 20:
+        messages.error(
+            request, _("另有 %(n)d 个草稿未能提交，请在“我的活动”中查看") % {"n": len(refused) - 20}
+        )
+    if not submitted and not refused:
+        messages.info(request, _("这次导入没有待提交的草稿"))
+    return redirect("activities:import_job", pk=job.pk)
 
 
 @login_required
@@ -470,7 +533,8 @@ def import_commit(request, pk: int):
         return redirect("activities:import_job", pk=job.pk)
     job.state = ImportJob.State.COMMITTING
     job.processed = 0
-    job.save(update_fields=["state", "processed", "updated"])
+    job.heartbeat = timezone.now()  # queued: the stale check counts from here
+    job.save(update_fields=["state", "processed", "heartbeat", "updated"])
     tasks.queue_commit(job)
     return redirect("activities:import_job", pk=job.pk)
 

@@ -49,6 +49,8 @@ DEFAULT_RATE_LIMITS = {
     "search": "120/m",
     # Staff .xlsx/.csv exports per account.
     "export": "30/h",
+    # Import uploads, retries and "提交全部草稿" per account (each reads a whole file or many rows).
+    "import": "60/h",
     # Bookings, cancellations and waitlist answers per account (a double tap is fine; a script is not).
     "booking": "60/h",
     # Verification e-mails and SMS codes sent per account (each SMS costs money and annoys).

@@ -183,6 +183,20 @@ def free_bytes(path) -> int | None:
         return None
 
 
+class PrivateFileSystemStorage(AtomicFileSystemStorage):
+    """An :class:`AtomicFileSystemStorage` rooted at ``settings.PRIVATE_MEDIA_ROOT`` read when used, not when the
+    model class was built: tests (and ``override_settings``) move it to a temporary directory, so
+    nothing is ever written into the working tree's ``var/`` (issue 11 point 7)."""
+
+    @property
+    def base_location(self):
+        return self._value_or_setting(self._location, settings.PRIVATE_MEDIA_ROOT)
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+
 def private_storage() -> Storage:
     """Storage for non-public uploads (imported 信息表 with contact names and phones, entry files).
 
@@ -197,4 +211,4 @@ def private_storage() -> Storage:
         return S3Storage(
             location="private", default_acl="private", querystring_auth=True, querystring_expire=300
         )
-    return AtomicFileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+    return PrivateFileSystemStorage(base_url=None)

@@ -195,6 +195,8 @@ def detail(request, pk: int):
         name: check(request.user, f"activities.{name}_activity", activity)
         for name in ("review", "recommend", "feature")
     }
+    from kepuyue.activities.services import window_notes
+
     return render(
         request,
         "review/detail.html",
@@ -202,6 +204,9 @@ def detail(request, pk: int):
             "activity": activity,
             "phone": activity.contact_phone if phone_full else mask_phone(activity.contact_phone),
             "phone_full": phone_full,
+            "date_notes": window_notes(
+                activity.starts_at, activity.ends_at, activity.joint_action, campaign=activity.campaign
+            ),
             "history": audit.history(activity).filter(action__startswith="activity."),
             "description_html": _description_html(activity),
             "audiences": labels_of(activity.audiences, Audience),

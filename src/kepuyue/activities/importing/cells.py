@@ -9,20 +9,24 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from kepuyue.common import clock
+from kepuyue.common.text import parse_date, parse_int
 
 from .. import services
 from ..models import Audience, Form, SpecialArea, Topic
 
-ERROR, WARNING = "error", "warning"
+# Issue levels: a row with an error is not imported; a warning is shown; info is the row's outcome
+# (新增 / 更新 / 无变化 / 可能重复).
+ERROR, WARNING, INFO = "error", "warning", "info"
 
 # How the report begins the warning on a row imported as a campaign-wide activity without a mark.
 CAMPAIGN_WIDE_WARNING = "未标记联合行动，按全国科普月活动导入"
 # 联合行动 cells that mark a campaign-wide activity (全国科普月活动, no joint action) on purpose.
 CAMPAIGN_WIDE_NAMES = (services.CAMPAIGN_WIDE_LABEL, "全国科普月", "不属于联合行动", "无")
-LEVEL_LABELS = {ERROR: "错误", WARNING: "提醒"}
+LEVEL_LABELS = {ERROR: "错误", WARNING: "提醒", INFO: "结果"}
 
 FORM_WORDS = {
     "线下": Form.OFFLINE,
@@ -196,8 +200,8 @@ CAMPAIGN_WIDE_KEYS = frozenset(key(name) for name in CAMPAIGN_WIDE_NAMES)
 
 # --- dates ------------------------------------------------------------------------------------------
 
-_DATE = r"(?:(?P<{p}y>\d{{4}})\s*(?:年|[-/.])\s*)?(?P<{p}m>\d{{1,2}})\s*(?:月|[-/.])\s*(?P<{p}d>\d{{1,2}})\s*(?:日|号)?"
-_TIME = r"(?:\s*T?\s*(?P<{p}H>\d{{1,2}})\s*(?::|时|点)\s*(?P<{p}M>\d{{1,2}})?\s*分?(?:\s*:\s*(?P<{p}S>\d{{1,2}}))?)?"
+_DATE = r"(?:(?P<{p}y>[0-9]{{4}})\s*(?:年|[-/.])\s*)?(?P<{p}m>[0-9]{{1,2}})\s*(?:月|[-/.])\s*(?P<{p}d>[0-9]{{1,2}})\s*(?:日|号)?"
+_TIME = r"(?:\s*T?\s*(?P<{p}H>[0-9]{{1,2}})\s*(?::|时|点)\s*(?P<{p}M>[0-9]{{1,2}})?\s*分?(?:\s*:\s*(?P<{p}S>[0-9]{{1,2}}))?)?"
 _SEP = r"\s*(?:至|到|~|—+|–|-|―|－)\s*"
 SINGLE_DATE = re.compile("^" + _DATE.format(p="a") + _TIME.format(p="a") + "$")
 DATE_RANGE = re.compile(
@@ -208,19 +212,34 @@ DATE_RANGE = re.compile(
     + "(?:"
     + _DATE.format(p="b")
     + _TIME.format(p="b")
-    + r"|(?P<bdonly>\d{1,2})\s*(?:日|号)"
-    + r"|(?P<bH2>\d{1,2})\s*(?::|时|点)\s*(?P<bM2>\d{1,2})?\s*分?"
+    + r"|(?P<bdonly>[0-9]{1,2})\s*(?:日|号)"
+    + r"|(?P<bH2>[0-9]{1,2})\s*(?::|时|点)\s*(?P<bM2>[0-9]{1,2})?\s*分?"
     + ")$"
 )
-MONTH_ONLY = re.compile(r"^(?:\d{4}\s*(?:年|[-/.])\s*)?\d{1,2}\s*月?(?:份)?(?:上旬|中旬|下旬|底|初)?$")
+MONTH_ONLY = re.compile(r"^(?:[0-9]{4}\s*(?:年|[-/.])\s*)?[0-9]{1,2}\s*月?(?:份)?(?:上旬|中旬|下旬|底|初)?$")
 _BRACKETS = re.compile(r"[(（][^()（）]*[)）]")
-EXCEL_SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
+EXCEL_SERIAL = re.compile(r"^[0-9]{5}(?:\.[0-9]+)?$")
 # Plausible Excel day numbers: 2000-01-01 … 2099-12-31.
 SERIAL_RANGE = (36526, 73050)
 
 
 class DateProblem(ValueError):
     """A date cell that cannot be read; the message (Chinese) says why."""
+
+
+def _digits(text: str) -> int:
+    """A run of ASCII digits matched by the patterns above, through the one strict integer parser."""
+    return parse_int(text)
+
+
+def odd_digits(text: str) -> bool:
+    """Whether ``text`` holds digits other than ASCII 0-9 and their full-width forms — ``²``, ``①``,
+    Arabic-Indic … — which NFKC would quietly turn into other numbers (issue 9 class 5)."""
+    return any(c.isdigit() and not ("0" <= c <= "9" or "０" <= c <= "９") for c in text)
+
+
+def _odd_digit_problem(raw) -> DateProblem:
+    return DateProblem(_("“%(value)s”含有非标准数字（如 ²、①），请只用 0—9") % {"value": raw})
 
 
 @dataclass(frozen=True)
@@ -248,9 +267,9 @@ def _from_serial(number: float) -> tuple[datetime, bool]:
 def _make(
     groups: dict, p: str, year: int, *, fallback_md: tuple[int, int] | None = None
 ) -> tuple[datetime, bool]:
-    y = int(groups[p + "y"]) if groups.get(p + "y") else year
+    y = _digits(groups[p + "y"]) if groups.get(p + "y") else year
     if groups.get(p + "m"):
-        m, d = int(groups[p + "m"]), int(groups[p + "d"])
+        m, d = _digits(groups[p + "m"]), _digits(groups[p + "d"])
     else:
         m, d = fallback_md
     hour = groups.get(p + "H")
@@ -260,7 +279,7 @@ def _make(
         raise DateProblem(_("日期 %(y)d年%(m)d月%(d)d日 不存在") % {"y": y, "m": m, "d": d}) from None
     if hour is None:
         return datetime.combine(day, time.min), False
-    h, mi, s = int(hour), int(groups.get(p + "M") or 0), int(groups.get(p + "S") or 0)
+    h, mi, s = _digits(hour), _digits(groups.get(p + "M") or "0"), _digits(groups.get(p + "S") or "0")
     if h > 23 or mi > 59 or s > 59:
         raise DateProblem(_("时间 %(h)d:%(m)02d 不存在") % {"h": h, "m": mi})
     return datetime.combine(day, time(h, mi, s)), True
@@ -283,6 +302,8 @@ def parse_when(value, *, year: int) -> When | None:
     if isinstance(value, int | float):
         moment, has_time = _from_serial(float(value))
         return When(moment, has_time)
+    if odd_digits(str(value)):
+        raise _odd_digit_problem(value)
     text = _BRACKETS.sub("", nfkc(value)).strip()
     if not text:
         return None
@@ -299,7 +320,18 @@ def parse_when(value, *, year: int) -> When | None:
     if MONTH_ONLY.match(text):
         raise DateProblem(_("“%(value)s”只有月份，请填写具体日期（如 2025-09-15）") % {"value": text})
     if match := SINGLE_DATE.match(text):
-        moment, has_time = _make(match.groupdict(), "a", year)
+        groups = match.groupdict()
+        if groups.get("ay") and groups.get("aH") is None:
+            # A whole date: the common text layer's parser (its range check included).
+            try:
+                day = parse_date(f"{groups['ay']}-{groups['am']}-{groups['ad']}", label=_("日期"))
+            except ValidationError:
+                raise DateProblem(
+                    _("日期 %(y)s年%(m)s月%(d)s日 不存在")
+                    % {"y": groups["ay"], "m": groups["am"], "d": groups["ad"]}
+                ) from None
+            return When(datetime.combine(day, time.min), False)
+        moment, has_time = _make(groups, "a", year)
         return When(moment, has_time)
     if match := DATE_RANGE.match(text):
         groups = match.groupdict()
@@ -331,6 +363,7 @@ def _aware(moment: datetime, has_time: bool, *, end: bool) -> datetime:
 
 
 ORGANIZATION_TYPE_NAMES = {
+    "national_society": "全国学会",
     "science_museum": "科技馆",
     "university": "高等学校",
     "science_association": "科协",
@@ -338,10 +371,28 @@ ORGANIZATION_TYPE_NAMES = {
 }
 
 
+_NATIONAL_PREFIXES = ("中国", "中华", "全国")
+_NATIONAL_CAST = ("中国科协", "中国科学技术协会")
+
+
+def national_organizer(name: str) -> bool:
+    """Whether ``name`` is a national organizer — 中国科协 itself or a national society (全国学会:
+    中国/中华/全国…学会, …协会, …研究会 without a place in front). Such a unit belongs to no province:
+    an administrator's import creates it without a region, so it never lands in the review scope of
+    the province where one of its activities takes place (issue 11 point 1)."""
+    text = key(name)
+    if any(text.startswith(key(c)) and len(text) <= len(key(c)) + 2 for c in _NATIONAL_CAST):
+        return True
+    return text.startswith(_NATIONAL_PREFIXES) and text.endswith(("学会", "协会", "研究会", "联合会"))
+
+
 def organization_type_for(name: str) -> str:
-    """The participant type code an unknown organizer is created with, read from its name:
+    """The participant type code an unknown organizer is created with, read from its name: a
+    national society (:func:`national_organizer`, not 中国科协 itself) → ``national_society``;
     科技馆/科学技术馆/科学馆 → ``science_museum``; 大学/学院 (not 科学院) → ``university``;
     科协/科学技术协会 → ``science_association``; else ``other``."""
+    if national_organizer(name) and not any(key(name).startswith(key(c)) for c in _NATIONAL_CAST):
+        return "national_society"
     if any(word in name for word in ("科技馆", "科学技术馆", "科学馆")):
         return "science_museum"
     if "大学" in name or ("学院" in name and "科学院" not in name):
@@ -421,8 +472,25 @@ _TOPIC_KEYS = _keyed(TOPIC_WORDS)
 _SPECIAL_AREA_KEYS = _keyed(SPECIAL_AREA_WORDS)
 
 
-def _int_value(text: str) -> int | None:
-    """``500``, ``约500人``, ``1,000``, ``500余`` → an int; ``None`` when there is no number."""
-    digits = re.sub(r"[,，]", "", nfkc(text))
-    match = re.search(r"\d+", digits)
-    return int(match.group()) if match else None
+# Participants and similar counts: at most ten million.
+MAX_COUNT = 10_000_000
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+def _int_value(text) -> int | None:
+    """``500``, ``约500人``, ``1,000``, ``500余`` → an int; ``None`` when there is no number, when
+    the cell holds digits of another kind (``²``, ``①``) or the number is out of range. The digits
+    go through :func:`kepuyue.common.text.parse_int`."""
+    if isinstance(text, float) and text.is_integer():
+        text = int(text)
+    raw = str(text)
+    if odd_digits(raw):
+        return None
+    digits = re.sub(r"[,，\s]", "", raw.translate(_FULL_WIDTH_DIGITS))
+    match = re.search(r"[0-9]+", digits)
+    if match is None:
+        return None
+    try:
+        return parse_int(match.group(), min_value=0, max_value=MAX_COUNT)
+    except ValidationError:
+        return None

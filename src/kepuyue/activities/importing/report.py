@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from .. import services
 from ..models import Form, ImportJob
-from .cells import ERROR, LEVEL_LABELS
+from .cells import ERROR, INFO, LEVEL_LABELS, WARNING
 from .headers import INSTRUCTIONS_SHEET, LISTS_SHEET, TEMPLATE_COLUMNS, TEMPLATE_SHEET
 from .jobs import default_campaign
 
@@ -21,6 +21,63 @@ def failed_rows(job: ImportJob) -> list[tuple[int, list[dict]]]:
         if issue.get("level", ERROR) == ERROR and issue["row"]:
             grouped.setdefault(issue["row"], []).append(issue)
     return sorted(grouped.items())
+
+
+def row_report(job: ImportJob) -> list[dict]:
+    """The report row by row, as the validation page and ``import_activities`` both show it:
+    ``[{"row", "outcome", "errors", "warnings"}, …]`` — the outcome is 新增 / 更新活动 #…（字段）/
+    无变化 / 可能重复 … (empty for a failed row), errors and warnings are every issue of the row
+    as ``{"column", "value", "reason"}``. Row 0 holds the file-wide notes; the header row its own."""
+    rows: dict[int, dict] = {}
+    for issue in job.report:
+        entry = rows.setdefault(
+            issue["row"], {"row": issue["row"], "outcome": "", "errors": [], "warnings": []}
+        )
+        level = issue.get("level", ERROR)
+        if level == INFO:
+            entry["outcome"] = issue["reason"]
+        else:
+            entry["errors" if level == ERROR else "warnings"].append(issue)
+    for entry in rows.values():
+        if entry["errors"]:
+            entry["outcome"] = _("不导入（有错误）")
+    return [rows[n] for n in sorted(rows)]
+
+
+def report_lines(job: ImportJob) -> list[str]:
+    """:func:`row_report` as text lines (``import_activities``): one line per row with its outcome,
+    then every error and warning of the row."""
+
+    def said(issue: dict) -> str:
+        value = f"“{issue['value'][:40]}”" if issue.get("value") else ""
+        column = f"{issue['column']}{value}：" if issue.get("column") else ""
+        return column + issue["reason"]
+
+    lines = []
+    for entry in row_report(job):
+        head = _("第 %(row)d 行") % {"row": entry["row"]} if entry["row"] else _("整个文件")
+        lines.append(f"{head}：{entry['outcome']}" if entry["outcome"] else f"{head}：")
+        lines += [f"    {_('错误')}　{said(i)}" for i in entry["errors"]]
+        lines += [f"    {_('提醒')}　{said(i)}" for i in entry["warnings"]]
+    return lines
+
+
+def counts_line(job: ImportJob) -> str:
+    """``共 N 行：新增 a 行，更新 b 行，无变化 c 行，有错误 d 行，提醒 e 条`` from the row outcomes."""
+    entries = [e for e in row_report(job) if e["row"]]
+    new = sum(1 for e in entries if not e["errors"] and e["outcome"].startswith(_("新增")))
+    updated = sum(1 for e in entries if not e["errors"] and e["outcome"].startswith(_("更新")))
+    same = sum(1 for e in entries if not e["errors"] and e["outcome"].startswith(_("无变化")))
+    failed = sum(1 for e in entries if e["errors"])
+    warnings = sum(1 for i in job.report if i.get("level") == WARNING)
+    return _("共 %(t)d 行：新增 %(n)d 行，更新 %(u)d 行，无变化 %(s)d 行，有错误 %(f)d 行，提醒 %(w)d 条") % {
+        "t": job.total,
+        "n": new,
+        "u": updated,
+        "s": same,
+        "f": failed,
+        "w": warnings,
+    }
 
 
 # --- workbooks: the template and the report ---------------------------------------------------------

@@ -29,6 +29,7 @@ from .cells import (
     first_unit,
     key,
     nfkc,
+    odd_digits,
     organization_type_for,
     parse_when,
     soft,
@@ -43,6 +44,9 @@ class Row:
     values: dict
     organizer_id: int | None
     organizer_name: str
+    # Values the importer filled in rather than read (a date-only start or end): they never
+    # replace a real time of an existing activity.
+    defaults: frozenset = frozenset()
 
 
 @dataclass
@@ -109,12 +113,14 @@ class RowReader:
             )
             return None
         self.seen[identity] = number
-        return Row(number, v, organizer_id, organizer_name)
+        return Row(number, v, organizer_id, organizer_name, frozenset(v.pop("_defaults", ())))
 
     def read_organizer(self, number: int, cells: dict, v: dict) -> tuple[int | None, str, str | None]:
         if self.organization is not None:
             return self.organization.pk, self.organization.name, self.organization.type_id
         raw = soft(cells.get("organizer"))
+        if not raw and self.default_organizer is not None:
+            return self.default_organizer.pk, self.default_organizer.name, self.default_organizer.type_id
         if not raw:
             self.issue(
                 number,
@@ -272,16 +278,19 @@ class RowReader:
         )
         start = end = None
         year = self.year
+        failed = False
         try:
             start = parse_when(start_raw, year=year)
         except DateProblem as exc:
             self.issue(number, self.header_of("start"), start_raw, str(exc))
-            return
+            failed = True
         try:
             end = parse_when(end_raw, year=start.start.year if start else year)
         except DateProblem as exc:
             self.issue(number, self.header_of("end"), end_raw, str(exc))
-            return
+            failed = True
+        if failed:
+            return  # every date problem of the row is reported above; nothing to check further
         column = self.header_of("start")
         if start is None and when_raw is not None:
             column = self.header_of("when")
@@ -312,13 +321,44 @@ class RowReader:
             if "end" in self.present:
                 self.issue(number, self.header_of("end"), "", _("结束时间为空，按开始当天结束处理"), WARNING)
         v["starts_at"], v["ends_at"] = starts_at, ends_at
-        for name, message in services.date_errors(starts_at, ends_at, action, campaign=campaign):
+        if end is not None:
+            timed_end = end.end_time if end.end is not None else end.start_time
+        else:
+            timed_end = start.end is not None and start.end_time
+        defaults = set() if start.start_time else {"starts_at"}
+        if not timed_end:
+            defaults.add("ends_at")
+        v["_defaults"] = defaults
+        if not start.start_time and timed_end:
+            self.issue(
+                number,
+                self.header_of("start"),
+                start_raw,
+                _("开始只有日期、结束有具体时间：开始按当天0点计，请补上开始时间"),
+                WARNING,
+            )
+        if ends_at == starts_at:
+            self.issue(
+                number,
+                self.header_of("end"),
+                end_raw,
+                _("活动时长为零（开始和结束时间相同），请核对结束时间"),
+                WARNING,
+            )
+        tolerance = self.tolerance if campaign is not None or action is not None else 0
+        problems = services.date_errors(
+            starts_at, ends_at, action, campaign=campaign, tolerance_days=tolerance
+        )
+        for name, message in problems:
             self.issue(
                 number,
                 self.header_of("start" if name == "starts_at" else "end"),
                 start_raw if name == "starts_at" else end_raw,
                 message,
             )
+        if not problems and tolerance and (action is not None or campaign is not None):
+            for note in services.window_notes(starts_at, ends_at, action, campaign=campaign):
+                self.issue(number, self.header_of("start"), start_raw, note, WARNING)
 
     def read_form(self, number: int, cells: dict, v: dict) -> None:
         raw = cells.get("form")
@@ -375,8 +415,8 @@ class RowReader:
         code_raw = cells.get("region_code")
         region = None
         if code_raw is not None:
-            code = nfkc(code_raw)
-            six = code.ljust(6, "0") if re.fullmatch(r"\d{2}|\d{4}|\d{6}", code) else ""
+            code = nfkc(code_raw) if not odd_digits(str(code_raw)) else str(code_raw)
+            six = code.ljust(6, "0") if re.fullmatch(r"[0-9]{2}|[0-9]{4}|[0-9]{6}", code) else ""
             region = self.regions.get(six)
             if region is None:
                 self.issue(
@@ -466,7 +506,10 @@ class RowReader:
             value = None
             if raw is not None:
                 try:
-                    value = Decimal(nfkc(raw)).quantize(Decimal("0.000001"))
+                    text = nfkc(raw) if not odd_digits(str(raw)) else ""
+                    if not re.fullmatch(r"[+-]?[0-9]{1,3}(?:\.[0-9]{1,12})?", text):
+                        raise InvalidOperation
+                    value = Decimal(text).quantize(Decimal("0.000001"))
                     if abs(value) > bound:
                         raise InvalidOperation
                 except InvalidOperation:

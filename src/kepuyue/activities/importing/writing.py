@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 
-from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -14,7 +13,7 @@ from kepuyue.search.segment import index_text
 
 from .. import services, signals
 from ..models import Activity, Status
-from .cells import ORGANIZATION_TYPE_NAMES, key, organization_type_for
+from .cells import INFO, ORGANIZATION_TYPE_NAMES, key, national_organizer, organization_type_for
 from .validation import Row
 
 
@@ -96,7 +95,7 @@ class RowWriter:
                     row.organizer_id = found
                 else:
                     missing.setdefault(key(row.organizer_name), row.organizer_name)
-                    if not places.get(row.organizer_name):
+                    if not places.get(row.organizer_name) and not national_organizer(row.organizer_name):
                         places[row.organizer_name] = row.values.get("region_id")
         if missing:
             for name in missing.values():
@@ -128,12 +127,37 @@ class RowWriter:
                 if row.organizer_id is None:
                     row.organizer_id = self.org_ids[key(row.organizer_name)]
 
-    def write(self, batch: list[Row], counts: dict) -> None:
-        """Create, update or leave each row of ``batch`` (one transaction, a few queries)."""
-        if not batch:
-            return
-        self.ensure_organizers(batch)
-        fields = self.updatable_fields()
+    # Labels of the compared fields in the row outcomes (更新（开始时间、活动地点）).
+    LABELS = {
+        "campaign_id": "科普月",
+        "joint_action_id": "联合行动",
+        "key_task_id": "重点任务",
+        "brand_id": "品牌活动",
+        "title": "活动名称",
+        "starts_at": "开始时间",
+        "ends_at": "结束时间",
+        "form": "活动形式",
+        "online_url": "线上地址",
+        "region_id": "地区",
+        "audiences": "面向对象",
+        "topics": "活动主题",
+        "special_areas": "特殊地区",
+        "external_id": "活动编号",
+        "venue": "活动地点",
+        "co_organizers": "协办/承办单位",
+        "summary": "活动简介",
+        "description": "活动详情",
+        "expected_participants": "预计参与人数",
+        "science_workers": "参与科技工作者人数",
+        "contact_name": "联系人",
+        "contact_phone": "联系电话",
+        "latitude": "纬度",
+        "longitude": "经度",
+    }
+    REGION_FIELDS = ("region_id", "province_code", "prefecture_code", "county_code")
+
+    def existing_for(self, batch: list[Row]) -> dict:
+        """The activities ``batch`` may match, indexed four ways (one query)."""
         external = {r.values["external_id"] for r in batch if r.values["external_id"]}
         titles = {r.values["title"] for r in batch}
         condition = Q(title__in=titles)
@@ -141,30 +165,131 @@ class RowWriter:
             condition |= Q(external_id__in=external)
         # Units created by this import have only this import's activities, which the in-file check
         # (``seen``) already keeps unique: no need to look for them.
-        known = {r.organizer_id for r in batch} - self.new_orgs
-        existing = (
-            Activity.objects.filter(organizer_id__in=known).filter(condition).order_by() if known else []
+        known = {r.organizer_id for r in batch if r.organizer_id} - self.new_orgs
+        index = {"external": {}, "exact": {}, "day": {}, "title": {}}
+        if not known:
+            return index
+        rows = (
+            Activity.objects.filter(organizer_id__in=known)
+            .filter(condition)
+            .order_by("id")
+            .values("id", "organizer_id", "status", *self.COMPARED)
         )
-        by_external, by_title = {}, {}
-        for current in existing.values("id", "organizer_id", "status", *self.COMPARED) if known else ():
+        for current in rows:
+            org, title = current["organizer_id"], current["title"]
             if current["external_id"]:
-                by_external[(current["organizer_id"], current["external_id"])] = current
-            by_title.setdefault((current["organizer_id"], current["title"], current["starts_at"]), current)
+                index["external"][(org, current["external_id"])] = current
+            index["exact"].setdefault((org, title, current["starts_at"]), current)
+            day = services.beijing_day(current["starts_at"])
+            index["day"].setdefault((org, title, day), []).append(current)
+            index["title"].setdefault((org, title), []).append(current)
+        return index
+
+    def match(self, row: Row, index: dict) -> tuple[dict | None, str]:
+        """``(existing activity or None, note)``: same external id; else same title and start; else
+        the same title on the same start day when only the time of day changed (one candidate).
+        With no match, the note names a same-titled activity of the unit on another day (可能重复)."""
+        v, org = row.values, row.organizer_id
+        if org is None:
+            return None, ""
+        if v["external_id"]:
+            found = index["external"].get((org, v["external_id"]))
+            if found is not None:
+                return found, ""
+        usable = lambda c: (  # noqa: E731 - a candidate with another external id is another activity
+            not c["external_id"] or not v["external_id"] or "external_id" not in self.present
+        )
+        exact = index["exact"].get((org, v["title"], v["starts_at"]))
+        if exact is not None and usable(exact):
+            return exact, ""
+        same_day = [
+            c
+            for c in index["day"].get((org, v["title"], services.beijing_day(v["starts_at"])), [])
+            if usable(c)
+        ]
+        if len(same_day) == 1:
+            return same_day[0], ""
+        others = index["title"].get((org, v["title"]), [])
+        if others:
+            shown = "、".join(f"#{c['id']}（{services.beijing_day(c['starts_at'])}）" for c in others[:3])
+            return None, _("可能重复：本单位已有同名活动 %(list)s") % {"list": shown}
+        return None, ""
+
+    def changes(self, row: Row, current: dict, fields: list[str]) -> tuple[dict, list[str]]:
+        """What the row changes in ``current``: ``({field: value}, kept)`` — never a blank over a
+        value, a coarser region over a finer one of the same place, or a filled-in default time
+        over a real one on the same day (``kept`` lists what was kept, for the report)."""
+        v = row.values
+        new: dict = {}
+        kept: list[str] = []
+        for f in fields:
+            if f in self.REGION_FIELDS:
+                continue
+            value, old = v[f], current[f]
+            if value == old:
+                continue
+            if value in (None, "", 0) and old not in (None, "", 0):
+                continue  # a blank cell never erases what is there
+            if f in ("starts_at", "ends_at") and f in row.defaults and old is not None:
+                if services.beijing_day(old) == services.beijing_day(value):
+                    kept.append(self.LABELS[f])
+                    continue
+            new[f] = value
+        if "region_id" in fields and v["region_id"] != current["region_id"]:
+            if v["region_id"] is None:
+                pass
+            elif current["region_id"] and self._coarser(v, current):
+                kept.append(self.LABELS["region_id"])
+            else:
+                new.update({f: v[f] for f in self.REGION_FIELDS})
+        return new, kept
+
+    @staticmethod
+    def _coarser(v: dict, current: dict) -> bool:
+        """Whether the row's region is an ancestor of the current one (a province for its county)."""
+        level = lambda d: 3 if d["county_code"] else 2 if d["prefecture_code"] else 1  # noqa: E731
+        if level(v) >= level(current) or v["province_code"] != current["province_code"]:
+            return False
+        return level(v) == 1 or v["prefecture_code"] == current["prefecture_code"]
+
+    def outcome(self, row: Row, text: str) -> None:
+        self.issue(row.number, "", "", text, INFO)
+
+    def plan_all(self, rows) -> None:
+        """Validation's dry pass over the rows: report each row's outcome (新增 / 更新（字段）/ 无变化
+        / 可能重复) as the commit would decide it, writing nothing."""
+        batch: list[Row] = []
+        for row in rows:
+            if row is not None:
+                batch.append(row)
+            if len(batch) >= 5000:
+                self.decide(batch, write=False)
+                batch = []
+        self.decide(batch, write=False)
+
+    def write(self, batch: list[Row], counts: dict) -> None:
+        """Create, update or leave each row of ``batch`` (inside the commit's transaction)."""
+        self.decide(batch, write=True, counts=counts)
+
+    def decide(self, batch: list[Row], *, write: bool, counts: dict | None = None) -> None:
+        if not batch:
+            return
+        if write:
+            self.ensure_organizers(batch)
+        else:
+            for row in batch:
+                if row.organizer_id is None:
+                    row.organizer_id = self.org_ids.get(key(row.organizer_name))
+        fields = self.updatable_fields()
+        index = self.existing_for(batch)
         new, changed = [], []
         status = Status.DRAFT if self.organization is not None else Status.PUBLISHED
         for row in batch:
             v = row.values
-            current = None
-            if v["external_id"]:
-                current = by_external.get((row.organizer_id, v["external_id"]))
-            if current is None:
-                candidate = by_title.get((row.organizer_id, v["title"], v["starts_at"]))
-                if candidate is not None and (
-                    not candidate["external_id"] or not v["external_id"] or "external_id" not in self.present
-                ):
-                    current = candidate
+            current, note = self.match(row, index)
             name = self.org_names.get(row.organizer_id, row.organizer_name)
             if current is None:
+                self.outcome(row, _("新增") + (f"；{note}" if note else ""))
                 new.append(
                     {
                         **v,
@@ -172,12 +297,16 @@ class RowWriter:
                         "status": status,
                         "published_at": self.now if status == Status.PUBLISHED else None,
                         "search_text": index_text(v["title"], v["summary"], name, v["venue"]),
+                        "import_job_id": self.job.pk,
                     }
                 )
                 continue
-            differs = [f for f in fields if current[f] != v[f]]
-            if not differs:
-                counts["unchanged"] += 1
+            updates, kept = self.changes(row, current, fields)
+            keep_note = _("；保留原有更完整的%(fields)s") % {"fields": "、".join(kept)} if kept else ""
+            if not updates:
+                self.outcome(row, _("无变化（活动 #%(id)d）") % {"id": current["id"]} + keep_note)
+                if counts is not None:
+                    counts["unchanged"] += 1
                 continue
             if self.organization is not None and current["status"] not in services.EDITABLE_STATUSES:
                 self.issue(
@@ -189,23 +318,34 @@ class RowWriter:
                 )
                 self.result.valid -= 1
                 continue
-            merged = {f: (v[f] if f in fields else current[f]) for f in self.COMPARED}
+            labels = "、".join(dict.fromkeys(self.LABELS.get(f, f) for f in updates if f in self.LABELS))
+            self.outcome(
+                row,
+                _("更新活动 #%(id)d（%(fields)s）") % {"id": current["id"], "fields": labels or "地区"}
+                + keep_note,
+            )
+            merged = {f: updates.get(f, current[f]) for f in self.COMPARED}
             activity = Activity(pk=current["id"], organizer_id=row.organizer_id, **merged)
             activity.search_text = index_text(merged["title"], merged["summary"], name, merged["venue"])
             activity.updated = self.now
+            activity.import_job_id = self.job.pk
             changed.append(activity)
-        with transaction.atomic():
-            insert_rows(Activity, new, now=self.now)
-            if changed:
-                Activity.objects.bulk_update(changed, [*fields, "search_text", "updated"], batch_size=200)
-            if new or changed:
-                # Bulk writes send no model signals: tell the roll-ups which units' rows changed.
-                send_in_transaction(
-                    signals.activities_imported,
-                    Activity,
-                    organizer_ids=sorted({r.organizer_id for r in batch}),
-                    since=self.now,
-                )
+        if not write:
+            return
+        insert_rows(Activity, new, now=self.now)
+        if changed:
+            columns = list(
+                dict.fromkeys([*fields, *self.REGION_FIELDS, "search_text", "updated", "import_job_id"])
+            )
+            Activity.objects.bulk_update(changed, columns, batch_size=200)
+        if new or changed:
+            # Bulk writes send no model signals: tell the roll-ups which units' rows changed.
+            send_in_transaction(
+                signals.activities_imported,
+                Activity,
+                organizer_ids=sorted({r.organizer_id for r in batch}),
+                since=self.now,
+            )
         counts["created"] += len(new)
         counts["updated"] += len(changed)
 

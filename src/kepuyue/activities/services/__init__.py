@@ -56,10 +56,12 @@ from .validation import (
     chinese_date,
     clean_texts,
     date_errors,
+    date_tolerance,
     key_task_error,
     logger,
     online_url_error,
     validate_activity,
+    window_notes,
     window_text,
 )
 from .workflow import (
@@ -70,10 +72,12 @@ from .workflow import (
     TransitionNotAllowed,
     activity_data,
     allowed_transitions,
+    submit_import_drafts,
     transition,
 )
 
 __all__ = [
+    "submit_import_drafts",
     "BIT_FIELDS",
     "CAMPAIGN_WIDE_LABEL",
     "EDITABLE_STATUSES",
@@ -108,6 +112,8 @@ __all__ = [
     "compute_search_text",
     "create_activity",
     "date_errors",
+    "date_tolerance",
+    "window_notes",
     "key_task_error",
     "labels_of",
     "logger",

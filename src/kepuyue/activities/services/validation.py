@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -143,11 +143,33 @@ def as_beijing(moment: datetime) -> datetime:
     return moment
 
 
-def date_errors(starts_at, ends_at, joint_action, *, campaign=None) -> list[tuple[str, str]]:
+def date_tolerance(joint_action, campaign=None) -> int:
+    """Days a date may lie outside its window and still be accepted, with a note the reviewer sees
+    (YAML ``review.date_tolerance_days``; real launch ceremonies on 8月27–31日 and follow-ups in early
+    October sit just outside the plan's windows, issue 11 point 1). 0 when the YAML sets none."""
+    campaign = joint_action.campaign if joint_action is not None else campaign
+    if campaign is None:
+        return 0
+    return int((campaign.review or {}).get("date_tolerance_days", 0) or 0)
+
+
+def _window(joint_action, campaign):
+    if joint_action is not None:
+        return (joint_action.window_start, joint_action.window_end), window_text(joint_action)
+    if campaign is not None:
+        return (campaign.starts, campaign.ends), campaign_window_text(campaign)
+    return None, ""
+
+
+def date_errors(
+    starts_at, ends_at, joint_action, *, campaign=None, tolerance_days=None
+) -> list[tuple[str, str]]:
     """Rules on the time of an activity: both given, end ≥ start, and both Beijing days inside its
     window (inclusive): the joint action's (plan 五(二), 六(二)2, 七(三), else the campaign month), or
     for a campaign-wide activity (``joint_action`` None) the campaign month ``campaign.starts`` ..
-    ``campaign.ends`` (plan 八(一)). With neither, only the first two rules are checked.
+    ``campaign.ends`` (plan 八(一)) — widened on both sides by :func:`date_tolerance` days
+    (``tolerance_days`` overrides it; :func:`window_notes` says when a date uses the tolerance).
+    With neither, only the first two rules are checked.
 
     Returns ``[(field, message), …]``; empty when the times are fine.
     """
@@ -165,24 +187,49 @@ def date_errors(starts_at, ends_at, joint_action, *, campaign=None) -> list[tupl
         return errors
     if as_beijing(ends_at) < as_beijing(starts_at):
         errors.append(("ends_at", _("结束时间不能早于开始时间")))
-    if joint_action is not None:
-        window = (joint_action.window_start, joint_action.window_end)
-        text = window_text(joint_action)
-    elif campaign is not None:
-        window = (campaign.starts, campaign.ends)
-        text = campaign_window_text(campaign)
-    else:
+    window, text = _window(joint_action, campaign)
+    if window is None:
         return errors
+    tolerance = date_tolerance(joint_action, campaign) if tolerance_days is None else tolerance_days
+    if tolerance:
+        text += _("（方案允许前后 %(n)d 天）") % {"n": tolerance}
+    low, high = window[0] - timedelta(days=tolerance), window[1] + timedelta(days=tolerance)
     first, last = beijing_day(starts_at), beijing_day(ends_at)
-    if not window[0] <= first <= window[1]:
+    if not low <= first <= high:
         errors.append(
             ("starts_at", _("开始时间 %(day)s 不在活动时间内：%(window)s") % {"day": first, "window": text})
         )
-    if not window[0] <= last <= window[1]:
+    if not low <= last <= high:
         errors.append(
             ("ends_at", _("结束时间 %(day)s 不在活动时间内：%(window)s") % {"day": last, "window": text})
         )
     return errors
+
+
+def window_notes(starts_at, ends_at, joint_action, *, campaign=None) -> list[str]:
+    """What the reviewer should know about dates accepted through the tolerance: a note for a start
+    or end day outside the window (but inside the tolerance, else :func:`date_errors` refuses it)."""
+    if starts_at is None or ends_at is None:
+        return []
+    window, text = _window(joint_action, campaign)
+    if window is None:
+        return []
+    notes = []
+    for label, moment in ((_("开始时间"), starts_at), (_("结束时间"), ends_at)):
+        day = beijing_day(moment)
+        if day < window[0]:
+            gap, side = (window[0] - day).days, _("早")
+        elif day > window[1]:
+            gap, side = (day - window[1]).days, _("晚")
+        else:
+            continue
+        notes.append(
+            _(
+                "%(label)s %(day)s 比活动时间（%(window)s）%(side)s %(gap)d 天，在方案允许的范围内，请审核时核对"
+            )
+            % {"label": label, "day": day, "window": text, "side": side, "gap": gap}
+        )
+    return notes
 
 
 def brand_error(brand, joint_action) -> str | None:

@@ -199,7 +199,8 @@ class ReviewSpec(_Spec):
     overrides it for named joint actions. ``return_reasons``: the reasons an administrator picks
     when returning an activity (free text may be added). ``reminder_days``: a queue item waiting
     longer than this many days triggers a reminder. ``summary_due_days``: days after an activity's
-    end by which its summary (总结) is due.
+    end by which its summary (总结) is due. ``date_tolerance_days``: days an activity's dates may lie
+    outside its window and still be accepted, with a note on the review desk (issue 11 point 1).
     """
 
     recommendations_due: Slug | None = None
@@ -208,3 +209,4 @@ class ReviewSpec(_Spec):
     return_reasons: list[_text(100)] = []
     reminder_days: Annotated[int, Field(ge=1, le=60)] = 3
     summary_due_days: Annotated[int, Field(ge=1, le=365)] = 15
+    date_tolerance_days: Annotated[int, Field(ge=0, le=31)] = 0
