@@ -3,9 +3,7 @@ from the staff pages (no Django admin, no ids), the unit opens the one-time link
 imports a sheet, adds a poster, bulk-submits, and the administrator reviews with the poster and the
 description visible. Screenshots go to a temporary directory (printed on failure).
 
-The bulk-submit button (``data-testid="bulk-submit"`` on the import result page) belongs to the imports
-helper's branch; while main lacks it, the unit submits each draft from its page instead and the test
-ends as ``xfail`` saying so — every other step is still exercised."""
+The unit submits every draft of the import in one step (提交全部草稿, ``data-testid="bulk-submit"``)."""
 
 from __future__ import annotations
 
@@ -81,7 +79,6 @@ def test_invite_set_password_import_bulk_submit_review(
 
     admin_ctx, admin = phone(chromium)
     unit_ctx, page = phone(chromium)
-    bulk = False
     try:
         # 1. The administrator signs in (password + TOTP) and invites a unit account by the unit's name.
         admin.goto(f"{base}/accounts/login/")
@@ -152,18 +149,12 @@ def test_invite_set_password_import_bulk_submit_review(
         first.refresh_from_db()
         assert first.poster, page.content()[:3000]
 
-        # 5. Bulk-submit from the import result page — or, until it exists, one by one.
+        # 5. Bulk-submit from the import result page.
         page.goto(result_url)
         button = page.locator('[data-testid="bulk-submit"]')
-        if button.count():
-            bulk = True
-            button.first.click()
-            page.wait_for_load_state()
-        else:
-            for draft in drafts:
-                page.goto(f"{base}/org/activities/{draft.pk}/")
-                page.get_by_role("button", name="提交审核").click()
-                page.wait_for_load_state()
+        assert button.count() == 1, page.content()[:3000]
+        button.click()
+        page.wait_for_load_state()
         page.screenshot(path=str(shots / "5-submitted.png"), full_page=True)
         assert set(Activity.objects.filter(organizer=unit).values_list("status", flat=True)) == {
             Status.SUBMITTED
@@ -197,7 +188,3 @@ def test_invite_set_password_import_bulk_submit_review(
 
     actions = set(AuditEntry.objects.values_list("action", flat=True))
     assert {"account.create", "account.invite", "account.invitation_accept", "activity.approve"} <= actions
-    if not bulk:
-        pytest.xfail(
-            'no data-testid="bulk-submit" button on the import result page yet (the imports helper adds it)'
-        )

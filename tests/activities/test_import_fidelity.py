@@ -483,3 +483,34 @@ def test_retry_attempts_are_capped(plan, unit, tmp_path):
     )
     with pytest.raises(Exception, match="已尝试 6 次"):
         importing.retry_import(job)
+
+
+def test_imported_descriptions_are_rendered_when_written(plan, unit, tmp_path):
+    """Bulk writes skip save(): the importer renders 活动详情 itself, on create and on update, so
+    no page renders Markdown on a request and the stored fingerprint matches the text."""
+    from kepuyue.common.markup import source_digest
+
+    head = ["活动名称", "联合行动", "开始日期", "省份", "活动详情"]
+    first = write_csv(
+        tmp_path / "d1.csv",
+        [
+            head,
+            ["星空课堂", "现代科技馆体系联合行动", "2025-09-20", "浙江省", "**观星** 与 <script>x</script>"],
+        ],
+    )
+    run_import(first, unit)
+    activity = Activity.objects.get()
+    assert "<strong>观星</strong>" in activity.description_html
+    assert "<script" not in activity.description_html
+    assert activity.description_digest == source_digest(activity.description)
+
+    second = write_csv(
+        tmp_path / "d2.csv",
+        [head, ["星空课堂", "现代科技馆体系联合行动", "2025-09-20", "浙江省", "- 望远镜\n- 星图"]],
+    )
+    job = run_import(second, unit)
+    assert job.updated_count == 1
+    activity.refresh_from_db()
+    assert "<li>望远镜</li>" in activity.description_html
+    assert "观星" not in activity.description_html
+    assert activity.description_digest == source_digest(activity.description)

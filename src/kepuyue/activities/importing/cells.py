@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from kepuyue.common import clock
-from kepuyue.common.text import parse_date, parse_int
+from kepuyue.common.text import clean_text, parse_date, parse_int
 
 from .. import services
 from ..models import Audience, Form, SpecialArea, Topic
@@ -175,6 +175,23 @@ def soft(value) -> str:
     if _ODD_SPACE.search(text):
         text = _SPACES.sub(" ", text)
     return text.strip()
+
+
+_LINE_SPACES = re.compile(r"[^\S\n]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def soft_multiline(value) -> str:
+    """A cell as text for a field whose line breaks carry meaning (活动详情 is Markdown: a list in
+    a cell is one item per line). As :func:`soft`, but line breaks (CR LF, CR, U+2028 …) are kept
+    as ``\n``, spaces collapsed within each line, more than one blank line made one."""
+    if value is None or value == "":
+        return ""
+    text = clean_text(value, multiline=True)
+    if _FULL_WIDTH.search(text):
+        text = text.translate(_WIDTH)
+    lines = [_LINE_SPACES.sub(" ", line).rstrip() for line in text.split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
 def nfkc(value) -> str:

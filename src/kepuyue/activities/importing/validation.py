@@ -33,6 +33,7 @@ from .cells import (
     organization_type_for,
     parse_when,
     soft,
+    soft_multiline,
 )
 
 
@@ -483,7 +484,7 @@ class RowReader:
             )
         v["co_organizers"] = co[:500]
         summary = soft(cells.get("summary"))
-        description = soft(cells.get("description"))
+        description = soft_multiline(cells.get("description"))
         if len(summary) > 500:
             self.issue(
                 number,

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from kepuyue.common.events import send_in_transaction
+from kepuyue.common.markup import render_markdown, source_digest
 from kepuyue.search.segment import index_text
 
 from .. import services, signals
@@ -297,6 +298,9 @@ class RowWriter:
                         "status": status,
                         "published_at": self.now if status == Status.PUBLISHED else None,
                         "search_text": index_text(v["title"], v["summary"], name, v["venue"]),
+                        # Rendered here as save() would (bulk inserts skip it): pages never render.
+                        "description_html": render_markdown(v["description"]),
+                        "description_digest": source_digest(v["description"]),
                         "import_job_id": self.job.pk,
                     }
                 )
@@ -329,13 +333,24 @@ class RowWriter:
             activity.search_text = index_text(merged["title"], merged["summary"], name, merged["venue"])
             activity.updated = self.now
             activity.import_job_id = self.job.pk
+            activity.refresh_description_html()
             changed.append(activity)
         if not write:
             return
         insert_rows(Activity, new, now=self.now)
         if changed:
             columns = list(
-                dict.fromkeys([*fields, *self.REGION_FIELDS, "search_text", "updated", "import_job_id"])
+                dict.fromkeys(
+                    [
+                        *fields,
+                        *self.REGION_FIELDS,
+                        "search_text",
+                        "updated",
+                        "import_job_id",
+                        "description_html",
+                        "description_digest",
+                    ]
+                )
             )
             Activity.objects.bulk_update(changed, columns, batch_size=200)
         if new or changed:
