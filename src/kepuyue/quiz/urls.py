@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "quiz"
+
+urlpatterns = [
+    path("", views.rounds, name="rounds"),
+    path("verify/", views.verify, name="verify_form"),
+    path("verify/<str:code>/", views.verify, name="verify"),
+    path("attempt/<str:token>/", views.attempt, name="attempt"),
+    path("attempt/<str:token>/result/", views.result, name="result"),
+    path("attempt/<str:token>/certificate.pdf", views.certificate, name="certificate"),
+    path("<slug:slug>/", views.round_detail, name="round"),
+    path("<slug:slug>/profile/", views.profile, name="profile"),
+    path("<slug:slug>/start/", views.start, name="start"),
+]
