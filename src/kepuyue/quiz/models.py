@@ -230,6 +230,9 @@ class Best(models.Model):
             models.Index(fields=["round", "-score", "seconds", "achieved_at"], name="quiz_best_top"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.round_id} · {self.name} · {self.score}"
+
 
 class Scope(models.TextChoices):
     ALL = "all", "全部"
@@ -256,6 +259,9 @@ class Tally(models.Model):
         verbose_name = "排行榜汇总"
         verbose_name_plural = "排行榜汇总"
         constraints = [models.UniqueConstraint(fields=["round", "scope", "key"], name="quiz_tally_once")]
+
+    def __str__(self) -> str:
+        return f"{self.label} · {self.participants}"
 
     @property
     def average(self) -> float:

@@ -425,7 +425,7 @@ def load_rounds(path: str | Path) -> Saved:
                 "opens_at": opens_at,
                 "closes_at": closes_at,
             }
-            _, created = Round.objects.update_or_create(slug=spec.slug, defaults=values)
+            _round, created = Round.objects.update_or_create(slug=spec.slug, defaults=values)
             if created:
                 result.created += 1
             else:
