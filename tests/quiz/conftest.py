@@ -68,3 +68,14 @@ def answers_scoring(attempt, correct: int) -> dict[int, list[int]]:
             options = len(attempt.paper[number - 1]["o"])
             chosen[number] = [next(i for i in range(options) if i not in indexes)]
     return chosen
+
+
+@pytest.fixture
+def njx(quiz_round, provinces):
+    """A rural science association (农技协) of Zhejiang."""
+    from kepuyue.orgs.models import Organization, OrganizationType
+
+    kind = (
+        OrganizationType.objects.filter(code="rural_association").first() or OrganizationType.objects.first()
+    )
+    return Organization.objects.create(name="浙江省农村专业技术协会", type=kind, region=provinces["330000"])

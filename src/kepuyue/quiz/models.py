@@ -102,6 +102,10 @@ class Round(TimestampedModel):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def time_limit_minutes(self) -> int:
+        return max(1, round(self.time_limit_seconds / 60))
+
 
 class Profile(TimestampedModel):
     """What a quiz taker tells before the first attempt (答题信息): the name on the certificate, age,
