@@ -274,3 +274,60 @@ class Tally(models.Model):
     @property
     def pass_rate(self) -> float:
         return round(100 * self.passed / self.participants, 1) if self.participants else 0.0
+
+
+class OfflineBatch(models.Model):
+    """A unit's upload of paper-quiz results (线下答题成绩) for a round: counted beside the online
+    results and marked 线下. ``sha256`` refuses the same file twice for one unit and round."""
+
+    round = models.ForeignKey(
+        Round, verbose_name="轮次", on_delete=models.CASCADE, related_name="offline_batches"
+    )
+    organization = models.ForeignKey(
+        "orgs.Organization", verbose_name="单位", on_delete=models.CASCADE, related_name="+"
+    )
+    province = models.ForeignKey(
+        "regions.Region", verbose_name="省份", on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="上传人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField("上传时间")
+    file_name = models.CharField("文件名", max_length=200)
+    sha256 = models.CharField("文件摘要", max_length=64)
+    participants = models.PositiveIntegerField("人数")
+    score_sum = models.PositiveIntegerField("得分合计")
+    passed = models.PositiveIntegerField("合格人数")
+
+    class Meta:
+        verbose_name = "线下成绩批次"
+        verbose_name_plural = "线下成绩批次"
+        ordering = ["-uploaded_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "organization", "sha256"], name="quiz_offline_file_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} · {self.participants} 人"
+
+
+class OfflineResult(models.Model):
+    """One person's paper-quiz score (百分制) in an offline batch."""
+
+    batch = models.ForeignKey(
+        OfflineBatch, verbose_name="批次", on_delete=models.CASCADE, related_name="results"
+    )
+    name = models.CharField("姓名", max_length=32)
+    score = models.PositiveSmallIntegerField("得分")
+    passed = models.BooleanField("合格")
+
+    class Meta:
+        verbose_name = "线下成绩"
+        verbose_name_plural = "线下成绩"
+
+    def __str__(self) -> str:
+        return f"{self.name} · {self.score}"
