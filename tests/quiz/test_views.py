@@ -210,3 +210,9 @@ def test_start_is_rate_limited(client, quiz_round, taker, settings):
     assert client.post(url).status_code == 302
     assert client.post(url).status_code == 302
     assert client.post(url).status_code == 429
+
+
+def test_certificate_text_avoids_characters_the_cid_font_lacks():
+    from kepuyue.quiz.services.certificates import gb_text
+
+    assert gb_text("科普法·我知道·比比看") == "科普法・我知道・比比看"

@@ -17,6 +17,14 @@ from ..models import Attempt, AttemptStatus
 from .boards import mask_name
 
 CID_FONT = "STSong-Light"
+# The CID font's Unicode map (UniGB-UCS2-H, after GB 2312) has the middle dot of 科普法·我知道·比比看 at
+# U+30FB, not U+00B7 as typed; unmapped characters would print as empty boxes.
+_GB_FORMS = str.maketrans({"\u00b7": "\u30fb", "\u2027": "\u30fb"})
+
+
+def gb_text(text: str) -> str:
+    """``text`` with the characters the CID font maps elsewhere replaced (only for the CID font)."""
+    return text.translate(_GB_FORMS)
 
 
 def _font() -> str:
@@ -47,6 +55,7 @@ def certificate_pdf(attempt: Attempt, verify_url: str) -> bytes:
     from reportlab.pdfgen import canvas
 
     font = _font()
+    fix = gb_text if font == CID_FONT else (lambda text: text)
     buffer = io.BytesIO()
     width, height = landscape(A4)
     pdf = canvas.Canvas(buffer, pagesize=(width, height), pageCompression=1)
@@ -59,10 +68,10 @@ def certificate_pdf(attempt: Attempt, verify_url: str) -> bytes:
     pdf.rect(38, 38, width - 76, height - 76)
     pdf.setFillColorRGB(0.55, 0.1, 0.1)
     pdf.setFont(font, 34)
-    pdf.drawCentredString(width / 2, height - 120, attempt.round.certificate_title)
+    pdf.drawCentredString(width / 2, height - 120, fix(attempt.round.certificate_title))
     pdf.setFillColorRGB(0.1, 0.1, 0.1)
     pdf.setFont(font, 22)
-    pdf.drawCentredString(width / 2, height - 190, f"{attempt.name} 同志：")
+    pdf.drawCentredString(width / 2, height - 190, fix(f"{attempt.name} 同志："))
     pdf.setFont(font, 16)
     day = attempt.submitted_at.astimezone(clock.BEIJING)
     lines = [
@@ -70,9 +79,9 @@ def certificate_pdf(attempt: Attempt, verify_url: str) -> bytes:
         f"答对 {attempt.correct}/{attempt.total} 题，得分 {attempt.score} 分，成绩合格，特发此证。",
     ]
     for index, line in enumerate(lines):
-        pdf.drawCentredString(width / 2, height - 240 - index * 30, line)
+        pdf.drawCentredString(width / 2, height - 240 - index * 30, fix(line))
     if attempt.round.issuer:
-        pdf.drawRightString(width - 90, 150, attempt.round.issuer)
+        pdf.drawRightString(width - 90, 150, fix(attempt.round.issuer))
     pdf.drawRightString(width - 90, 125, f"{day:%Y年%m月%d日}")
     pdf.setFont(font, 11)
     pdf.drawString(90, 110, f"证书编号：{attempt.certificate_code}")
