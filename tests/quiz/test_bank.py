@@ -180,3 +180,19 @@ def test_rounds_load_checks_the_draw_against_the_bank(campaign_2025, tmp_path):
     round = Round.objects.get(slug="kepufa-2025")
     assert round.question_count == 20 and round.joint_action.slug == "rural-associations"
     assert bank.load_rounds(ROUNDS).updated == 1
+
+
+def test_load_quiz_command(campaign_2025, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    from kepuyue.quiz.models import Round
+
+    from .conftest import ROUNDS
+
+    out = io.StringIO()
+    call_command("load_quiz", str(BANK), str(ROUNDS), stdout=out)
+    assert f"新增 {len(SPECS)}" in out.getvalue() and Round.objects.count() == 1
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("questions:\n  - {key: BAD}\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="questions.0"):
+        call_command("load_quiz", str(bad), stdout=out)

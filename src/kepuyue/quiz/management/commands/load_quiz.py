@@ -17,7 +17,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+")
 
-    def handle(self, *files, **options):
+    def handle(self, *args, files, **options):
         for name in files:
             path = Path(name)
             try:
