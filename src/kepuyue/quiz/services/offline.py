@@ -9,12 +9,12 @@ import hashlib
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kepuyue.audit.services import record
 from kepuyue.common import clock
 from kepuyue.common.text import clean_text, parse_int
+from kepuyue.common.writers import serialized_write
 from kepuyue.regions.models import Region
 
 from ..models import OfflineBatch, OfflineResult, Round
@@ -87,7 +87,7 @@ def import_offline(round: Round, organization, upload, *, actor) -> tuple[Offlin
         return None, problems
     if OfflineBatch.objects.filter(round=round, organization=organization, sha256=digest).exists():
         return None, [_("这个文件已经上传过，成绩不会重复计入。")]
-    with transaction.atomic():
+    with serialized_write():
         batch = OfflineBatch.objects.create(
             round=round,
             organization=organization,

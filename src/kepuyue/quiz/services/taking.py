@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils.translation import gettext as _
 
 from kepuyue.audit.services import record
 from kepuyue.common import clock
+from kepuyue.common.writers import serialized_write
 
 from ..models import Attempt, AttemptStatus, Kind, Profile, Question, Round
 from . import boards
@@ -152,7 +153,7 @@ def start(round: Round, user) -> Attempt:
         unit_id=profile.unit_id,
     )
     try:
-        with transaction.atomic():
+        with serialized_write():
             attempt.save()
     except IntegrityError:
         # A second tap or tab won the race: resume its attempt.
@@ -194,9 +195,10 @@ def paper_of(attempt: Attempt) -> list[PaperItem]:
 
 def expire(attempt: Attempt) -> None:
     """Close an attempt whose time ran out without a submission (it scores nothing)."""
-    updated = Attempt.objects.filter(pk=attempt.pk, status=AttemptStatus.IN_PROGRESS).update(
-        status=AttemptStatus.EXPIRED
-    )
+    with serialized_write():
+        updated = Attempt.objects.filter(pk=attempt.pk, status=AttemptStatus.IN_PROGRESS).update(
+            status=AttemptStatus.EXPIRED
+        )
     if updated:
         attempt.status = AttemptStatus.EXPIRED
 
@@ -210,7 +212,7 @@ def submit(attempt: Attempt, chosen: dict[int, list[int]], *, actor) -> Attempt:
     certificate code). The person's best and the leaderboards are updated in this transaction.
     """
     now = clock.now()
-    with transaction.atomic():
+    with serialized_write():
         locked = Attempt.objects.select_for_update().select_related("round").get(pk=attempt.pk)
         if locked.status != AttemptStatus.IN_PROGRESS:
             raise QuizError(
