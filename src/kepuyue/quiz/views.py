@@ -31,7 +31,7 @@ def rounds(request):
     return render(
         request,
         "quiz/rounds.html",
-        {"rounds": [(r, taking.window_state(r, now)) for r in items]},
+        {"rounds": [(r, taking.window_state(r, now)) for r in items], "nav": "quiz"},
     )
 
 
@@ -39,7 +39,12 @@ def rounds(request):
 def round_detail(request, slug: str):
     """``/quiz/<slug>/``: the rules, the way in, and the leaderboards (比比看)."""
     round = get_object_or_404(Round, slug=slug)
-    context = {"round": round, "state": taking.window_state(round), "board": boards.board(round)}
+    context = {
+        "round": round,
+        "state": taking.window_state(round),
+        "board": boards.board(round),
+        "nav": "quiz",
+    }
     if request.user.is_authenticated:
         context |= {
             "profile": taking.profile_of(request.user),
