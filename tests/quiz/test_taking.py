@@ -197,3 +197,26 @@ def test_out_of_range_answers_are_ignored(quiz_round, taker):
     attempt = taking.start(quiz_round, taker)
     done = taking.submit(attempt, {1: [99, -1], 999: [0]}, actor=taker)
     assert done.answers[0] == [] and done.correct == 0
+
+
+def test_any_answers_score_between_0_and_100(quiz_round, provinces):
+    """Whatever a client sends as answers (numbers out of range, repeats, missing questions), the
+    submission scores 0–100 and never fails otherwise."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    answers = st.dictionaries(
+        st.integers(min_value=-5, max_value=30),
+        st.lists(st.integers(min_value=-3, max_value=12), max_size=10),
+        max_size=25,
+    )
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(chosen=answers)
+    def check(chosen):
+        user = make_taker("随机", provinces["440000"])
+        done = taking.submit(taking.start(quiz_round, user), chosen, actor=user)
+        assert 0 <= done.score <= 100 and done.correct <= done.total
+        assert all(0 <= i < 8 for written in done.answers for i in written)
+
+    check()
