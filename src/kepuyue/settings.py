@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "kepuyue.notifications",
     "kepuyue.registrations",
     "kepuyue.dashboard",
+    "kepuyue.quiz",
 ]
 
 MIDDLEWARE = [

@@ -25,6 +25,7 @@ urlpatterns = [
     path("dashboard/", include("kepuyue.dashboard.urls")),
     path("org/dashboard/", include("kepuyue.dashboard.staff_urls")),
     path("inbox/", include("kepuyue.notifications.urls")),
+    path("quiz/", include("kepuyue.quiz.urls")),
     path("", include("kepuyue.registrations.urls")),
     path("", include("kepuyue.portal.urls")),
 ]

@@ -16,6 +16,7 @@ BOOK = {
     "publisher": "科学出版社",
     "year": "2005",
     "isbn": "0-306-40615-2",
+    "theme": "life-science",
     "audience": "中学生",
     "reason": "经典",
 }

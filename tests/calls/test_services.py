@@ -304,6 +304,7 @@ def test_book_entry(call, plan, staff):
         "publisher": "科学出版社",
         "year": "2005",
         "isbn": "0-306-40615-2",
+        "theme": "life-science",
         "audience": "中学生",
         "reason": "经典",
         "organization": "1",
@@ -320,7 +321,7 @@ def test_book_entry(call, plan, staff):
         call("reading-book-list"), organization=press, data=dict(data, isbn="978-0306406157")
     )
     assert again.duplicate_of == entry
-    assert again.warnings == ["同一本书（ISBN 978-0306406157）已被推荐过，已标记为重复"]  # no other code
+    assert again.warnings == ["同一本书（ISBN 978-0-306-40615-7）已被推荐过，已标记为重复"]  # no other code
 
 
 def test_essay_text_and_docx_character_limits(call, plan, upload):

@@ -25,4 +25,5 @@ urlpatterns = [
     path("manage/entries/<str:code>/", views.manage_entry, name="manage_entry"),
     path("manage/<slug:campaign>/<slug:call>/", views.manage_call, name="manage_call"),
     path("<slug:campaign>/<slug:call>/", views.call_results, name="results"),
+    path("<slug:campaign>/<slug:call>/books.xlsx", views.book_list_xlsx, name="books_xlsx"),
 ]

@@ -65,6 +65,13 @@ DEFAULT_RATE_LIMITS = {
     "invite": "30/h",
     # Name suggestions (autocompletion) per account on the staff pages: a keystroke each, capped.
     "suggest": "300/m",
+    # Quiz attempts started and submitted per account (the day's attempts are capped by the round;
+    # this stops a script), certificate look-ups per address (codes are not enumerable at this rate).
+    "quiz_start": "30/h",
+    "quiz_submit": "30/h",
+    "quiz_verify": "60/m",
+    # A unit's offline-result uploads and an organizer's question-bank imports, per account.
+    "quiz_upload": "30/h",
 }
 RATE_PATTERN = re.compile(r"^\d+/\d*[smhd]$")
 PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

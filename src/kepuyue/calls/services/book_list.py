@@ -51,8 +51,12 @@ def _isbn13_check(first12: str) -> int:
 
 
 def format_isbn13(isbn: str) -> str:
-    """``9787030000000`` → ``978-7-03-000000-0``-like display is publisher-specific; we show ``978-7030000000``."""
-    return f"{isbn[:3]}-{isbn[3:]}" if len(isbn) == 13 else isbn
+    """An ISBN-13 hyphenated into prefix, registration group, registrant, publication and check digit
+    by the ISBN agency's ranges (python-stdnum): ``9787115428608`` → ``978-7-115-42860-8``. Text that
+    is not a valid ISBN comes back unchanged."""
+    from stdnum import isbn as stdnum_isbn
+
+    return stdnum_isbn.format(isbn) if stdnum_isbn.is_valid(isbn) else isbn
 
 
 def _validate_book(call, data, files, stops, checked, errors) -> None:

@@ -13,10 +13,11 @@ uploads), :mod:`.judging` (judges), :mod:`.managing` (the joint-action manager) 
 from .entries import entry_action, entry_check, entry_detail, entry_file, entry_new, my_entries
 from .judging import judge_call, judge_entry, judge_home
 from .managing import manage_call, manage_entry, manage_home
-from .public import call_results, gallery_index
+from .public import book_list_xlsx, call_results, gallery_index
 from .tus import tus_create, tus_upload
 
 __all__ = [
+    "book_list_xlsx",
     "call_results",
     "entry_action",
     "entry_check",

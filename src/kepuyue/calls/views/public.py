@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from kepuyue.campaigns.models import CallKind, Campaign
-from kepuyue.common.text import clean_text
+from kepuyue.common.ratelimits import limit, user_or_ip
+from kepuyue.common.text import clean_text, xlsx_safe
 from kepuyue.regions.models import Region
 
 from .. import services
@@ -57,6 +59,7 @@ def call_results(request, campaign: str, call: str):
     if the_call.kind == CallKind.CITYWALK:
         entries = entries.prefetch_related("stops", "stops__region", "images").order_by("city_id", "title")
     rows = list(entries)
+    by_theme = book_groups(the_call, rows) if the_call.kind == CallKind.BOOK_LIST else []
     by_city = (
         [(city, list(items)) for city, items in groupby(rows, key=lambda e: e.city)]
         if the_call.kind == CallKind.CITYWALK
@@ -69,6 +72,7 @@ def call_results(request, campaign: str, call: str):
             "call": the_call,
             "entries": rows,
             "by_city": by_city,
+            "by_theme": by_theme,
             "themes": themes,
             "theme": theme,
             "provinces": provinces,
@@ -76,3 +80,72 @@ def call_results(request, campaign: str, call: str):
             "nav": "calls",
         },
     )
+
+
+# --- the book list (阅见科普书单, plan 七(四)2) -------------------------------------------------------
+
+
+def book_groups(call, entries) -> list[tuple[str, list]]:
+    """Published books grouped by the call's themes in their order (books without one last, under
+    “其他”), each group by title; each entry gets ``isbn_display``, hyphenated by the ISBN ranges."""
+    order = [t["slug"] for t in call.themes or []]
+    names = {t["slug"]: t["name"] for t in call.themes or []}
+    groups: dict[str, list] = {}
+    for entry in entries:
+        entry.isbn_display = services.format_isbn13(entry.isbn)
+        groups.setdefault(entry.theme if entry.theme in names else "", []).append(entry)
+    result = []
+    for slug in [*order, ""]:
+        if slug in groups:
+            result.append((names.get(slug, "其他"), sorted(groups[slug], key=lambda e: (e.title, e.pk))))
+    return result
+
+
+BOOK_COLUMNS = ["主题", "书名", "作者", "出版社", "出版年", "ISBN", "适读人群", "推荐理由", "推荐单位"]
+
+
+@require_safe
+@limit("export", key=user_or_ip)
+def book_list_xlsx(request, campaign: str, call: str):
+    """The published book list as ``.xlsx`` (grouped as on the page; every cell formula-safe)."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    the_call = _call(campaign, call)
+    if the_call.kind != CallKind.BOOK_LIST:
+        raise Http404
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "书单"
+    sheet.append(BOOK_COLUMNS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for theme, entries in book_groups(the_call, list(services.published_entries(the_call))):
+        for e in entries:
+            sheet.append(
+                [
+                    xlsx_safe(v)
+                    for v in (
+                        theme,
+                        e.title,
+                        e.author,
+                        e.publisher,
+                        e.year,
+                        e.isbn_display,
+                        e.audience,
+                        e.reason,
+                        e.organization.name,
+                    )
+                ]
+            )
+    for column, width in zip("ABCDEFGHI", (14, 28, 16, 18, 8, 20, 14, 40, 20), strict=True):
+        sheet.column_dimensions[column].width = width
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{the_call.slug}.xlsx"'
+    return response

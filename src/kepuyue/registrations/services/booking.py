@@ -21,12 +21,10 @@ booking). With ``offer_hours = 0`` the place is confirmed at once.
 from __future__ import annotations
 
 import secrets
-import threading
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
@@ -34,6 +32,7 @@ from kepuyue.accounts import verification
 from kepuyue.audit import services as audit
 from kepuyue.common import clock
 from kepuyue.common.events import send_after_commit
+from kepuyue.common.writers import serialized_write
 
 from .. import inputs, signals, tickets
 from ..models import ACTIVE_STATUSES, HOLDING_STATUSES, Booking, Kind, Session, Status
@@ -41,23 +40,8 @@ from . import messaging
 from .setup import closed_reason, config_of, consent_notice
 
 MAX_TOKEN = 64
-# SQLite (the embedded default) lets one writer at a time hold the database; the others poll it with
-# growing sleeps, and under a burst some wait past the busy timeout ("database is locked"). Writers of
-# one process queue here instead, in turn; the two worker processes still meet at SQLite's own lock.
-# (A file lock across the processes was tried for decision 0018: no gain measurable, so not kept.)
-_SQLITE_WRITERS = threading.Lock()
-
-
-@contextmanager
-def _writing():
-    """One booking write transaction at a time per process on SQLite (no effect on PostgreSQL, whose
-    row lock on the session does the queueing)."""
-    if connection.vendor == "sqlite" and not connection.in_atomic_block:
-        with _SQLITE_WRITERS, transaction.atomic():
-            yield
-    else:
-        with transaction.atomic():
-            yield
+# One write transaction at a time per process on SQLite (kepuyue.common.writers).
+_writing = serialized_write
 
 
 class SessionFull(ValidationError):
