@@ -82,9 +82,14 @@ def test_the_ticket_email_goes_from_the_background_thread(settings, config, acti
     settings.KEPUYUE_BACKGROUND = "thread"
     session = add_session(activity, capacity=5)
     members = [make_member() for _ in range(3)]
+    # The thread waits until the bookings are written: the in-memory SQLite test database locks a
+    # table for a reader while another connection writes it (a file database in WAL mode does not).
+    release = threading.Event()
+    background.defer(release.wait, 20)
     for member in members:
         client.force_login(member)
         assert _post(client, session).status_code == 302
+    release.set()
     assert background.drain(20)
     tickets = [m for m in mail.outbox if "电子票" in m.subject]
     assert sorted(m.to[0] for m in tickets) == sorted(m.email for m in members)
@@ -95,7 +100,10 @@ def test_the_ticket_email_goes_from_the_background_thread(settings, config, acti
 def test_ticket_emails_queued_together_go_in_one_batch(settings, config, activity):
     settings.KEPUYUE_BACKGROUND = "thread"
     session = add_session(activity, capacity=5)
+    gate = threading.Event()  # as above: no reader beside the writes of the in-memory test database
+    background.defer(gate.wait, 20)
     bookings = [services.book(session, make_member(), party())[0] for _ in range(3)]
+    gate.set()
     assert background.drain(20)
     mail.outbox.clear()
     batches = []
