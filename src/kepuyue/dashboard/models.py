@@ -142,7 +142,7 @@ class AreaTally(models.Model):
     reached, with its parent's code — the map, regions reached, coverage gaps (按区划汇总)."""
 
     campaign_id = models.BigIntegerField("科普月")
-    level = models.CharField("层级", max_length=16)
+    level = models.PositiveSmallIntegerField("级别")  # regions.models.Level
     code = models.CharField("区划代码", max_length=6)
     parent_code = models.CharField("上级代码", max_length=6, blank=True)
     activities = models.IntegerField("活动数", default=0)

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from kepuyue.activities.models import Activity, Status, Summary
+from kepuyue.regions.models import Level
 
 from .models import AreaTally, DayTally, Fact, OrgTally, Tally, UnitTally
 
@@ -41,15 +42,15 @@ FACT_FIELDS = (*TALLY_KEY, "organizer_id", "participants")
 _BATCH = 2000
 #: (province, prefecture, county) columns of a fact → the level and parent of its AreaTally rows.
 _AREA_LEVELS = (
-    ("province", "province_code", None),
-    ("prefecture", "prefecture_code", "province_code"),
-    ("county", "county_code", "prefecture_code"),
+    (Level.PROVINCE, "province_code", None),
+    (Level.PREFECTURE, "prefecture_code", "province_code"),
+    (Level.COUNTY, "county_code", "prefecture_code"),
 )
 
 
 def _area_keys(fact: dict) -> list[tuple]:
     return [
-        (fact["campaign_id"], level, fact[column], fact[parent] if parent else "")
+        (fact["campaign_id"], int(level), fact[column], fact[parent] if parent else "")
         for level, column, parent in _AREA_LEVELS
         if fact[column]
     ]

@@ -19,9 +19,9 @@ def fill_from_ledger(apps, schema_editor):
         batch_size=500,
     )
     for level, column, parent in (
-        ("province", "province_code", None),
-        ("prefecture", "prefecture_code", "province_code"),
-        ("county", "county_code", "prefecture_code"),
+        (1, "province_code", None),  # regions.models.Level
+        (2, "prefecture_code", "province_code"),
+        (3, "county_code", "prefecture_code"),
     ):
         keys = ("campaign_id", column) + ((parent,) if parent else ())
         AreaTally.objects.bulk_create(
@@ -66,7 +66,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("campaign_id", models.BigIntegerField(verbose_name="科普月")),
-                ("level", models.CharField(max_length=16, verbose_name="层级")),
+                ("level", models.PositiveSmallIntegerField(verbose_name="级别")),
                 ("code", models.CharField(max_length=6, verbose_name="区划代码")),
                 ("parent_code", models.CharField(blank=True, max_length=6, verbose_name="上级代码")),
                 ("activities", models.IntegerField(default=0, verbose_name="活动数")),
