@@ -63,9 +63,7 @@ def totals(campaign) -> dict:
         n_participants=Sum("participants"),
         special=Sum("activities", filter=Q(special_areas__gt=0)),
     )
-    reached = dict(
-        _areas(campaign).values_list("level").annotate(n=Count("code", distinct=True)).order_by()
-    )
+    reached = dict(_areas(campaign).values_list("level").annotate(n=Count("code", distinct=True)).order_by())
     region_totals = dict(Region.objects.values_list("level").annotate(n=Count("code")).order_by())
     units = _units(campaign).values("organizer_id").distinct().count()
     return {
