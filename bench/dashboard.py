@@ -104,6 +104,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-seed", action="store_true", help="use the rows already there")
     parser.add_argument("--skip-rebuild", action="store_true", help="keep the roll-ups already built")
+    parser.add_argument("--port", type=int, default=0, help="gunicorn's port (default: any free one)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -125,6 +126,8 @@ def main() -> None:
             capture=True,
         )
         print(f"seeded / checked in {time.perf_counter() - started:.0f} s", flush=True)
+    # A database seeded by an older checkout gets this one's tables (e.g. new roll-ups).
+    run(env, "manage.py", "migrate", "--noinput", "--verbosity", "0")
     # Give the synthetic units their county (the staff scope follows the unit's region).
     run(
         env,
@@ -151,7 +154,7 @@ def main() -> None:
     run(env, "manage.py", "collectstatic", "--noinput", "--verbosity", "0")
     keys = json.loads(run(env, "manage.py", "shell", "--no-imports", "-c", ACCOUNTS).strip().splitlines()[-1])
 
-    port = free_port()
+    port = args.port or free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [GUNICORN, "kepuyue.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)],

@@ -13,8 +13,9 @@ from kepuyue.activities.services.workflow import activity_data
 from kepuyue.campaigns.models import Brand
 from kepuyue.common import clock as campaign_clock
 from kepuyue.dashboard import rollups
-from kepuyue.dashboard.models import Fact, Tally, UnitTally
+from kepuyue.dashboard.models import AreaTally, DayTally, Fact, OrgTally, Tally, UnitTally
 from kepuyue.orgs.models import Organization
+from kepuyue.regions.models import Level
 from tests.activities.factories import ActivityFactory
 
 OPS = st.lists(
@@ -41,17 +42,15 @@ OPS = st.lists(
 
 
 def _snapshot():
-    tallies = {
-        tuple(row[k] for k in rollups.TALLY_KEY): (row["activities"], row["participants"])
-        for row in Tally.objects.filter(activities__gt=0).values(
-            *rollups.TALLY_KEY, "activities", "participants"
-        )
-    }
-    units = {
-        tuple(row[k] for k in rollups.UNIT_KEY): row["activities"]
-        for row in UnitTally.objects.filter(activities__gt=0).values(*rollups.UNIT_KEY, "activities")
-    }
-    return tallies, units
+    """Every counter table (fine and coarse, ``rollups.COUNTERS``) as {key: values} of its non-zero rows."""
+    snapshot = {}
+    for model, names, _keys, with_participants in rollups.COUNTERS:
+        values = ("activities", "participants") if with_participants else ("activities",)
+        snapshot[model.__name__] = {
+            tuple(row[k] for k in names): tuple(row[v] for v in values)
+            for row in model.objects.filter(activities__gt=0).values(*names, *values)
+        }
+    return snapshot
 
 
 @pytest.mark.django_db
@@ -123,6 +122,14 @@ def test_rollups_equal_a_recount_after_any_sequence(plan, counties, ops):
         assert rollups.check() == []
         published = Activity.objects.filter(status=Status.PUBLISHED).count()
         assert Fact.objects.count() == published
+        # The coarse roll-ups say what the fine one says (the pages read the former).
+        assert sum(DayTally.objects.values_list("activities", flat=True)) == published
+        assert sum(AreaTally.objects.filter(level=Level.PROVINCE).values_list("activities", flat=True)) == (
+            sum(Tally.objects.exclude(province_code="").values_list("activities", flat=True))
+        )
+        assert OrgTally.objects.filter(activities__gt=0).count() == (
+            UnitTally.objects.filter(activities__gt=0).values("organizer_id").distinct().count()
+        )
         before = _snapshot()
         rollups.rebuild()
         assert _snapshot() == before
@@ -174,11 +181,12 @@ def test_an_administrators_import_is_counted(plan, tmp_path, settings):
     assert Fact.objects.count() == 2 and rollups.check() == []
 
 
-def test_commands_rebuild_and_find_drift(plan, counties, publish, museum, capsys):
+@pytest.mark.parametrize("model", [Tally, UnitTally, DayTally, AreaTally, OrgTally])
+def test_commands_rebuild_and_find_drift(plan, counties, publish, museum, capsys, model):
     publish(joint_action=plan.joint_actions.get(slug="science-museums"), region=counties[0], organizer=museum)
     call_command("check_rollups")
     assert "一致" in capsys.readouterr().out
-    Tally.objects.update(activities=5)  # drift: an edit straight in the database
+    model.objects.update(activities=5)  # drift: an edit straight in the database
     with pytest.raises(SystemExit) as exit_info:
         call_command("check_rollups", "--campaign", plan.slug)
     assert exit_info.value.code == 1

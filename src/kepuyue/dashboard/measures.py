@@ -15,12 +15,14 @@ from django.db.models import F, Q, Sum
 from kepuyue.campaigns.models import Brand, JointAction, Target
 from kepuyue.campaigns.schema.measures import ALL, SPECIAL_AREAS
 
-from .models import Fact, Tally, UnitTally
+from .models import DayTally, Fact, Tally, UnitTally
 
 NO_SOURCE = "暂无数据来源"
 #: ``SPECIAL_AREAS`` names → the bits of ``activities.models.SpecialArea``.
 SPECIAL_AREA_BITS = {name: 1 << i for i, name in enumerate(SPECIAL_AREAS)}
 _REGION_FIELD = {"province": "province_code", "prefecture": "prefecture_code", "county": "county_code"}
+#: Filters :class:`DayTally` (the coarse roll-up) can answer; a region or unit type needs ``Tally``.
+_DAY_FIELDS = {"campaign_id", "joint_action_id", "brand_id__in"}
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,8 @@ def _measure_activities(measure: dict, target: Target, resolver: _Resolver) -> i
                 qs = qs.annotate(_sa=F("special_areas").bitand(mask)).filter(_sa__gt=0)
             return qs.values("organizer_id").distinct().count()
         return UnitTally.objects.filter(q, activities__gt=0).values("organizer_id").distinct().count()
-    qs = Tally.objects.filter(q, activities__gt=0)
+    coarse = {name for name, _value in q.children} <= _DAY_FIELDS and field in (None, "joint_action", "brand")
+    qs = (DayTally if coarse else Tally).objects.filter(q, activities__gt=0)
     if mask:
         qs = qs.annotate(_sa=F("special_areas").bitand(mask)).filter(_sa__gt=0)
     if kind == "distinct":

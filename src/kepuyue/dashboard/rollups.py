@@ -18,8 +18,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from kepuyue.activities.models import Activity, Status, Summary
+from kepuyue.regions.models import Level
 
-from .models import Fact, Tally, UnitTally
+from .models import AreaTally, DayTally, Fact, OrgTally, Tally, UnitTally
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 TALLY_KEY = (
@@ -34,8 +35,54 @@ TALLY_KEY = (
     "special_areas",
 )
 UNIT_KEY = ("campaign_id", "organizer_id", "joint_action_id", "brand_id", "unit_type")
+DAY_KEY = ("campaign_id", "day", "joint_action_id", "brand_id", "special_areas")
+AREA_KEY = ("campaign_id", "level", "code", "parent_code")
+ORG_KEY = ("campaign_id", "organizer_id", "unit_type")
 FACT_FIELDS = (*TALLY_KEY, "organizer_id", "participants")
 _BATCH = 2000
+#: (province, prefecture, county) columns of a fact → the level and parent of its AreaTally rows.
+_AREA_LEVELS = (
+    (Level.PROVINCE, "province_code", None),
+    (Level.PREFECTURE, "prefecture_code", "province_code"),
+    (Level.COUNTY, "county_code", "prefecture_code"),
+)
+
+
+def _area_keys(fact: dict) -> list[tuple]:
+    return [
+        (fact["campaign_id"], int(level), fact[column], fact[parent] if parent else "")
+        for level, column, parent in _AREA_LEVELS
+        if fact[column]
+    ]
+
+
+def _keys(names: tuple[str, ...]):
+    return lambda fact: [tuple(fact[name] for name in names)]
+
+
+#: Every counter table: (model, its key, the keys one fact is counted under, counts participants).
+#: The fine tables (Tally, UnitTally) answer measures with any filter; the coarse ones (DayTally,
+#: AreaTally, OrgTally) the pages' figures in a few thousand rows (decision 0017).
+COUNTERS = (
+    (Tally, TALLY_KEY, _keys(TALLY_KEY), True),
+    (UnitTally, UNIT_KEY, _keys(UNIT_KEY), False),
+    (DayTally, DAY_KEY, _keys(DAY_KEY), True),
+    (AreaTally, AREA_KEY, _area_keys, False),
+    (OrgTally, ORG_KEY, _keys(ORG_KEY), False),
+)
+
+
+def _count(fact: dict, sign: int, activities: dict, participants: dict) -> None:
+    """Add one fact (``sign`` ±1) to the per-table counters ``activities`` / ``participants``."""
+    for model, _names, keys, with_participants in COUNTERS:
+        for key in keys(fact):
+            activities[model][key] += sign
+            if with_participants:
+                participants[model][key] += sign * fact["participants"]
+
+
+def _counters() -> tuple[dict, dict]:
+    return {m[0]: Counter() for m in COUNTERS}, {m[0]: Counter() for m in COUNTERS}
 
 
 def _facts_now(ids: Iterable[int]) -> dict[int, dict]:
@@ -113,9 +160,7 @@ def sync(ids: Iterable[int]) -> int:
                 .values("activity_id", *FACT_FIELDS)
             }
             want = _facts_now(chunk)
-            tallies: Counter = Counter()
-            participants: Counter = Counter()
-            units: Counter = Counter()
+            activities, participants = _counters()
             for pk in chunk:
                 old, new = have.get(pk), want.get(pk)
                 if old is not None:
@@ -124,37 +169,29 @@ def sync(ids: Iterable[int]) -> int:
                     continue
                 changed += 1
                 for fact, sign in ((old, -1), (new, 1)):
-                    if fact is None:
-                        continue
-                    tkey = tuple(fact[name] for name in TALLY_KEY)
-                    tallies[tkey] += sign
-                    participants[tkey] += sign * fact["participants"]
-                    units[tuple(fact[name] for name in UNIT_KEY)] += sign
+                    if fact is not None:
+                        _count(fact, sign, activities, participants)
                 if new is None:
                     Fact.objects.filter(activity_id=pk).delete()
                 elif old is None:
                     Fact.objects.create(activity_id=pk, **new)
                 else:
                     Fact.objects.filter(activity_id=pk).update(**new)
-            for tkey in set(tallies) | set(participants):
-                if tallies[tkey] or participants[tkey]:
-                    _add(
-                        Tally,
-                        dict(zip(TALLY_KEY, tkey, strict=True)),
-                        {"activities": tallies[tkey], "participants": participants[tkey]},
-                    )
-            for ukey, delta in units.items():
-                if delta:
-                    _add(UnitTally, dict(zip(UNIT_KEY, ukey, strict=True)), {"activities": delta})
+            for model, names, _keys_of, with_participants in COUNTERS:
+                counted, people = activities[model], participants[model]
+                for key in sorted(set(counted) | set(people), key=repr):
+                    if counted[key] or people[key]:
+                        deltas = {"activities": counted[key]}
+                        if with_participants:
+                            deltas["participants"] = people[key]
+                        _add(model, dict(zip(names, key, strict=True)), deltas)
     return changed
 
 
-def recount(campaign_id: int | None = None) -> tuple[Counter, Counter, Counter]:
-    """The counters as a from-scratch count of the activities would make them (activities,
-    participants per tally key; activities per unit key), without touching the tables."""
-    activities: Counter = Counter()
-    participants: Counter = Counter()
-    units: Counter = Counter()
+def recount(campaign_id: int | None = None) -> tuple[dict, dict]:
+    """The counters as a from-scratch count of the activities would make them: per counter model,
+    activities and participants per key, without touching the tables."""
+    activities, participants = _counters()
     qs = Activity.objects.filter(status=Status.PUBLISHED).order_by("pk")
     if campaign_id is not None:
         qs = qs.filter(campaign_id=campaign_id)
@@ -165,32 +202,29 @@ def recount(campaign_id: int | None = None) -> tuple[Counter, Counter, Counter]:
             break
         last = ids[-1]
         for fact in _facts_now(ids).values():
-            tkey = tuple(fact[name] for name in TALLY_KEY)
-            activities[tkey] += 1
-            participants[tkey] += fact["participants"]
-            units[tuple(fact[name] for name in UNIT_KEY)] += 1
-    return activities, participants, units
+            _count(fact, 1, activities, participants)
+    return activities, participants
 
 
 def rebuild(campaign_id: int | None = None) -> int:
     """Recount the roll-ups from scratch (one transaction); returns the published activities counted."""
-    activities, participants, units = recount(campaign_id)
+    activities, participants = recount(campaign_id)
     scope = {} if campaign_id is None else {"campaign_id": campaign_id}
     with transaction.atomic():
-        Tally.objects.filter(**scope).delete()
-        UnitTally.objects.filter(**scope).delete()
         Fact.objects.filter(**scope).delete()
-        Tally.objects.bulk_create(
-            (
-                Tally(**dict(zip(TALLY_KEY, key, strict=True)), activities=n, participants=participants[key])
-                for key, n in activities.items()
-            ),
-            batch_size=500,
-        )
-        UnitTally.objects.bulk_create(
-            (UnitTally(**dict(zip(UNIT_KEY, key, strict=True)), activities=n) for key, n in units.items()),
-            batch_size=500,
-        )
+        for model, names, _keys_of, with_participants in COUNTERS:
+            model.objects.filter(**scope).delete()
+            model.objects.bulk_create(
+                (
+                    model(
+                        **dict(zip(names, key, strict=True)),
+                        activities=n,
+                        **({"participants": participants[model][key]} if with_participants else {}),
+                    )
+                    for key, n in activities[model].items()
+                ),
+                batch_size=500,
+            )
         qs = Activity.objects.filter(status=Status.PUBLISHED).order_by("pk")
         if campaign_id is not None:
             qs = qs.filter(campaign_id=campaign_id)
@@ -203,29 +237,29 @@ def rebuild(campaign_id: int | None = None) -> int:
             Fact.objects.bulk_create(
                 (Fact(activity_id=pk, **fact) for pk, fact in _facts_now(ids).items()), batch_size=500
             )
-    return sum(activities.values())
+    return sum(activities[Tally].values())
 
 
 def check(campaign_id: int | None = None) -> list[str]:
-    """Differences between the counters and a recount, one line each (empty: no drift)."""
-    activities, participants, units = recount(campaign_id)
+    """Differences between the counters (every table of :data:`COUNTERS`) and a recount, one line
+    each (empty: no drift)."""
+    activities, participants = recount(campaign_id)
     scope = {} if campaign_id is None else {"campaign_id": campaign_id}
     problems = []
-    stored_a: Counter = Counter()
-    stored_p: Counter = Counter()
-    for row in Tally.objects.filter(**scope).values(*TALLY_KEY, "activities", "participants"):
-        key = tuple(row[name] for name in TALLY_KEY)
-        stored_a[key] += row["activities"]
-        stored_p[key] += row["participants"]
-    stored_u: Counter = Counter()
-    for row in UnitTally.objects.filter(**scope).values(*UNIT_KEY, "activities"):
-        stored_u[tuple(row[name] for name in UNIT_KEY)] += row["activities"]
-    for label, want, have in (
-        ("活动数", activities, stored_a),
-        ("参与人数", participants, stored_p),
-        ("单位活动数", units, stored_u),
-    ):
-        for key in sorted(set(want) | set(have), key=repr):
-            if want[key] != have[key]:
-                problems.append(f"{label} {key}: 汇总为 {have[key]}，重新计数为 {want[key]}")
+    for model, names, _keys_of, with_participants in COUNTERS:
+        stored_a: Counter = Counter()
+        stored_p: Counter = Counter()
+        values = ("activities", "participants") if with_participants else ("activities",)
+        for row in model.objects.filter(**scope).values(*names, *values):
+            key = tuple(row[name] for name in names)
+            stored_a[key] += row["activities"]
+            stored_p[key] += row.get("participants", 0)
+        label = model._meta.verbose_name
+        pairs = [("活动数", activities[model], stored_a)]
+        if with_participants:
+            pairs.append(("参与人数", participants[model], stored_p))
+        for what, want, have in pairs:
+            for key in sorted(set(want) | set(have), key=repr):
+                if want[key] != have[key]:
+                    problems.append(f"{label} {what} {key}: 汇总为 {have[key]}，重新计数为 {want[key]}")
     return problems

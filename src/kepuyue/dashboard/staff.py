@@ -19,7 +19,7 @@ from kepuyue.common import clock
 from kepuyue.regions.models import Level, Region
 from kepuyue.roles import services as roles
 
-from .models import Tally
+from .models import AreaTally
 
 #: Waiting-time bands of the review queue (days, upper bound inclusive; None = open).
 QUEUE_BANDS = ((0, 1, "1 天内"), (2, 3, "2–3 天"), (4, 7, "4–7 天"), (8, None, "超过 7 天"))
@@ -51,8 +51,8 @@ def scope_of(user) -> Scope | None:
     return Scope(national=False, regions=regions) if regions else None
 
 
-def _tallies(campaign):
-    return Tally.objects.filter(campaign_id=campaign.pk, activities__gt=0)
+def _areas(campaign):
+    return AreaTally.objects.filter(campaign_id=campaign.pk, activities__gt=0)
 
 
 def region_rows(campaign, scope: Scope) -> list[dict]:
@@ -62,35 +62,26 @@ def region_rows(campaign, scope: Scope) -> list[dict]:
     parents = [None] if scope.national else list(scope.regions)
     for parent in parents:
         if parent is None:
-            column, tallies, children = (
-                "province_code",
-                _tallies(campaign),
-                Region.objects.filter(level=Level.PROVINCE),
-            )
-        elif parent.level == Level.PROVINCE:
-            column = "prefecture_code"
-            tallies = _tallies(campaign).filter(province_code=parent.code)
-            children = Region.objects.filter(parent=parent)
+            areas = _areas(campaign).filter(level=Level.PROVINCE, parent_code="")
+            children = Region.objects.filter(level=Level.PROVINCE)
         else:
-            column = "county_code"
-            tallies = _tallies(campaign).filter(prefecture_code=parent.code)
+            level = Level.PREFECTURE if parent.level == Level.PROVINCE else Level.COUNTY
+            areas = _areas(campaign).filter(level=level, parent_code=parent.code)
             children = Region.objects.filter(parent=parent)
-        counts = dict(
-            tallies.exclude(**{column: ""}).values_list(column).annotate(n=Sum("activities")).order_by()
-        )
+        counts = dict(areas.values_list("code").annotate(n=Sum("activities")).order_by())
         rows = [
             (code, name, counts.get(code, 0))
             for code, name in children.order_by("code").values_list("code", "name")
         ]
         sections.append({"parent": parent, "rows": rows, "total": sum(counts.values())})
         if parent is not None and parent.level == Level.PROVINCE:
-            county_counts = dict(
-                tallies.exclude(county_code="")
-                .values_list("county_code")
-                .annotate(n=Sum("activities"))
-                .order_by()
+            sections[-1]["counties_reached"] = (
+                _areas(campaign)
+                .filter(level=Level.COUNTY, code__startswith=parent.code[:2])
+                .values("code")
+                .distinct()
+                .count()
             )
-            sections[-1]["counties_reached"] = len(county_counts)
             sections[-1]["counties_total"] = Region.objects.filter(
                 level=Level.COUNTY, province_code=parent.code
             ).count()
@@ -157,10 +148,9 @@ def coverage_gaps(campaign, province: Region, scope: Scope) -> list[dict]:
     of them yet (``data/regions`` has names and codes only).
     """
     reached = set(
-        _tallies(campaign)
-        .filter(province_code=province.code)
-        .exclude(county_code="")
-        .values_list("county_code", flat=True)
+        _areas(campaign)
+        .filter(level=Level.COUNTY, code__startswith=province.code[:2])
+        .values_list("code", flat=True)
     )
     counties = Region.objects.filter(level=Level.COUNTY, province_code=province.code).order_by("code")
     rows = []
