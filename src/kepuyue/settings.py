@@ -87,6 +87,9 @@ INSTALLED_APPS = [
     "kepuyue.registrations",
     "kepuyue.dashboard",
     "kepuyue.quiz",
+    "kepuyue.api",
+    # django-ninja: its Swagger UI assets are served from our static files, never a CDN.
+    "ninja",
 ]
 
 MIDDLEWARE = [

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from kepuyue.accounts.views import admin_login
+from kepuyue.api.urls import api_urls
 from kepuyue.common.views import healthz, media
 
 admin.site.site_header = "科普月平台管理"
@@ -26,6 +27,8 @@ urlpatterns = [
     path("org/dashboard/", include("kepuyue.dashboard.staff_urls")),
     path("inbox/", include("kepuyue.notifications.urls")),
     path("quiz/", include("kepuyue.quiz.urls")),
+    *api_urls,
+    path("", include("kepuyue.api.urls")),
     path("", include("kepuyue.registrations.urls")),
     path("", include("kepuyue.portal.urls")),
 ]

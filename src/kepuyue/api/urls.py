@@ -1,0 +1,21 @@
+"""``/api/v1/`` (the open API, django-ninja) and the staff page of tokens ``/org/api/tokens/``."""
+
+from django.urls import path
+
+from . import views
+from .core import api
+from .read import router as read_router
+from .write import router as write_router
+
+api.add_router("", read_router)
+api.add_router("/org", write_router)
+
+app_name = "api"
+
+urlpatterns = [
+    path("org/api/tokens/", views.token_list, name="tokens"),
+    path("org/api/tokens/new", views.token_create, name="token_create"),
+    path("org/api/tokens/<int:pk>/revoke", views.token_revoke, name="token_revoke"),
+]
+
+api_urls = [path("api/v1/", api.urls)]
