@@ -296,6 +296,10 @@ def activity_page(request, response, *, queryset=None) -> dict | HttpResponse:
         )
         page_items, next_cursor, prev_cursor = page.items, page.next_cursor, page.prev_cursor
         messages += page.messages
+        # The cards load joint action, brand, organizer and region; the campaigns (a handful) once.
+        campaigns = Campaign.objects.in_bulk({a.campaign_id for a in page_items})
+        for item in page_items:
+            item.campaign = campaigns[item.campaign_id]
     parts = (
         [(a.pk, a.updated.isoformat(), a.status) for a in page_items],
         next_cursor,

@@ -1,6 +1,7 @@
 """``/api/v1/`` (the open API, django-ninja) and the staff page of tokens ``/org/api/tokens/``."""
 
-from django.urls import path
+from django.http import JsonResponse
+from django.urls import path, re_path
 
 from . import views
 from .core import api
@@ -18,4 +19,11 @@ urlpatterns = [
     path("org/api/tokens/<int:pk>/revoke", views.token_revoke, name="token_revoke"),
 ]
 
-api_urls = [path("api/v1/", api.urls)]
+
+def not_found(request, rest=""):
+    """Any other address under ``/api/``: the API's error body, not the portal's HTML page."""
+    body = {"detail": "未找到，或无权查看", "code": "not_found", "errors": {}}
+    return JsonResponse(body, status=404, json_dumps_params={"ensure_ascii": False})
+
+
+api_urls = [path("api/v1/", api.urls), re_path(r"^api/(?P<rest>.*)$", not_found)]
