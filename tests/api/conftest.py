@@ -28,14 +28,14 @@ def plan(regions, campaign_2025, clock):
 def unit(plan):
     from kepuyue.orgs.models import Organization
 
-    return Organization.objects.create(name="杭州科技馆", type_id="science_museum")
+    return Organization.objects.create(name="杭州科技馆", type_id="science_museum", region_id="330106")
 
 
 @pytest.fixture
 def other_unit(plan):
     from kepuyue.orgs.models import Organization
 
-    return Organization.objects.create(name="宁波科技馆", type_id="science_museum")
+    return Organization.objects.create(name="宁波科技馆", type_id="science_museum", region_id="330203")
 
 
 @pytest.fixture

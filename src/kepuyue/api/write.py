@@ -20,6 +20,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from ninja import Field as NinjaField
 from ninja import Query, Router, Schema
+from ninja import Status as Reply
 
 from kepuyue.activities import services as activity_services
 from kepuyue.activities.importing import default_campaign
@@ -92,7 +93,12 @@ def unit_of(request):
 # --- idempotency ----------------------------------------------------------------------------------
 
 
-def idempotent(request, operation):
+def idempotent(request, operation) -> Reply:
+    """:func:`_idempotent` as ninja's ``Status`` reply."""
+    return Reply(*_idempotent(request, operation))
+
+
+def _idempotent(request, operation):
     """Run ``operation`` (→ ``(status, body)``) once per ``Idempotency-Key`` of this token.
 
     The first request with a key stores its answer; the same key with the same method, path and
