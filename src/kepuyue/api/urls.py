@@ -2,6 +2,7 @@
 
 from django.http import JsonResponse
 from django.urls import path, re_path
+from django.views.decorators.csrf import csrf_exempt
 
 from . import views
 from .core import api
@@ -20,10 +21,20 @@ urlpatterns = [
 ]
 
 
+@csrf_exempt
 def not_found(request, rest=""):
     """Any other address under ``/api/``: the API's error body, not the portal's HTML page."""
     body = {"detail": "未找到，或无权查看", "code": "not_found", "errors": {}}
     return JsonResponse(body, status=404, json_dumps_params={"ensure_ascii": False})
+
+
+def server_error(request):
+    body = {
+        "detail": "服务器内部错误，请稍后重试；如持续出现请联系平台",
+        "code": "server_error",
+        "errors": {},
+    }
+    return JsonResponse(body, status=500, json_dumps_params={"ensure_ascii": False})
 
 
 api_urls = [path("api/v1/", api.urls), re_path(r"^api/(?P<rest>.*)$", not_found)]

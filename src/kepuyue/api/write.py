@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from ninja import Field as NinjaField
-from ninja import Query, Router, Schema
+from ninja import Header, Query, Router, Schema
 from ninja import Status as Reply
 
 from kepuyue.activities import services as activity_services
@@ -93,12 +93,19 @@ def unit_of(request):
 # --- idempotency ----------------------------------------------------------------------------------
 
 
-def idempotent(request, operation) -> Reply:
+def idempotent(request, operation, key: str | None) -> Reply:
     """:func:`_idempotent` as ninja's ``Status`` reply."""
-    return Reply(*_idempotent(request, operation))
+    return Reply(*_idempotent(request, operation, key))
 
 
-def _idempotent(request, operation):
+IdempotencyKey = Header(
+    None,
+    alias=IDEMPOTENCY_HEADER,
+    description="幂等键（1–128 个 ASCII 字符）：同一键重试时返回首次结果，不会重复写入",
+)
+
+
+def _idempotent(request, operation, key: str | None):
     """Run ``operation`` (→ ``(status, body)``) once per ``Idempotency-Key`` of this token.
 
     The first request with a key stores its answer; the same key with the same method, path and
@@ -106,7 +113,6 @@ def _idempotent(request, operation):
     anything else a 422. While the first is still running, a second gets 409. Without the header
     the operation simply runs. Refusals (4xx) are stored like successes: a retry is refused alike.
     """
-    key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is None:
         return _run(operation)
     key = strip_controls(key, multiline=False).strip()
@@ -334,14 +340,16 @@ def org_activity(request, pk: int):
 
 
 @router.post("/activities", response={201: ActivityDetail, **WRITE_ERRORS}, summary="发布活动（保存为草稿）")
-def create(request, payload: ActivityIn, response: HttpResponse):
+def create(
+    request, payload: ActivityIn, response: HttpResponse, idempotency_key: str | None = IdempotencyKey
+):
     def operation():
         organization = unit_of(request)
         data = checked(payload, organization)
         activity = _save(lambda: activity_services.create_activity(organization, data, actor=request.user))
         return 201, detail(own_activity(request, activity.pk), full_phone=True)
 
-    result = idempotent(request, operation)
+    result = idempotent(request, operation, idempotency_key)
     replayed(request, response)
     return result
 
@@ -349,7 +357,13 @@ def create(request, payload: ActivityIn, response: HttpResponse):
 @router.put(
     "/activities/{int:pk}", response={200: ActivityDetail, **WRITE_ERRORS}, summary="修改草稿或已退回的活动"
 )
-def update(request, pk: int, payload: ActivityIn, response: HttpResponse):
+def update(
+    request,
+    pk: int,
+    payload: ActivityIn,
+    response: HttpResponse,
+    idempotency_key: str | None = IdempotencyKey,
+):
     def operation():
         organization = unit_of(request)
         activity = own_activity(request, pk)
@@ -361,7 +375,7 @@ def update(request, pk: int, payload: ActivityIn, response: HttpResponse):
         _save(lambda: activity_services.update_activity(activity, data, actor=request.user))
         return 200, detail(own_activity(request, pk), full_phone=True)
 
-    result = idempotent(request, operation)
+    result = idempotent(request, operation, idempotency_key)
     replayed(request, response)
     return result
 
@@ -380,8 +394,8 @@ def _move(request, pk: int, to: str, reason: str = ""):
 @router.post(
     "/activities/{int:pk}/submit", response={200: ActivityDetail, **WRITE_ERRORS}, summary="提交审核"
 )
-def submit(request, pk: int, response: HttpResponse):
-    result = idempotent(request, lambda: _move(request, pk, Status.SUBMITTED))
+def submit(request, pk: int, response: HttpResponse, idempotency_key: str | None = IdempotencyKey):
+    result = idempotent(request, lambda: _move(request, pk, Status.SUBMITTED), idempotency_key)
     replayed(request, response)
     return result
 
@@ -391,8 +405,12 @@ def submit(request, pk: int, response: HttpResponse):
     response={200: ActivityDetail, **WRITE_ERRORS},
     summary="撤回已发布的活动",
 )
-def withdraw(request, pk: int, payload: ReasonIn, response: HttpResponse):
-    result = idempotent(request, lambda: _move(request, pk, Status.WITHDRAWN, payload.reason))
+def withdraw(
+    request, pk: int, payload: ReasonIn, response: HttpResponse, idempotency_key: str | None = IdempotencyKey
+):
+    result = idempotent(
+        request, lambda: _move(request, pk, Status.WITHDRAWN, payload.reason), idempotency_key
+    )
     replayed(request, response)
     return result
 
@@ -418,7 +436,7 @@ def _unchanged(activity: Activity, data: dict) -> bool:
 
 
 @router.post("/activities/bulk", response={200: BulkOut, **WRITE_ERRORS}, summary="按外部编号批量新增或更新")
-def bulk(request, payload: BulkIn, response: HttpResponse):
+def bulk(request, payload: BulkIn, response: HttpResponse, idempotency_key: str | None = IdempotencyKey):
     """Upsert up to 500 activities by the unit's own ``external_id``: a new id creates a draft, a
     known one updates it (drafts and returned activities only; a published one that is sent again
     unchanged is ``unchanged``). Each item succeeds or fails alone; failures carry their Chinese
@@ -475,7 +493,7 @@ def bulk(request, payload: BulkIn, response: HttpResponse):
             results.append(row)
         return 200, {**counts, "results": results}
 
-    result = idempotent(request, operation)
+    result = idempotent(request, operation, idempotency_key)
     replayed(request, response)
     return result
 
