@@ -367,6 +367,8 @@ RATE_LIMITS = {
     for name, default in DEFAULT_RATE_LIMITS.items()
 }
 RATELIMIT_VIEW = "kepuyue.common.views.rate_limited"
+# Webhook targets on loopback or private networks (an intranet deployment, tests). Off: refused (SSRF).
+WEBHOOK_ALLOW_PRIVATE = env_bool("KEPUYUE_WEBHOOK_ALLOW_PRIVATE", False)
 RATELIMIT_ENABLE = env_bool("KEPUYUE_RATE_LIMITS", True)
 if not REDIS_URL:
     # django-ratelimit refuses local memory as "not a shared cache": true, it counts per process (README).

@@ -6,3 +6,8 @@ class ApiConfig(AppConfig):
     label = "api"
     verbose_name = "开放接口"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import receivers
+
+        receivers.connect()

@@ -80,3 +80,93 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class WebhookEvent(models.TextChoices):
+    """The events a subscription may receive (issue 16 §3)."""
+
+    ACTIVITY_PUBLISHED = "activity.published", "活动已发布"
+    ACTIVITY_RETURNED = "activity.returned", "活动被退回"
+    ACTIVITY_RECOMMENDED = "activity.recommended", "活动被推荐"
+    ACTIVITY_FEATURED = "activity.featured", "活动被重点呈现"
+    ACTIVITY_WITHDRAWN = "activity.withdrawn", "活动已撤回"
+    REGISTRATION_CREATED = "registration.created", "新报名"
+    REGISTRATION_CANCELLED = "registration.cancelled", "报名已取消"
+    ENTRY_PUBLISHED = "entry.published", "征集作品已发布"
+
+
+class WebhookSubscription(TimestampedModel):
+    """A unit's or a scope's subscription (Webhook 订阅): ``url`` receives a signed POST for each of
+    ``events`` about objects the subscription's account may see (a unit: its own activities and
+    their registrations; a scope: the activities of its scope). ``secret`` signs the bodies
+    (HMAC-SHA256; it must be kept to sign, so it is stored, and shown to people once).
+    ``failures`` counts consecutive failed deliveries; at ``WEBHOOK_DISABLE_AFTER`` the subscription
+    is disabled (``disabled_at``) until someone re-enables it on the page."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="账号", on_delete=models.CASCADE, related_name="webhooks"
+    )
+    organization = models.ForeignKey(
+        "orgs.Organization",
+        verbose_name="单位",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="webhooks",
+    )
+    kind = models.CharField("类型", max_length=8, choices=TokenKind.choices)
+    url = models.URLField("接收地址", max_length=500)
+    events = models.JSONField("事件", default=list)
+    secret = models.CharField("签名密钥", max_length=64, editable=False)
+    failures = models.PositiveIntegerField("连续失败次数", default=0)
+    disabled_at = models.DateTimeField("停用时间", null=True, blank=True)
+    disabled_reason = models.CharField("停用原因", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "Webhook 订阅"
+        verbose_name_plural = "Webhook 订阅"
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def active(self) -> bool:
+        return self.disabled_at is None
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", "待发送"
+    DELIVERED = "delivered", "已送达"
+    FAILED = "failed", "失败"
+
+
+class WebhookDelivery(models.Model):
+    """One event sent (or to send) to one subscription: the delivery log (投递记录). ``payload`` is
+    the JSON body; ``attempts`` how many times it was tried; ``next_attempt_at`` when it is due
+    again (exponential backoff); ``response_status`` / ``error`` of the last attempt."""
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, verbose_name="订阅", on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField("事件", max_length=32, choices=WebhookEvent.choices)
+    event_id = models.CharField("事件编号", max_length=36, db_index=True)
+    payload = models.JSONField("内容")
+    state = models.CharField(
+        "状态", max_length=12, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+    next_attempt_at = models.DateTimeField("下次尝试", null=True, blank=True)
+    response_status = models.PositiveSmallIntegerField("响应状态码", null=True, blank=True)
+    error = models.CharField("错误", max_length=300, blank=True)
+    created = models.DateTimeField("创建时间", auto_now_add=True)
+    delivered_at = models.DateTimeField("送达时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Webhook 投递"
+        verbose_name_plural = "Webhook 投递"
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="api_delivery_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.subscription_id}"

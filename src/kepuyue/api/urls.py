@@ -18,6 +18,10 @@ urlpatterns = [
     path("org/api/tokens/", views.token_list, name="tokens"),
     path("org/api/tokens/new", views.token_create, name="token_create"),
     path("org/api/tokens/<int:pk>/revoke", views.token_revoke, name="token_revoke"),
+    path("org/api/webhooks/", views.webhook_list, name="webhooks"),
+    path("org/api/webhooks/new", views.webhook_create, name="webhook_create"),
+    path("org/api/webhooks/<int:pk>/enable", views.webhook_enable, name="webhook_enable"),
+    path("org/api/webhooks/<int:pk>/delete", views.webhook_delete, name="webhook_delete"),
 ]
 
 
