@@ -170,3 +170,67 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.subscription_id}"
+
+
+class ActivityChange(models.Model):
+    """One entry of the public change feed (变更流, ``/api/v1/changes``): the activity ``activity_id``
+    became, stayed or stopped being public at ``at``. ``id`` is the feed's sequence number. No
+    foreign key: the row outlives a deleted activity (the feed then says "delete")."""
+
+    activity_id = models.BigIntegerField("活动编号", db_index=True)
+    at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "活动变更"
+        verbose_name_plural = "活动变更"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.activity_id}"
+
+
+class ExchangeSource(TimestampedModel):
+    """Another platform whose change feed ``manage.py pull_exchange`` reads (平台间交换): its base
+    URL, the local ``organization`` its activities are published under, and the feed ``cursor``
+    read so far."""
+
+    base_url = models.URLField("来源平台地址", max_length=300, unique=True)
+    organization = models.ForeignKey(
+        "orgs.Organization", verbose_name="本地发布单位", on_delete=models.PROTECT, related_name="+"
+    )
+    cursor = models.CharField("已读到", max_length=40, default="0")
+    pulled_at = models.DateTimeField("最近同步", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "交换来源"
+        verbose_name_plural = "交换来源"
+
+    def __str__(self) -> str:
+        return self.base_url
+
+
+class ExchangeLink(models.Model):
+    """Provenance (来源) of a pulled activity: which source and remote id it copies, the digest of
+    the remote data last applied, and when. A local change after ``synced_at`` is a conflict: the
+    next remote change is reported, not applied over it."""
+
+    source = models.ForeignKey(
+        ExchangeSource, verbose_name="来源", on_delete=models.CASCADE, related_name="links"
+    )
+    remote_id = models.BigIntegerField("来源编号")
+    remote_url = models.URLField("来源网址", max_length=500, blank=True)
+    activity = models.ForeignKey(
+        "activities.Activity", verbose_name="本地活动", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    digest = models.CharField("内容摘要", max_length=64)
+    synced_at = models.DateTimeField("同步时间")
+
+    class Meta:
+        verbose_name = "交换记录"
+        verbose_name_plural = "交换记录"
+        constraints = [
+            models.UniqueConstraint(fields=["source", "remote_id"], name="api_exchange_link_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id}:{self.remote_id}"

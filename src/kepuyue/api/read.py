@@ -31,6 +31,7 @@ from .schemas import (
     BrandOut,
     CallOut,
     CampaignOut,
+    ChangePage,
     EntryPage,
     ErrorOut,
     JointActionOut,
@@ -368,4 +369,37 @@ def availability(request, pk: int, response: HttpResponse):
         "mode": config.mode if config else Mode.NONE,
         "closed": bool(config and config.closed),
         "sessions": [row.as_json() for row in rows],
+    }
+
+
+# --- the change feed ------------------------------------------------------------------------------
+
+
+class ChangeQuery(Schema):
+    since: str | None = NinjaField(None, description="上次返回的 next；缺省从头读起")
+    limit: str | None = NinjaField(None, description="每页条数，1–200，默认 100")
+
+
+@router.get("/changes", response={200: ChangePage, **ERRORS}, summary="变更流（含撤回与删除）")
+@public
+def changes_feed(request, query: Query[ChangeQuery]):
+    """Changes of public activities since ``since``, oldest first: ``upsert`` with the activity as it
+    is now, or ``delete`` (withdrawn or deleted). Keep ``next`` and ask again from it."""
+    from . import changes
+
+    since = int_or_none(query.since, min_value=0, max_value=2**62) or 0
+    limit = int_or_none(query.limit, min_value=1, max_value=changes.MAX_LIMIT) or 100
+    items, next_seq, more = changes.page(since, limit)
+    return {
+        "items": [
+            {
+                "seq": seq,
+                "activity_id": pk,
+                "action": "upsert" if activity is not None else "delete",
+                "activity": detail(activity) if activity is not None else None,
+            }
+            for seq, pk, activity in items
+        ],
+        "next": str(next_seq),
+        "has_more": more,
     }

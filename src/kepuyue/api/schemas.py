@@ -246,3 +246,16 @@ class RegistrationOut(Schema):
 class RegistrationPage(Schema):
     items: list[RegistrationOut]
     next_cursor: str | None = None
+
+
+class ChangeOut(Schema):
+    seq: int
+    activity_id: int
+    action: str = Field(..., description="upsert（当前已发布，附活动）或 delete（已撤回或删除）")
+    activity: ActivityDetail | None = None
+
+
+class ChangePage(Schema):
+    items: list[ChangeOut]
+    next: str = Field(..., description="下次请求的 since")
+    has_more: bool
