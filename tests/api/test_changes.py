@@ -168,7 +168,7 @@ def instance_a(tmp_path):
     deadline = time.monotonic() + 60
     while True:
         try:
-            urllib.request.urlopen(base + "/healthz", timeout=2).read()
+            urllib.request.urlopen(base + "/healthz", timeout=2).read()  # noqa: S310 - loopback http
             break
         except OSError:
             if time.monotonic() > deadline or server.poll() is not None:
