@@ -207,13 +207,27 @@ def test_external_id_unique_per_unit(client, unit, token):
     assert again.json()["errors"]["external_id"] == ["外部编号“X”已用于本单位的另一项活动"]
 
 
-def test_registrations_of_own_activity_are_masked(client, unit, token, publisher):
-    from kepuyue.registrations.models import Booking
+def test_registrations_of_own_activity_are_masked(client, unit, token, other_token, clock):
+    from kepuyue.registrations import services as registrations
+    from tests.fixtures_registrations import add_session, configure, make_member, party
 
     activity = make_activity(unit)
-    empty = client.get(f"/api/v1/org/activities/{activity.pk}/registrations", **bearer(token[1]))
-    assert empty.status_code == 200 and empty.json() == {"items": [], "next_cursor": None}
-    assert Booking.objects.count() == 0
+    clock("2025-09-10T10:00+08:00")
+    configure(activity)
+    session = add_session(activity, capacity=10)
+    for name in ("张小明", "李华"):
+        registrations.book(session, make_member(), party(name=name, phone="13812345678"))
+    url = f"/api/v1/org/activities/{activity.pk}/registrations"
+    body = client.get(url, **bearer(token[1])).json()
+    assert [(b["name"], b["phone"], b["seats"]) for b in body["items"]] == [
+        ("张**", "138****5678", 1),
+        ("李*", "138****5678", 1),
+    ]
+    assert "13812345678" not in json.dumps(body, ensure_ascii=False)
+    assert client.get(url, **bearer(other_token[1])).status_code == 404
+    # Public availability reflects the two places taken.
+    availability = client.get(f"/api/v1/activities/{activity.pk}/availability").json()
+    assert availability["mode"] == "platform" and availability["sessions"][0]["available"] == 8
 
 
 def test_org_list_query_count(client, unit, token):
