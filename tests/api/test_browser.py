@@ -16,10 +16,13 @@ def test_tokens_webhooks_and_docs_on_a_phone(
     settings,
     django_user_model,
 ):
-    from kepuyue.orgs.models import Membership, Organization
+    from kepuyue.orgs.models import Membership, Organization, OrganizationType
 
     settings.WEBHOOK_ALLOW_PRIVATE = True
-    unit = Organization.objects.create(name="杭州科技馆", type_id="science_museum")
+    kind, _created = OrganizationType.objects.get_or_create(
+        code="science_museum", defaults={"name": "科技馆"}
+    )
+    unit = Organization.objects.create(name="杭州科技馆", type=kind)
     user = django_user_model.objects.create_user("hz-staff", password="Pw-unit-staff-2025")
     Membership.objects.create(user=user, organization=unit)
     page = phone_page

@@ -24,11 +24,20 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 
 @pytest.fixture
 def api_data(plan, unit, token, settings):
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
     # Counted requests are tested elsewhere; here every request must reach the operation.
     settings.RATELIMIT_ENABLE = False
     make_activity(unit, title="已发布的活动", external_id="P-1")
     make_activity(unit, publish=False, title="草稿", external_id="D-1")
-    return token
+    # Called through the WSGI handler, each request would close the test's database connection
+    # (Django's test client unhooks this the same way); PostgreSQL then loses the test transaction.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield token
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()
