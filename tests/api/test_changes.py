@@ -146,6 +146,7 @@ def instance_a(tmp_path):
         "KEPUYUE_API_CHANGES_SETTLE_SECONDS": "0",
         "KEPUYUE_RATE_LIMITS": "0",
     }
+    (tmp_path / "var-a").mkdir(parents=True, exist_ok=True)
     _manage(env, "migrate", "--noinput", "-v", "0")
     _manage(env, "load_regions")
     _manage(env, "load_campaign", str(ROOT / "campaigns" / "kepuyue-2025.yaml"))
