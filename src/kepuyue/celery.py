@@ -28,4 +28,6 @@ app.conf.beat_schedule = {
         "task": "kepuyue.activities.recover_stale_imports",
         "schedule": crontab(minute="*/5"),
     },
+    # Webhook deliveries due again after a failure (exponential backoff, kepuyue.api.webhooks).
+    "api-webhooks": {"task": "kepuyue.api.deliver_due_webhooks", "schedule": crontab(minute="*")},
 }

@@ -87,6 +87,9 @@ INSTALLED_APPS = [
     "kepuyue.registrations",
     "kepuyue.dashboard",
     "kepuyue.quiz",
+    "kepuyue.api",
+    # django-ninja: its Swagger UI assets are served from our static files, never a CDN.
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -364,6 +367,10 @@ RATE_LIMITS = {
     for name, default in DEFAULT_RATE_LIMITS.items()
 }
 RATELIMIT_VIEW = "kepuyue.common.views.rate_limited"
+# Webhook targets on loopback or private networks (an intranet deployment, tests). Off: refused (SSRF).
+WEBHOOK_ALLOW_PRIVATE = env_bool("KEPUYUE_WEBHOOK_ALLOW_PRIVATE", False)
+# The change feed (/api/v1/changes) serves rows at least this old (a slower transaction's row first).
+API_CHANGES_SETTLE_SECONDS = int(os.environ.get("KEPUYUE_API_CHANGES_SETTLE_SECONDS", "5"))
 RATELIMIT_ENABLE = env_bool("KEPUYUE_RATE_LIMITS", True)
 if not REDIS_URL:
     # django-ratelimit refuses local memory as "not a shared cache": true, it counts per process (README).

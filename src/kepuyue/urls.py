@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from kepuyue.accounts.views import admin_login
+from kepuyue.api.urls import api_urls, not_found, server_error
 from kepuyue.common.views import healthz, media
 
 admin.site.site_header = "科普月平台管理"
@@ -26,9 +27,30 @@ urlpatterns = [
     path("org/dashboard/", include("kepuyue.dashboard.staff_urls")),
     path("inbox/", include("kepuyue.notifications.urls")),
     path("quiz/", include("kepuyue.quiz.urls")),
+    *api_urls,
+    path("", include("kepuyue.api.urls")),
     path("", include("kepuyue.registrations.urls")),
     path("", include("kepuyue.portal.urls")),
 ]
+
+
+def handler404(request, exception=None):
+    """Under ``/api/`` the API's JSON error body (a path the middleware refused included); the
+    portal's Chinese page elsewhere."""
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return not_found(request)
+    return page_not_found(request, exception)
+
+
+def handler500(request):
+    from django.views.defaults import server_error as page_server_error
+
+    if request.path.startswith("/api/"):
+        return server_error(request)
+    return page_server_error(request)
+
 
 if not settings.AWS_STORAGE_BUCKET_NAME:
     # Embedded default: uploaded media come from var/media/ through Django; in scale-out the

@@ -415,18 +415,20 @@ def list_activities(
     cursor: str | None = None,
     page: int | str | None = None,
     limit: int = DEFAULT_LIMIT,
+    queryset: QuerySet | None = None,
 ) -> Page:
     """One page of published activities of ``campaign`` matching ``activity_filter``.
 
     ``cursor`` is a token from a previous :class:`Page` (``next_cursor`` or ``prev_cursor``);
     ``page`` a 1-based page number from a deep link (used when there is no cursor; at most
-    :data:`MAX_PAGE`). ``limit`` is the page size (1–100). A tampered, expired or foreign cursor,
+    :data:`MAX_PAGE`). ``limit`` is the page size (1–100). ``queryset`` replaces the published
+    activities (the open API lists a unit's own activities of every status this way). A tampered, expired or foreign cursor,
     or a bad page number, gives the first page and a message. Queries: one per slug filter
     given, one for a ``page`` deep link, two for the page itself (its ids, then its cards).
     """
     number = int_or_none(limit)
     limit = max(1, min(DEFAULT_LIMIT if number is None else number, MAX_LIMIT))
-    queryset, messages = filter_activities(activity_filter, campaign=campaign)
+    queryset, messages = filter_activities(activity_filter, campaign=campaign, queryset=queryset)
     messages = [*activity_filter.messages, *messages]
     relevance = activity_filter.sort == SORT_RELEVANCE
 

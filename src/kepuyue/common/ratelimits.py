@@ -72,6 +72,12 @@ DEFAULT_RATE_LIMITS = {
     "quiz_verify": "60/m",
     # A unit's offline-result uploads and an organizer's question-bank imports, per account.
     "quiz_upload": "30/h",
+    # Open API reads of public data per client address (a provincial mirror pages through quickly).
+    "api_read": "600/m",
+    # Open API requests per token (reads and writes of a unit's or a scope's data).
+    "api_write": "1200/m",
+    # API tokens created per account.
+    "api_token": "20/h",
 }
 RATE_PATTERN = re.compile(r"^\d+/\d*[smhd]$")
 PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -141,15 +141,19 @@ def create_activity(organization, data: Mapping, *, actor=None) -> Activity:
 EDITABLE_STATUSES = frozenset({Status.DRAFT, Status.RETURNED})
 
 
-def update_activity(activity: Activity, data: Mapping, *, actor=None) -> Activity:
+def update_activity(activity: Activity, data: Mapping, *, actor=None, from_source: bool = False) -> Activity:
     """Change a draft or returned activity with ``data`` (as in :func:`create_activity`; a poster of
     ``False`` removes it). The old poster file is deleted once the change is committed; then
     ``activity_changed`` (``created=False``) is sent.
 
+    ``from_source=True`` also changes a published activity: a copy pulled from another platform's
+    change feed (``manage.py pull_exchange``, issue 16) follows its source, which reviewed it there.
+    Every rule still applies.
+
     Raises ``ValidationError``: a dict of field → messages for bad data, or a plain Chinese message
     when the activity is submitted, published or withdrawn (those are changed through the review).
     """
-    if activity.status not in EDITABLE_STATUSES:
+    if activity.status not in EDITABLE_STATUSES and not (from_source and activity.status == Status.PUBLISHED):
         raise ValidationError(
             _("活动“%(title)s”状态为“%(status)s”，只有草稿或已退回的活动可以修改")
             % {"title": activity.title, "status": Status(activity.status).label}

@@ -44,5 +44,13 @@ def staff_links(context) -> list[tuple[str, str]]:
         links.append((reverse("calls:judge_home"), _("作品评审")))
     if cast:
         links += [(reverse("review:audit"), _("审计日志")), (reverse("review:reopen"), _("重新开放推荐"))]
+    if (
+        services.organization_of(user) is not None
+        or services.admin_grants(user)
+        or cast
+        or (services.managed_joint_action_ids(user))
+    ):
+        # The open API's tokens and webhooks (kepuyue.api; named by URL, never imported).
+        links.append((reverse("api:tokens"), _("开放接口")))
     links.append((reverse("accounts:home"), _("我的账号")))
     return links

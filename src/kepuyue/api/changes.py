@@ -1,0 +1,97 @@
+"""The public change feed (变更流, ``GET /api/v1/changes?since=<cursor>``): every time an activity
+becomes, stays or stops being public, a row with a growing sequence number. A reader keeps the
+last ``next`` it got and asks again from there; each item says ``upsert`` (the activity as it is
+now, published) or ``delete`` (withdrawn or deleted since), so applying the items in order gives
+the source's public state — another platform (``manage.py pull_exchange``), a provincial site, a
+search engine.
+
+Rows are written in the transaction of the change where the change has one: a save of a published
+activity (``post_save``, so admin edits count), its deletion (``post_delete``), a move to or from
+``published`` (``activity_moving``, in the transaction). Recommendation and featuring (after-commit
+events of ``review``) add a row once committed. Sequence numbers are handed out when rows are
+inserted, not when their transactions commit: the feed only serves rows older than
+``API_CHANGES_SETTLE_SECONDS`` (5) so that a slower transaction's row is not skipped by a reader
+that already went past it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
+
+from kepuyue.activities.models import Activity, Status
+
+from .models import ActivityChange
+
+MAX_LIMIT = 200
+
+
+def record(activity_id: int) -> None:
+    ActivityChange.objects.create(activity_id=activity_id)
+
+
+def _saved(sender, instance, **kwargs):
+    if instance.status == Status.PUBLISHED:
+        record(instance.pk)
+
+
+def _deleted(sender, instance, **kwargs):
+    if instance.status in (Status.PUBLISHED, Status.WITHDRAWN):
+        record(instance.pk)
+
+
+def _moving(sender, activity_id, to_state, from_state="", **kwargs):
+    if Status.PUBLISHED in (str(to_state), str(from_state)):
+        record(activity_id)
+
+
+def _review(sender, activity_id, **kwargs):
+    record(activity_id)
+
+
+def connect() -> None:
+    from kepuyue.activities import signals as activity_signals
+    from kepuyue.review import signals as review_signals
+
+    post_save.connect(_saved, sender=Activity, dispatch_uid="api.changes.saved")
+    post_delete.connect(_deleted, sender=Activity, dispatch_uid="api.changes.deleted")
+    activity_signals.activity_moving.connect(_moving, dispatch_uid="api.changes.moving")
+    for signal in (
+        review_signals.activity_recommended,
+        review_signals.activity_unrecommended,
+        review_signals.activity_featured,
+        review_signals.activity_unfeatured,
+    ):
+        signal.connect(_review, dispatch_uid=f"api.changes.{id(signal)}")
+
+
+def settle_seconds() -> int:
+    return int(getattr(settings, "API_CHANGES_SETTLE_SECONDS", 5))
+
+
+def page(since: int, limit: int) -> tuple[list[tuple[int, int, Activity | None]], int, bool]:
+    """``(items, next, more)``: ``items`` are ``(seq, activity_id, published activity or None)``, one
+    per activity (its latest row in the page), in sequence order. Three queries."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    horizon = timezone.now() - timedelta(seconds=settle_seconds())
+    rows = list(
+        ActivityChange.objects.filter(id__gt=since, at__lte=horizon)
+        .order_by("id")
+        .values_list("id", "activity_id")[: limit + 1]
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    latest: dict[int, int] = {}
+    for seq, activity_id in rows:
+        latest[activity_id] = seq
+    activities = (
+        Activity.objects.filter(pk__in=latest, status=Status.PUBLISHED)
+        .select_related("campaign", "joint_action", "brand", "organizer", "region")
+        .in_bulk()
+    )
+    items = sorted(((seq, pk, activities.get(pk)) for pk, seq in latest.items()), key=lambda item: item[0])
+    next_seq = rows[-1][0] if rows else since
+    return items, next_seq, more

@@ -1,0 +1,190 @@
+"""The ``NinjaAPI`` of ``/api/v1/``: authentication by bearer token, the one error body
+(:class:`~.schemas.ErrorOut`, Chinese ``detail``), rate limits and conditional GETs.
+
+Every failure an operation can meet is turned into ``ErrorOut`` here — a bad parameter (422), an
+unknown object (404), a missing or revoked token (401), a refused right (403), too many requests
+(429), a broken promise of ours (500) — so a client reads one shape whatever went wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpResponse
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
+from django.utils.translation import gettext as _
+from django_ratelimit.exceptions import Ratelimited
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer
+
+from kepuyue.common.ratelimits import ip_key, over_limit, period_seconds
+
+from . import tokens
+
+logger = logging.getLogger(__name__)
+
+DESCRIPTION = """科普月平台开放接口（方案八(一)：全国科普月平台与“科普中国”两个发布平台、各省系统之间交换活动信息）。
+
+- 公开数据（科普月、联合行动、品牌活动、地区、已发布活动、征集作品、报名余量）无需令牌，按来源地址限流。
+- 单位与管理范围的数据须在请求头 `Authorization: Bearer <令牌>` 中携带令牌（单位后台“接口令牌”页面创建）。
+- 每个写操作都可带 `Idempotency-Key` 请求头：同一键重试不会重复写入；同一键配不同请求体返回 422。
+- 所有错误的响应体相同：`{"detail": 中文说明, "code": 类别, "errors": {字段: [中文信息]}}`。
+"""
+
+api = NinjaAPI(
+    title="科普月平台开放接口",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="api-v1",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+# Status codes every operation may answer with the error body (besides its own).
+COMMON_ERRORS = (400, 422, 429, 500)
+
+
+def error_body(detail: str, code: str, errors: dict | None = None) -> dict:
+    return {"detail": str(detail), "code": code, "errors": errors or {}}
+
+
+def error(request, status: int, detail: str, code: str, errors: dict | None = None, **headers):
+    response = api.create_response(request, error_body(detail, code, errors), status=status)
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer kpy_…``: the token's account becomes ``request.user`` (the rules of
+    its pages apply); ``request.api_token`` is the token. Read again on every request, so a revoked
+    token stops at once."""
+
+    openapi_scheme = "bearer"
+
+    def authenticate(self, request, token):
+        found = tokens.authenticate(token)
+        if found is None:
+            return None
+        request.user = found.user
+        request.api_token = found
+        if over_limit(request, "api_write", value=f"token:{found.pk}"):
+            raise Ratelimited("api_write")
+        return found
+
+
+token_auth = TokenAuth()
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid(request, exc):
+    errors: dict[str, list[str]] = {}
+    for item in exc.errors:
+        loc = [str(part) for part in item.get("loc", ()) if part not in ("body", "query", "path", "payload")]
+        field = ".".join(loc) or "request"
+        errors.setdefault(field, []).append(_invalid_message(item))
+    return error(request, 422, _("请求参数有误，请按字段说明修改"), "validation", errors)
+
+
+def _invalid_message(item: dict) -> str:
+    kind = item.get("type", "")
+    if kind == "missing":
+        return _("必须填写")
+    if kind.startswith("string"):
+        return _("应为文本")
+    if kind.startswith(("int", "float")):
+        return _("应为整数，且在允许范围内")
+    if kind.startswith(("greater", "less")):
+        return _("超出允许范围")
+    if kind.startswith(("too_long", "too_short")):
+        return _("条目数量超出允许范围")
+    if kind.startswith(("list", "dict", "model")):
+        return _("格式不正确")
+    if kind.startswith("json"):
+        return _("不是有效的 JSON")
+    return _("格式不正确")
+
+
+@api.exception_handler(DjangoValidationError)
+def _refused(request, exc):
+    if hasattr(exc, "error_dict"):
+        return error(request, 422, _("数据未通过校验"), "validation", exc.message_dict)
+    return error(request, 409, "；".join(exc.messages), "conflict")
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    return error(
+        request,
+        401,
+        _("缺少有效的接口令牌（请求头 Authorization: Bearer <令牌>），或令牌已被吊销"),
+        "unauthorized",
+        WWW_Authenticate="Bearer",
+    )
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request, exc):
+    return error(request, 403, str(exc) or _("没有权限"), "forbidden")
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return error(request, 404, _("未找到，或无权查看"), "not_found")
+
+
+@api.exception_handler(Ratelimited)
+def _too_many(request, exc):
+    name = exc.args[0] if exc.args else "api_read"
+    return error(
+        request, 429, _("请求过于频繁，请稍后再试"), "rate_limited", Retry_After=str(period_seconds(name))
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc):
+    codes = {400: "bad_request", 405: "method_not_allowed", 409: "conflict", 413: "too_large"}
+    return error(request, exc.status_code, str(exc), codes.get(exc.status_code, "error"))
+
+
+@api.exception_handler(Exception)
+def _crashed(request, exc):
+    logger.exception("API operation failed: %s %s", request.method, request.path)
+    return error(request, 500, _("服务器内部错误，请稍后重试；如持续出现请联系平台"), "server_error")
+
+
+def public(view):
+    """A read open to everyone: counted against ``api_read`` per client address (per token when
+    one is sent and valid)."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if over_limit(request, "api_read", key=ip_key):
+            raise Ratelimited("api_read")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def conditional(request, response: HttpResponse, *, parts, last_modified=None) -> HttpResponse | None:
+    """Set ``ETag`` (a digest of ``parts``) and ``Last-Modified`` on ``response``; return a 304
+    response when the request's ``If-None-Match`` / ``If-Modified-Since`` already has them."""
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+    etag = f'"{digest}"'
+    timestamp = last_modified.timestamp() if last_modified is not None else None
+    response["ETag"] = etag
+    response["Cache-Control"] = "public, max-age=30"
+    if timestamp is not None:
+        response["Last-Modified"] = http_date(timestamp)
+    not_modified = get_conditional_response(request, etag=etag, last_modified=timestamp)
+    if not_modified is not None:
+        not_modified["Cache-Control"] = "public, max-age=30"
+        return not_modified
+    return None

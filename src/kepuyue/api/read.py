@@ -1,0 +1,405 @@
+"""Public reads of ``/api/v1/`` (公开数据): the plan (campaigns, joint actions, key tasks, brands),
+regions, published activities, published works of calls and registrations availability.
+
+Activities are listed through the portal's own query — :class:`ActivityFilter` and
+:func:`list_activities` of ``kepuyue.activities.listing`` — so every filter of ``/activities/``
+works here with the same parameters, the same keyset cursors and the same Chinese explanations of
+ignored parameters (``messages``). Responses carry ``ETag`` and ``Last-Modified``; a client that
+sends them back (``If-None-Match`` / ``If-Modified-Since``) gets ``304`` and no body.
+"""
+
+from django.core import signing
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from ninja import Field as NinjaField
+from ninja import Query, Router, Schema
+
+from kepuyue.activities import services as activity_services
+from kepuyue.activities.listing import MAX_LIMIT, ActivityFilter, list_activities
+from kepuyue.activities.models import Activity, Audience, SpecialArea, Status, Topic
+from kepuyue.campaigns.models import Brand, Call, Campaign, JointAction, KeyTask
+from kepuyue.campaigns.services import current_campaign
+from kepuyue.common.text import int_or_none
+from kepuyue.regions.models import Region
+
+from .core import COMMON_ERRORS, conditional, public
+from .schemas import (
+    ActivityDetail,
+    ActivityPage,
+    AvailabilityOut,
+    BrandOut,
+    CallOut,
+    CampaignOut,
+    ChangePage,
+    EntryPage,
+    ErrorOut,
+    JointActionOut,
+    KeyTaskOut,
+    RegionOut,
+)
+
+router = Router(tags=["公开数据"])
+
+ERRORS = dict.fromkeys(COMMON_ERRORS, ErrorOut)
+NOT_FOUND = {**ERRORS, 404: ErrorOut}
+ENTRY_CURSOR_SALT = "kepuyue.api.entries"
+ENTRY_PAGE = 50
+
+
+def _campaign(slug: str) -> Campaign:
+    return get_object_or_404(Campaign, slug=slug[:64])
+
+
+def _named(obj) -> dict | None:
+    return {"slug": obj.slug, "name": obj.name} if obj is not None else None
+
+
+def card(activity: Activity) -> dict:
+    """The list fields of an activity (its joint action, brand, organizer and region loaded)."""
+    return {
+        "id": activity.pk,
+        "title": activity.title,
+        "summary": activity.summary,
+        "campaign": activity.campaign.slug,
+        "joint_action": _named(activity.joint_action),
+        "brand": _named(activity.brand),
+        "organizer": activity.organizer.name,
+        "starts_at": activity.starts_at,
+        "ends_at": activity.ends_at,
+        "form": activity.form,
+        "venue": activity.venue,
+        "region_code": activity.region_id,
+        "region_name": activity.region.full_name if activity.region is not None else "",
+        "province_code": activity.province_code,
+        "prefecture_code": activity.prefecture_code,
+        "county_code": activity.county_code,
+        "audiences": [m.value for m in activity_services.choices_of(activity.audiences, Audience)],
+        "topics": [m.value for m in activity_services.choices_of(activity.topics, Topic)],
+        "external_id": activity.external_id,
+        "status": activity.status,
+        "updated": activity.updated,
+        "url": reverse("portal:activity", args=[activity.pk]),
+    }
+
+
+def detail(activity: Activity, *, full_phone: bool = False) -> dict:
+    return {
+        **card(activity),
+        "description": activity.description,
+        "description_html": activity.description_html,
+        "co_organizers": activity.co_organizers,
+        "online_url": activity.online_url,
+        "latitude": float(activity.latitude) if activity.latitude is not None else None,
+        "longitude": float(activity.longitude) if activity.longitude is not None else None,
+        "special_areas": [m.value for m in activity_services.choices_of(activity.special_areas, SpecialArea)],
+        "expected_participants": activity.expected_participants,
+        "contact_name": activity.contact_name,
+        "contact_phone": activity.contact_phone
+        if full_phone
+        else activity_services.mask_phone(activity.contact_phone),
+        "published_at": activity.published_at,
+        "recommended": activity.recommended_at is not None,
+        "featured": activity.featured_at is not None,
+    }
+
+
+# --- the plan -------------------------------------------------------------------------------------
+
+
+@router.get("/campaigns", response={200: list[CampaignOut], **ERRORS}, summary="科普月列表")
+@public
+def campaigns(request, response: HttpResponse):
+    rows = list(Campaign.objects.order_by("-starts", "slug"))
+    return conditional(request, response, parts=[(c.pk, c.updated) for c in rows]) or rows
+
+
+@router.get("/campaigns/{slug}", response={200: CampaignOut, **NOT_FOUND}, summary="一届科普月")
+@public
+def campaign(request, slug: str, response: HttpResponse):
+    found = _campaign(slug)
+    return (
+        conditional(request, response, parts=(found.pk, found.updated), last_modified=found.updated) or found
+    )
+
+
+@router.get(
+    "/campaigns/{slug}/joint-actions", response={200: list[JointActionOut], **NOT_FOUND}, summary="联合行动"
+)
+@public
+def joint_actions(request, slug: str):
+    return list(JointAction.objects.filter(campaign=_campaign(slug)).order_by("number"))
+
+
+@router.get("/campaigns/{slug}/key-tasks", response={200: list[KeyTaskOut], **NOT_FOUND}, summary="重点任务")
+@public
+def key_tasks(request, slug: str):
+    rows = KeyTask.objects.filter(joint_action__campaign=_campaign(slug)).select_related("joint_action")
+    return [
+        {"slug": t.slug, "number": t.number, "name": t.name, "joint_action": t.joint_action.slug}
+        for t in rows.order_by("joint_action__number", "number")
+    ]
+
+
+@router.get("/campaigns/{slug}/brands", response={200: list[BrandOut], **NOT_FOUND}, summary="品牌活动")
+@public
+def brands(request, slug: str):
+    rows = Brand.objects.filter(joint_action__campaign=_campaign(slug)).select_related(
+        "joint_action", "key_task"
+    )
+    return [
+        {
+            "slug": b.slug,
+            "name": b.name,
+            "joint_action": b.joint_action.slug,
+            "key_task": b.key_task.slug if b.key_task_id else None,
+            "description": b.description,
+            "plan_ref": b.plan_ref,
+        }
+        for b in rows.order_by("joint_action__number", "order", "id")
+    ]
+
+
+@router.get("/campaigns/{slug}/calls", response={200: list[CallOut], **NOT_FOUND}, summary="作品征集")
+@public
+def calls(request, slug: str):
+    found = _campaign(slug)
+    rows = Call.objects.filter(campaign=found).select_related("joint_action").order_by("opens_at", "slug")
+    return [
+        {
+            "campaign": found.slug,
+            "slug": c.slug,
+            "kind": c.kind,
+            "title": c.title,
+            "joint_action": c.joint_action.slug,
+            "opens_at": c.opens_at,
+            "closes_at": c.closes_at,
+            "publication": c.publication,
+        }
+        for c in rows
+    ]
+
+
+class EntryQuery(Schema):
+    cursor: str | None = NinjaField(None, description="上一页返回的 next_cursor")
+
+
+@router.get(
+    "/campaigns/{slug}/calls/{call}/entries",
+    response={200: EntryPage, **NOT_FOUND},
+    summary="征集作品（择优发布的作品）",
+)
+@public
+def entries(request, slug: str, call: str, query: Query[EntryQuery]):
+    from kepuyue.calls.services.publishing import published_entries
+
+    found = get_object_or_404(Call, campaign=_campaign(slug), slug=call[:64])
+    rows = published_entries(found)
+    offset = 0
+    if query.cursor:
+        try:
+            offset = int(signing.loads(query.cursor, salt=ENTRY_CURSOR_SALT))
+        except (signing.BadSignature, ValueError, TypeError):
+            offset = 0
+    page = list(rows[offset : offset + ENTRY_PAGE + 1])
+    more = len(page) > ENTRY_PAGE
+    items = []
+    for entry in page[:ENTRY_PAGE]:
+        entry.call = found
+        items.append(
+            {
+                "code": entry.code,
+                "title": entry.title,
+                "theme": entry.theme,
+                "theme_name": entry.theme_name,
+                "description": entry.description,
+                "organization": entry.organization.name,
+                "city": entry.city.full_name if entry.city_id else None,
+                "published_at": entry.published_at,
+                "file_url": entry.public_file.url if entry.public_file else None,
+                "poster_url": entry.public_poster.url if entry.public_poster else None,
+                "link": getattr(entry, "link", "") or "",
+            }
+        )
+    next_cursor = signing.dumps(offset + ENTRY_PAGE, salt=ENTRY_CURSOR_SALT) if more else None
+    return {"items": items, "next_cursor": next_cursor}
+
+
+# --- regions --------------------------------------------------------------------------------------
+
+
+class RegionQuery(Schema):
+    parent: str | None = NinjaField(None, description="上级区划代码；缺省为省级行政区")
+
+
+@router.get("/regions", response={200: list[RegionOut], **ERRORS}, summary="行政区划（GB/T 2260）")
+@public
+def regions(request, query: Query[RegionQuery], response: HttpResponse):
+    parent = (query.parent or "").strip()
+    rows = Region.objects.filter(parent_id=parent[:6]) if parent else Region.objects.filter(level=1)
+    rows = list(rows.order_by("code"))
+    found = conditional(request, response, parts=[r.code for r in rows])
+    return found or [
+        {"code": r.code, "name": r.name, "full_name": r.full_name, "level": r.level, "parent": r.parent_id}
+        for r in rows
+    ]
+
+
+# --- activities -----------------------------------------------------------------------------------
+
+
+class ActivityQuery(Schema):
+    """The filters of the portal's activity list (``/activities/``), the same names and meaning."""
+
+    campaign: str | None = NinjaField(None, description="科普月标识；缺省为当前科普月")
+    joint_action: str | None = NinjaField(None, description="联合行动标识，none 为全国科普月活动")
+    brand: str | None = NinjaField(None, description="品牌活动标识")
+    province: str | None = NinjaField(None, description="省级区划代码，如 330000")
+    city: str | None = NinjaField(None, description="地级区划代码，如 330100")
+    county: str | None = NinjaField(None, description="县级区划代码，如 330106")
+    from_: str | None = NinjaField(None, alias="from", description="开始日期，如 2025-09-15")
+    to: str | None = NinjaField(None, description="结束日期")
+    form: str | None = NinjaField(None, description="offline / online / hybrid")
+    audience: list[str] = NinjaField(default_factory=list, description="面向对象（可重复）")
+    topic: list[str] = NinjaField(default_factory=list, description="活动主题（可重复）")
+    phase: str | None = NinjaField(None, description="upcoming / ongoing / ended")
+    q: str | None = NinjaField(None, description="关键词")
+    sort: str | None = NinjaField(None, description="start（默认）或 relevance（需关键词）")
+    cursor: str | None = NinjaField(None, description="上一页返回的 next_cursor / prev_cursor")
+    limit: str | None = NinjaField(None, description=f"每页条数，1–{MAX_LIMIT}，默认 20")
+
+
+def campaign_of(slug: str | None, messages: list[str]) -> Campaign | None:
+    slug = (slug or "").strip()
+    if slug:
+        found = Campaign.objects.filter(slug=slug[:64]).first()
+        if found is not None:
+            return found
+        messages.append(f"没有找到科普月“{slug[:64]}”，已显示当前科普月。")
+    return current_campaign()
+
+
+def activity_page(request, response, *, queryset=None) -> dict | HttpResponse:
+    """One page of activities for the GET parameters of ``request`` (public or a token's own)."""
+    messages: list[str] = []
+    found_campaign = campaign_of(request.GET.get("campaign"), messages)
+    activity_filter = ActivityFilter.from_params(request.GET)
+    if found_campaign is None and queryset is None:
+        page_items, next_cursor, prev_cursor = [], None, None
+        messages += list(activity_filter.messages)
+    else:
+        page = list_activities(
+            activity_filter,
+            campaign=found_campaign,
+            cursor=request.GET.get("cursor"),
+            limit=int_or_none(request.GET.get("limit")) or 20,
+            queryset=queryset,
+        )
+        page_items, next_cursor, prev_cursor = page.items, page.next_cursor, page.prev_cursor
+        messages += page.messages
+        # The cards load joint action, brand, organizer and region; the campaigns (a handful) once.
+        campaigns = Campaign.objects.in_bulk({a.campaign_id for a in page_items})
+        for item in page_items:
+            item.campaign = campaigns[item.campaign_id]
+    parts = (
+        [(a.pk, a.updated.isoformat(), a.status) for a in page_items],
+        next_cursor,
+        prev_cursor,
+        messages,
+    )
+    last = max((a.updated for a in page_items), default=None)
+    not_modified = conditional(request, response, parts=parts, last_modified=last)
+    if queryset is not None:
+        response["Cache-Control"] = "private, no-cache"
+    if not_modified is not None:
+        return not_modified
+    return {
+        "items": [card(a) for a in page_items],
+        "next_cursor": next_cursor,
+        "prev_cursor": prev_cursor,
+        "messages": messages,
+    }
+
+
+@router.get("/activities", response={200: ActivityPage, 304: None, **ERRORS}, summary="已发布的活动")
+@public
+def activities(request, query: Query[ActivityQuery], response: HttpResponse):
+    """Published activities of a campaign, in start order (or by relevance with ``q``), keyset
+    pages: follow ``next_cursor`` (``?cursor=``) to the next page; the cursor keeps its place
+    however deep. Bad parameters are ignored and explained in ``messages``."""
+    return activity_page(request, response)
+
+
+def _published(pk: int) -> Activity:
+    if not 0 < pk < 2**63:
+        raise Http404
+    return get_object_or_404(
+        Activity.objects.select_related("campaign", "joint_action", "brand", "organizer", "region"),
+        pk=pk,
+        status=Status.PUBLISHED,
+    )
+
+
+@router.get(
+    "/activities/{int:pk}", response={200: ActivityDetail, 304: None, **NOT_FOUND}, summary="活动详情"
+)
+@public
+def activity(request, pk: int, response: HttpResponse):
+    found = _published(pk)
+    parts = (found.pk, found.updated.isoformat(), found.recommended_at, found.featured_at)
+    return conditional(request, response, parts=parts, last_modified=found.updated) or detail(found)
+
+
+@router.get(
+    "/activities/{int:pk}/availability",
+    response={200: AvailabilityOut, **NOT_FOUND},
+    summary="报名余量（各场次剩余名额）",
+)
+@public
+def availability(request, pk: int, response: HttpResponse):
+    from kepuyue.registrations import services as registrations
+    from kepuyue.registrations.models import Mode
+
+    found = _published(pk)
+    config = registrations.config_of(found)
+    rows = registrations.availability(found, config) if config and config.mode == Mode.PLATFORM else []
+    response["Cache-Control"] = "public, max-age=10"
+    return {
+        "activity": found.pk,
+        "mode": config.mode if config else Mode.NONE,
+        "closed": bool(config and config.closed),
+        "sessions": [row.as_json() for row in rows],
+    }
+
+
+# --- the change feed ------------------------------------------------------------------------------
+
+
+class ChangeQuery(Schema):
+    since: str | None = NinjaField(None, description="上次返回的 next；缺省从头读起")
+    limit: str | None = NinjaField(None, description="每页条数，1–200，默认 100")
+
+
+@router.get("/changes", response={200: ChangePage, **ERRORS}, summary="变更流（含撤回与删除）")
+@public
+def changes_feed(request, query: Query[ChangeQuery]):
+    """Changes of public activities since ``since``, oldest first: ``upsert`` with the activity as it
+    is now, or ``delete`` (withdrawn or deleted). Keep ``next`` and ask again from it."""
+    from . import changes
+
+    since = int_or_none(query.since, min_value=0, max_value=2**62) or 0
+    limit = int_or_none(query.limit, min_value=1, max_value=changes.MAX_LIMIT) or 100
+    items, next_seq, more = changes.page(since, limit)
+    return {
+        "items": [
+            {
+                "seq": seq,
+                "activity_id": pk,
+                "action": "upsert" if activity is not None else "delete",
+                "activity": detail(activity) if activity is not None else None,
+            }
+            for seq, pk, activity in items
+        ],
+        "next": str(next_seq),
+        "has_more": more,
+    }

@@ -1,0 +1,261 @@
+"""The shapes of the open API (pydantic, through django-ninja): what ``/api/v1/openapi.json``
+describes. Inputs are lenient (texts and lists of texts) so that the services, not the schema,
+judge them and answer with the same Chinese messages as the web pages."""
+
+from datetime import date, datetime
+
+from ninja import Field, Schema
+
+
+class ErrorOut(Schema):
+    """The one error body of the API (every 4xx and 5xx): ``detail`` a Chinese sentence, ``code`` a
+    stable English word for programs, ``errors`` field → Chinese messages (validation only)."""
+
+    detail: str = Field(..., description="中文错误说明")
+    code: str = Field(..., description="错误类别，如 not_found、validation、rate_limited")
+    errors: dict[str, list[str]] = Field(default_factory=dict, description="字段 → 中文错误信息")
+
+
+class CampaignOut(Schema):
+    slug: str
+    year: int
+    name: str
+    subtitle: str
+    theme: str
+    starts: date
+    ends: date
+    platforms: list = Field(default_factory=list, description="发布平台（方案八(一)）")
+
+
+class JointActionOut(Schema):
+    slug: str
+    number: int
+    name: str
+    theme: str
+    managing_unit: str
+    window_start: date
+    window_end: date
+    plan_ref: str
+
+
+class KeyTaskOut(Schema):
+    slug: str
+    number: int
+    name: str
+    joint_action: str
+
+
+class BrandOut(Schema):
+    slug: str
+    name: str
+    joint_action: str
+    key_task: str | None = None
+    description: str
+    plan_ref: str
+
+
+class RegionOut(Schema):
+    code: str
+    name: str
+    full_name: str
+    level: int
+    parent: str | None = None
+
+
+class Named(Schema):
+    slug: str
+    name: str
+
+
+class ActivityCard(Schema):
+    """An activity as a list shows it."""
+
+    id: int
+    title: str
+    summary: str
+    campaign: str
+    joint_action: Named | None = None
+    brand: Named | None = None
+    organizer: str
+    starts_at: datetime
+    ends_at: datetime
+    form: str
+    venue: str
+    region_code: str | None = None
+    region_name: str = ""
+    province_code: str
+    prefecture_code: str
+    county_code: str
+    audiences: list[int]
+    topics: list[int]
+    external_id: str
+    status: str
+    updated: datetime
+    url: str
+
+
+class ActivityDetail(ActivityCard):
+    """One activity: the card and its details. ``contact_phone`` is masked on public reads."""
+
+    description: str
+    description_html: str
+    co_organizers: str
+    online_url: str
+    latitude: float | None = None
+    longitude: float | None = None
+    special_areas: list[int]
+    expected_participants: int | None = None
+    contact_name: str
+    contact_phone: str
+    published_at: datetime | None = None
+    recommended: bool
+    featured: bool
+
+
+class ActivityPage(Schema):
+    items: list[ActivityCard]
+    next_cursor: str | None = None
+    prev_cursor: str | None = None
+    messages: list[str] = Field(default_factory=list, description="被忽略的参数及原因（中文）")
+
+
+class SessionOut(Schema):
+    id: int
+    label: str
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    available: int
+    group_capacity: int
+    group_available: int
+    open: bool
+    full: bool
+    few: bool
+    waitlist: bool
+    reason: str
+
+
+class AvailabilityOut(Schema):
+    activity: int
+    mode: str
+    closed: bool
+    sessions: list[SessionOut]
+
+
+class CallOut(Schema):
+    campaign: str
+    slug: str
+    kind: str
+    title: str
+    joint_action: str
+    opens_at: datetime
+    closes_at: datetime | None = None
+    publication: str
+
+
+class EntryOut(Schema):
+    code: str
+    title: str
+    theme: str
+    theme_name: str
+    description: str
+    organization: str
+    city: str | None = None
+    published_at: datetime | None = None
+    file_url: str | None = None
+    poster_url: str | None = None
+    link: str = ""
+
+
+class EntryPage(Schema):
+    items: list[EntryOut]
+    next_cursor: str | None = None
+
+
+# --- writes -------------------------------------------------------------------------------------
+
+
+class ActivityIn(Schema):
+    """An activity to create or change (发布活动). Slugs name the joint action, brand and key task of
+    ``campaign`` (default: the current campaign); times are ISO 8601 (without an offset: Beijing
+    time); ``audiences`` / ``topics`` / ``special_areas`` are bit values or Chinese labels."""
+
+    campaign: str | None = Field(None, description="科普月标识；缺省为当前科普月")
+    joint_action: str | None = Field(None, description="联合行动标识；不填为全国科普月活动")
+    brand: str | None = None
+    key_task: str | None = None
+    title: str = ""
+    summary: str = ""
+    description: str = ""
+    co_organizers: str = ""
+    starts_at: str | None = Field(None, description="开始时间，如 2025-09-15T09:00:00+08:00")
+    ends_at: str | None = None
+    form: str = "offline"
+    online_url: str = ""
+    region_code: str = ""
+    venue: str = ""
+    audiences: list[str | int] = Field(default_factory=list, max_length=32)
+    topics: list[str | int] = Field(default_factory=list, max_length=32)
+    special_areas: list[str | int] = Field(default_factory=list, max_length=32)
+    expected_participants: int | None = Field(None, ge=0, le=2_000_000_000)
+    science_workers: int | None = Field(None, ge=0, le=2_000_000_000)
+    contact_name: str = ""
+    contact_phone: str = ""
+    external_id: str = Field("", description="单位自己的编号（批量导入时按它更新）")
+
+
+class ReasonIn(Schema):
+    reason: str = ""
+
+
+class BulkIn(Schema):
+    items: list[ActivityIn] = Field(..., min_length=1, max_length=500)
+
+
+class BulkResult(Schema):
+    index: int
+    external_id: str
+    result: str = Field(..., description="created / updated / unchanged / error")
+    id: int | None = None
+    errors: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class BulkOut(Schema):
+    created: int
+    updated: int
+    unchanged: int
+    failed: int
+    results: list[BulkResult]
+
+
+class RegistrationOut(Schema):
+    """A booking of the unit's own activity, personal data masked (as the staff list shows it)."""
+
+    code: str
+    session_id: int
+    kind: str
+    status: str
+    seats: int
+    name: str
+    phone: str
+    group_name: str
+    created_at: datetime
+    checked_in_at: datetime | None = None
+
+
+class RegistrationPage(Schema):
+    items: list[RegistrationOut]
+    next_cursor: str | None = None
+
+
+class ChangeOut(Schema):
+    seq: int
+    activity_id: int
+    action: str = Field(..., description="upsert（当前已发布，附活动）或 delete（已撤回或删除）")
+    activity: ActivityDetail | None = None
+
+
+class ChangePage(Schema):
+    items: list[ChangeOut]
+    next: str = Field(..., description="下次请求的 since")
+    has_more: bool

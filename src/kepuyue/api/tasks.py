@@ -1,0 +1,16 @@
+"""Background work of the API: webhook deliveries (:mod:`.webhooks`). Tasks take ids, have explicit
+names and are idempotent; with no broker they run in-process (``CELERY_TASK_ALWAYS_EAGER``)."""
+
+from celery import shared_task
+
+from . import webhooks
+
+
+@shared_task(name="kepuyue.api.deliver_webhook")
+def deliver_webhook_task(delivery_id: int) -> str:
+    return webhooks.deliver(delivery_id)
+
+
+@shared_task(name="kepuyue.api.deliver_due_webhooks")
+def deliver_due_task() -> int:
+    return webhooks.deliver_due()

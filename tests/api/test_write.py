@@ -1,0 +1,248 @@
+"""Writes of /api/v1/org/: the same services and Chinese messages as the unit's pages, the
+workflow, bulk upsert by external id, Idempotency-Key, and the unit's registrations (masked)."""
+
+import json
+
+import pytest
+
+from kepuyue.activities.forms import ActivityForm
+from kepuyue.activities.models import Activity, Status
+from kepuyue.api.models import IdempotentRequest
+
+from .conftest import activity_payload, bearer, make_activity
+
+pytestmark = pytest.mark.django_db
+
+
+def post(client, url, data, secret, **headers):
+    return client.post(url, json.dumps(data), content_type="application/json", **bearer(secret), **headers)
+
+
+def put(client, url, data, secret, **headers):
+    return client.put(url, json.dumps(data), content_type="application/json", **bearer(secret), **headers)
+
+
+def test_create_saves_a_draft_through_the_service(client, unit, token):
+    response = post(client, "/api/v1/org/activities", activity_payload(external_id="HZ-1"), token[1])
+    assert response.status_code == 201, response.content
+    body = response.json()
+    activity = Activity.objects.get(pk=body["id"])
+    assert activity.organizer == unit and activity.status == Status.DRAFT
+    assert activity.county_code == "330106" and activity.external_id == "HZ-1"
+    assert body["contact_phone"] == "13812345678"  # the unit's own: unmasked
+    assert body["audiences"] == [1, 2048] and body["topics"] == [1]
+    from kepuyue.audit.models import AuditEntry
+
+    assert AuditEntry.objects.filter(action="activity.create", object_id=str(activity.pk)).exists()
+
+
+def test_same_chinese_messages_per_field_as_the_form(client, plan, unit, token):
+    """The API and the publishing form refuse the same data with the same messages."""
+    bad = activity_payload(
+        title="某活动",
+        starts_at="2025-12-01T09:00:00+08:00",
+        ends_at="2025-12-01T10:00:00+08:00",
+        form="online",
+        online_url="",
+    )
+    response = post(client, "/api/v1/org/activities", bad, token[1])
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    form = ActivityForm(
+        {
+            "joint_action": plan.joint_actions.get(slug="science-museums").pk,
+            "title": "某活动",
+            "starts_at": "2025-12-01T09:00",
+            "ends_at": "2025-12-01T10:00",
+            "form": "online",
+            "region": "330106",
+        },
+        campaign=plan,
+    )
+    assert not form.is_valid()
+    assert set(errors) == set(form.errors) == {"starts_at", "ends_at", "online_url"}
+    for field in errors:
+        assert errors[field] == form.errors[field], field
+    untitled = post(client, "/api/v1/org/activities", activity_payload(title="  "), token[1])
+    assert untitled.json()["errors"] == {"title": ["活动名称：必须填写"]}
+    assert not Activity.objects.exists()
+
+
+def test_lookup_and_format_errors_are_chinese(client, unit, token):
+    bad = activity_payload(joint_action="no-such", starts_at="明天", audiences=["外星人"], brand="nope")
+    errors = post(client, "/api/v1/org/activities", bad, token[1]).json()["errors"]
+    assert "联合行动“no-such”不属于" in errors["joint_action"][0]
+    assert errors["starts_at"] == ["开始时间：格式不正确，应如 2025-09-15T09:00:00+08:00"]
+    assert errors["audiences"] == ["面向对象“外星人”无效"]
+    assert errors["brand"] == ["品牌活动“nope”不存在"]
+
+
+def test_schema_errors_use_the_one_error_body(client, unit, token):
+    response = post(client, "/api/v1/org/activities", {"title": 5, "audiences": "x"}, token[1])
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "validation" and body["errors"]["title"] == ["应为文本"]
+    broken = client.post(
+        "/api/v1/org/activities", "{not json", content_type="application/json", **bearer(token[1])
+    )
+    assert broken.status_code in (400, 422) and set(broken.json()) == {"detail", "code", "errors"}
+
+
+def test_update_submit_withdraw(client, unit, token):
+    created = post(client, "/api/v1/org/activities", activity_payload(), token[1]).json()
+    url = f"/api/v1/org/activities/{created['id']}"
+    changed = put(client, url, activity_payload(title="改过的名称"), token[1])
+    assert changed.status_code == 200 and changed.json()["title"] == "改过的名称"
+    submitted = post(client, url + "/submit", {}, token[1])
+    assert submitted.status_code == 200 and submitted.json()["status"] == "submitted"
+    # A submitted activity cannot be changed: the service's message, as a conflict.
+    refused = put(client, url, activity_payload(title="再改"), token[1])
+    assert refused.status_code == 409
+    assert "只有草稿或已退回的活动可以修改" in refused.json()["detail"]
+    not_yet = post(client, url + "/withdraw", {"reason": "取消"}, token[1])
+    assert not_yet.status_code == 409 and not_yet.json()["detail"] == "只有已发布的活动可以撤回"
+    from kepuyue.activities import services
+
+    services.transition(Activity.objects.get(pk=created["id"]), Status.PUBLISHED)
+    withdrawn = post(client, url + "/withdraw", {"reason": "场馆维修"}, token[1])
+    assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn"
+
+
+def test_idempotent_create_never_creates_twice(client, unit, token):
+    payload = activity_payload(title="只建一次")
+    first = post(client, "/api/v1/org/activities", payload, token[1], HTTP_IDEMPOTENCY_KEY="k-1")
+    again = post(client, "/api/v1/org/activities", payload, token[1], HTTP_IDEMPOTENCY_KEY="k-1")
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert Activity.objects.count() == 1
+    other = post(
+        client, "/api/v1/org/activities", {**payload, "title": "另一个"}, token[1], HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_mismatch"
+    assert Activity.objects.count() == 1
+    # A refusal is stored too: the retry is refused alike and nothing is written.
+    bad = activity_payload(title="")
+    assert (
+        post(client, "/api/v1/org/activities", bad, token[1], HTTP_IDEMPOTENCY_KEY="k-2").status_code == 422
+    )
+    assert (
+        post(client, "/api/v1/org/activities", bad, token[1], HTTP_IDEMPOTENCY_KEY="k-2").status_code == 422
+    )
+
+
+def test_idempotency_keys_are_per_token(client, unit, other_unit, token, other_token):
+    post(client, "/api/v1/org/activities", activity_payload(), token[1], HTTP_IDEMPOTENCY_KEY="same")
+    post(client, "/api/v1/org/activities", activity_payload(), other_token[1], HTTP_IDEMPOTENCY_KEY="same")
+    assert Activity.objects.filter(organizer=unit).count() == 1
+    assert Activity.objects.filter(organizer=other_unit).count() == 1
+
+
+def test_a_request_still_running_is_a_conflict(client, unit, token):
+    IdempotentRequest.objects.create(token=token[0], key="busy", fingerprint="x" * 64)
+    response = post(
+        client, "/api/v1/org/activities", activity_payload(), token[1], HTTP_IDEMPOTENCY_KEY="busy"
+    )
+    assert response.status_code == 422  # another body than the one in flight
+    body = activity_payload()
+    import hashlib
+
+    raw = json.dumps(body).encode()
+    fingerprint = hashlib.sha256(b"\n".join([b"POST", b"/api/v1/org/activities", raw])).hexdigest()
+    IdempotentRequest.objects.create(token=token[0], key="busy-2", fingerprint=fingerprint)
+    running = post(client, "/api/v1/org/activities", body, token[1], HTTP_IDEMPOTENCY_KEY="busy-2")
+    assert running.status_code == 409 and running.json()["code"] == "in_progress"
+    assert not Activity.objects.exists()
+
+
+def test_idempotent_submit(client, unit, token):
+    activity = make_activity(unit, publish=False)
+    url = f"/api/v1/org/activities/{activity.pk}/submit"
+    assert post(client, url, {}, token[1], HTTP_IDEMPOTENCY_KEY="s").status_code == 200
+    # Without the key a second submit is refused by the workflow; with it, the first answer again.
+    assert post(client, url, {}, token[1], HTTP_IDEMPOTENCY_KEY="s").status_code == 200
+    assert post(client, url, {}, token[1]).status_code == 409
+
+
+def test_bulk_upsert_by_external_id(client, unit, token):
+    items = [activity_payload(external_id=f"HZ-{i}", title=f"活动{i}") for i in range(3)]
+    items.append(activity_payload(external_id="", title="没有编号"))
+    items.append(activity_payload(external_id="HZ-9", title=""))
+    first = post(client, "/api/v1/org/activities/bulk", {"items": items}, token[1]).json()
+    assert (first["created"], first["updated"], first["unchanged"], first["failed"]) == (3, 0, 0, 2)
+    assert first["results"][3]["errors"] == {"external_id": ["外部编号：批量导入时必须填写"]}
+    assert first["results"][4]["errors"]["title"] == ["活动名称：必须填写"]
+    # The same batch again changes nothing; a changed row is updated in place.
+    items[1]["title"] = "活动1（改）"
+    second = post(client, "/api/v1/org/activities/bulk", {"items": items[:3]}, token[1]).json()
+    assert (second["created"], second["updated"], second["unchanged"]) == (0, 1, 2)
+    assert Activity.objects.filter(organizer=unit).count() == 3
+    assert Activity.objects.get(external_id="HZ-1").title == "活动1（改）"
+
+
+def test_bulk_does_not_touch_another_units_ids(client, unit, other_unit, token):
+    make_activity(other_unit, publish=False, external_id="SAME")
+    result = post(
+        client, "/api/v1/org/activities/bulk", {"items": [activity_payload(external_id="SAME")]}, token[1]
+    )
+    assert result.json()["created"] == 1
+    assert Activity.objects.filter(external_id="SAME").count() == 2
+
+
+def test_bulk_limits(client, unit, token):
+    too_many = {"items": [activity_payload(external_id=str(i)) for i in range(501)]}
+    response = post(client, "/api/v1/org/activities/bulk", too_many, token[1])
+    assert response.status_code == 422 and response.json()["code"] == "validation"
+    duplicate = {"items": [activity_payload(external_id="D"), activity_payload(external_id="D")]}
+    body = post(client, "/api/v1/org/activities/bulk", duplicate, token[1]).json()
+    assert body["created"] == 1 and body["results"][1]["errors"]["external_id"] == [
+        "外部编号在本批数据中重复"
+    ]
+
+
+def test_external_id_unique_per_unit(client, unit, token):
+    post(client, "/api/v1/org/activities", activity_payload(external_id="X"), token[1])
+    again = post(client, "/api/v1/org/activities", activity_payload(external_id="X"), token[1])
+    assert again.status_code == 422
+    assert again.json()["errors"]["external_id"] == ["外部编号“X”已用于本单位的另一项活动"]
+
+
+def test_registrations_of_own_activity_are_masked(client, unit, token, other_token, clock):
+    from kepuyue.registrations import services as registrations
+    from tests.fixtures_registrations import add_session, configure, make_member, party
+
+    activity = make_activity(unit)
+    clock("2025-09-10T10:00+08:00")
+    configure(activity)
+    session = add_session(activity, capacity=10)
+    for name in ("张小明", "李华"):
+        registrations.book(session, make_member(), party(name=name, phone="13812345678"))
+    url = f"/api/v1/org/activities/{activity.pk}/registrations"
+    body = client.get(url, **bearer(token[1])).json()
+    assert [(b["name"], b["phone"], b["seats"]) for b in body["items"]] == [
+        ("张**", "138****5678", 1),
+        ("李*", "138****5678", 1),
+    ]
+    assert "13812345678" not in json.dumps(body, ensure_ascii=False)
+    assert client.get(url, **bearer(other_token[1])).status_code == 404
+    # Public availability reflects the two places taken.
+    availability = client.get(f"/api/v1/activities/{activity.pk}/availability").json()
+    assert availability["mode"] == "platform" and availability["sessions"][0]["available"] == 8
+
+
+def test_org_list_query_count(client, unit, token):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count():
+        client.get("/api/v1/org/activities?limit=50", **bearer(token[1]))
+        with CaptureQueriesContext(connection) as queries:
+            client.get("/api/v1/org/activities?limit=50", **bearer(token[1]))
+        return len(queries)
+
+    for i in range(2):
+        make_activity(unit, publish=False, title=f"草稿{i}")
+    few = count()
+    for i in range(6):
+        make_activity(unit, title=f"活动{i}")
+    assert count() == few <= 9
