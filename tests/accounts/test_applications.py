@@ -109,6 +109,32 @@ def test_png_proof_is_accepted(client, applicant, types, regions):
     assert OrganizationApplication.objects.get().proof_type == "image/png"
 
 
+def test_photo_proof_is_stored_without_its_exif_and_gps(client, applicant, types, regions):
+    """A phone photo of a licence: stored upright, as JPEG, with no EXIF (no GPS, no camera)."""
+    import io
+
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    exif[0x0112] = 6  # orientation: rotate 90° to show upright
+    exif.get_ifd(0x8825).update({1: "N", 2: (30.0, 15.0, 0.0)})  # GPSLatitudeRef, GPSLatitude
+    raw = io.BytesIO()
+    Image.new("RGB", (40, 20), (200, 30, 30)).save(raw, format="JPEG", exif=exif)
+    assert Image.open(io.BytesIO(raw.getvalue())).getexif().get_ifd(0x8825)
+
+    client.force_login(applicant)
+    client.post(
+        reverse("accounts:apply"),
+        form(proof_file=SimpleUploadedFile("licence.jpg", raw.getvalue(), content_type="image/jpeg")),
+    )
+    application = OrganizationApplication.objects.get()
+    assert application.proof_type == "image/jpeg" and application.proof.name.endswith(".jpg")
+    with application.proof.open("rb") as stored, Image.open(stored) as image:
+        assert not image.getexif()
+        assert image.size == (20, 40)  # turned upright before the orientation tag was dropped
+
+
 def test_province_admin_sees_it_and_another_province_gets_404(client, applied, zj_admin, gd_admin):
     login_staff(client, gd_admin)
     assert "宁波科学探索中心" not in client.get(reverse("accounts:review_list")).content.decode()

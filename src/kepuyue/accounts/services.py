@@ -301,8 +301,20 @@ def submit_application(applicant, data: dict, proof=None, *, application=None) -
         raise ValidationError(exc.messages) from None
     if proof is not None:
         content_type, extension = sniff_proof(proof)
+        content = proof.read()
+        if content_type != "application/pdf":
+            # A photo of a licence carries where and when it was taken (EXIF, GPS): stored without
+            # metadata, upright, like every other image the platform keeps (common.images).
+            from kepuyue.common.images import without_metadata
+
+            try:
+                clean = without_metadata(io.BytesIO(content), formats=("JPEG", "PNG"))
+            except (ValueError, OSError) as exc:
+                raise ValidationError(_("证明材料图片已损坏，无法打开"), code="proof_damaged") from exc
+            content, extension = clean.content, clean.extension
+            content_type = "image/png" if clean.format == "png" else "image/jpeg"
         application.proof_type = content_type
-        application.proof.save(f"{uuid.uuid4().hex}.{extension}", ContentFile(proof.read()), save=False)
+        application.proof.save(f"{uuid.uuid4().hex}.{extension}", ContentFile(content), save=False)
     application.status = ApplicationStatus.PENDING
     application.submitted_at = clock.now()
     application.return_reason = ""
