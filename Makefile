@@ -36,7 +36,7 @@ data: setup var/secret_key
 	$(PY) manage.py load_sample_registrations --campaign $(CAMPAIGN_SLUG)
 
 run: data
-	@export SECRET_KEY="$$(cat var/secret_key)" KEPUYUE_HTTPS=0; \
+	@export SECRET_KEY="$$(cat var/secret_key)" KEPUYUE_HTTPS=0 SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}"; \
 	$(PY) manage.py collectstatic --noinput --verbosity 0 && \
 	$(PY) manage.py ensure_admin && \
 	echo "科普月平台: http://$(HOST):$(PORT)/  (管理后台 /admin/)" && \

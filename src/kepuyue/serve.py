@@ -30,7 +30,7 @@ def command(
     port: int = 8000,
     workers: int = 2,
     *,
-    access_log: bool = True,
+    access_log: bool = False,
     threads: int = BLOCKING_THREADS,
 ) -> list[str]:
     """The granian command line that serves the platform on ``host``:``port`` with ``workers`` processes."""
@@ -65,14 +65,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "2")))
-    parser.add_argument("--no-access-log", action="store_true")
+    # Off by default: granian writes the decoded path into its access log as it is, so a request
+    # for /x%0a[…] forges a log line and %00 writes NUL bytes. The access log belongs to the reverse
+    # proxy (nginx escapes such bytes as \xNN); turn this one on only where no proxy logs.
+    parser.add_argument("--access-log", action="store_true", help="granian's access log (paths unescaped)")
+    parser.add_argument("--no-access-log", action="store_true", help="the default; kept for old scripts")
     # Each thread may hold one database connection (and each worker's background thread one more,
     # kepuyue.common.background): with PostgreSQL keep (threads + 1) × workers under its
     # max_connections (or put PgBouncer in front).
     parser.add_argument("--threads", type=int, default=int(os.environ.get("THREADS", str(BLOCKING_THREADS))))
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kepuyue.settings")
-    cmd = command(args.host, args.port, args.workers, access_log=not args.no_access_log, threads=args.threads)
+    cmd = command(
+        args.host,
+        args.port,
+        args.workers,
+        access_log=args.access_log and not args.no_access_log,
+        threads=args.threads,
+    )
     os.execv(cmd[0] if os.path.isabs(cmd[0]) else _which(cmd[0]), cmd)  # noqa: S606 - our own server
 
 
