@@ -9,10 +9,17 @@ import os
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from kepuyue.wsgi import application
 
 from .conftest import make_activity
+
+# The activity lists read their filters as the portal does (kepuyue.activities.listing.ActivityFilter):
+# a value of the wrong kind is ignored and named in the answer's ``messages`` (docs/api.md), never
+# refused, so a link that carries an old or mistyped filter still lists activities. schemathesis's
+# "schema-violating request accepted" check expects a 4xx there; every other check still runs.
+LENIENT_LISTS = {"/api/v1/activities"}
 
 EXAMPLES = int(os.environ.get("KEPUYUE_SCHEMATHESIS_EXAMPLES", "12"))
 
@@ -53,4 +60,7 @@ def test_every_operation(case, api_data):
     if case.headers is None:
         case.headers = {}
     case.headers.setdefault("Authorization", f"Bearer {api_data[1]}")
-    case.call_and_validate()
+    excluded = []
+    if case.method == "GET" and case.path in LENIENT_LISTS:
+        excluded.append(negative_data_rejection)
+    case.call_and_validate(excluded_checks=excluded)

@@ -33,6 +33,19 @@ def click_map(page, level: str, lng_lat) -> None:
     page.mouse.click(x, y)
 
 
+def drill(page, level: str, lng_lat, arrived: str) -> None:
+    """Click the map of ``level`` at ``lng_lat`` until ``arrived`` (a JS condition) holds: on a loaded
+    machine the chart may still be settling (a resize after scrolling) when the first click lands."""
+    for attempt in range(3):
+        click_map(page, level, lng_lat)
+        try:
+            page.wait_for_function(arrived, timeout=15_000)
+            return
+        except Exception:
+            if attempt == 2:
+                raise
+
+
 @pytest.mark.parametrize("width", [390, 1280])
 def test_dashboard_target_and_map_drill(
     width, transactional_db, regions, campaign_2025, live_server, chromium, artifacts_dir, settings
@@ -71,13 +84,15 @@ def test_dashboard_target_and_map_drill(
     page.wait_for_function("() => document.querySelector('#map-list button[data-region=\"330000\"]')")
     page.wait_for_timeout(500)
     page.screenshot(path=str(artifacts_dir / f"dashboard-{width}-china.png"))
-    click_map(page, "100000", HANGZHOU)  # China → 浙江省
-    page.wait_for_function("() => document.querySelector('#map-list button[data-region=\"330100\"]')")
+    # China → 浙江省
+    drill(
+        page, "100000", HANGZHOU, "() => document.querySelector('#map-list button[data-region=\"330100\"]')"
+    )
     assert "浙江省" in page.locator("#map-crumbs").inner_text()
     page.wait_for_timeout(500)
     page.screenshot(path=str(artifacts_dir / f"dashboard-{width}-zhejiang.png"))
-    click_map(page, "330000", HANGZHOU)  # 浙江省 → 杭州市
-    page.wait_for_function("() => document.querySelector('#map-list a[href*=\"county=330127\"]')")
+    # 浙江省 → 杭州市
+    drill(page, "330000", HANGZHOU, "() => document.querySelector('#map-list a[href*=\"county=330127\"]')")
     assert "淳安县：3" in page.locator("#map-list").inner_text()
     page.wait_for_timeout(500)
     page.screenshot(path=str(artifacts_dir / f"dashboard-{width}-hangzhou.png"))
