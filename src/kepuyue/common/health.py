@@ -1,0 +1,47 @@
+"""``/health/``: what a load balancer or an operator asks before sending traffic (issue 17 §5, ADR 0026).
+
+django-health-check (maintained, Django 5.2) runs the checks concurrently and answers 200 or 500, as HTML,
+JSON (``Accept: application/json`` or ``?format=json``) or text. Checked: the database (a ``SELECT 1``), the
+cache (a write and a read: Redis in scale-out, so sessions too), the public and the private store (a file
+written, read and deleted: the object store in scale-out) and, when a broker is configured, the broker and
+a Celery worker (a ``ping`` answered within two seconds). ``/healthz`` stays the cheap liveness probe (no
+database) that nginx and the benchmarks use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+
+from django.conf import settings
+from health_check.checks import Cache, Database, Storage
+
+from .storage import private_storage
+
+
+@dataclasses.dataclass
+class PrivateStorage(Storage):
+    """The private store (exports, proofs, entry files): signed links only in scale-out."""
+
+    alias: str = "private"
+
+    @property
+    def storage(self):
+        return private_storage()
+
+
+def checks() -> list:
+    """The checks for this configuration (the broker only when one is configured)."""
+    found: list = [Database, Cache, Storage, PrivateStorage]
+    if settings.CELERY_BROKER_URL:
+        from health_check.contrib.celery import Ping
+
+        found.append((Ping, {"timeout": datetime.timedelta(seconds=2)}))
+    return found
+
+
+def health_view():
+    """The ``/health/`` view with :func:`checks` (read when the URL map is loaded)."""
+    from health_check.views import HealthCheckView
+
+    return HealthCheckView.as_view(checks=checks())
