@@ -371,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
             == {"done": worker["jobs"]}
             and worker["files_in_private_store"],
             "the edit is visible through every node": not inval["stale"],
-            "health: database, cache, stores, broker": all(cluster.health(wait=20).values()),
+            "health: database, cache, stores, broker": all(cluster.health(wait=60).values()),
         }
         report["checks"] = checks
         ok = all(checks.values())

@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.fixtures_accounts",
     "tests.fixtures_ratelimits",
     "tests.fixtures_registrations",
+    "tests.fixtures_services",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -261,6 +261,8 @@ if AWS_STORAGE_BUCKET_NAME:
             # A CDN (or nginx in front of the store) serving the public objects: "cdn.example.cn/media".
             "custom_domain": os.environ.get("AWS_S3_CUSTOM_DOMAIN") or None,
             "url_protocol": os.environ.get("AWS_S3_URL_PROTOCOL", "https:"),
+            # Signed links (private files) in Signature V4, which S3, MinIO, OSS and COS all accept.
+            "signature_version": os.environ.get("AWS_S3_SIGNATURE_VERSION", "s3v4"),
             "file_overwrite": False,
             # Published media (posters, gallery videos, route images) are public: plain, unsigned URLs that
             # never expire and that a CDN caches (issue 17 §5, ADR 0026). Object ACL "public-read" by
