@@ -96,14 +96,15 @@ def test_export_download_is_a_redirect_to_the_store(s3_store, client, django_use
     assert body == "活动\n".encode() and "attachment" in headers["content-disposition"]
 
 
-def test_health_reports_database_cache_and_both_stores(s3_store, client):
+def test_health_reports_database_cache_and_both_stores(s3_store, client, settings):
+    settings.KEPUYUE_HEALTH_STORE_SECONDS = 60  # the stand-in shares a loaded machine
     response = client.get("/health/?format=json")
     assert response.status_code == 200, response.content
     checks = response.json()
     assert set(checks) >= {
         "Database(alias='default')",
         "Cache(alias='default')",
-        "Storage(alias='default')",
+        "PublicStorage(alias='default')",
         "PrivateStorage(alias='private')",
     }
     assert set(checks.values()) == {"OK"}

@@ -171,7 +171,9 @@ def run_export(job_id: int) -> str:
     # A job left "running" by a worker that died (acks-late redelivery, ADR 0026) is claimed again once its
     # heartbeat is older than KEPUYUE_EXPORT_RECLAIM_SECONDS; a live worker updates it every PROGRESS_EVERY rows.
     reclaim_before = timezone.now() - timedelta(seconds=reclaim_seconds())
-    claimable = Q(state=ExportJob.State.PENDING) | Q(state=ExportJob.State.RUNNING, updated__lt=reclaim_before)
+    claimable = Q(state=ExportJob.State.PENDING) | Q(
+        state=ExportJob.State.RUNNING, updated__lt=reclaim_before
+    )
     claimed = ExportJob.objects.filter(claimable, pk=job_id).update(
         state=ExportJob.State.RUNNING, started_at=clock.now(), updated=timezone.now(), processed=0, error=""
     )

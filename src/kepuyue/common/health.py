@@ -19,11 +19,25 @@ from health_check.checks import Cache, Database, Storage
 from .storage import private_storage
 
 
+def _store_timeout() -> datetime.timedelta:
+    """A store's round trip (write, read, delete) may take seconds on a loaded node: its own budget."""
+    return datetime.timedelta(seconds=settings.KEPUYUE_HEALTH_STORE_SECONDS)
+
+
+@dataclasses.dataclass
+class PublicStorage(Storage):
+    """The public store (published media): the object store in scale-out."""
+
+    alias: str = "default"
+    timeout: datetime.timedelta = dataclasses.field(default_factory=_store_timeout, repr=False)
+
+
 @dataclasses.dataclass
 class PrivateStorage(Storage):
     """The private store (exports, proofs, entry files): signed links only in scale-out."""
 
     alias: str = "private"
+    timeout: datetime.timedelta = dataclasses.field(default_factory=_store_timeout, repr=False)
 
     @property
     def storage(self):
@@ -32,7 +46,7 @@ class PrivateStorage(Storage):
 
 def checks() -> list:
     """The checks for this configuration (the broker only when one is configured)."""
-    found: list = [Database, Cache, Storage, PrivateStorage]
+    found: list = [Database, Cache, PublicStorage, PrivateStorage]
     if settings.CELERY_BROKER_URL:
         from health_check.contrib.celery import Ping
 
