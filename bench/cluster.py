@@ -86,6 +86,16 @@ class Cluster:
     def path(self, *parts) -> Path:
         return self.dir.joinpath(*parts)
 
+    @property
+    def nginx_dir(self) -> Path:
+        """nginx's prefix: under the cluster folder, or — started by root, nginx runs as ``nobody`` — in the
+        system temp folder, which ``nobody`` can reach whatever the permissions of the checkout's parents."""
+        if os.geteuid() == 0:
+            import tempfile
+
+            return Path(tempfile.gettempdir()) / f"kepuyue-cluster-nginx-{self.base}"
+        return self.path("nginx")
+
     def secret_key(self) -> str:
         key = self.path("secret_key")
         if not key.exists():
@@ -278,19 +288,19 @@ class Cluster:
             self.write_nginx_conf()
             user = "nobody" if os.geteuid() == 0 else None
             if user:
-                shutil.chown(self.path("nginx"), user)
-                for sub in self.path("nginx").iterdir():
+                shutil.chown(self.nginx_dir, user)
+                for sub in self.nginx_dir.iterdir():
                     shutil.chown(sub, user)
             return self.spawn(
                 "nginx",
                 [
                     NGINX,
                     "-p",
-                    str(self.path("nginx")),
+                    str(self.nginx_dir),
                     "-c",
-                    str(self.path("nginx", "nginx.conf")),
+                    str(self.nginx_dir / "nginx.conf"),
                     "-e",
-                    str(self.path("nginx", "error.log")),
+                    str(self.nginx_dir / "error.log"),
                     "-g",
                     "daemon off;",
                 ],
@@ -300,14 +310,34 @@ class Cluster:
 
     def write_nginx_conf(self, nodes: int | None = None) -> None:
         nodes = nodes or self.nodes
-        folder = self.path("nginx")
+        folder = self.nginx_dir
         for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi", "logs"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         servers = "\n".join(
             f"        server 127.0.0.1:{self.node_port(n)} max_fails=1 fail_timeout=3s;"
             for n in range(1, nodes + 1)
         )
-        static = self.path("var", "static")
+        static_root = self.path("var", "static")
+        readable = os.geteuid() != 0 or (
+            subprocess.run(  # noqa: S603
+                [
+                    "setpriv",
+                    "--reuid=nobody",
+                    "--regid=nogroup",
+                    "--clear-groups",
+                    "test",
+                    "-r",
+                    str(static_root),
+                ],  # noqa: S607
+                check=False,
+            ).returncode
+            == 0
+        )
+        static = (
+            f'            alias {static_root}/;\n            expires 30d;\n            add_header Cache-Control "public";'
+            if readable  # from disk; else (a checkout nobody may read) through the nodes' WhiteNoise
+            else f"            proxy_pass http://app;\n            include {folder}/proxy_params.conf;"
+        )
         (folder / "proxy_params.conf").write_text(PROXY_PARAMS)
         (folder / "nginx.conf").write_text(
             NGINX_CONF.format(
@@ -529,9 +559,7 @@ http {{
         server_name _;
 
         location /static/ {{
-            alias {static}/;
-            expires 30d;
-            add_header Cache-Control "public";
+{static}
         }}
         # Published media: the store's public objects, never a Python worker (in production: the CDN).
         location /media/ {{
