@@ -7,7 +7,7 @@ folder. The parts, with their ports (``CLUSTER_PORT``, default 8360, and the nex
 - **nginx** (Debian's ``/usr/sbin/nginx``, its own prefix and configuration, never the system service; started
   as ``nobody`` when this runs as root) on :8360: ``/static/`` from disk, ``/media/`` from the object store's
   public objects, everything else round-robin to the app nodes, GETs that meet a dead node retried on the next.
-- **app nodes** (``python -m kepuyue.serve``, one granian worker each) on :8363, :8364, :8365.
+- **app nodes** (``python -m kepuyue.serve``, one granian worker of 8 threads each) on :8363, :8364, :8365.
 - **Celery** worker (two processes, acks late) and beat.
 - **PostgreSQL**: the local server (``CLUSTER_PG``, default ``postgres://postgres@127.0.0.1:5432``), database
   ``kepuyue_cluster`` (created when missing, migrated and loaded as ``make data`` does).
@@ -243,7 +243,8 @@ class Cluster:
                     "--workers",
                     "1",
                     "--threads",
-                    "16",
+                    # Each thread may hold a PostgreSQL connection: 3 nodes × 8 stay under the default 100.
+                    "8",
                 ],
             )
         if name == "worker":

@@ -125,7 +125,7 @@ def postgres_only():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_writes_an_export_job(postgres_only, worker, regions, django_user_model):
+def test_a_real_worker_writes_an_export_job(postgres_only, worker, regions, campaign_2025, django_user_model):
     from kepuyue.activities import export_jobs
     from kepuyue.activities.models import ExportJob
     from kepuyue.activities.tasks import export_task
