@@ -31,6 +31,7 @@ import http.client
 import json
 import os
 import secrets
+import shutil
 import sys
 import threading
 import time
@@ -205,6 +206,7 @@ def drill_upload(cluster: Cluster, fx: dict, node_killed: threading.Event, kill)
     final = int(head["upload-offset"])
     part = cluster.path("uploads", "tus", path.rsplit("/", 1)[-1] + ".part")
     same = hashlib.sha256(part.read_bytes()).hexdigest() == hashlib.sha256(payload).hexdigest()
+    request(cluster.nginx_port, "DELETE", path, headers=headers)  # tus termination: the account's cap is free
     return {
         "length": len(payload),
         "offset_after_kill": offset,
@@ -315,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     started = time.monotonic()
     cluster.down()
+    # The drill's own cluster: uploads of an earlier run (one that failed half-way) must not fill the caps.
+    shutil.rmtree(cluster.path("uploads"), ignore_errors=True)
     report: dict = {}
     ok = False
     try:
