@@ -407,6 +407,11 @@ if not REDIS_URL:
 # background job whose private file is kept KEPUYUE_EXPORT_RETENTION_DAYS days (manage.py purge_exports).
 KEPUYUE_EXPORT_INLINE_ROWS = int(os.environ.get("KEPUYUE_EXPORT_INLINE_ROWS", "5000"))
 # A background export left running by a dead worker is taken up again by the redelivered task after this.
+# /health/ answers probes from these networks only (the load balancer, monitoring); others get a 404.
+KEPUYUE_HEALTH_NETWORKS = env_list(
+    "KEPUYUE_HEALTH_NETWORKS", "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"
+)
+parse_networks(KEPUYUE_HEALTH_NETWORKS)
 # /health/: how long the store checks (a file written, read and deleted) may take before they count as down.
 KEPUYUE_HEALTH_STORE_SECONDS = float(os.environ.get("KEPUYUE_HEALTH_STORE_SECONDS", "10"))
 KEPUYUE_EXPORT_RECLAIM_SECONDS = int(os.environ.get("KEPUYUE_EXPORT_RECLAIM_SECONDS", "120"))

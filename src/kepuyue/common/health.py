@@ -6,6 +6,10 @@ cache (a write and a read: Redis in scale-out, so sessions too), the public and 
 written, read and deleted: the object store in scale-out) and, when a broker is configured, the broker and
 a Celery worker (a ``ping`` answered within two seconds). ``/healthz`` stays the cheap liveness probe (no
 database) that nginx and the benchmarks use.
+
+Each call writes to both stores and pings the workers, and the answer names the services: only probes from
+``KEPUYUE_HEALTH_NETWORKS`` (loopback and the private ranges by default: the load balancer, the monitoring
+host) get it; anyone else gets the portal's 404.
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ import dataclasses
 import datetime
 
 from django.conf import settings
+from django.http import Http404
 from health_check.checks import Cache, Database, Storage
 
+from .net import client_ip, is_trusted, parse_ip, parse_networks
 from .storage import private_storage
 
 
@@ -55,7 +61,15 @@ def checks() -> list:
 
 
 def health_view():
-    """The ``/health/`` view with :func:`checks` (read when the URL map is loaded)."""
+    """The ``/health/`` view with :func:`checks` (read when the URL map is loaded), for probes from
+    ``KEPUYUE_HEALTH_NETWORKS`` only."""
     from health_check.views import HealthCheckView
 
-    return HealthCheckView.as_view(checks=checks())
+    class KepuyueHealthView(HealthCheckView):
+        async def dispatch(self, request, *args, **kwargs):
+            networks = parse_networks(settings.KEPUYUE_HEALTH_NETWORKS)
+            if not is_trusted(parse_ip(client_ip(request)), networks):
+                raise Http404
+            return await super().dispatch(request, *args, **kwargs)
+
+    return KepuyueHealthView.as_view(checks=checks())
