@@ -10,7 +10,7 @@ CAMPAIGN ?= campaigns/kepuyue-2025.yaml
 CAMPAIGN_SLUG ?= kepuyue-2025
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgres bench lint format setup data clean
+.PHONY: run test test-sqlite test-postgres bench lint format setup data clean cluster cluster-stop cluster-drill
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,17 @@ test-sqlite: setup
 test-postgres: setup
 	@echo "== tests on PostgreSQL ($(PG_TEST_URL)) =="
 	env DATABASE_URL="$(PG_TEST_URL)" KEPUYUE_TEST_DB=postgres $(PY) -m pytest $(PYTEST_ARGS)
+
+# A loopback cluster with real parts (README "A cluster on one machine"): nginx, three app nodes, Celery
+# worker and beat, PostgreSQL, Redis and an S3 stand-in; cluster-drill kills a node and the worker under load.
+cluster: setup
+	$(PY) bench/cluster.py up
+
+cluster-stop: setup
+	$(PY) bench/cluster.py down
+
+cluster-drill: setup
+	$(PY) bench/cluster_drill.py
 
 bench: setup
 	$(PY) bench/run.py $(BENCH_ARGS)

@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.fixtures_accounts",
     "tests.fixtures_ratelimits",
     "tests.fixtures_registrations",
+    "tests.fixtures_services",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +24,8 @@ CHROMIUM = os.environ.get("KEPUYUE_CHROMIUM", "/usr/bin/chromium")
 
 def _var_snapshot() -> set[str]:
     """Paths under ``var/``; the bench scripts' own databases (``var/bench-*``, written by a benchmark
-    that may run beside the tests) are not the suite's business."""
+    that may run beside the tests) and the loopback clusters' folders (``var/cluster*``, ``make cluster``
+    and the drill) are not the suite's business."""
     if not VAR.exists():
         return set()
     found = {
@@ -32,7 +34,7 @@ def _var_snapshot() -> set[str]:
         for name in (*dirs, *files)
     }
     # An empty var/ is nothing to git (and settings create none under pytest).
-    return {path for path in found if not path.startswith("bench-")}
+    return {path for path in found if not path.startswith(("bench-", "cluster"))}
 
 
 @pytest.fixture(scope="session", autouse=True)

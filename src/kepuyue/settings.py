@@ -90,6 +90,8 @@ INSTALLED_APPS = [
     "kepuyue.api",
     # django-ninja: its Swagger UI assets are served from our static files, never a CDN.
     "ninja",
+    # django-health-check: /health/ reports the database, cache, broker and stores (kepuyue.common.health).
+    "health_check",
 ]
 
 MIDDLEWARE = [
@@ -203,6 +205,17 @@ KEPUYUE_BACKGROUND = os.environ.get("KEPUYUE_BACKGROUND", "inline" if TESTING el
 if KEPUYUE_BACKGROUND not in {"thread", "inline"}:
     raise ImproperlyConfigured("KEPUYUE_BACKGROUND must be 'thread' or 'inline'")
 CELERY_TIMEZONE = "Asia/Shanghai"
+# At-least-once delivery (ADR 0026): a task is acknowledged after it ran, so a worker killed mid-task
+# (SIGKILL, OOM, a lost machine) leaves its message to be delivered again; every task is idempotent.
+# One message reserved per worker process, so a dead worker strands at most one per process. On Redis an
+# unacknowledged message comes back after the visibility timeout: keep it above the longest task.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+}
+CELERY_RESULT_EXPIRES = 24 * 3600
 
 # --- E-mail (kepuyue.notifications): printed to the console unless EMAIL_HOST names an SMTP server.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
@@ -245,10 +258,20 @@ if AWS_STORAGE_BUCKET_NAME:
             "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
             "access_key": os.environ.get("AWS_ACCESS_KEY_ID") or None,
             "secret_key": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
+            # A CDN (or nginx in front of the store) serving the public objects: "cdn.example.cn/media".
             "custom_domain": os.environ.get("AWS_S3_CUSTOM_DOMAIN") or None,
+            "url_protocol": os.environ.get("AWS_S3_URL_PROTOCOL", "https:"),
+            # Signed links (private files) in Signature V4, which S3, MinIO, OSS and COS all accept.
+            "signature_version": os.environ.get("AWS_S3_SIGNATURE_VERSION", "s3v4"),
             "file_overwrite": False,
-            "default_acl": None,
-            "querystring_auth": True,
+            # Published media (posters, gallery videos, route images) are public: plain, unsigned URLs that
+            # never expire and that a CDN caches (issue 17 §5, ADR 0026). Object ACL "public-read" by
+            # default; set AWS_DEFAULT_ACL="" when the bucket grants public reads by policy instead.
+            "default_acl": os.environ.get("AWS_DEFAULT_ACL", "public-read") or None,
+            "querystring_auth": False,
+            "object_parameters": {
+                "CacheControl": os.environ.get("AWS_S3_CACHE_CONTROL", "public, max-age=86400")
+            },
         },
     }
 else:
@@ -259,6 +282,10 @@ else:
 # CALLS_TUS_MAX_IN_FLIGHT unfinished or kept uploads and CALLS_TUS_MAX_BYTES_IN_FLIGHT declared bytes; an upload
 # not touched for CALLS_UPLOAD_EXPIRY_SECONDS is removed by `manage.py calls_cleanup_uploads` (cron or Celery beat).
 FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None
+# Where tus uploads and kept uploads live (default FILE_UPLOAD_TEMP_DIR, else var/uploads). With several app
+# nodes it must be one folder they all mount (a shared volume with POSIX locks), so the PATCH requests of one
+# upload may land on any node (ADR 0026).
+CALLS_UPLOAD_TEMP_DIR = os.environ.get("CALLS_UPLOAD_TEMP_DIR") or None
 FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "kepuyue.common.uploads.TrackedTemporaryFileUploadHandler",
@@ -379,6 +406,15 @@ if not REDIS_URL:
 # Staff exports (kepuyue.activities.export_jobs): lists longer than KEPUYUE_EXPORT_INLINE_ROWS become a
 # background job whose private file is kept KEPUYUE_EXPORT_RETENTION_DAYS days (manage.py purge_exports).
 KEPUYUE_EXPORT_INLINE_ROWS = int(os.environ.get("KEPUYUE_EXPORT_INLINE_ROWS", "5000"))
+# A background export left running by a dead worker is taken up again by the redelivered task after this.
+# /health/ answers probes from these networks only (the load balancer, monitoring); others get a 404.
+KEPUYUE_HEALTH_NETWORKS = env_list(
+    "KEPUYUE_HEALTH_NETWORKS", "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"
+)
+parse_networks(KEPUYUE_HEALTH_NETWORKS)
+# /health/: how long the store checks (a file written, read and deleted) may take before they count as down.
+KEPUYUE_HEALTH_STORE_SECONDS = float(os.environ.get("KEPUYUE_HEALTH_STORE_SECONDS", "10"))
+KEPUYUE_EXPORT_RECLAIM_SECONDS = int(os.environ.get("KEPUYUE_EXPORT_RECLAIM_SECONDS", "120"))
 KEPUYUE_EXPORT_RETENTION_DAYS = max(1, int(os.environ.get("KEPUYUE_EXPORT_RETENTION_DAYS", "7")))
 
 # --- Registrations (kepuyue.registrations): registrants' personal data is deleted this many days after

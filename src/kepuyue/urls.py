@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 
 from kepuyue.accounts.views import admin_login
 from kepuyue.api.urls import api_urls, not_found, server_error
+from kepuyue.common.health import health_view
 from kepuyue.common.views import healthz, media
 
 admin.site.site_header = "科普月平台管理"
@@ -14,6 +15,8 @@ admin.site.index_title = "数据管理"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Readiness: the database, cache, stores and (with a broker) a Celery worker (django-health-check).
+    path("health/", health_view(), name="health"),
     # One login page for everyone (lock-out, TOTP, initial password): the admin's sends there.
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),

@@ -198,6 +198,27 @@ def test_running_a_job_twice_writes_it_once(world, three):
     assert export_jobs.run_export(999999) == "missing"
 
 
+def test_a_redelivered_task_takes_up_a_job_whose_worker_died_but_not_a_live_one(world, three, settings):
+    """Acks late (ADR 0026): the message of a worker killed mid-export comes back; the job, left running, is
+    claimed again once it has shown no progress for KEPUYUE_EXPORT_RECLAIM_SECONDS, never while it moves."""
+    settings.KEPUYUE_EXPORT_RECLAIM_SECONDS = 60
+    job = export_jobs.start_export(
+        world.users.admin_zj,
+        kind="scope",
+        fmt="csv",
+        params={},
+        filename="x.csv",
+        campaign=world.plan,
+        run=False,
+    )
+    ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.RUNNING, updated=timezone.now())
+    assert export_jobs.run_export(job.pk) == ExportJob.State.RUNNING  # a live worker has it: left alone
+    assert not ExportJob.objects.get(pk=job.pk).file
+    ExportJob.objects.filter(pk=job.pk).update(updated=timezone.now() - timedelta(seconds=61))
+    assert export_jobs.run_export(job.pk) == ExportJob.State.DONE  # its worker died: written once
+    assert ExportJob.objects.get(pk=job.pk).file
+
+
 def test_a_stale_job_shows_as_interrupted_and_is_ended_by_the_purge(client, world):
     job = ExportJob.objects.create(
         owner=world.users.admin_zj, kind="scope", fmt="xlsx", filename="x.xlsx", state=ExportJob.State.RUNNING

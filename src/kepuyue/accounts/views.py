@@ -27,6 +27,7 @@ from django_otp import login as otp_login
 from kepuyue.activities.services import mask_phone
 from kepuyue.audit.services import record
 from kepuyue.common.ratelimits import limit, over_limit, refuse, user_or_ip
+from kepuyue.common.storage import signed_download_url
 from kepuyue.roles import services as roles
 from kepuyue.roles.rules import check
 
@@ -428,7 +429,10 @@ def apply(request):
     return render(request, "accounts/apply.html", {"form": form, "application": application})
 
 
-def _proof_response(application) -> FileResponse:
+def _proof_response(application):
+    extension = application.proof.name.rsplit(".", 1)[-1]
+    if url := signed_download_url(application.proof, filename=f"proof-{application.pk}.{extension}"):
+        return redirect(url)  # an object store: a signed, short-lived link (ADR 0026)
     try:
         handle = application.proof.open("rb")
     except FileNotFoundError as exc:

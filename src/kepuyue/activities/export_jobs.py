@@ -26,7 +26,7 @@ from pathlib import PurePosixPath
 from django.conf import settings
 from django.core.files import File
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -158,11 +158,23 @@ def is_stale(job: ExportJob, at=None) -> bool:
     return job.state in RUNNING_STATES and (at or timezone.now()) - job.updated > STALE_AFTER
 
 
+def reclaim_seconds() -> int:
+    """After how many seconds without progress a running job may be claimed by a redelivered task."""
+    return max(1, int(getattr(settings, "KEPUYUE_EXPORT_RECLAIM_SECONDS", 120)))
+
+
 def run_export(job_id: int) -> str:
-    """Write export job ``job_id``; returns its final state. Idempotent: only a pending job is
-    claimed (one UPDATE, so two workers never write the same job); a done one is left alone. On any
-    error the job ends ``failed`` with a Chinese message and no file is left behind."""
-    claimed = ExportJob.objects.filter(pk=job_id, state=ExportJob.State.PENDING).update(
+    """Write export job ``job_id``; returns its final state. Idempotent: only a pending job (or a running one
+    whose worker died: no progress for :func:`reclaim_seconds`) is claimed, in one UPDATE, so two workers never
+    write the same job; a done one is left alone. On any error the job ends ``failed`` with a Chinese message
+    and no file is left behind."""
+    # A job left "running" by a worker that died (acks-late redelivery, ADR 0026) is claimed again once its
+    # heartbeat is older than KEPUYUE_EXPORT_RECLAIM_SECONDS; a live worker updates it every PROGRESS_EVERY rows.
+    reclaim_before = timezone.now() - timedelta(seconds=reclaim_seconds())
+    claimable = Q(state=ExportJob.State.PENDING) | Q(
+        state=ExportJob.State.RUNNING, updated__lt=reclaim_before
+    )
+    claimed = ExportJob.objects.filter(claimable, pk=job_id).update(
         state=ExportJob.State.RUNNING, started_at=clock.now(), updated=timezone.now(), processed=0, error=""
     )
     job = ExportJob.objects.select_related("owner").filter(pk=job_id).first()

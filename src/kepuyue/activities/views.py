@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from kepuyue.common import clock
 from kepuyue.common.paging import BoundedPaginator
 from kepuyue.common.ratelimits import limit, user_or_ip
+from kepuyue.common.storage import signed_download_url
 from kepuyue.common.text import ids_from
 
 from . import export_jobs, exporting, importing, services, summaries, tasks
@@ -371,6 +372,8 @@ def export_download(request, pk: int):
     job = _own_export(request, pk)
     if job.state != ExportJob.State.DONE or not job.file or (job.expires_at and job.expires_at < clock.now()):
         raise Http404(_("导出文件不存在或已过期"))
+    if url := signed_download_url(job.file, filename=job.filename or f"activities.{job.fmt}"):
+        return redirect(url)  # an object store: the browser fetches the file from it (ADR 0026)
     try:
         handle = job.file.open("rb")
     except FileNotFoundError as exc:

@@ -1,0 +1,145 @@
+"""Celery tasks run by a real worker process against a real Redis broker (issue 17 acceptance), with the
+settings of scale-out: acknowledged late, one message reserved per process, idempotent tasks.
+
+The worker is ``celery -A kepuyue worker`` started as a subprocess with ``REDIS_URL`` pointing at the
+session's own ``redis-server``; the test sends with ``.delay()`` and waits for the result through Redis.
+The export task needs the worker to share the test's database, so it runs on PostgreSQL only (SQLite's test
+database lives in the test process's memory)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _database_url() -> str | None:
+    data = connection.settings_dict
+    if connection.vendor != "postgresql":
+        return None
+    user = data.get("USER") or "postgres"
+    password = f":{data['PASSWORD']}" if data.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{data.get('HOST') or '127.0.0.1'}:{data.get('PORT') or 5432}/{data['NAME']}"
+
+
+@pytest.fixture
+def worker(redis_url, tmp_path, settings):
+    """A Celery worker subprocess on ``redis_url``; yields the Celery app, switched to that broker."""
+    from kepuyue.celery import app
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DATABASE_URL"))}
+    env.update(
+        {
+            "REDIS_URL": redis_url,
+            "SECRET_KEY": "celery-worker-test-key",
+            "KEPUYUE_VAR_DIR": str(tmp_path / "var"),
+            "CALLS_UPLOAD_TEMP_DIR": str(tmp_path / "uploads"),
+            "PRIVATE_MEDIA_ROOT": str(tmp_path / "private"),
+            "PYTHONPATH": str(ROOT / "src"),
+        }
+    )
+    if url := _database_url():
+        env["DATABASE_URL"] = url
+    settings.CALLS_UPLOAD_TEMP_DIR = tmp_path / "uploads"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "kepuyue",
+            "worker",
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "INFO",
+            "--hostname",
+            f"test-{os.getpid()}@localhost",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    previous = {k: app.conf.get(k) for k in ("broker_url", "result_backend", "task_always_eager")}
+    app.conf.update(broker_url=redis_url, result_backend=redis_url, task_always_eager=False)
+    try:
+        deadline = time.monotonic() + 120
+        while not app.control.ping(timeout=1.0):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                pytest.fail(
+                    "the Celery worker did not start:\n" + (tmp_path / "worker.log").read_text()[-3000:]
+                )
+        yield app
+    finally:
+        app.conf.update(previous)
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def test_scale_out_delivery_is_at_least_once():
+    assert django_settings.CELERY_TASK_ACKS_LATE is True
+    assert django_settings.CELERY_TASK_REJECT_ON_WORKER_LOST is True
+    assert django_settings.CELERY_WORKER_PREFETCH_MULTIPLIER == 1
+    assert django_settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] >= 600
+
+
+def test_a_real_worker_runs_the_upload_cleanup_through_redis(worker, tmp_path):
+    from kepuyue.calls.tasks import cleanup_uploads_task
+
+    tus = tmp_path / "uploads" / "tus"
+    tus.mkdir(parents=True)
+    (tus / ("0" * 32 + ".part")).write_bytes(b"half a video")
+    (tus / ("0" * 32 + ".json")).write_text(json.dumps({"id": "0" * 32, "expires": time.time() - 10}))
+    (tus / ("1" * 32 + ".part")).write_bytes(b"still uploading")
+    (tus / ("1" * 32 + ".json")).write_text(json.dumps({"id": "1" * 32, "expires": time.time() + 3600}))
+    result = cleanup_uploads_task.delay()
+    assert result.get(timeout=90) == 1
+    assert sorted(p.name for p in tus.iterdir()) == ["1" * 32 + ".json", "1" * 32 + ".part"]
+    # Idempotent: delivered again (as after a worker died before acknowledging), nothing more happens.
+    assert cleanup_uploads_task.delay().get(timeout=90) == 0
+
+
+@pytest.fixture
+def postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("the worker shares the test database on PostgreSQL only")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_writes_an_export_job(postgres_only, worker, regions, campaign_2025, django_user_model):
+    from kepuyue.activities import export_jobs
+    from kepuyue.activities.models import ExportJob
+    from kepuyue.activities.tasks import export_task
+    from kepuyue.orgs.models import Organization
+
+    owner = django_user_model.objects.create_user("worker-exporter", password="Pw-worker-1")
+    org = Organization.objects.create(name="杭州植物园", type_id="science_education_base", region_id="330106")
+    job = export_jobs.start_export(
+        owner, kind="mine", fmt="csv", params={}, filename="a.csv", organization=org, run=False
+    )
+    assert export_task.delay(job.pk).get(timeout=120) == ExportJob.State.DONE
+    job.refresh_from_db()
+    assert job.state == ExportJob.State.DONE and job.file
+    assert job.file.storage.exists(job.file.name)
+    # A second delivery of the same message (acks late) finds the job done and leaves it alone.
+    assert export_task.delay(job.pk).get(timeout=120) == ExportJob.State.DONE
+    assert ExportJob.objects.get(pk=job.pk).file.name == job.file.name
