@@ -347,11 +347,13 @@ def count_films_shown(campaign_id: int, *, categories=()) -> int:
     return qs.values("film_id").distinct().count()
 
 
-def count_performances(campaign_id: int) -> int:
-    """Published performances of 科学大师剧 in the campaign."""
-    return Performance.objects.filter(
-        activity__campaign_id=campaign_id, activity__status=Status.PUBLISHED
-    ).count()
+def count_performances(campaign_id: int, *, exclude_brand_ids=()) -> int:
+    """Published performances of 科学大师剧 in the campaign, leaving out activities marked with one of
+    ``exclude_brand_ids`` (counted from the roll-ups by the dashboard)."""
+    qs = Performance.objects.filter(activity__campaign_id=campaign_id, activity__status=Status.PUBLISHED)
+    if exclude_brand_ids:
+        qs = qs.exclude(activity__brand_id__in=list(exclude_brand_ids))
+    return qs.count()
 
 
 def count_volunteers(campaign_id: int) -> int:
