@@ -11,7 +11,9 @@ from .models import FilmCategory, VolunteerRole
 class FilmForm(forms.Form):
     title = forms.CharField(label=_("片名"), max_length=100)
     category = forms.ChoiceField(label=_("类别"), choices=FilmCategory.choices)
-    description = forms.CharField(label=_("简介"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(
+        label=_("简介"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class ScreeningForm(forms.Form):
@@ -23,7 +25,9 @@ class PlayForm(forms.Form):
     title = forms.CharField(label=_("剧目名称"), max_length=100)
     scientist = forms.CharField(label=_("所演科学家"), max_length=100)
     troupe = forms.CharField(label=_("剧团/演出团队"), max_length=100, required=False)
-    description = forms.CharField(label=_("简介"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(
+        label=_("简介"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class PerformanceForm(forms.Form):
@@ -37,5 +41,9 @@ class VolunteerForm(forms.Form):
 
 
 class LectureLinksForm(forms.Form):
-    live_url = forms.CharField(label=_("直播链接"), max_length=500, required=False, help_text=_("https:// 开头"))
-    replay_url = forms.CharField(label=_("回放链接"), max_length=500, required=False, help_text=_("https:// 开头"))
+    live_url = forms.CharField(
+        label=_("直播链接"), max_length=500, required=False, help_text=_("https:// 开头")
+    )
+    replay_url = forms.CharField(
+        label=_("回放链接"), max_length=500, required=False, help_text=_("https:// 开头")
+    )

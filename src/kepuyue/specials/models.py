@@ -45,7 +45,11 @@ class Film(TimestampedModel):
     description = models.CharField("简介", max_length=500, blank=True)
     seeded = models.BooleanField("来自公开清单", default=False, editable=False)
     added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="添加人", null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name="添加人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
 
@@ -132,6 +136,9 @@ class Performance(models.Model):
         verbose_name = "大师剧演出"
         verbose_name_plural = "大师剧演出"
 
+    def __str__(self) -> str:
+        return f"{self.play} @ {self.activity_id}"
+
 
 class VolunteerRole(models.TextChoices):
     """Who the plan calls (二(二)1): 青年教师、大学生科技社团骨干学生、本科生、研究生等科技志愿服务队成员."""
@@ -164,6 +171,9 @@ class Volunteer(TimestampedModel):
         ordering = ["university", "id"]
         indexes = [models.Index(fields=["campaign", "university"], name="specials_vol_campaign_uni")]
 
+    def __str__(self) -> str:
+        return f"{self.university_id}/{self.pk}"  # never the name: admin lists and audit entries show this
+
 
 class LectureLinks(TimestampedModel):
     """Live and replay links of an online lecture (三(二)3 “通过网络平台等扩大传播效果”): the platform
@@ -178,3 +188,6 @@ class LectureLinks(TimestampedModel):
     class Meta:
         verbose_name = "线上讲座链接"
         verbose_name_plural = "线上讲座链接"
+
+    def __str__(self) -> str:
+        return f"{self.activity_id}"

@@ -85,7 +85,9 @@ def parse_film_list(text: str) -> list[ListedFilm]:
     The table is the one after the heading containing :data:`FILM_TABLE_HEADING`; its columns are
     片名 | 类别（按来源） | 出现年度. Raises ``ProgrammeError`` when the table is missing or empty."""
     lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.startswith("#") and FILM_TABLE_HEADING in line), None)
+    start = next(
+        (i for i, line in enumerate(lines) if line.startswith("#") and FILM_TABLE_HEADING in line), None
+    )
     if start is None:
         raise ProgrammeError(_("影片清单中没有“%(h)s”表") % {"h": FILM_TABLE_HEADING})
     rows: list[ListedFilm] = []
@@ -147,7 +149,9 @@ def add_film(*, title: str, category: str, description: str = "", actor) -> Film
         raise ProgrammeError(_("请选择影片类别"))
     try:
         with transaction.atomic():
-            film = Film.objects.create(title=title, category=category, description=description, added_by=actor)
+            film = Film.objects.create(
+                title=title, category=category, description=description, added_by=actor
+            )
     except IntegrityError as exc:
         raise ProgrammeError(_("片库中已有《%(title)s》") % {"title": title}) from exc
     record("film.add", actor=actor, obj=film, data={"title": title, "category": category})
@@ -189,9 +193,16 @@ def showings(*, film: Film | None = None, province: str = "", day: date | None =
         start, end = _day_bounds(day)
         qs = qs.filter(activity__starts_at__lt=end, activity__ends_at__gte=start)
     qs = qs.annotate(
-        _ended=Case(When(activity__ends_at__lt=now, then=Value(1)), default=Value(0), output_field=IntegerField())
+        _ended=Case(
+            When(activity__ends_at__lt=now, then=Value(1)), default=Value(0), output_field=IntegerField()
+        )
     )
     return qs.order_by("_ended", "activity__starts_at", "activity_id", "film_id")
+
+
+def screened_films(activity: Activity) -> list[Film]:
+    """The films ``activity`` shows (one query)."""
+    return list(Film.objects.filter(screenings__activity=activity).order_by("title"))
 
 
 def film_shown_counts(film_ids) -> dict[int, int]:
@@ -207,7 +218,9 @@ def film_shown_counts(film_ids) -> dict[int, int]:
 # --- 科学大师剧 (二(二)2) -----------------------------------------------------------------------
 
 
-def add_play(university, *, title: str, scientist: str, troupe: str = "", description: str = "", actor) -> Play:
+def add_play(
+    university, *, title: str, scientist: str, troupe: str = "", description: str = "", actor
+) -> Play:
     """Add a play to the university's repertoire. Raises ``ProgrammeError`` (empty or duplicate)."""
     try:
         title = clean_text(title, max_length=100, label=_("剧目名称")).strip("《》 ")
@@ -221,7 +234,11 @@ def add_play(university, *, title: str, scientist: str, troupe: str = "", descri
     try:
         with transaction.atomic():
             play = Play.objects.create(
-                university=university, title=title, scientist=scientist, troupe=troupe, description=description
+                university=university,
+                title=title,
+                scientist=scientist,
+                troupe=troupe,
+                description=description,
             )
     except IntegrityError as exc:
         raise ProgrammeError(_("本校剧目中已有《%(title)s》") % {"title": title}) from exc
@@ -301,7 +318,9 @@ def clean_link(value: str, label: str) -> str:
     return value
 
 
-def set_lecture_links(activity: Activity, *, live_url: str = "", replay_url: str = "", actor) -> LectureLinks | None:
+def set_lecture_links(
+    activity: Activity, *, live_url: str = "", replay_url: str = "", actor
+) -> LectureLinks | None:
     """Set (or clear, with two empty links) the live and replay links of an online lecture."""
     live = clean_link(live_url, _("直播链接"))
     replay = clean_link(replay_url, _("回放链接"))
@@ -319,9 +338,7 @@ def set_lecture_links(activity: Activity, *, live_url: str = "", replay_url: str
 def replays(joint_action) -> QuerySet:
     """The replay archive of a joint action: published activities with a replay link, latest first."""
     return (
-        LectureLinks.objects.filter(
-            activity__joint_action=joint_action, activity__status=Status.PUBLISHED
-        )
+        LectureLinks.objects.filter(activity__joint_action=joint_action, activity__status=Status.PUBLISHED)
         .exclude(replay_url="")
         .select_related("activity", "activity__organizer")
         .order_by("-activity__starts_at", "-activity_id")

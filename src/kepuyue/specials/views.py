@@ -135,7 +135,11 @@ def unit_page(request, pk: int):
 @require_safe
 def replay_archive(request, campaign: str, joint_action: str):
     """``/lectures/<campaign>/<joint action>/``: the joint action's replay archive (三(二)3)."""
-    ja = JointAction.objects.select_related("campaign").filter(campaign__slug=campaign, slug=joint_action).first()
+    ja = (
+        JointAction.objects.select_related("campaign")
+        .filter(campaign__slug=campaign, slug=joint_action)
+        .first()
+    )
     if ja is None:
         raise Http404
     rows = list(services.replays(ja)[:200])

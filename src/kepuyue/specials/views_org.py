@@ -90,7 +90,11 @@ def screenings(request):
     )
     context = {
         "screenings": rows,
-        "activities": list(rules.own_activities(request.user).order_by("-starts_at").values("pk", "title", "starts_at")[:STAFF_LIMIT]),
+        "activities": list(
+            rules.own_activities(request.user)
+            .order_by("-starts_at")
+            .values("pk", "title", "starts_at")[:STAFF_LIMIT]
+        ),
         "films": list(Film.objects.order_by("category", "title").values("pk", "title", "category")),
         "error": error,
     }
@@ -101,7 +105,9 @@ def screenings(request):
 @require_POST
 def screening_delete(request, pk: int):
     unit = _unit(request)
-    screening = Screening.objects.filter(pk=pk, activity__organizer=unit).select_related("activity", "film").first()
+    screening = (
+        Screening.objects.filter(pk=pk, activity__organizer=unit).select_related("activity", "film").first()
+    )
     if screening is None:
         raise Http404
     services.unlink_screening(screening, actor=request.user)
@@ -140,7 +146,11 @@ def plays(request):
     context = {
         "plays": rows,
         "performances": performances,
-        "activities": list(rules.own_activities(request.user).order_by("-starts_at").values("pk", "title", "starts_at")[:STAFF_LIMIT]),
+        "activities": list(
+            rules.own_activities(request.user)
+            .order_by("-starts_at")
+            .values("pk", "title", "starts_at")[:STAFF_LIMIT]
+        ),
         "play_form": play_form,
         "perf_form": perf_form,
         "error": error,
