@@ -178,12 +178,17 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
 
 def showings(*, film: Film | None = None, province: str = "", day: date | None = None) -> QuerySet:
     """Where films are showing (放映查询): screenings of published activities, upcoming and ongoing
-    first (by start), then the ended ones (latest first). ``province`` a GB/T 2260 province code;
+    first, then the ended ones (each by start). ``province`` a GB/T 2260 province code;
     ``day`` a Beijing date the screening runs on. Rows carry ``activity``, ``film`` and the organizer
     (one query with joins); slice it."""
     now = clock.now()
     qs = Screening.objects.filter(activity__status=Status.PUBLISHED).select_related(
-        "film", "activity", "activity__organizer", "activity__organizer__long_march"
+        "film",
+        "activity",
+        "activity__organizer",
+        "activity__organizer__long_march",
+        # Whether it can be booked on the platform (报名方式), from registrations' settings row.
+        "activity__registration_config",
     )
     if film is not None:
         qs = qs.filter(film=film)
@@ -193,11 +198,11 @@ def showings(*, film: Film | None = None, province: str = "", day: date | None =
         start, end = _day_bounds(day)
         qs = qs.filter(activity__starts_at__lt=end, activity__ends_at__gte=start)
     qs = qs.annotate(
-        _ended=Case(
+        ended=Case(
             When(activity__ends_at__lt=now, then=Value(1)), default=Value(0), output_field=IntegerField()
         )
     )
-    return qs.order_by("_ended", "activity__starts_at", "activity_id", "film_id")
+    return qs.order_by("ended", "activity__starts_at", "activity_id", "film_id")
 
 
 def screened_films(activity: Activity) -> list[Film]:
