@@ -19,7 +19,9 @@ XIHU = (ZHEJIANG, ("330100", "杭州市"), ("330106", "西湖区"))
 
 @pytest.fixture
 def screening(films, museum, publish):
-    def make(film_title="钱学森", *, day="2025-09-15", hour=14, status=Status.PUBLISHED, organizer=None, **kw):
+    def make(
+        film_title="钱学森", *, day="2025-09-15", hour=14, status=Status.PUBLISHED, organizer=None, **kw
+    ):
         activity = publish(
             organizer or museum,
             brand_slug="science-films",
@@ -90,7 +92,9 @@ def test_public_pages_carry_nothing_per_visitor(client, screening, films, museum
 
 
 @pytest.mark.parametrize("url", ["/films/", "/films/{film}/", "/films/?province=330000&date=2025-09-15"])
-def test_film_pages_query_count_does_not_grow_with_rows(client, screening, films, url, django_assert_max_num_queries):
+def test_film_pages_query_count_does_not_grow_with_rows(
+    client, screening, films, url, django_assert_max_num_queries
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -120,8 +124,18 @@ def test_unit_links_only_its_own_activities(client, screening, films, museum_sta
     theirs = publish(other, brand_slug="science-films")
     mine = publish(museum, brand_slug="science-films")
     client.force_login(museum_staff)
-    assert client.post("/org/programmes/screenings/", {"activity": theirs.pk, "film": films["谷魂"].pk}).status_code == 404
-    assert client.post("/org/programmes/screenings/", {"activity": mine.pk, "film": films["谷魂"].pk}).status_code == 302
+    assert (
+        client.post(
+            "/org/programmes/screenings/", {"activity": theirs.pk, "film": films["谷魂"].pk}
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            "/org/programmes/screenings/", {"activity": mine.pk, "film": films["谷魂"].pk}
+        ).status_code
+        == 302
+    )
     assert Screening.objects.filter(activity=mine, film=films["谷魂"]).exists()
     assert not Screening.objects.filter(activity=theirs).exists()
     foreign = services.link_screening(theirs, films["谷魂"], actor=None)
