@@ -212,7 +212,9 @@ def _measure_programmes(measure: dict, target: Target, resolver: _Resolver) -> i
         # A performance is a published activity marked with the target's brand (八(一) brand marking) or
         # registered as a performance of a play of the repertoire: the roll-ups count the first, the
         # repertoire's table adds the performances not marked with the brand.
-        marked = _measure_activities({"source": "activities", "filters": {"sub_brands": True}}, target, resolver)
+        marked = _measure_activities(
+            {"source": "activities", "filters": {"sub_brands": True}}, target, resolver
+        )
         brand_ids = resolver.with_sub_brands(target.brand_id) if target.brand_id else []
         return marked + specials.count_performances(campaign_id, exclude_brand_ids=brand_ids)
     return specials.count_volunteers(campaign_id)

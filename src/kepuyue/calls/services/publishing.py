@@ -114,11 +114,12 @@ def _check_selects(entry: Entry) -> None:
     if not selects:
         return
     Call.objects.select_for_update().filter(pk=entry.call_id).values_list("pk", flat=True).first()
-    published = Entry.objects.filter(call_id=entry.call_id, status=EntryStatus.PUBLISHED).exclude(pk=entry.pk).count()
+    published = (
+        Entry.objects.filter(call_id=entry.call_id, status=EntryStatus.PUBLISHED).exclude(pk=entry.pk).count()
+    )
     if published >= selects:
         raise TransitionError(
-            _("本征集择优发布 %(n)d 项，已发布 %(n)d 项；请先撤下一项再发布")
-            % {"n": selects}
+            _("本征集择优发布 %(n)d 项，已发布 %(n)d 项；请先撤下一项再发布") % {"n": selects}
         )
 
 

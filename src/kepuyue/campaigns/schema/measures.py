@@ -154,12 +154,17 @@ class MeasureSpec(_Spec):
                 )
             )
         if self.filters.category and source != "screenings":
-            problems.append((("filters", "category"), "只有 screenings 可以按影片类别筛选 (category: screenings only)"))
+            problems.append(
+                (("filters", "category"), "只有 screenings 可以按影片类别筛选 (category: screenings only)")
+            )
         if source in ("screenings", "volunteers"):
             for name in ("joint_action", "brand"):
                 if getattr(self.filters, name) is not None:
                     problems.append(
-                        (("filters", name), f"来源 {source} 按整个科普月计数，不写 {name} (filter not available)")
+                        (
+                            ("filters", name),
+                            f"来源 {source} 按整个科普月计数，不写 {name} (filter not available)",
+                        )
                     )
         if source in ("call_entries", "registrations", "none", *PROGRAMME_SOURCES):
             for name in _ACTIVITY_FILTERS:
