@@ -383,6 +383,17 @@ def count_volunteers(campaign_id: int) -> int:
     return Volunteer.objects.filter(campaign_id=campaign_id).count()
 
 
+def programme_figures(campaign_id: int) -> dict[str, int]:
+    """The dashboard's programme totals (four counts): 光影科学梦 screenings and films shown, registered
+    科学大师剧 performances and 星火馆 volunteers — published activities only."""
+    return {
+        "screenings": count_screenings(campaign_id),
+        "films_shown": count_films_shown(campaign_id),
+        "performances": count_performances(campaign_id),
+        "volunteers": count_volunteers(campaign_id),
+    }
+
+
 def org_page(organization) -> dict:
     """What an organization's public page shows (bounded): its next and latest published activities,
     its plays with their published performance counts and its volunteer count per campaign."""
