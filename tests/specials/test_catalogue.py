@@ -113,3 +113,17 @@ def test_film_form_never_fails_on_any_input(client, films, cast_admin, title, ca
     )
     assert response.status_code in (302, 400)
     assert Film.objects.count() - before == (1 if response.status_code == 302 else 0)
+
+
+def test_catalogue_staff_list_query_count_does_not_grow(client, films, cast_admin):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login_staff(client, cast_admin)
+    with CaptureQueriesContext(connection) as before:
+        assert client.get("/org/programmes/films/").status_code == 200
+    for i in range(3):
+        services.add_film(title=f"新片{i}", category="short", actor=cast_admin)
+    with CaptureQueriesContext(connection) as after:
+        assert client.get("/org/programmes/films/").status_code == 200
+    assert len(before) == len(after)

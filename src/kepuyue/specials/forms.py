@@ -17,8 +17,8 @@ class FilmForm(forms.Form):
 
 
 class ScreeningForm(forms.Form):
-    activity = forms.IntegerField(label=_("活动"), min_value=1)
-    film = forms.IntegerField(label=_("影片"), min_value=1)
+    activity = forms.IntegerField(label=_("活动"), min_value=1, max_value=2**31 - 1)
+    film = forms.IntegerField(label=_("影片"), min_value=1, max_value=2**31 - 1)
 
 
 class PlayForm(forms.Form):
@@ -31,8 +31,8 @@ class PlayForm(forms.Form):
 
 
 class PerformanceForm(forms.Form):
-    activity = forms.IntegerField(label=_("活动"), min_value=1)
-    play = forms.IntegerField(label=_("剧目"), min_value=1)
+    activity = forms.IntegerField(label=_("活动"), min_value=1, max_value=2**31 - 1)
+    play = forms.IntegerField(label=_("剧目"), min_value=1, max_value=2**31 - 1)
 
 
 class VolunteerForm(forms.Form):

@@ -55,7 +55,7 @@ def film_tour(request):
     film = None
     film_id = (request.GET.get("film") or "").strip()
     if film_id:
-        film = Film.objects.filter(pk=film_id).first() if film_id.isdigit() else None
+        film = Film.objects.filter(pk=film_id).first() if film_id.isdigit() and len(film_id) < 10 else None
         if film is None:
             problems.append(_("没有这部影片"))
     films = list(Film.objects.order_by("category", "title"))
