@@ -13,7 +13,9 @@ from tests.activities.factories import bj
 
 def test_film_play_and_volunteer_measures_from_rows(client, plan, films, museum, uni_a, publish):
     def screening(titles, status=Status.PUBLISHED):
-        activity = publish(museum, brand_slug="science-films", status=status, starts_at=bj("2025-09-15 10:00"))
+        activity = publish(
+            museum, brand_slug="science-films", status=status, starts_at=bj("2025-09-15 10:00")
+        )
         for title in titles:
             services.link_screening(activity, films[title], actor=None)
         return activity
