@@ -47,3 +47,13 @@ def test_film_play_and_volunteer_measures_from_rows(client, plan, films, museum,
     assert 'data-figure="screenings">3 / 3<' in body
     assert 'data-figure="volunteers">3<' in body
     assert 'data-target="universities/youth"' in body and "3 / 1000" in body
+
+
+def test_brand_pages_link_to_the_programme_pages(client, plan):
+    assert 'href="/films/"' in client.get("/brands/kepuyue-2025/science-films/").content.decode()
+    assert 'href="/plays/"' in client.get("/brands/kepuyue-2025/scientist-plays/").content.decode()
+    assert (
+        'href="/lectures/kepuyue-2025/enterprises/"'
+        in client.get("/brands/kepuyue-2025/frontier-lectures/").content.decode()
+    )
+    assert "/films/" not in client.get("/brands/kepuyue-2025/citywalk/").content.decode()

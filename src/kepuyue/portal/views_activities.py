@@ -425,6 +425,8 @@ def brand_detail(request, campaign_slug: str, brand_slug: str):
             "ja": brand.joint_action,
             "targets": sorted(brand.targets.all(), key=lambda t: t.order),
             "sub_brands": sorted(brand.children.all(), key=lambda b: (b.order, b.pk)),
+            # The programme's own pages (光影科学梦 → /films/, 科学大师剧 → /plays/ …), if it has any.
+            "programme_links": specials.programme_links(brand, campaign),
             "campaign_phase": campaigns.campaign_phase(campaign),
             "nav": "activities",
         }

@@ -19,6 +19,7 @@ from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as _noop
 
 from kepuyue.activities.models import Activity, Status
 from kepuyue.audit.services import record
@@ -381,6 +382,26 @@ def count_performances(campaign_id: int, *, exclude_brand_ids=()) -> int:
 def count_volunteers(campaign_id: int) -> int:
     """Volunteers on the universities' rosters for the campaign."""
     return Volunteer.objects.filter(campaign_id=campaign_id).count()
+
+
+#: Brands of the plan (slugs of ``campaigns/*.yaml``) whose programmes have pages here, with the pages.
+BRAND_PAGES: dict[str, tuple[tuple[str, str], ...]] = {
+    "science-films": ((_noop("“光影科学梦”哪里在放映"), "specials:films"),),
+    "scientist-plays": ((_noop("科学大师剧剧目与演出"), "specials:plays"),),
+    "youth-explore-xinghuo": ((_noop("各高校青年志愿者"), "specials:volunteers"),),
+    "frontier-lectures": ((_noop("讲座回放"), "specials:replays"),),
+}
+
+
+def programme_links(brand, campaign) -> list[tuple[str, str]]:
+    """``[(label, url)]`` of the programme pages of ``brand`` (none for most brands)."""
+    from django.urls import reverse
+
+    links = []
+    for label, name in BRAND_PAGES.get(brand.slug, ()):
+        args = [campaign.slug, brand.joint_action.slug] if name == "specials:replays" else []
+        links.append((_(label), reverse(name, args=args)))
+    return links
 
 
 def programme_figures(campaign_id: int) -> dict[str, int]:
