@@ -10,7 +10,9 @@ from django.urls import reverse
 from kepuyue.campaigns.models import Brand
 
 # Queries of /dashboard/ whatever the number of activities (roll-ups only; sessions and campaign too).
-DASHBOARD_QUERIES = 30
+# Raised from 30 for issue 15: the programmes' measures (the four film targets share one GROUP BY) and
+# the programme totals; none of them grows with rows.
+DASHBOARD_QUERIES = 34
 
 
 @pytest.fixture
@@ -98,7 +100,7 @@ def test_no_campaign_and_unknown_campaign(client, db):
 
 def test_csv_query_counts(client, published, django_assert_max_num_queries):
     for table in ("provinces", "daily", "targets", "joint-actions", "brands", "units"):
-        with django_assert_max_num_queries(10):  # the targets' table: 9 (the measures)
+        with django_assert_max_num_queries(13):  # the targets' table: 13 (the measures, issue 15's included)
             client.get(f"/dashboard/{table}.csv")
 
 

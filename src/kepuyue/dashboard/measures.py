@@ -206,7 +206,12 @@ def _measure_programmes(measure: dict, target: Target, resolver: _Resolver) -> i
     if source == "screenings":
         categories = (measure.get("filters") or {}).get("category") or ()
         if measure.get("kind") == "distinct":
-            return specials.count_films_shown(campaign_id, categories=categories)
+            if categories:
+                # The plan's four film targets (7 / 39 / 22 / 10) share one GROUP BY per evaluation.
+                if not hasattr(resolver, "films_by_category"):
+                    resolver.films_by_category = specials.films_shown_by_category(campaign_id)
+                return sum(resolver.films_by_category.get(c, 0) for c in categories)
+            return specials.count_films_shown(campaign_id)
         return specials.count_screenings(campaign_id, categories=categories)
     if source == "performances":
         # A performance is a published activity marked with the target's brand (八(一) brand marking) or

@@ -370,6 +370,16 @@ def count_films_shown(campaign_id: int, *, categories=()) -> int:
     return qs.values("film_id").distinct().count()
 
 
+def films_shown_by_category(campaign_id: int) -> dict[str, int]:
+    """Distinct films with a published screening in the campaign, per category (one ``GROUP BY``)."""
+    rows = (
+        Screening.objects.filter(activity__campaign_id=campaign_id, activity__status=Status.PUBLISHED)
+        .values("film__category")
+        .annotate(n=Count("film_id", distinct=True))
+    )
+    return {row["film__category"]: row["n"] for row in rows}
+
+
 def count_performances(campaign_id: int, *, exclude_brand_ids=()) -> int:
     """Published performances of 科学大师剧 in the campaign, leaving out activities marked with one of
     ``exclude_brand_ids`` (counted from the roll-ups by the dashboard)."""
