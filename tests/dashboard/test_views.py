@@ -29,7 +29,7 @@ def test_dashboard_shows_totals_targets_and_tables(client, published):
     html = page.content.decode()
     assert 'data-figure="activities">6<' in html
     assert "6 / 100场（6%）" in html  # 百场科学大师剧
-    assert "暂无数据来源" in html  # 千名青年 has no data model yet
+    assert "暂无数据来源" in html  # 千车 and 万里 (the tours) have no data model here yet
     for table in ("每日发布活动数", "各省份发布活动数", "各联合行动发布活动数", "各品牌活动发布活动数"):
         assert f"<caption>{table}</caption>" in html
     assert "dashboard/vendor/echarts.min.js" in html
