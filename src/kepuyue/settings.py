@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "kepuyue.calls",
     "kepuyue.notifications",
     "kepuyue.registrations",
+    "kepuyue.specials",
     "kepuyue.dashboard",
     "kepuyue.quiz",
     "kepuyue.api",
@@ -435,3 +436,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# 光影科学梦 (plan 五(三)4): where the film course resource pack (电影课程资源包) is downloaded from — a
+# link to the publicity resources library or any https address; empty: the film tour page says it is
+# coming.
+KEPUYUE_FILM_COURSE_PACK_URL = os.environ.get("KEPUYUE_FILM_COURSE_PACK_URL", "")

@@ -33,6 +33,7 @@ urlpatterns = [
     *api_urls,
     path("", include("kepuyue.api.urls")),
     path("", include("kepuyue.registrations.urls")),
+    path("", include("kepuyue.specials.urls")),
     path("", include("kepuyue.portal.urls")),
 ]
 

@@ -327,6 +327,7 @@ def test_calls_carry_their_submission_specs(campaign_2025):
         "essay-30-years",
         "reading-work-plans",
         "reading-book-list",
+        "innovation-exhibitions",  # 五(三)1, issue 15 (tests/specials/test_exhibitions.py)
     }
     citywalk = calls["citywalk-routes"]
     assert (citywalk.kind, citywalk.joint_action.number, citywalk.brand.name) == (

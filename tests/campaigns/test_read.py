@@ -78,7 +78,7 @@ def test_deadline_state_opens_closes_with_the_campaign(campaign_2025, clock):
 
 
 def test_call_phase_runs_to_closes_at_or_the_campaign_end(campaign_2025, clock):
-    plans = Call.objects.select_related("campaign").get(kind="work_plan")
+    plans = Call.objects.select_related("campaign").get(slug="reading-work-plans")
     video = Call.objects.select_related("campaign").get(slug="science-treasure-videos")
     assert video.closes_at is None
     clock("2025-08-01T23:59+08:00")

@@ -10,7 +10,9 @@ from django.urls import reverse
 from kepuyue.campaigns.models import Brand
 
 # Queries of /dashboard/ whatever the number of activities (roll-ups only; sessions and campaign too).
-DASHBOARD_QUERIES = 30
+# Raised from 30 for issue 15: the programmes' measures (the four film targets share one GROUP BY) and
+# the programme totals; none of them grows with rows.
+DASHBOARD_QUERIES = 34
 
 
 @pytest.fixture
@@ -27,7 +29,7 @@ def test_dashboard_shows_totals_targets_and_tables(client, published):
     html = page.content.decode()
     assert 'data-figure="activities">6<' in html
     assert "6 / 100场（6%）" in html  # 百场科学大师剧
-    assert "暂无数据来源" in html  # 千名青年 has no data model yet
+    assert "暂无数据来源" in html  # 千车 and 万里 (the tours) have no data model here yet
     for table in ("每日发布活动数", "各省份发布活动数", "各联合行动发布活动数", "各品牌活动发布活动数"):
         assert f"<caption>{table}</caption>" in html
     assert "dashboard/vendor/echarts.min.js" in html
@@ -98,7 +100,7 @@ def test_no_campaign_and_unknown_campaign(client, db):
 
 def test_csv_query_counts(client, published, django_assert_max_num_queries):
     for table in ("provinces", "daily", "targets", "joint-actions", "brands", "units"):
-        with django_assert_max_num_queries(10):  # the targets' table: 9 (the measures)
+        with django_assert_max_num_queries(13):  # the targets' table: 13 (the measures, issue 15's included)
             client.get(f"/dashboard/{table}.csv")
 
 

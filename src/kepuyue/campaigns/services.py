@@ -305,7 +305,10 @@ class _Loader:
                 "opens_at": spec.opens_at,
                 "closes_at": spec.closes_at,
                 "themes": [t.model_dump() for t in spec.themes],
-                "spec": spec.spec.model_dump(exclude_unset=True),
+                "spec": {
+                    **spec.spec.model_dump(exclude_unset=True),
+                    **({"selects": spec.selects} if spec.selects else {}),
+                },
                 "criteria": [c.model_dump(exclude_none=True) for c in spec.criteria],
                 "publication": spec.publication,
                 "plan_ref": spec.plan_ref,

@@ -196,7 +196,39 @@ def _measure_registrations(measure: dict, target: Target, resolver: _Resolver) -
     )
 
 
+def _measure_programmes(measure: dict, target: Target, resolver: _Resolver) -> int:
+    """光影科学梦 screenings / films shown, 科学大师剧 performances, 星火馆 volunteers: counted in the
+    programmes' own tables (``kepuyue.specials``; hundreds to a few thousand rows per campaign)."""
+    from kepuyue.specials import services as specials
+
+    campaign_id = target.joint_action.campaign_id
+    source = measure["source"]
+    if source == "screenings":
+        categories = (measure.get("filters") or {}).get("category") or ()
+        if measure.get("kind") == "distinct":
+            if categories:
+                # The plan's four film targets (7 / 39 / 22 / 10) share one GROUP BY per evaluation.
+                if not hasattr(resolver, "films_by_category"):
+                    resolver.films_by_category = specials.films_shown_by_category(campaign_id)
+                return sum(resolver.films_by_category.get(c, 0) for c in categories)
+            return specials.count_films_shown(campaign_id)
+        return specials.count_screenings(campaign_id, categories=categories)
+    if source == "performances":
+        # A performance is a published activity marked with the target's brand (八(一) brand marking) or
+        # registered as a performance of a play of the repertoire: the roll-ups count the first, the
+        # repertoire's table adds the performances not marked with the brand.
+        marked = _measure_activities(
+            {"source": "activities", "filters": {"sub_brands": True}}, target, resolver
+        )
+        brand_ids = resolver.with_sub_brands(target.brand_id) if target.brand_id else []
+        return marked + specials.count_performances(campaign_id, exclude_brand_ids=brand_ids)
+    return specials.count_volunteers(campaign_id)
+
+
 _SOURCES = {
+    "screenings": _measure_programmes,
+    "performances": _measure_programmes,
+    "volunteers": _measure_programmes,
     "activities": _measure_activities,
     "organizations": _measure_activities,
     "call_entries": _measure_entries,

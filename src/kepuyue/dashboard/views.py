@@ -20,6 +20,7 @@ from kepuyue.campaigns import services as campaigns
 from kepuyue.campaigns.models import Campaign
 from kepuyue.common.text import cell_safe
 from kepuyue.regions.models import Region
+from kepuyue.specials import services as specials
 
 from . import figures
 from .measures import target_progress
@@ -84,6 +85,8 @@ def _figures(campaign) -> dict:
         "totals": figures.totals(campaign),
         "registrations": figures.registrations(campaign),
         "entries": figures.call_entries(campaign),
+        # 光影科学梦 screenings and films, 科学大师剧 performances, 星火馆 volunteers (kepuyue.specials).
+        "programmes": specials.programme_figures(campaign.pk),
         "progress": progress,
         "tables": tables,
         "charts": charts,

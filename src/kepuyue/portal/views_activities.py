@@ -38,6 +38,7 @@ from kepuyue.common.ratelimits import over_limit, refuse
 from kepuyue.regions.models import Level, Region
 from kepuyue.regions.services import get_region
 from kepuyue.registrations.display import booking_block
+from kepuyue.specials import services as specials
 
 from . import activity_display as display
 
@@ -322,7 +323,7 @@ def activity_detail(request, pk: int):
     activity = get_object_or_404(
         # The summary comes in the same query; its photos in one more, only when there is one.
         display.public_activity_queryset()
-        .select_related("summary_report", "registration_config")
+        .select_related("summary_report", "registration_config", "lecture_links", "performance__play")
         .prefetch_related("summary_report__photos"),
         pk=pk,
     )
@@ -344,6 +345,11 @@ def activity_detail(request, pk: int):
         "summary": loaded_summary(activity),
         # How to register (报名): the same for every visitor; free places come from a separate JSON.
         "booking": booking_block(activity),
+        # The programmes (kepuyue.specials): films screened (光影科学梦), the play performed (科学大师剧)
+        # and the online lecture's live and replay links.
+        "films": specials.screened_films(activity),
+        "performance": getattr(activity, "performance", None),
+        "lecture": getattr(activity, "lecture_links", None),
         "nav": "activities",
     }
     return render(request, "portal/activity_detail.html", context)
@@ -419,6 +425,8 @@ def brand_detail(request, campaign_slug: str, brand_slug: str):
             "ja": brand.joint_action,
             "targets": sorted(brand.targets.all(), key=lambda t: t.order),
             "sub_brands": sorted(brand.children.all(), key=lambda b: (b.order, b.pk)),
+            # The programme's own pages (光影科学梦 → /films/, 科学大师剧 → /plays/ …), if it has any.
+            "programme_links": specials.programme_links(brand, campaign),
             "campaign_phase": campaigns.campaign_phase(campaign),
             "nav": "activities",
         }

@@ -80,6 +80,7 @@ def transition(entry: Entry, to_state: str, *, actor=None) -> Entry:
                 entry.submitted_at = clock.now()
                 fields.append("submitted_at")
             if to_state == EntryStatus.PUBLISHED:
+                _check_selects(entry)
                 _publish_files(entry, saved)
                 entry.published_at = clock.now()
                 fields += ["published_at", "public_file", "public_poster"]
@@ -102,6 +103,24 @@ def transition(entry: Entry, to_state: str, *, actor=None) -> Entry:
         entry.status = previous
         raise
     return entry
+
+
+def _check_selects(entry: Entry) -> None:
+    """择优 N (the call's ``spec["selects"]``, e.g. 五(三)1 “优选3套”): refuse to publish one more.
+
+    The call's row is locked first (``FOR UPDATE`` on PostgreSQL; SQLite has one writer at a time),
+    so two managers publishing the last place at once cannot both succeed."""
+    selects = (entry.call.spec or {}).get("selects")
+    if not selects:
+        return
+    Call.objects.select_for_update().filter(pk=entry.call_id).values_list("pk", flat=True).first()
+    published = (
+        Entry.objects.filter(call_id=entry.call_id, status=EntryStatus.PUBLISHED).exclude(pk=entry.pk).count()
+    )
+    if published >= selects:
+        raise TransitionError(
+            _("本征集择优发布 %(n)d 项，已发布 %(n)d 项；请先撤下一项再发布") % {"n": selects}
+        )
 
 
 def _publish_files(entry: Entry, saved: list) -> None:

@@ -136,6 +136,9 @@ class _CallBase(_Spec):
     themes: list[ThemeSpec] = []
     criteria: list[CriterionSpec] = []
     publication: _text(200, required=False) = ""
+    # 择优 N (e.g. 五(三)1 “优选3套”): at most this many entries may be published; stored in the call's
+    # ``spec`` as ``selects`` and enforced by ``calls.services.publishing.transition``.
+    selects: Annotated[int, Field(ge=1, le=10000)] | None = None
     plan_ref: PlanRef = ""
 
     @property

@@ -34,7 +34,16 @@ from pydantic import Field, model_validator
 from .fields import Slug, _problems, _Spec, _text
 
 #: What ``source`` may be, and what each source's ``kind: distinct`` may count.
-SOURCES = ("activities", "organizations", "call_entries", "registrations", "none")
+SOURCES = (
+    "activities",
+    "organizations",
+    "call_entries",
+    "registrations",
+    "screenings",
+    "performances",
+    "volunteers",
+    "none",
+)
 #: Fields a ``distinct`` measure may count, per source. ``province``/``prefecture``/``county`` are the
 #: region levels (省级 / 地级 / 县级) of the activity's place.
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -42,14 +51,29 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "organizations": ("organizer",),
     "call_entries": ("organization",),
     "registrations": (),
+    # 光影科学梦 (五(三)4): published activities showing a film; ``distinct film`` = films shown.
+    "screenings": ("film",),
+    # 科学大师剧 (二(二)2): published activities marked with the target's brand, or registered as a
+    # performance of a play of the repertoire.
+    "performances": (),
+    # 千名青年共探星火馆 (二(二)1): volunteers on the universities' rosters.
+    "volunteers": (),
     "none": (),
 }
+#: Sources of the programmes (``kepuyue.specials``): counted in their own tables, for the whole campaign
+#: (no joint action, brand, region or status filter); screenings may filter by film ``category``.
+PROGRAMME_SOURCES = ("screenings", "performances", "volunteers")
+#: Film categories (``specials.models.FilmCategory``) a screenings measure may filter on.
+FILM_CATEGORIES = ("scientist", "short", "scifi", "red")
 #: Statuses a measure may filter on, per source (activities are counted once published).
 STATUSES: dict[str, tuple[str, ...]] = {
     "activities": ("published",),
     "organizations": ("published",),
     "call_entries": ("submitted", "shortlisted", "published", "rejected", "withdrawn"),
     "registrations": ("confirmed", "checked_in"),
+    "screenings": (),
+    "performances": (),
+    "volunteers": (),
     "none": (),
 }
 #: Special areas (plan §五(三)2(2)), names of ``activities.models.SpecialArea`` in lower case.
@@ -74,12 +98,23 @@ class MeasureFilters(_Spec):
     # A GB/T 2260 code of a province, prefecture or county: only activities placed inside it.
     region: Slug | None = None
     status: Slug | None = None
+    # Screenings only: the films' categories (scientist | short | scifi | red).
+    category: list[Literal["scientist", "short", "scifi", "red"]] = Field(default=[], max_length=4)
 
 
 class MeasureSpec(_Spec):
     """How a target's value is counted (see the module docstring)."""
 
-    source: Literal["activities", "organizations", "call_entries", "registrations", "none"]
+    source: Literal[
+        "activities",
+        "organizations",
+        "call_entries",
+        "registrations",
+        "screenings",
+        "performances",
+        "volunteers",
+        "none",
+    ]
     kind: Literal["count", "distinct"] = "count"
     field: Slug | None = None
     filters: MeasureFilters = MeasureFilters()
@@ -118,7 +153,20 @@ class MeasureSpec(_Spec):
                     f"来源 {source} 没有状态“{status}”，可选：{choices} (unknown status)",
                 )
             )
-        if source in ("call_entries", "registrations", "none"):
+        if self.filters.category and source != "screenings":
+            problems.append(
+                (("filters", "category"), "只有 screenings 可以按影片类别筛选 (category: screenings only)")
+            )
+        if source in ("screenings", "volunteers"):
+            for name in ("joint_action", "brand"):
+                if getattr(self.filters, name) is not None:
+                    problems.append(
+                        (
+                            ("filters", name),
+                            f"来源 {source} 按整个科普月计数，不写 {name} (filter not available)",
+                        )
+                    )
+        if source in ("call_entries", "registrations", "none", *PROGRAMME_SOURCES):
             for name in _ACTIVITY_FILTERS:
                 if getattr(self.filters, name):
                     problems.append(

@@ -1,0 +1,59 @@
+"""The dashboard's programme measures from real rows (ADR 0017 measures in the plan file, ADR 0023)."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+
+from kepuyue.activities.models import Status
+from kepuyue.dashboard.measures import target_progress
+from kepuyue.specials import services
+from kepuyue.specials.models import Play
+from tests.activities.factories import bj
+
+
+def test_film_play_and_volunteer_measures_from_rows(client, plan, films, museum, uni_a, publish):
+    def screening(titles, status=Status.PUBLISHED):
+        activity = publish(
+            museum, brand_slug="science-films", status=status, starts_at=bj("2025-09-15 10:00")
+        )
+        for title in titles:
+            services.link_screening(activity, films[title], actor=None)
+        return activity
+
+    screening(["钱学森", "我是医生"])
+    screening(["钱学森"])
+    screening(["地道战"])
+    screening(["火星使命"], status=Status.DRAFT)  # not counted
+    play = Play.objects.create(university=uni_a, title="钱学森", scientist="钱学森")
+    for _ in range(2):
+        services.link_performance(publish(uni_a, ja_slug="universities"), play, actor=None)
+    for name in ("王一", "王二", "王三"):
+        services.add_volunteer(uni_a, plan, name=name, role="graduate", actor=None)
+
+    progress = {(p.target.joint_action.slug, p.target.slug): p for p in target_progress(plan)}
+    assert progress[("science-museums", "scientist-films")].value == 2  # 钱学森, 我是医生
+    assert progress[("science-museums", "red-films")].value == 1
+    assert progress[("science-museums", "sci-fi-films")].value == 0
+    assert progress[("universities", "plays")].value == 2
+    assert progress[("universities", "youth")].value == 3
+    assert services.programme_figures(plan.pk) == {
+        "screenings": 3,
+        "films_shown": 3,
+        "performances": 2,
+        "volunteers": 3,
+    }
+    cache.clear()
+    body = client.get("/dashboard/").content.decode()
+    assert 'data-figure="screenings">3 / 3<' in body
+    assert 'data-figure="volunteers">3<' in body
+    assert 'data-target="universities/youth"' in body and "3 / 1000" in body
+
+
+def test_brand_pages_link_to_the_programme_pages(client, plan):
+    assert 'href="/films/"' in client.get("/brands/kepuyue-2025/science-films/").content.decode()
+    assert 'href="/plays/"' in client.get("/brands/kepuyue-2025/scientist-plays/").content.decode()
+    assert (
+        'href="/lectures/kepuyue-2025/enterprises/"'
+        in client.get("/brands/kepuyue-2025/frontier-lectures/").content.decode()
+    )
+    assert "/films/" not in client.get("/brands/kepuyue-2025/citywalk/").content.decode()
