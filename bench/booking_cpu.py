@@ -116,6 +116,9 @@ def main() -> None:
     )
     parser.add_argument("--profile-full", action="store_true", help="profile the 'full' answers instead")
     parser.add_argument("--pg-database", default="bench_bookperf")
+    parser.add_argument(
+        "--query-cpu", action="store_true", help="CPU of the request's thread inside each kind of query"
+    )
     args = parser.parse_args()
     bench.VAR = Path(tempfile.mkdtemp(prefix="kepuyue-booking-cpu-"))
     env = bench.environment(args.db, args.pg_database)
@@ -150,6 +153,18 @@ def main() -> None:
         from pyinstrument import Profiler
 
         profile = Profiler(interval=0.0002)
+    per_query: dict[str, list[float]] = {}
+
+    def timed(execute, sql, params, many, context):
+        started = time.thread_time()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            per_query.setdefault(" ".join(sql.split()[:4])[:70], []).append(time.thread_time() - started)
+
+    wrapper = connection.execute_wrapper(timed) if args.query_cpu else None
+    if wrapper:
+        wrapper.__enter__()
     all_in = time.process_time()
     for i, (_pk, key) in enumerate(users[warm : warm + args.n], start=warm):
         if profile and not args.profile_full:
@@ -161,6 +176,8 @@ def main() -> None:
         booked.append(cpu)
     drain()  # the ticket e-mails queued after the responses
     all_in = (time.process_time() - all_in) / args.n
+    if wrapper:
+        wrapper.__exit__(None, None, None)
     refused = []
     for i, (_pk, key) in enumerate(users[warm + args.n :], start=warm + args.n):
         if profile and args.profile_full:
@@ -193,6 +210,8 @@ def main() -> None:
     )
     for sql in queries:
         print("  ", sql[:160])
+    for sql, times in sorted(per_query.items(), key=lambda kv: -sum(kv[1])):
+        print(f"   {sum(times) * 1000 / args.n:7.2f} ms/booking  {len(times) / args.n:5.2f}×  {sql}")
     if args.sample:
         print(profile.output_text(unicode=False, color=False, show_all=False))
     elif profile:
