@@ -76,4 +76,6 @@ def test_only_importable_functions_and_json_arguments_travel():
     from kepuyue.registrations.tasks import send_ticket_email_task
 
     assert background._path(send_ticket_email_task) == "kepuyue.registrations.tasks.send_ticket_email_task"
-    assert background._path(send_ticket_emails) == "kepuyue.registrations.services.messaging.send_ticket_emails"
+    assert (
+        background._path(send_ticket_emails) == "kepuyue.registrations.services.messaging.send_ticket_emails"
+    )

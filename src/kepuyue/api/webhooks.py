@@ -234,7 +234,9 @@ def _covers(subscription: WebhookSubscription, *, organizer_id: int | None, acti
     return visible_activities(subscription.user).filter(pk=activity_id).exists()
 
 
-def announce_later(event: str, data: dict, *, organizer_id: int | None, activity_id: int | None = None) -> None:
+def announce_later(
+    event: str, data: dict, *, organizer_id: int | None, activity_id: int | None = None
+) -> None:
     """:func:`announce`, after the response (``kepuyue.common.background``: a Celery worker, the
     server's background process or thread; at once under tests). A booking's request no longer reads
     the subscriptions (decision 0028); ``data`` is ids and public fields, so it travels as JSON."""

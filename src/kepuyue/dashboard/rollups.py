@@ -14,8 +14,7 @@ from collections.abc import Iterable
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import transaction
 
 from kepuyue.activities.models import Activity, Status, Summary
 from kepuyue.regions.models import Level
@@ -144,12 +143,9 @@ def _add_many(model, names: tuple, rows: list[tuple[tuple, dict]]) -> None:
     deltas = list(rows[0][1])
     columns = [*names, *deltas]
     per_statement = max(1, 900 // len(columns))  # SQLite's oldest parameter limit is 999
-    head = (
-        f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) VALUES "  # noqa: S608 - model names
-    )
-    tail = (
-        f" ON CONFLICT ({', '.join(quote(n) for n in names)}) DO UPDATE SET "
-        + ", ".join(f"{quote(d)} = {table}.{quote(d)} + excluded.{quote(d)}" for d in deltas)
+    head = f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) VALUES "  # noqa: S608 - model names
+    tail = f" ON CONFLICT ({', '.join(quote(n) for n in names)}) DO UPDATE SET " + ", ".join(
+        f"{quote(d)} = {table}.{quote(d)} + excluded.{quote(d)}" for d in deltas
     )
     marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
     with connection.cursor() as cursor:

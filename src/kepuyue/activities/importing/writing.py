@@ -367,7 +367,6 @@ class RowWriter:
         counts["created"] += len(new)
         counts["updated"] += len(changed)
 
-
     def inserted_ids(self, any_new: bool) -> list[int]:
         """The ids of the rows this batch inserted: this import's rows written now above the highest
         id it has inserted before (COPY and multi-row INSERT return no ids; ids only grow — a
