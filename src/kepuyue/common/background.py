@@ -221,10 +221,11 @@ def serve(path: str, parent: int | None = None) -> None:
                 defer(fn, *args)
     finally:
         sock.close()
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
+        for remove in (os.unlink, os.rmdir):  # the socket, and its directory if nothing else is there
+            try:
+                remove(path if remove is os.unlink else os.path.dirname(path))
+            except OSError:
+                pass
         drain(20.0)
 
 
