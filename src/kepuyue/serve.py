@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 # Django's threads per worker: each slow client holds at most one; 50 slow clients are the acceptance
@@ -74,8 +76,15 @@ def main(argv: list[str] | None = None) -> None:
     # kepuyue.common.background): with PostgreSQL keep (threads + 1) × workers under its
     # max_connections (or put PgBouncer in front).
     parser.add_argument("--threads", type=int, default=int(os.environ.get("THREADS", str(BLOCKING_THREADS))))
+    parser.add_argument(
+        "--no-background-process",
+        action="store_true",
+        help="run work after the responses on each worker's own thread (decision 0018) instead",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kepuyue.settings")
+    if not args.no_background_process:
+        start_background_process()
     cmd = command(
         args.host,
         args.port,
@@ -84,6 +93,32 @@ def main(argv: list[str] | None = None) -> None:
         threads=args.threads,
     )
     os.execv(cmd[0] if os.path.isabs(cmd[0]) else _which(cmd[0]), cmd)  # noqa: S606 - our own server
+
+
+def start_background_process() -> subprocess.Popen | None:
+    """Without a Celery broker, start the process that runs the work queued after the responses
+    (ticket e-mails) for all the workers, at a lower CPU priority, and tell the workers where it
+    listens (``KEPUYUE_BACKGROUND_SOCKET``; decision 0028). It stops by itself when the server (this
+    process, about to become granian) is gone. With a broker, or under ``KEPUYUE_BACKGROUND=inline``,
+    nothing is started."""
+    from kepuyue.common.background import SOCKET_ENV
+
+    broker = os.environ.get("CELERY_BROKER_URL", os.environ.get("REDIS_URL", ""))
+    if broker or os.environ.get("KEPUYUE_BACKGROUND", "thread") != "thread":
+        return None
+    path = os.path.join(tempfile.mkdtemp(prefix="kepuyue-background-"), "jobs.sock")
+    os.environ[SOCKET_ENV] = path
+    code = "from kepuyue.common.background import main; main()"
+    return subprocess.Popen(  # noqa: S603 - our own module
+        [sys.executable, "-c", code, path, "--parent", str(os.getpid())],
+        env={k: v for k, v in os.environ.items() if k != SOCKET_ENV},
+        preexec_fn=lambda: os.nice(BACKGROUND_NICE),  # noqa: PLW1509 - no threads yet in this process
+    )
+
+
+# The background process yields the CPU to the workers: a burst of bookings is answered first and
+# its tickets follow (nice 10: about a tenth of a core's share against a busy worker).
+BACKGROUND_NICE = 10
 
 
 def _which(name: str) -> str:

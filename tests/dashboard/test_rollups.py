@@ -198,3 +198,43 @@ def test_commands_rebuild_and_find_drift(plan, counties, publish, museum, capsys
 
     with pytest.raises(CommandError, match="没有标识为"):
         call_command("rebuild_rollups", "--campaign", "nope")
+
+
+@pytest.mark.parametrize("rows", [3, 40])
+def test_an_import_counts_its_rows_in_statements_that_do_not_grow_with_them(plan, tmp_path, settings, rows):
+    """Issue 17 point 4: the importer names the rows it wrote (``activity_ids``), and the roll-ups
+    take a batch in a fixed number of statements — not one per activity and counter, and without
+    walking the units' other activities (here: published ones already counted)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.activities.helpers import run_import, write_csv
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    before = write_csv(
+        tmp_path / "before.csv",
+        [["title", "organizer", "start_date", "end_date", "province"]]
+        + [[f"旧活动{i}", "宁波科技馆", "2025-09-20", "2025-09-20", "浙江省"] for i in range(5)],
+    )
+    run_import(before)
+    path = write_csv(
+        tmp_path / "t.csv",
+        [["title", "organizer", "start_date", "end_date", "province"]]
+        + [
+            [
+                f"夜场{i}",
+                "宁波科技馆" if i % 2 else "宁波市科协",
+                f"2025-09-{10 + i % 18:02d}",
+                f"2025-09-{10 + i % 18:02d}",
+                "浙江省",
+            ]
+            for i in range(rows)
+        ],
+    )
+    with CaptureQueriesContext(connection) as queries:
+        job = run_import(path)
+    assert job.created_count == rows
+    assert Fact.objects.count() == rows + 5 and rollups.check() == []
+    rollup_statements = [q["sql"] for q in queries if "dashboard_" in q["sql"]]
+    # Facts read, facts written, one upsert per counter table (5), for any number of rows.
+    assert len(rollup_statements) <= 8, rollup_statements

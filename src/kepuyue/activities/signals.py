@@ -17,7 +17,8 @@ event                            phase          extra payload
 ``summary_submitted``            after commit   ``actor``, ``summary`` (the ``Summary``), ``created``
 ``activities_imported``          in transaction ``organizer_ids``, ``since`` (rows of these units written
                                                 at ``since`` by the importer's bulk writes; no
-                                                ``activity_keys``: one event per batch)
+                                                ``activity_keys``: one event per batch),
+                                                ``activity_ids`` (exactly the rows of this batch)
 ================================ ============== =====================================================
 
 Subscribers are listed in ``docs/architecture.md``.

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from .models import WebhookEvent
-from .webhooks import announce
+from .webhooks import announce_later
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +39,11 @@ def activity_moved(sender, activity, to_state, from_state="", reason="", **kwarg
     event = MOVES.get(str(to_state))
     if event:
         data = _activity(activity, from_state=str(from_state), to_state=str(to_state), reason=reason)
-        announce(event, data, organizer_id=activity.organizer_id, activity_id=activity.pk)
+        announce_later(event, data, organizer_id=activity.organizer_id, activity_id=activity.pk)
 
 
 def activity_recommended(sender, activity, **kwargs):
-    announce(
+    announce_later(
         WebhookEvent.ACTIVITY_RECOMMENDED,
         _activity(activity),
         organizer_id=activity.organizer_id,
@@ -52,7 +52,7 @@ def activity_recommended(sender, activity, **kwargs):
 
 
 def activity_featured(sender, activity, **kwargs):
-    announce(
+    announce_later(
         WebhookEvent.ACTIVITY_FEATURED,
         _activity(activity),
         organizer_id=activity.organizer_id,
@@ -74,7 +74,7 @@ def _booking(kwargs) -> dict:
 
 
 def registration_created(sender, **kwargs):
-    announce(
+    announce_later(
         WebhookEvent.REGISTRATION_CREATED,
         _booking(kwargs),
         organizer_id=kwargs.get("organizer_id"),
@@ -84,7 +84,7 @@ def registration_created(sender, **kwargs):
 
 def registration_cancelled(sender, **kwargs):
     data = {**_booking(kwargs), "from_status": kwargs.get("from_status"), "reason": kwargs.get("reason")}
-    announce(
+    announce_later(
         WebhookEvent.REGISTRATION_CANCELLED,
         data,
         organizer_id=kwargs.get("organizer_id"),
@@ -105,7 +105,7 @@ def entry_moved(sender, entry, to_state, **kwargs):
             "organization_id": entry.organization_id,
         }
     }
-    announce(WebhookEvent.ENTRY_PUBLISHED, data, organizer_id=entry.organization_id, activity_id=None)
+    announce_later(WebhookEvent.ENTRY_PUBLISHED, data, organizer_id=entry.organization_id, activity_id=None)
 
 
 def connect() -> None:

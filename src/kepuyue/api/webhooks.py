@@ -49,6 +49,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kepuyue.audit import services as audit
+from kepuyue.common import background
 from kepuyue.common.text import clean_text
 
 from . import tokens
@@ -231,6 +232,19 @@ def _covers(subscription: WebhookSubscription, *, organizer_id: int | None, acti
     from kepuyue.activities.rules import visible_activities
 
     return visible_activities(subscription.user).filter(pk=activity_id).exists()
+
+
+def announce_later(
+    event: str, data: dict, *, organizer_id: int | None, activity_id: int | None = None
+) -> None:
+    """:func:`announce`, after the response (``kepuyue.common.background``: a Celery worker, the
+    server's background process or thread; at once under tests). A booking's request no longer reads
+    the subscriptions (decision 0028); ``data`` is ids and public fields, so it travels as JSON."""
+    background.defer(_announce, event, data, organizer_id, activity_id)
+
+
+def _announce(event: str, data: dict, organizer_id: int | None, activity_id: int | None) -> None:
+    announce(event, data, organizer_id=organizer_id, activity_id=activity_id)
 
 
 def announce(

@@ -11,10 +11,14 @@ def activity_moving(sender, activity_id, **kwargs) -> None:
     rollups.sync([activity_id])
 
 
-def activities_imported(sender, organizer_ids, since, **kwargs) -> None:
-    """``activities_imported`` (in transaction): rows the importer's bulk writes touched."""
+def activities_imported(sender, organizer_ids, since, activity_ids=None, **kwargs) -> None:
+    """``activities_imported`` (in transaction): rows the importer's bulk writes touched — the
+    ``activity_ids`` it names, else every row of these units written at ``since``."""
     from kepuyue.activities.models import Activity
 
+    if activity_ids is not None:
+        rollups.sync(activity_ids)
+        return
     rollups.sync(
         Activity.objects.filter(organizer_id__in=organizer_ids, updated=since).values_list("pk", flat=True)
     )
