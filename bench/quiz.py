@@ -380,6 +380,7 @@ def main() -> None:
     keys = [key for _pk, key in make_takers(args.takers, 0)]
     warm = [key for _pk, key in make_takers(20, args.takers)]
     connection.close()
+    bookings.VAR.mkdir(parents=True, exist_ok=True)  # the server's log goes there
     server = bookings.start_server(env, args.port, args.db)
     rows = {}
     try:

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from kepuyue.calls import services
 from kepuyue.calls.models import Entry, EntryStatus
 from kepuyue.roles.models import RoleGrant
-from tests.calls.conftest import login
 
 BODY = "农技协带我走上了致富路。" * 80  # 960 characters: inside 800–8000
 
