@@ -104,7 +104,9 @@ def test_judging_and_publishing_are_unchanged_and_the_results_mask_the_name(
     services.score_entry(entry, judge, {"theme": 90, "story": 80, "writing": 70})
     manager = django_user_model.objects.create_user("rural-manager", password="pw-manager-1")
     RoleGrant.objects.create(
-        user=manager, role="joint_action_manager", joint_action=plan.joint_actions.get(slug="rural-associations")
+        user=manager,
+        role="joint_action_manager",
+        joint_action=plan.joint_actions.get(slug="rural-associations"),
     )
     services.transition(entry, EntryStatus.SHORTLISTED, actor=manager)
     services.transition(entry, EntryStatus.PUBLISHED, actor=manager)
@@ -149,7 +151,9 @@ def test_another_persons_entry_is_a_404(client, essay, farmer, django_user_model
 
 
 @pytest.mark.parametrize("count", [1, 3])
-def test_personal_entries_query_count(client, call, plan, django_user_model, django_assert_num_queries, count):
+def test_personal_entries_query_count(
+    client, call, plan, django_user_model, django_assert_num_queries, count
+):
     from kepuyue.campaigns.models import Call
 
     person = django_user_model.objects.create_user("many@example.com", password="pw-many-1")
@@ -177,7 +181,9 @@ def _copy_call(call, n):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     st.dictionaries(
-        st.sampled_from(["title", "author", "author_unit", "entrant_role", "entrant_province", "body", "theme"]),
+        st.sampled_from(
+            ["title", "author", "author_unit", "entrant_role", "entrant_province", "body", "theme"]
+        ),
         st.text(max_size=300),
     )
 )

@@ -3,7 +3,7 @@
 :func:`target_progress` gives every target of a campaign its value, goal and progress, or says it
 has no data source yet (暂无数据来源) — never a zero for what is not counted. Activity measures read
 the roll-ups (:mod:`.models`), never the activities; call entries and registrations are counted in
-their own tables (a few thousand rows per campaign).
+their own tables (a few thousand rows per campaign), 大讲堂 attendance by ``kepuyue.training.services``.
 """
 
 from __future__ import annotations
@@ -52,6 +52,8 @@ class Progress:
     def status_text(self) -> str:
         if self.value is None:
             return NO_SOURCE
+        if not self.goal:  # a figure the plan gives no number for: counted, not measured against
+            return f"{self.value}{self.target.unit}"
         return f"{self.value} / {self.target.display_value}"
 
 
@@ -196,11 +198,31 @@ def _measure_registrations(measure: dict, target: Target, resolver: _Resolver) -
     )
 
 
+def _measure_training(measure: dict, target: Target, resolver: _Resolver) -> int:
+    """大讲堂 attendance (参训人次, plan 六(三)3): check-ins at offline lessons and online viewers, of the
+    published courses of the target's brand (or of ``filters.brand``; ``all`` for every course)."""
+    from kepuyue.training.services import campaign_attendance
+
+    filters = measure.get("filters") or {}
+    brand = filters.get("brand")
+    if brand == ALL:
+        brand_ids = None
+    elif brand is None:
+        brand_ids = [target.brand_id] if target.brand_id else None
+    else:
+        brand_id = resolver.brands.get((target.joint_action_id, brand))
+        if brand_id is None:
+            return 0
+        brand_ids = [brand_id]
+    return campaign_attendance(target.joint_action.campaign_id, brand_ids)
+
+
 _SOURCES = {
     "activities": _measure_activities,
     "organizations": _measure_activities,
     "call_entries": _measure_entries,
     "registrations": _measure_registrations,
+    "training": _measure_training,
 }
 
 

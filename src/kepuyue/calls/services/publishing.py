@@ -67,9 +67,7 @@ def transition(entry: Entry, to_state: str, *, actor=None) -> Entry:
             % {"current": EntryStatus(entry.status).label, "target": to_state.label}
         )
     if to_state == EntryStatus.SUBMITTED and entry.status == EntryStatus.DRAFT:
-        problem = (
-            eligibility_problem(entry.call, entry.organization) if entry.person_id is None else None
-        )
+        problem = eligibility_problem(entry.call, entry.organization) if entry.person_id is None else None
         if problem:
             raise TransitionError(problem)
     previous = entry.status

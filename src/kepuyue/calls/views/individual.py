@@ -37,7 +37,9 @@ def _texts(post) -> tuple[dict, dict]:
     data, errors = {}, {}
     for name, (limit, label, multiline) in TEXTS.items():
         try:
-            data[name] = clean_text(post.get(name, ""), multiline=multiline, max_length=limit, label=str(label))
+            data[name] = clean_text(
+                post.get(name, ""), multiline=multiline, max_length=limit, label=str(label)
+            )
         except ValidationError as error:
             data[name] = ""
             errors[name] = list(error.messages)

@@ -3,7 +3,7 @@
 A target (``TargetSpec``) may carry ``measure``::
 
     measure:
-      source: organizations        # activities | organizations | call_entries | registrations
+      source: organizations        # activities | organizations | call_entries | registrations | training
       kind: distinct               # count | distinct
       field: organizer             # for kind distinct: what is counted once (see FIELDS)
       filters:
@@ -21,7 +21,8 @@ cannot measure yet (no data model): the dashboard prints “暂无数据来源�
 The vocabulary (2025 examples from the plan): 千家基地 = distinct organizers of type 科普教育基地 with
 a published activity under brand 千家基地展创新 (§四(二)1); 百场大师剧 = published activities under
 科学大师剧 (§二(二)2); 百县 = distinct counties reached under 百县千车万里行 (§五(三)2); 10~15 个重点城市
-= distinct prefectures with 阅见科普 activities (§七(二)). Next year's file writes its own measures
+= distinct prefectures with 阅见科普 activities (§七(二)); 大讲堂参训人次 = ``source: training``, the
+check-ins at offline lessons and the online viewers of the brand's courses (§六(三)3). Next year's file writes its own measures
 with the same words — no code change.
 """
 
@@ -34,7 +35,7 @@ from pydantic import Field, model_validator
 from .fields import Slug, _problems, _Spec, _text
 
 #: What ``source`` may be, and what each source's ``kind: distinct`` may count.
-SOURCES = ("activities", "organizations", "call_entries", "registrations", "none")
+SOURCES = ("activities", "organizations", "call_entries", "registrations", "training", "none")
 #: Fields a ``distinct`` measure may count, per source. ``province``/``prefecture``/``county`` are the
 #: region levels (省级 / 地级 / 县级) of the activity's place.
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -42,6 +43,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "organizations": ("organizer",),
     "call_entries": ("organization",),
     "registrations": (),
+    "training": (),
     "none": (),
 }
 #: Statuses a measure may filter on, per source (activities are counted once published).
@@ -50,6 +52,7 @@ STATUSES: dict[str, tuple[str, ...]] = {
     "organizations": ("published",),
     "call_entries": ("submitted", "shortlisted", "published", "rejected", "withdrawn"),
     "registrations": ("confirmed", "checked_in"),
+    "training": (),
     "none": (),
 }
 #: Special areas (plan §五(三)2(2)), names of ``activities.models.SpecialArea`` in lower case.
@@ -79,7 +82,7 @@ class MeasureFilters(_Spec):
 class MeasureSpec(_Spec):
     """How a target's value is counted (see the module docstring)."""
 
-    source: Literal["activities", "organizations", "call_entries", "registrations", "none"]
+    source: Literal["activities", "organizations", "call_entries", "registrations", "training", "none"]
     kind: Literal["count", "distinct"] = "count"
     field: Slug | None = None
     filters: MeasureFilters = MeasureFilters()
@@ -118,7 +121,7 @@ class MeasureSpec(_Spec):
                     f"来源 {source} 没有状态“{status}”，可选：{choices} (unknown status)",
                 )
             )
-        if source in ("call_entries", "registrations", "none"):
+        if source in ("call_entries", "registrations", "training", "none"):
             for name in _ACTIVITY_FILTERS:
                 if getattr(self.filters, name):
                     problems.append(
