@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.db.models import F, Q, Sum
 
-from kepuyue.campaigns.models import Brand, JointAction, Target
+from kepuyue.campaigns.models import Brand, JointAction, KeyCity, Target
 from kepuyue.campaigns.schema.measures import ALL, SPECIAL_AREAS
 
 from .models import DayTally, Fact, Tally, UnitTally
@@ -79,6 +79,16 @@ class _Resolver:
             self.brands[(ja, slug)] = pk
             if parent:
                 self.children.setdefault(parent, []).append(pk)
+
+    def key_cities(self, joint_action_id: int) -> list[str]:
+        """The joint action's key cities' prefecture codes (one query per joint action asked)."""
+        if not hasattr(self, "_key_cities"):
+            self._key_cities: dict[int, list[str]] = {}
+        if joint_action_id not in self._key_cities:
+            self._key_cities[joint_action_id] = list(
+                KeyCity.objects.filter(joint_action_id=joint_action_id).values_list("region_id", flat=True)
+            )
+        return self._key_cities[joint_action_id]
 
     def with_sub_brands(self, brand_id: int) -> list[int]:
         found, todo = [], [brand_id]
@@ -148,6 +158,8 @@ def _measure_activities(measure: dict, target: Target, resolver: _Resolver) -> i
     qs = (DayTally if coarse else Tally).objects.filter(q, activities__gt=0)
     if mask:
         qs = qs.annotate(_sa=F("special_areas").bitand(mask)).filter(_sa__gt=0)
+    if filters.get("key_cities"):
+        qs = qs.filter(prefecture_code__in=resolver.key_cities(target.joint_action_id))
     if kind == "distinct":
         column = _REGION_FIELD.get(field, f"{field}_id")
         return qs.exclude(**{column: "" if column.endswith("_code") else 0}).values(column).distinct().count()

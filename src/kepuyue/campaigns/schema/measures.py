@@ -58,7 +58,7 @@ STATUSES: dict[str, tuple[str, ...]] = {
 #: Special areas (plan §五(三)2(2)), names of ``activities.models.SpecialArea`` in lower case.
 SPECIAL_AREAS = ("rural", "revolutionary", "ethnic", "border", "underdeveloped")
 #: Filters that only activities (and the units behind them) carry.
-_ACTIVITY_FILTERS = ("unit_type", "special_area", "region")
+_ACTIVITY_FILTERS = ("unit_type", "special_area", "region", "key_cities")
 
 ALL = "all"
 
@@ -77,6 +77,8 @@ class MeasureFilters(_Spec):
     # A GB/T 2260 code of a province, prefecture or county: only activities placed inside it.
     region: Slug | None = None
     status: Slug | None = None
+    # Only places among the joint action's key cities (重点城市, ``key_cities``; plan 七(四)1).
+    key_cities: bool = False
 
 
 class MeasureSpec(_Spec):
@@ -133,6 +135,13 @@ class MeasureSpec(_Spec):
                     problems.append(
                         (("filters", name), "没有数据来源的目标不写筛选条件 (no filters without a source)")
                     )
+        if self.filters.key_cities and (kind, field) != ("distinct", "prefecture"):
+            problems.append(
+                (
+                    ("filters", "key_cities"),
+                    "key_cities 只用于按城市去重：kind: distinct, field: prefecture (key cities count cities)",
+                )
+            )
         if self.filters.region is not None and not (
             len(self.filters.region) == 6 and self.filters.region.isdigit()
         ):
