@@ -3,7 +3,6 @@
 counts key cities with events against the 10~15 target."""
 
 import pytest
-from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import csv
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_safe
 
-from kepuyue.campaigns.models import Campaign
 from kepuyue.campaigns import services as campaigns
+from kepuyue.campaigns.models import Campaign
 from kepuyue.campaigns.services import current_campaign
 from kepuyue.common.text import cell_safe
 from kepuyue.regions.models import Level, Region
