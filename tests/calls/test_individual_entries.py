@@ -115,6 +115,9 @@ def test_judging_and_publishing_are_unchanged_and_the_results_mask_the_name(
     assert "张**" in page and "张三丰" not in page
     assert "某县农技协 · 浙江省" in page
     assert reverse("calls:individual_new", args=["kepuyue-2025", "essay-30-years"]) in page
+    # The open API lists it with the same masked byline.
+    api = client.get("/api/v1/campaigns/kepuyue-2025/calls/essay-30-years/entries").json()
+    assert [item["organization"] for item in api["items"]] == ["张** · 某县农技协 · 浙江省"]
 
 
 def test_the_personal_form_submits_and_lists_the_persons_entries(client, essay, farmer):
