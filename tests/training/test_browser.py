@@ -20,7 +20,9 @@ PASSWORD = "Pw-member-2025"
 
 @pytest.fixture
 def phone(chromium):
-    context = chromium.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, locale="zh-CN")
+    context = chromium.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, locale="zh-CN"
+    )
     page = context.new_page()
     yield page
     context.close()

@@ -265,7 +265,9 @@ class Tally(models.Model):
         constraints = [models.UniqueConstraint(fields=["round", "scope", "key"], name="quiz_tally_once")]
         # The unit board reads the first 50 of a round's (up to tens of thousands of) unit rows by
         # participants: an index scan of 50 entries instead of a sort of them all (BENCHMARKS.md).
-        indexes = [models.Index("round", "scope", models.F("participants").desc(), "key", name="quiz_tally_board")]
+        indexes = [
+            models.Index("round", "scope", models.F("participants").desc(), "key", name="quiz_tally_board")
+        ]
 
     def __str__(self) -> str:
         return f"{self.label} · {self.participants}"
