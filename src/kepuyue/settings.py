@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "kepuyue.specials",
     "kepuyue.dashboard",
     "kepuyue.quiz",
+    "kepuyue.training",
     "kepuyue.api",
     # django-ninja: its Swagger UI assets are served from our static files, never a CDN.
     "ninja",

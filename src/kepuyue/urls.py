@@ -30,6 +30,7 @@ urlpatterns = [
     path("org/dashboard/", include("kepuyue.dashboard.staff_urls")),
     path("inbox/", include("kepuyue.notifications.urls")),
     path("quiz/", include("kepuyue.quiz.urls")),
+    path("training/", include("kepuyue.training.urls")),
     *api_urls,
     path("", include("kepuyue.api.urls")),
     path("", include("kepuyue.registrations.urls")),

@@ -379,3 +379,15 @@ def test_public_activities_only_published(good, unit):
 )
 def test_mask_phone(phone, shown):
     assert services.mask_phone(phone) == shown
+
+
+def test_book_signing_is_kept_and_offered_on_the_form(good, unit, plan):
+    """阅见科普 events may add a 图书签售 (plan 七(四)1): a flag of the activity, set on the unit's form."""
+    from kepuyue.activities.forms import ActivityForm, initial_from
+
+    activity = services.create_activity(unit, {**good, "book_signing": True}, actor=None)
+    activity.refresh_from_db()
+    assert activity.book_signing is True
+    assert services.create_activity(unit, good, actor=None).book_signing is False
+    assert initial_from(activity)["book_signing"] is True
+    assert "book_signing" in ActivityForm(campaign=plan).fields

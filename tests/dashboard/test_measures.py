@@ -31,7 +31,7 @@ def _unit(name, type_id):
 
 def test_every_2025_target_says_how_it_is_measured(plan):
     targets = Target.objects.filter(joint_action__campaign=plan)
-    assert targets.count() == 14
+    assert targets.count() == 15
     assert all(t.measure is not None for t in targets)
     assert {t.slug for t in targets if t.measure["source"] != "none"} == {
         "plays",
@@ -45,6 +45,7 @@ def test_every_2025_target_says_how_it_is_measured(plan):
         "scientist-short-films",
         "sci-fi-films",
         "red-films",
+        "lecture-attendance",  # 大讲堂参训人次 (六(三)3): counted, the plan sets no number
     }
 
 
@@ -75,16 +76,21 @@ def test_measures_against_hand_count(plan, counties, publish):
         (counties[0], hundred),
     ):
         publish(joint_action=hundred.joint_action, brand=brand, organizer=museum, region=region)
-    # 阅见科普 reading events: Hangzhou twice (two counties), Ningbo once, no place once: 2 prefectures.
+    # 阅见科普 reading events: Hangzhou twice (two counties), Ningbo once, no place once: 2 prefectures,
+    # of which only the key cities count (plan 七(四)1): Hangzhou and 昆明 (no event yet) chosen → 1.
     for region in (counties[0], counties[1], counties[2], None):
         publish(joint_action=reading.joint_action, brand=reading, organizer=museum, region=region)
+    from kepuyue.campaigns.services import add_key_city
+
+    add_key_city(reading.joint_action, "330100", actor=None)
+    add_key_city(reading.joint_action, "530100", actor=None)
 
     progress = _progress(plan)
     assert progress[("universities", "plays")].value == 3
     assert progress[("universities", "plays")].percent == 3
     assert progress[("science-education-bases", "bases")].value == 2
     assert progress[("science-museums", "counties")].value == 3
-    assert progress[("science-reading", "cities")].value == 2
+    assert progress[("science-reading", "cities")].value == 1
     assert progress[("enterprises", "enterprises")].value == 0
     # The 星火馆 volunteers are measured now (the roster, kepuyue.specials): none yet is a real zero.
     assert progress[("universities", "youth")].value == 0

@@ -129,6 +129,11 @@ class ActivityForm(CleanedFormMixin, forms.Form):
     science_workers = forms.IntegerField(
         label=gettext_lazy("参与科技工作者人数"), min_value=0, max_value=2_000_000_000, required=False
     )
+    book_signing = forms.BooleanField(
+        label=gettext_lazy("设图书签售"),
+        required=False,
+        help_text=gettext_lazy("阅读交流活动依据作家意愿及图书情况可增设图书签售（方案 七(四)1）"),
+    )
     poster = forms.FileField(
         label=gettext_lazy("海报"),
         required=False,
@@ -254,6 +259,7 @@ def initial_from(activity) -> dict:
         "special_areas": [m.value for m in services.choices_of(activity.special_areas, SpecialArea)],
         "expected_participants": activity.expected_participants,
         "science_workers": activity.science_workers,
+        "book_signing": activity.book_signing,
         "poster": activity.poster or None,
         "contact_name": activity.contact_name,
         "contact_phone": activity.contact_phone,

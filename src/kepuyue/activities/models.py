@@ -165,6 +165,8 @@ class Activity(TimestampedModel):
     special_areas = models.PositiveIntegerField("特殊地区", default=0)
     expected_participants = models.PositiveIntegerField("预计参与人数", null=True, blank=True)
     science_workers = models.PositiveIntegerField("参与科技工作者人数", null=True, blank=True)
+    # 图书签售 (plan 七(四)1: 依据作家意愿及图书情况可增设图书签售), mostly for 阅见科普 reading events.
+    book_signing = models.BooleanField("图书签售", default=False)
     poster = models.ImageField("海报", upload_to="posters/%Y/%m/", blank=True)
     contact_name = models.CharField("联系人", max_length=64, blank=True)
     contact_phone = models.CharField("联系电话", max_length=32, blank=True)

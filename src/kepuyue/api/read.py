@@ -213,7 +213,7 @@ def entries(request, slug: str, call: str, query: Query[EntryQuery]):
                 "theme": entry.theme,
                 "theme_name": entry.theme_name,
                 "description": entry.description,
-                "organization": entry.organization.name,
+                "organization": entry.public_byline,  # a person: 张** · unit · province
                 "city": entry.city.full_name if entry.city_id else None,
                 "published_at": entry.published_at,
                 "file_url": entry.public_file.url if entry.public_file else None,

@@ -42,6 +42,23 @@ def new_code() -> str:
     return f"{raw[:4]}-{raw[4:]}"
 
 
+class EntrantRole(models.TextChoices):
+    """An individual entrant's role (身份), plan 六(三)4: 面向各级农技协带头人、会员，工作人员和农村科普工作者."""
+
+    LEADER = "leader", _("带头人")
+    MEMBER = "member", _("会员")
+    STAFF = "staff", _("工作人员")
+    RURAL_WORKER = "rural_worker", _("农村科普工作者")
+
+
+def mask_person_name(name: str) -> str:
+    """A person's name as the public sees it: the first character kept, e.g. 张三丰 → 张**."""
+    name = (name or "").strip()
+    if not name:
+        return ""
+    return name[0] + "*" * max(1, len(name) - 1)
+
+
 class Entry(TimestampedModel):
     """One work submitted to a call.
 
@@ -65,8 +82,33 @@ class Entry(TimestampedModel):
     call = models.ForeignKey(
         "campaigns.Call", verbose_name="征集", on_delete=models.CASCADE, related_name="entries"
     )
+    # Either a unit (提交单位) or, in a call open to individuals, a person (个人投稿): never both, never
+    # neither (the constraint ``calls_entry_unit_or_person``).
     organization = models.ForeignKey(
-        "orgs.Organization", verbose_name="提交单位", on_delete=models.PROTECT, related_name="call_entries"
+        "orgs.Organization",
+        verbose_name="提交单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="call_entries",
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="个人投稿人",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="personal_entries",
+    )
+    # An individual's identity as the call asks for it (the name is ``author``, the unit ``author_unit``).
+    entrant_role = models.CharField("投稿人身份", max_length=16, choices=EntrantRole.choices, blank=True)
+    entrant_province = models.ForeignKey(
+        "regions.Region",
+        verbose_name="投稿人所在省份",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -138,10 +180,35 @@ class Entry(TimestampedModel):
         indexes = [
             models.Index(fields=["call", "status"], name="calls_entry_call_status_idx"),
             models.Index(fields=["organization", "call"], name="calls_entry_org_call_idx"),
+            models.Index(fields=["person", "call"], name="calls_entry_person_call_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(organization__isnull=False, person__isnull=True)
+                    | models.Q(organization__isnull=True, person__isnull=False)
+                ),
+                name="calls_entry_unit_or_person",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
+
+    @property
+    def is_individual(self) -> bool:
+        return self.person_id is not None
+
+    @property
+    def public_byline(self) -> str:
+        """Who the public sees as the entrant: the unit's name, or a person's masked name (张**), the unit
+        they gave and their province — never the full name of a private person."""
+        if self.person_id is None:
+            return self.organization.name if self.organization_id else ""
+        parts = [mask_person_name(self.author), self.author_unit]
+        if self.entrant_province_id:
+            parts.append(self.entrant_province.name)
+        return " · ".join(p for p in parts if p)
 
     @property
     def theme_name(self) -> str:

@@ -4,7 +4,7 @@ Checked with ``kepuyue.roles.rules.check(user, perm, obj)`` (superusers get no b
 
 =============================== ==============================================================
 ``calls.submit_entry``  (call)   a unit account whose organization type is eligible, the call open
-``calls.view_entry``    (entry)  own unit's (any status); not a draft/withdrawn: the call's manager
+``calls.view_entry``    (entry)  own unit's or own person's (any status); not a draft/withdrawn: the call's manager
                                  (联合行动牵头单位), CAST; judgeable: a judge of the call, never
                                  of the judge's own unit (回避)
 ``calls.change_entry``  (entry)  own unit's draft or submitted entry (submit, withdraw)
@@ -32,8 +32,13 @@ def can_submit_to(user, call) -> bool:
 
 @rules.predicate
 def is_own_entry(user, entry) -> bool:
+    """The unit's entry, or the person's own (个人投稿, plan 六(三)4)."""
+    if entry is None:
+        return False
+    if entry.person_id is not None:
+        return getattr(user, "is_authenticated", False) and entry.person_id == user.pk
     org = roles.organization_of(user)
-    return entry is not None and org is not None and entry.organization_id == org.pk
+    return org is not None and entry.organization_id == org.pk
 
 
 @rules.predicate

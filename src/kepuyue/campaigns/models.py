@@ -81,6 +81,9 @@ class JointAction(TimestampedModel):
     window_end = models.DateField("活动结束日期")
     window_label = models.CharField("时间（方案原文）", max_length=200, blank=True)
     plan_ref = models.CharField("方案章节", max_length=32, blank=True)
+    # 重点城市的数量与选定单位 (``{"min", "max", "selected_by"}`` from the YAML ``key_cities``); empty: the
+    # joint action has no key cities. The cities themselves are :class:`KeyCity` rows.
+    key_cities_rule = models.JSONField("重点城市规则", default=dict, blank=True)
 
     class Meta:
         verbose_name = "联合行动"
@@ -340,3 +343,27 @@ class Call(TimestampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class KeyCity(TimestampedModel):
+    """A key city (重点城市, plan 七(四)1) of a joint action: a prefecture-level region chosen by CAST or the
+    joint action's managing unit (中国科普作家协会) on the staff page, or listed in the YAML. Written by
+    :func:`kepuyue.campaigns.services.add_key_city` / ``remove_key_city``."""
+
+    joint_action = models.ForeignKey(
+        JointAction, verbose_name="联合行动", on_delete=models.CASCADE, related_name="key_cities"
+    )
+    region = models.ForeignKey(
+        "regions.Region", verbose_name="城市", on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "重点城市"
+        verbose_name_plural = "重点城市"
+        ordering = ["joint_action", "region"]
+        constraints = [
+            models.UniqueConstraint(fields=["joint_action", "region"], name="campaigns_keycity_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.joint_action.name} · {self.region_id}"

@@ -26,7 +26,18 @@ from kepuyue.common import clock
 from kepuyue.common.clock import BEIJING, Phase
 from kepuyue.orgs.models import OrganizationType
 
-from .models import Brand, Call, Campaign, Contact, Deadline, DeadlineKind, JointAction, KeyTask, Target
+from .models import (
+    Brand,
+    Call,
+    Campaign,
+    Contact,
+    Deadline,
+    DeadlineKind,
+    JointAction,
+    KeyCity,
+    KeyTask,
+    Target,
+)
 from .schema import CampaignFile, CampaignFileError, parse_campaign
 
 __all__ = [
@@ -76,6 +87,80 @@ class LoadResult:
     def changed(self) -> bool:
         """True when any row was created, updated or deleted."""
         return bool(self.created or self.updated or self.deleted)
+
+
+def _add_yaml_key_cities(joint_action: JointAction, codes: list[str]) -> None:
+    """The file's key cities, added when missing; those chosen on the staff page are kept (the plan
+    names no city: the list is made during the campaign, see ``KeyCitiesSpec``)."""
+    from kepuyue.regions.models import Level, Region
+
+    known = set(Region.objects.filter(code__in=codes, level=Level.PREFECTURE).values_list("code", flat=True))
+    missing = sorted(set(codes) - known)
+    if missing:
+        raise CampaignFileError(
+            [f"key_cities.codes: 不是地级行政区划代码 (not a prefecture): {'、'.join(missing)}"]
+        )
+    have = set(KeyCity.objects.filter(joint_action=joint_action).values_list("region_id", flat=True))
+    KeyCity.objects.bulk_create(
+        [KeyCity(joint_action=joint_action, region_id=c) for c in codes if c not in have]
+    )
+
+
+def key_city_codes(joint_action: JointAction) -> list[str]:
+    """The key cities' prefecture codes (重点城市, plan 七(四)1), in code order."""
+    return list(
+        KeyCity.objects.filter(joint_action=joint_action)
+        .order_by("region_id")
+        .values_list("region_id", flat=True)
+    )
+
+
+class KeyCityError(ValueError):
+    """A key city that cannot be added or removed; the message is Chinese, for the page."""
+
+
+def add_key_city(joint_action: JointAction, code: str, *, actor) -> KeyCity:
+    """Choose the prefecture ``code`` as a key city of ``joint_action`` (plan 七(四)1 选取 10~15 个重点城市).
+
+    Rules: the joint action has key cities (``key_cities_rule`` from the YAML); ``code`` is a
+    prefecture-level region (地级); at most ``max`` cities. Permission is checked by the view (CAST or the
+    joint action's manager). Audited as ``key_city.add``. Raises :class:`KeyCityError`."""
+    from kepuyue.audit.services import record
+    from kepuyue.regions.models import Level, Region
+
+    rule = joint_action.key_cities_rule or {}
+    if not rule:
+        raise KeyCityError(_("该联合行动没有重点城市"))
+    code = (code or "").strip()
+    region = Region.objects.filter(code=code, level=Level.PREFECTURE).first() if code.isdigit() else None
+    if region is None:
+        raise KeyCityError(_("请选择一个地级城市"))
+    with transaction.atomic():
+        # One chooser at a time per joint action: the count and the insert agree.
+        JointAction.objects.select_for_update().filter(pk=joint_action.pk).first()
+        if KeyCity.objects.filter(joint_action=joint_action, region=region).exists():
+            raise KeyCityError(_("%(city)s 已是重点城市") % {"city": region.name})
+        if KeyCity.objects.filter(joint_action=joint_action).count() >= rule["max"]:
+            raise KeyCityError(_("重点城市最多 %(max)s 个（方案 七(四)1）") % {"max": rule["max"]})
+        city = KeyCity.objects.create(joint_action=joint_action, region=region)
+        record(
+            "key_city.add", actor=actor, obj=city, data={"joint_action": joint_action.slug, "region": code}
+        )
+    return city
+
+
+def remove_key_city(joint_action: JointAction, code: str, *, actor) -> None:
+    """Remove a key city (audited as ``key_city.remove``); raises :class:`KeyCityError` if it is not one."""
+    from kepuyue.audit.services import record
+
+    with transaction.atomic():
+        city = KeyCity.objects.filter(joint_action=joint_action, region_id=(code or "").strip()).first()
+        if city is None:
+            raise KeyCityError(_("该城市不是重点城市"))
+        record(
+            "key_city.remove", actor=actor, obj=city, data={"joint_action": joint_action.slug, "region": code}
+        )
+        city.delete()
 
 
 def load_campaign(path: str | Path) -> LoadResult:
@@ -199,6 +284,7 @@ class _Loader:
                 "window_end": window.end if window else plan.campaign.ends,
                 "window_label": window.label if window else "",
                 "plan_ref": spec.plan_ref,
+                "key_cities_rule": spec.key_cities.model_dump(exclude={"codes"}) if spec.key_cities else {},
             }
             current = {t.code for t in jas[spec.slug].participant_types.all()} if spec.slug in jas else None
             ja, state = self._sync(JointAction, jas, spec.slug, values)
@@ -207,6 +293,8 @@ class _Loader:
                 state = UPDATED
             self._count(JointAction, state)
             ja_rows[spec.slug] = ja
+            if spec.key_cities and spec.key_cities.codes:
+                _add_yaml_key_cities(ja, spec.key_cities.codes)
 
             task_rows = {}
             for task in spec.key_tasks:

@@ -206,7 +206,7 @@ def targets_table(progress) -> Table:
             p.target.label,
             p.target.display_value,
             "" if p.value is None else p.value,
-            "暂无数据来源" if p.value is None else f"{p.percent}%",
+            "暂无数据来源" if p.value is None else ("" if p.percent is None else f"{p.percent}%"),
         ]
         for p in progress
     ]

@@ -3,7 +3,7 @@
 :func:`target_progress` gives every target of a campaign its value, goal and progress, or says it
 has no data source yet (暂无数据来源) — never a zero for what is not counted. Activity measures read
 the roll-ups (:mod:`.models`), never the activities; call entries and registrations are counted in
-their own tables (a few thousand rows per campaign).
+their own tables (a few thousand rows per campaign), 大讲堂 attendance by ``kepuyue.training.services``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.db.models import F, Q, Sum
 
-from kepuyue.campaigns.models import Brand, JointAction, Target
+from kepuyue.campaigns.models import Brand, JointAction, KeyCity, Target
 from kepuyue.campaigns.schema.measures import ALL, SPECIAL_AREAS
 
 from .models import DayTally, Fact, Tally, UnitTally
@@ -52,6 +52,8 @@ class Progress:
     def status_text(self) -> str:
         if self.value is None:
             return NO_SOURCE
+        if not self.goal:  # a figure the plan gives no number for: counted, not measured against
+            return f"{self.value}{self.target.unit}"
         return f"{self.value} / {self.target.display_value}"
 
 
@@ -77,6 +79,16 @@ class _Resolver:
             self.brands[(ja, slug)] = pk
             if parent:
                 self.children.setdefault(parent, []).append(pk)
+
+    def key_cities(self, joint_action_id: int) -> list[str]:
+        """The joint action's key cities' prefecture codes (one query per joint action asked)."""
+        if not hasattr(self, "_key_cities"):
+            self._key_cities: dict[int, list[str]] = {}
+        if joint_action_id not in self._key_cities:
+            self._key_cities[joint_action_id] = list(
+                KeyCity.objects.filter(joint_action_id=joint_action_id).values_list("region_id", flat=True)
+            )
+        return self._key_cities[joint_action_id]
 
     def with_sub_brands(self, brand_id: int) -> list[int]:
         found, todo = [], [brand_id]
@@ -146,6 +158,8 @@ def _measure_activities(measure: dict, target: Target, resolver: _Resolver) -> i
     qs = (DayTally if coarse else Tally).objects.filter(q, activities__gt=0)
     if mask:
         qs = qs.annotate(_sa=F("special_areas").bitand(mask)).filter(_sa__gt=0)
+    if filters.get("key_cities"):
+        qs = qs.filter(prefecture_code__in=resolver.key_cities(target.joint_action_id))
     if kind == "distinct":
         column = _REGION_FIELD.get(field, f"{field}_id")
         return qs.exclude(**{column: "" if column.endswith("_code") else 0}).values(column).distinct().count()
@@ -225,6 +239,25 @@ def _measure_programmes(measure: dict, target: Target, resolver: _Resolver) -> i
     return specials.count_volunteers(campaign_id)
 
 
+def _measure_training(measure: dict, target: Target, resolver: _Resolver) -> int:
+    """大讲堂 attendance (参训人次, plan 六(三)3): check-ins at offline lessons and online viewers, of the
+    published courses of the target's brand (or of ``filters.brand``; ``all`` for every course)."""
+    from kepuyue.training.services import campaign_attendance
+
+    filters = measure.get("filters") or {}
+    brand = filters.get("brand")
+    if brand == ALL:
+        brand_ids = None
+    elif brand is None:
+        brand_ids = [target.brand_id] if target.brand_id else None
+    else:
+        brand_id = resolver.brands.get((target.joint_action_id, brand))
+        if brand_id is None:
+            return 0
+        brand_ids = [brand_id]
+    return campaign_attendance(target.joint_action.campaign_id, brand_ids)
+
+
 _SOURCES = {
     "screenings": _measure_programmes,
     "performances": _measure_programmes,
@@ -233,6 +266,7 @@ _SOURCES = {
     "organizations": _measure_activities,
     "call_entries": _measure_entries,
     "registrations": _measure_registrations,
+    "training": _measure_training,
 }
 
 

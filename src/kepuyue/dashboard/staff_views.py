@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import csv
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_http_methods, require_safe
 
+from kepuyue.campaigns import services as campaigns
 from kepuyue.campaigns.models import Campaign
 from kepuyue.campaigns.services import current_campaign
 from kepuyue.common.text import cell_safe
 from kepuyue.regions.models import Level, Region
 from kepuyue.review import services as review
 
-from . import staff
+from . import key_cities, staff
 from .views import _cached
 
 
@@ -115,3 +119,49 @@ def coverage_csv(request, code: str):
             ]
         )
     return response
+
+
+@login_required
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def key_city_page(request, ja_slug: str = ""):
+    """重点城市 (plan 七(四)1): CAST or the joint action's manager (中国科普作家协会) chooses the key cities and
+    sees, per city, the published activities and book signings. Another joint action, or an account that may
+    choose none, is a 404."""
+    campaign = current_campaign()
+    if campaign is None:
+        raise Http404
+    actions = key_cities.choosable_joint_actions(request.user, campaign)
+    if not actions:
+        raise Http404
+    joint_action = next((ja for ja in actions if ja.slug == ja_slug), None) if ja_slug else actions[0]
+    if joint_action is None:
+        raise Http404
+    if request.method == "POST":
+        code = request.POST.get("code", "")[:6]
+        try:
+            if request.POST.get("action") == "remove":
+                campaigns.remove_key_city(joint_action, code, actor=request.user)
+                messages.success(request, _("已移除重点城市"))
+            else:
+                campaigns.add_key_city(joint_action, code, actor=request.user)
+                messages.success(request, _("已加入重点城市"))
+        except campaigns.KeyCityError as error:
+            messages.error(request, str(error))
+        return redirect("org_dashboard:key_cities_of", ja_slug=joint_action.slug)
+    rows = key_cities.city_rows(joint_action)
+    chosen = [r for r in rows if r.key]
+    return render(
+        request,
+        "dashboard/key_cities.html",
+        {
+            "campaign": campaign,
+            "actions": actions,
+            "joint_action": joint_action,
+            "rule": joint_action.key_cities_rule,
+            "rows": rows,
+            "chosen": len(chosen),
+            "with_events": sum(1 for r in chosen if r.activities),
+            "prefectures": key_cities.prefectures(),
+        },
+    )

@@ -69,7 +69,7 @@ TEXT_LABELS = {
 }
 # Texts kept on several lines (Markdown); the others are one line.
 MULTILINE_FIELDS = frozenset({"description"})
-VALUE_FIELDS = ("expected_participants", "science_workers", "latitude", "longitude")
+VALUE_FIELDS = ("expected_participants", "science_workers", "latitude", "longitude", "book_signing")
 BIT_FIELDS = {"audiences": Audience, "topics": Topic, "special_areas": SpecialArea}
 # Labels used in messages (the model's verbose names, plus the place field of the form).
 FIELD_LABELS = {

@@ -29,6 +29,8 @@ from .core import (
     cite,
     eligibility_problem,
     files_storage,
+    individual_fields,
+    individual_problem,
     open_calls_for,
     sha256_of,
     temp_dir,
@@ -48,7 +50,7 @@ from .judging import (
     weighted_total,
 )
 from .publishing import ACTIONS, TRANSITIONS, TransitionError, published_entries, transition
-from .submitting import FILE_FIELDS, precheck_entry, submit_entry
+from .submitting import FILE_FIELDS, precheck_entry, submit_entry, submit_individual_entry
 
 __all__ = [
     "ACTIONS",
@@ -58,6 +60,9 @@ __all__ = [
     "DEFAULT_MAX_IMAGES",
     "DEFAULT_VIDEO_MAX_BYTES",
     "EntryResult",
+    "individual_fields",
+    "individual_problem",
+    "submit_individual_entry",
     "FILE_FIELDS",
     "HASH_CHUNK",
     "MAX_DOCX_XML_BYTES",

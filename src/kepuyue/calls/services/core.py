@@ -116,6 +116,40 @@ def eligibility_problem(call: Call, organization, at=None) -> str | None:
     return None
 
 
+def individual_fields(call: Call) -> tuple[str, ...] | None:
+    """The identity fields a call open to individuals asks for besides the name (``unit``, ``role``,
+    ``province``; from its YAML ``spec.individuals``), or ``None`` when only units may submit."""
+    if call.kind != CallKind.ESSAY:
+        return None
+    individuals = (call.spec or {}).get("individuals")
+    if individuals is None:
+        return None
+    return tuple(individuals.get("fields", ("unit", "role", "province")))
+
+
+def individual_problem(call: Call, user, at=None) -> str | None:
+    """Why ``user`` may not submit to ``call`` as a person (个人投稿, plan 六(三)4), or ``None``.
+
+    Rules: the call is open to individuals (its YAML ``spec.individuals``), the account is signed in, the
+    call is open now (the same window as units'), and a person has at most one live entry per call (a
+    withdrawn one may be replaced)."""
+    from ..models import EntryStatus
+
+    if individual_fields(call) is None:
+        return _("本征集只接受单位提交（%(rule)s）") % {"rule": cite(call)}
+    if not getattr(user, "is_authenticated", False):
+        return _("请先登录后投稿")
+    phase = call_phase(call, at)
+    if phase == Phase.UPCOMING:
+        opens = timezone.localtime(call.opens_at, clock.BEIJING)
+        return _("征集尚未开始（%(date)s起）") % {"date": dateformat.format(opens, _("Y年n月j日"))}
+    if phase == Phase.ENDED:
+        return _("征集已截止")
+    if Entry.objects.filter(call=call, person=user).exclude(status=EntryStatus.WITHDRAWN).exists():
+        return _("每人每项征集限投一篇，您已投稿")
+    return None
+
+
 def _sep() -> str:
     """The list separator of the active language (、 in Chinese)."""
     return pgettext("list separator", "、")

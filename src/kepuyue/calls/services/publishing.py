@@ -67,7 +67,7 @@ def transition(entry: Entry, to_state: str, *, actor=None) -> Entry:
             % {"current": EntryStatus(entry.status).label, "target": to_state.label}
         )
     if to_state == EntryStatus.SUBMITTED and entry.status == EntryStatus.DRAFT:
-        problem = eligibility_problem(entry.call, entry.organization)
+        problem = eligibility_problem(entry.call, entry.organization) if entry.person_id is None else None
         if problem:
             raise TransitionError(problem)
     previous = entry.status
@@ -163,6 +163,6 @@ def published_entries(call: Call) -> QuerySet:
     """Published entries of ``call`` (择优发布), newest first, with their unit and city."""
     return (
         Entry.objects.filter(call=call, status=EntryStatus.PUBLISHED)
-        .select_related("organization", "organization__region", "city")
+        .select_related("organization", "organization__region", "city", "entrant_province")
         .order_by("-published_at", "-id")
     )

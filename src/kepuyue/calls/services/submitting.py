@@ -19,10 +19,21 @@ from kepuyue.common.events import send_after_commit
 from kepuyue.common.images import CleanImage
 
 from .. import media, signals
-from ..models import CityWalkStop, Entry, EntryImage, EntryStatus
+from ..models import CityWalkStop, EntrantRole, Entry, EntryImage, EntryStatus
 from .book_list import _validate_book, format_isbn13
 from .citywalk import _validate_citywalk
-from .core import Upload, _file_base, _save, _sep, cite, eligibility_problem, files_storage, sha256_of
+from .core import (
+    Upload,
+    _file_base,
+    _save,
+    _sep,
+    cite,
+    eligibility_problem,
+    files_storage,
+    individual_fields,
+    individual_problem,
+    sha256_of,
+)
 from .essay import _validate_essay
 from .link import _validate_link
 from .video import _validate_video
@@ -90,6 +101,68 @@ def submit_entry(
             Path(upload.path).unlink(missing_ok=True)
         if checked is not None and checked.poster is not None:
             checked.poster.unlink(missing_ok=True)
+
+
+def submit_individual_entry(call: Call, *, user, data: dict, files: dict | None = None) -> Entry:
+    """Validate and store one person's essay (个人投稿, plan 六(三)4) to a call open to individuals.
+
+    ``data``: the essay's fields as for :func:`submit_entry` (``title``, ``theme``, ``body`` …) with the
+    entrant's identity: ``author`` (name, always), and as the call asks ``author_unit`` (所在单位),
+    ``entrant_role`` (one of :class:`~kepuyue.calls.models.EntrantRole`) and ``entrant_province`` (a
+    province code). The entry belongs to the person (``Entry.person``), not to a unit; it is submitted at
+    once and then judged and published (择优发布) like a unit's. Raises ``ValidationError`` with
+    Chinese messages per field; nothing is stored then.
+    """
+    from kepuyue.regions.models import Level, Region
+
+    files = files or {}
+    uploads = [u for value in files.values() for u in (value if isinstance(value, list) else [value]) if u]
+    try:
+        problem = individual_problem(call, user)
+        if problem:
+            raise ValidationError({"__all__": [problem]})
+        asked = individual_fields(call) or ()
+        errors: dict[str, list[str]] = defaultdict(list)
+        identity: dict = {}
+        if "unit" in asked:
+            unit = (data.get("author_unit") or "").strip()
+            if not unit:
+                errors["author_unit"].append(_("请填写所在单位"))
+            elif len(unit) > 200:
+                errors["author_unit"].append(_("所在单位不超过200字"))
+        if "role" in asked:
+            role = (data.get("entrant_role") or "").strip()
+            if role not in EntrantRole.values:
+                errors["entrant_role"].append(
+                    _("请选择身份：%(roles)s") % {"roles": _sep().join(str(r.label) for r in EntrantRole)}
+                )
+            identity["entrant_role"] = role
+        if "province" in asked:
+            code = (data.get("entrant_province") or "").strip()
+            province = (
+                Region.objects.filter(code=code, level=Level.PROVINCE).first()
+                if code.isascii() and code.isdigit() and len(code) == 6
+                else None
+            )
+            if province is None:
+                errors["entrant_province"].append(_("请选择所在省份"))
+            identity["entrant_province"] = province
+        text = {k: v for k, v in data.items() if k in ("title", "theme", "description", "author", "body")}
+        if "unit" in asked:
+            text["author_unit"] = data.get("author_unit") or ""
+        try:
+            checked = _validate(call, text, files, [])
+        except ValidationError as error:
+            for key, messages in error.message_dict.items():
+                errors[key].extend(messages)
+            checked = None
+        if errors:
+            raise ValidationError(dict(errors))
+        checked.fields.update(identity)
+        return _store(call, None, user, checked, submit=True, person=user)
+    finally:
+        for upload in uploads:
+            Path(upload.path).unlink(missing_ok=True)
 
 
 # The form fields that carry files: a pre-check (before the upload) says nothing about them.
@@ -160,7 +233,7 @@ def _validate(call: Call, data: dict, files: dict, stops: list[dict]) -> _Checke
     return checked
 
 
-def _store(call: Call, organization, user, checked: _Checked, *, submit: bool) -> Entry:
+def _store(call: Call, organization, user, checked: _Checked, *, submit: bool, person=None) -> Entry:
     storage = files_storage()
     saved: list = []
     try:
@@ -169,6 +242,7 @@ def _store(call: Call, organization, user, checked: _Checked, *, submit: bool) -
             entry = Entry(
                 call=call,
                 organization=organization,
+                person=person,
                 submitted_by=user if getattr(user, "is_authenticated", False) else None,
                 status=EntryStatus.SUBMITTED if submit else EntryStatus.DRAFT,
                 submitted_at=now if submit else None,

@@ -11,6 +11,7 @@ uploads), :mod:`.judging` (judges), :mod:`.managing` (the joint-action manager) 
 """
 
 from .entries import entry_action, entry_check, entry_detail, entry_file, entry_new, my_entries
+from .individual import individual_new, personal_entries
 from .judging import judge_call, judge_entry, judge_home
 from .managing import manage_call, manage_entry, manage_home
 from .public import book_list_xlsx, call_results, gallery_index
@@ -25,6 +26,8 @@ __all__ = [
     "entry_file",
     "entry_new",
     "gallery_index",
+    "individual_new",
+    "personal_entries",
     "judge_call",
     "judge_entry",
     "judge_home",

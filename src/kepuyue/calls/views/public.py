@@ -77,6 +77,7 @@ def call_results(request, campaign: str, call: str):
             "theme": theme,
             "provinces": provinces,
             "province": province,
+            "individuals_open": services.individual_fields(the_call) is not None,
             "nav": "calls",
         },
     )

@@ -91,13 +91,27 @@ class VideoSpec(_Spec):
         return self
 
 
+#: What an individual entrant may be asked (六(三)4 面向各级农技协带头人、会员，工作人员和农村科普工作者征文);
+#: the name is always asked.
+IDENTITY_FIELDS = ("unit", "role", "province")
+
+
+class IndividualsSpec(_Spec):
+    """A call open to individuals (个人投稿): which identity ``fields`` beside the name it asks for
+    (``unit`` 所在单位, ``role`` 身份 among 带头人/会员/工作人员/农村科普工作者, ``province`` 所在省份)."""
+
+    fields: list[Literal["unit", "role", "province"]] = ["unit", "role", "province"]
+
+
 class EssaySpec(_Spec):
-    """Essays: accepted file ``formats`` and an optional length range in characters."""
+    """Essays: accepted file ``formats``, an optional length range in characters and, with
+    ``individuals``, entries from people with a public account as well as from units."""
 
     formats: list[Literal["doc", "docx", "pdf", "txt"]] = []
     min_chars: Count | None = None
     max_chars: Count | None = None
     max_bytes: Annotated[int, Field(ge=1, le=1_073_741_824)] | None = None
+    individuals: IndividualsSpec | None = None
 
 
 class WorkPlanSpec(_Spec):

@@ -3,7 +3,7 @@
 A target (``TargetSpec``) may carry ``measure``::
 
     measure:
-      source: organizations        # activities | organizations | call_entries | registrations
+      source: organizations        # activities | organizations | call_entries | registrations | training
       kind: distinct               # count | distinct
       field: organizer             # for kind distinct: what is counted once (see FIELDS)
       filters:
@@ -21,7 +21,8 @@ cannot measure yet (no data model): the dashboard prints “暂无数据来源�
 The vocabulary (2025 examples from the plan): 千家基地 = distinct organizers of type 科普教育基地 with
 a published activity under brand 千家基地展创新 (§四(二)1); 百场大师剧 = published activities under
 科学大师剧 (§二(二)2); 百县 = distinct counties reached under 百县千车万里行 (§五(三)2); 10~15 个重点城市
-= distinct prefectures with 阅见科普 activities (§七(二)). Next year's file writes its own measures
+= distinct prefectures with 阅见科普 activities (§七(二)); 大讲堂参训人次 = ``source: training``, the
+check-ins at offline lessons and the online viewers of the brand's courses (§六(三)3). Next year's file writes its own measures
 with the same words — no code change.
 """
 
@@ -42,6 +43,7 @@ SOURCES = (
     "screenings",
     "performances",
     "volunteers",
+    "training",
     "none",
 )
 #: Fields a ``distinct`` measure may count, per source. ``province``/``prefecture``/``county`` are the
@@ -58,6 +60,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "performances": (),
     # 千名青年共探星火馆 (二(二)1): volunteers on the universities' rosters.
     "volunteers": (),
+    "training": (),
     "none": (),
 }
 #: Sources of the programmes (``kepuyue.specials``): counted in their own tables, for the whole campaign
@@ -74,12 +77,13 @@ STATUSES: dict[str, tuple[str, ...]] = {
     "screenings": (),
     "performances": (),
     "volunteers": (),
+    "training": (),
     "none": (),
 }
 #: Special areas (plan §五(三)2(2)), names of ``activities.models.SpecialArea`` in lower case.
 SPECIAL_AREAS = ("rural", "revolutionary", "ethnic", "border", "underdeveloped")
 #: Filters that only activities (and the units behind them) carry.
-_ACTIVITY_FILTERS = ("unit_type", "special_area", "region")
+_ACTIVITY_FILTERS = ("unit_type", "special_area", "region", "key_cities")
 
 ALL = "all"
 
@@ -100,6 +104,8 @@ class MeasureFilters(_Spec):
     status: Slug | None = None
     # Screenings only: the films' categories (scientist | short | scifi | red).
     category: list[Literal["scientist", "short", "scifi", "red"]] = Field(default=[], max_length=4)
+    # Only places among the joint action's key cities (重点城市, ``key_cities``; plan 七(四)1).
+    key_cities: bool = False
 
 
 class MeasureSpec(_Spec):
@@ -113,6 +119,7 @@ class MeasureSpec(_Spec):
         "screenings",
         "performances",
         "volunteers",
+        "training",
         "none",
     ]
     kind: Literal["count", "distinct"] = "count"
@@ -166,7 +173,7 @@ class MeasureSpec(_Spec):
                             f"来源 {source} 按整个科普月计数，不写 {name} (filter not available)",
                         )
                     )
-        if source in ("call_entries", "registrations", "none", *PROGRAMME_SOURCES):
+        if source in ("call_entries", "registrations", "training", "none", *PROGRAMME_SOURCES):
             for name in _ACTIVITY_FILTERS:
                 if getattr(self.filters, name):
                     problems.append(
@@ -178,6 +185,13 @@ class MeasureSpec(_Spec):
                     problems.append(
                         (("filters", name), "没有数据来源的目标不写筛选条件 (no filters without a source)")
                     )
+        if self.filters.key_cities and (kind, field) != ("distinct", "prefecture"):
+            problems.append(
+                (
+                    ("filters", "key_cities"),
+                    "key_cities 只用于按城市去重：kind: distinct, field: prefecture (key cities count cities)",
+                )
+            )
         if self.filters.region is not None and not (
             len(self.filters.region) == 6 and self.filters.region.isdigit()
         ):

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import (
     Field,
+    StringConstraints,
     model_validator,
 )
 
@@ -151,6 +152,29 @@ class WindowSpec(_Spec):
         return self
 
 
+class KeyCitiesSpec(_Spec):
+    """Key cities (重点城市) of a joint action, plan 七(四)1 “将在全国范围内选取 10~15 个重点城市”: how many
+    (``min``–``max``), who selects them (``selected_by``), and optionally the chosen prefecture-level
+    ``codes`` (GB/T 2260). The plan names none: they are chosen on the staff page during the campaign,
+    and a load adds the file's codes without removing those chosen there."""
+
+    min: Count = 0
+    max: Annotated[int, Field(ge=1, le=100)]
+    selected_by: _text(200, required=False) = ""
+    codes: list[Annotated[str, StringConstraints(pattern=r"^\d{6}$")]] = Field(default=[], max_length=100)
+
+    @model_validator(mode="after")
+    def _range(self) -> KeyCitiesSpec:
+        problems = []
+        if self.min > self.max:
+            problems.append((("min",), "min 大于 max (min above max)"))
+        if len(self.codes) > self.max:
+            problems.append((("codes",), f"重点城市超过 {self.max} 个 (more codes than max)"))
+        if problems:
+            raise _problems(problems)
+        return self
+
+
 class JointActionSpec(_Spec):
     """A joint action (联合行动). Without ``window`` its activities run in the campaign month."""
 
@@ -169,6 +193,7 @@ class JointActionSpec(_Spec):
     brands: list[BrandSpec] = []
     targets: list[TargetSpec] = []
     contacts: list[ContactSpec] = []
+    key_cities: KeyCitiesSpec | None = None
 
     def all_targets(self) -> Iterable[tuple[tuple, TargetSpec, BrandSpec | None]]:
         """Every target with its path below the joint action and its brand (brand targets first)."""

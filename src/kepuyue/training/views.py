@@ -1,0 +1,114 @@
+"""Public pages of the 大讲堂 (plan 六(三)3): the courses, a course with its lessons (offline: enrol through
+the activity's registration; online: the live link, then the replay), the replay archive, and the link
+hand-off that counts a signed-in viewer. Thin: the rules are :mod:`.services`."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST, require_safe
+
+from kepuyue.campaigns.models import Campaign
+from kepuyue.common import clock
+
+from . import services
+from .models import Course, Lesson, Mode
+
+#: Replays on one page of the archive (newest first).
+REPLAYS_PER_PAGE = 50
+
+
+def _campaign(slug: str | None = None) -> Campaign:
+    campaigns = Campaign.objects.order_by("-starts")
+    campaign = campaigns.filter(slug=slug).first() if slug else campaigns.first()
+    if campaign is None:
+        raise Http404
+    return campaign
+
+
+@require_safe
+def course_list(request):
+    """大讲堂: the current campaign's published courses with their topic, lesson count and attendance."""
+    campaign = _campaign(request.GET.get("campaign"))
+    courses = list(services.published_courses(campaign))
+    counts = services.attendance(c.pk for c in courses)
+    topics = {}
+    for course in courses:
+        course.attendance = counts[course.pk]
+        for theme in course.brand.themes if course.brand_id else []:
+            topics.setdefault(theme["slug"], theme["name"])
+    topic = request.GET.get("topic", "")[:64]
+    if topic in topics:
+        courses = [c for c in courses if c.topic == topic]
+    return render(
+        request,
+        "training/course_list.html",
+        {"campaign": campaign, "courses": courses, "topics": topics, "topic": topic, "nav": "training"},
+    )
+
+
+@require_safe
+def course_detail(request, campaign: str, slug: str):
+    """A course: its lessons in order, each with what it offers now, and the course's attendance."""
+    course = get_object_or_404(
+        Course.objects.select_related("campaign", "brand", "organizer"),
+        campaign__slug=campaign,
+        slug=slug,
+        published=True,
+    )
+    lessons = list(course.lessons.select_related("activity").order_by("order", "starts_at", "id"))
+    at = clock.now()
+    for lesson in lessons:
+        lesson.state = services.lesson_state(lesson, at)
+        lesson.link = services.link_for(lesson, at)
+    return render(
+        request,
+        "training/course_detail.html",
+        {
+            "course": course,
+            "lessons": lessons,
+            "attendance": services.attendance([course.pk])[course.pk],
+            "nav": "training",
+        },
+    )
+
+
+@require_safe
+def replays(request):
+    """回放: ended online lessons with a replay link, newest first, filtered by topic."""
+    campaign = _campaign(request.GET.get("campaign"))
+    lessons = (
+        Lesson.objects.filter(
+            course__campaign=campaign,
+            course__published=True,
+            mode=Mode.ONLINE,
+            ends_at__lt=clock.now(),
+        )
+        .exclude(replay_url="")
+        .select_related("course", "course__brand")
+        .order_by("-ends_at", "-id")
+    )
+    topic = request.GET.get("topic", "")[:64]
+    if topic:
+        lessons = lessons.filter(course__topic=topic)
+    return render(
+        request,
+        "training/replays.html",
+        {"campaign": campaign, "lessons": lessons[:REPLAYS_PER_PAGE], "topic": topic, "nav": "training"},
+    )
+
+
+@require_POST
+def open_lesson(request, pk: int):
+    """Send the viewer to the live or replay link (counted when signed in); a lesson with no link now
+    goes back to its course with a message."""
+    lesson = get_object_or_404(Lesson.objects.select_related("course", "course__campaign"), pk=pk)
+    if not lesson.course.published:
+        raise Http404
+    try:
+        url = services.open_link(lesson, request.user)
+    except LookupError as error:
+        messages.info(request, str(error))
+        return redirect("training:course", lesson.course.campaign.slug, lesson.course.slug)
+    return HttpResponseRedirect(url)
