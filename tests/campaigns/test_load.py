@@ -152,12 +152,12 @@ def test_load_campaign_missing_file_is_a_file_error(tmp_path):
 def test_load_campaign_command_prints_counts(campaign_file):
     out = io.StringIO()
     call_command("load_campaign", str(campaign_file), stdout=out)
-    assert "合计：新增 111" in out.getvalue()
+    assert "合计：新增 112" in out.getvalue()
     assert "品牌活动：新增 28" in out.getvalue()
 
     out = io.StringIO()
     call_command("load_campaign", str(campaign_file), stdout=out)
-    assert "合计：新增 0，更新 0，删除 0，未变 111" in out.getvalue()
+    assert "合计：新增 0，更新 0，删除 0，未变 112" in out.getvalue()
 
 
 def test_load_campaign_command_bad_file_prints_every_error(plan_data, write_plan):
