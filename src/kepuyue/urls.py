@@ -30,6 +30,8 @@ urlpatterns = [
     path("org/dashboard/", include("kepuyue.dashboard.staff_urls")),
     path("inbox/", include("kepuyue.notifications.urls")),
     path("quiz/", include("kepuyue.quiz.urls")),
+    path("guide/", include("kepuyue.guide.urls")),
+    path("", include("kepuyue.resources.urls")),
     *api_urls,
     path("", include("kepuyue.api.urls")),
     path("", include("kepuyue.registrations.urls")),
