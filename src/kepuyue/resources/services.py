@@ -154,6 +154,7 @@ class _LocalFile(File):
 
 def _store(resource: Resource, upload: Upload, file_format: str, saved: list) -> None:
     base = uuid.uuid4().hex
+    resource.sha256 = sha256_of(upload)  # before the bytes are moved into place
     if file_format in ("jpg", "png"):
         clean = without_metadata(str(upload.path), max_pixels=IMAGE_MAX_PIXELS)
         resource.file.save(f"{base}.{clean.extension}", ContentFile(clean.content), save=False)
@@ -166,7 +167,6 @@ def _store(resource: Resource, upload: Upload, file_format: str, saved: list) ->
     resource.file_format = file_format
     resource.file_size = size
     resource.file_name = clean_text(Path(upload.name or "").name)[:200]
-    resource.sha256 = sha256_of(upload)
 
 
 # --- writing ------------------------------------------------------------------------------------------

@@ -160,13 +160,15 @@ def _edit(request, pk: int):
 def _submit(request, campaign, form, resource):
     handler = next((h for h in request.upload_handlers if isinstance(h, uploads.StreamingUploadHandler)), None)
     context = {"form": form, "campaign": campaign, "resource": resource}
+    valid = form.is_valid()
     if handler is not None and handler.too_large:
         form.add_error(
             "file",
             _("平台要求：文件不超过%(limit)s")
             % {"limit": services.media._fmt_bytes(services.upload_limit(request.POST.get("kind")))},
         )
-    if not form.is_valid():
+        valid = False
+    if not valid:
         return render(request, "resources/form.html", context, status=400)
     part = request.FILES.get("file")
     upload = part.as_upload() if part is not None and hasattr(part, "as_upload") else None
