@@ -606,11 +606,13 @@ def test_import_real_activities_csv(plan, tmp_path):
     failed = importing.failed_rows(job)
     assert job.total == 107
     assert job.created_count + len(failed) == 107
-    # 42 rows are in: 12 marked with a joint action (by brand or organizer type) and 30 campaign-wide
+    # 41 rows are in: 11 marked with a joint action (by brand or organizer type) and 30 campaign-wide
     # activities (全国科普月活动, mostly 科协 main-venue activities), each with its warning.
     # Six rows just outside their windows (launch ceremonies in late August, follow-ups in early
     # October) are accepted within the YAML's 7-day tolerance, with a warning (issue 11 point 1).
-    assert (job.created_count, len(failed)) == (42, 65)
+    # Row 85 (中国科学技术馆's 舞台剧, 现代科技馆体系联合行动 by its type) has no brand and no term suggests
+    # one: refused by plan 八(一) (decision 0024).
+    assert (job.created_count, len(failed)) == (41, 66)
     campaign_wide = Activity.objects.filter(joint_action=None)
     assert campaign_wide.count() == 30
     warned = {
@@ -636,6 +638,7 @@ def test_import_real_activities_csv(plan, tmp_path):
     )
     # Row 4: 山西 “科学奇妙夜” without dates.
     assert any(i["reason"] == "开始时间为空" for i in by_row[4])
+    assert any(i["reason"].startswith("现代科技馆体系联合行动的活动须标记品牌活动") for i in by_row[85])
     # Row 2: 洛阳市科技馆 “科学之夜” on 2025-09-26 is in.
     luoyang = Activity.objects.get(title__startswith="洛阳市科技馆“科学之夜”")
     assert luoyang.status == Status.PUBLISHED and luoyang.brand.name == "科学一千零一夜"

@@ -254,7 +254,7 @@ def test_download_count_is_one_update(client, world, tmp_path, django_assert_num
 
 
 def test_hidden_or_fileless_resources_do_not_download(client, world, tmp_path):
-    resource = _stored(world, tmp_path)
+    resource = _stored(world, tmp_path, title="下架的文档")
     services.set_hidden(resource, True, actor=world.manager)
     assert client.get(reverse("resources:download", args=[resource.pk])).status_code == 404
     bare = Resource.objects.create(campaign=world.campaign, kind="pack", title="说明")
