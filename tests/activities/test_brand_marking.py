@@ -68,7 +68,11 @@ REAL_TITLES = [
         "universities",
         ("百场科学大师剧进校园", "标题含『科学大师宣传工程』"),
     ),
-    ("株洲硬质合金集团开放生产线（展示“工业牙齿”）", "enterprises", ("万企场馆探未来", "标题含『开放生产线』")),
+    (
+        "株洲硬质合金集团开放生产线（展示“工业牙齿”）",
+        "enterprises",
+        ("万企场馆探未来", "标题含『开放生产线』"),
+    ),
     (
         "2025年全国科普月金华主场活动（发布金华市十条“科普City Walk”研学路线）",
         "science-education-bases",
@@ -87,7 +91,9 @@ def test_real_titles_suggest_the_expected_brand(plan, action, title, action_slug
 
 
 def test_summary_suggests_when_the_title_does_not(plan, action):
-    found = services.suggest_brand("九月的一个晚上", "开放夜场参观，带孩子体验科学之夜", services.brands_of(action("science-museums")))
+    found = services.suggest_brand(
+        "九月的一个晚上", "开放夜场参观，带孩子体验科学之夜", services.brands_of(action("science-museums"))
+    )
     assert found.brand.slug == "science-nights" and found.reason == "简介含『科学之夜』"
 
 
@@ -100,7 +106,10 @@ def test_title_outranks_summary_and_main_subject_outranks_brackets(plan, action)
 def test_terms_match_on_word_boundaries_only(plan, action):
     # 夜场 is a keyword of 科学一千零一夜; in 今夜场馆 the words are 今夜 / 场馆, not 夜场.
     assert services.suggest_brand("今夜场馆开放", "", services.brands_of(action("science-museums"))) is None
-    assert services.suggest_brand("科技馆夜场开放", "", services.brands_of(action("science-museums"))) is not None
+    assert (
+        services.suggest_brand("科技馆夜场开放", "", services.brands_of(action("science-museums")))
+        is not None
+    )
 
 
 def test_campaign_wide_and_brandless_actions_need_no_brand(plan, action):
@@ -132,7 +141,9 @@ def test_form_requires_a_brand_and_shows_the_suggestion(staff_client, action):
     }
     response = staff_client.post("/org/activities/new/", data)
     assert response.status_code == 200
-    assert EXPECTED.replace("“", "&ldquo;") in response.content.decode() or EXPECTED in response.content.decode()
+    assert (
+        EXPECTED.replace("“", "&ldquo;") in response.content.decode() or EXPECTED in response.content.decode()
+    )
     assert not Activity.objects.exists()  # never applied silently
     data["brand"] = museums.brands.get(slug="science-nights").pk
     assert staff_client.post("/org/activities/new/", data).status_code == 302
@@ -181,11 +192,41 @@ def test_api_gives_the_same_chinese_error(client, staff, unit, action):
 def test_import_row_without_brand_fails_with_the_suggestion(plan, unit, tmp_path):
     rows = [
         ["活动名称", "联合行动", "品牌活动", "开始时间", "结束时间", "省份", "城市", "区县"],
-        ["杭州科技馆科学之夜", "现代科技馆体系联合行动", "", "2025-09-20 19:00", "2025-09-20 21:00", "浙江省", "杭州市", "西湖区"],
-        ["杭州科技馆科普大篷车进校园", "现代科技馆体系联合行动", "科普大篷车", "2025-09-21 09:00", "2025-09-21 11:00", "浙江省", "杭州市", "西湖区"],
-        ["全国科普月杭州主场活动", "全国科普月活动", "", "2025-09-22 09:00", "2025-09-22 11:00", "浙江省", "杭州市", "西湖区"],
+        [
+            "杭州科技馆科学之夜",
+            "现代科技馆体系联合行动",
+            "",
+            "2025-09-20 19:00",
+            "2025-09-20 21:00",
+            "浙江省",
+            "杭州市",
+            "西湖区",
+        ],
+        [
+            "杭州科技馆科普大篷车进校园",
+            "现代科技馆体系联合行动",
+            "科普大篷车",
+            "2025-09-21 09:00",
+            "2025-09-21 11:00",
+            "浙江省",
+            "杭州市",
+            "西湖区",
+        ],
+        [
+            "全国科普月杭州主场活动",
+            "全国科普月活动",
+            "",
+            "2025-09-22 09:00",
+            "2025-09-22 11:00",
+            "浙江省",
+            "杭州市",
+            "西湖区",
+        ],
     ]
     job = run_import(write_csv(tmp_path / "a.csv", rows), unit)
     assert EXPECTED in reasons(job, 2)
     assert job.created_count == 2
-    assert set(Activity.objects.values_list("title", flat=True)) == {"杭州科技馆科普大篷车进校园", "全国科普月杭州主场活动"}
+    assert set(Activity.objects.values_list("title", flat=True)) == {
+        "杭州科技馆科普大篷车进校园",
+        "全国科普月杭州主场活动",
+    }

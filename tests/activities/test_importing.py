@@ -213,7 +213,7 @@ def test_import_messy_xlsx_unit(plan, unit, tmp_path):
             [
                 "在线讲座",
                 "现代科技馆体系联合行动",
-                "",
+                "科学之夜",
                 "2025-09-18 19:00",
                 "2025-09-18 20:00",
                 "线上",
@@ -264,7 +264,7 @@ def test_import_unknown_audience_word_is_a_warning(plan, unit, tmp_path):
             [
                 "科学之夜",
                 "现代科技馆体系联合行动",
-                "",
+                "科学之夜",
                 "2025-09-20",
                 "2025-09-20",
                 "线下",
@@ -320,9 +320,9 @@ def test_import_region_code_column(plan, unit, tmp_path):
     path = write_csv(
         tmp_path / "codes.csv",
         [
-            ["活动名称", "联合行动", "开始日期", "结束日期", "区划代码"],
-            ["A", "现代科技馆体系联合行动", "2025-09-16", "2025-09-16", "３３０１０６"],
-            ["B", "现代科技馆体系联合行动", "2025-09-16", "2025-09-16", "339999"],
+            ["活动名称", "品牌活动", "开始日期", "结束日期", "区划代码"],
+            ["A", "科学之夜", "2025-09-16", "2025-09-16", "３３０１０６"],
+            ["B", "科学之夜", "2025-09-16", "2025-09-16", "339999"],
         ],
     )
     job = run_import(path, unit)
@@ -450,7 +450,7 @@ def test_import_is_idempotent_and_updates_changed_rows(plan, unit, tmp_path):
             "",
             "无编号的讲座",
             "现代科技馆体系联合行动",
-            "",
+            "科学之夜",
             "2025-09-21",
             "2025-09-21",
             "线下",
@@ -482,7 +482,7 @@ def test_import_duplicate_rows_in_one_file(plan, unit, tmp_path):
     row = [
         "科学之夜",
         "现代科技馆体系联合行动",
-        "",
+        "科学之夜",
         "2025-09-20",
         "2025-09-20",
         "线下",
@@ -505,7 +505,7 @@ def test_unit_import_cannot_change_a_submitted_activity(plan, unit, tmp_path):
     row = [
         "科学之夜",
         "现代科技馆体系联合行动",
-        "",
+        "科学之夜",
         "2025-09-20",
         "2025-09-20",
         "线下",
@@ -534,7 +534,7 @@ def test_validate_import_writes_nothing_and_reports(plan, unit, tmp_path):
             [
                 '=HYPERLINK("http://evil")',
                 "现代科技馆体系联合行动",
-                "",
+                "科学之夜",
                 "2025-06-01",
                 "",
                 "线下",
@@ -579,7 +579,7 @@ def test_import_progress_counters(plan, unit, tmp_path, monkeypatch):
         [
             f"活动{i}",
             "现代科技馆体系联合行动",
-            "",
+            "科学之夜",
             "2025-09-20",
             "2025-09-20",
             "线下",

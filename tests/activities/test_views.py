@@ -133,6 +133,7 @@ def test_other_units_activity_is_404(staff_client, other_unit, action, form_data
         other_unit,
         {
             "joint_action": action("science-museums"),
+            "brand": action("science-museums").brands.first(),
             "title": "别人的活动",
             "starts_at": bj("2025-09-20 10:00"),
             "ends_at": bj("2025-09-20 12:00"),
@@ -301,6 +302,7 @@ def test_admin_lists_activities_and_import_jobs(client, django_user_model, unit,
         unit,
         {
             "joint_action": action("science-museums"),
+            "brand": action("science-museums").brands.first(),
             "title": "后台可见",
             "starts_at": bj("2025-09-20 10:00"),
             "ends_at": bj("2025-09-20 12:00"),

@@ -43,7 +43,9 @@ def test_guide_images_are_made_by_the_browser_test_and_committed():
 def test_guide_html_is_sanitised_like_any_markdown():
     from kepuyue.common.markup import render_markdown
 
-    html = render_markdown('![x](img/a.png)<img src="x" onerror="alert(1)"><script>alert(1)</script>', images=True)
+    html = render_markdown(
+        '![x](img/a.png)<img src="x" onerror="alert(1)"><script>alert(1)</script>', images=True
+    )
     assert "onerror" not in html and "<script" not in html and 'src="img/a.png"' in html
     assert "<img" not in render_markdown("![x](img/a.png)")  # people's texts never show images
 

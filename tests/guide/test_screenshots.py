@@ -32,13 +32,21 @@ def _accounts(campaign):
     publisher = create_staff("guide-unit", password=PASSWORD)
     Membership.objects.create(user=publisher, organization=unit)
     Resource.objects.create(
-        campaign=campaign, joint_action=museums, kind="pack", title="科学运动会", plan_ref="五(三)3(1)",
+        campaign=campaign,
+        joint_action=museums,
+        kind="pack",
+        title="科学运动会",
+        plan_ref="五(三)3(1)",
         description="中国科技馆“科学之夜”主场活动面向全国科技馆联动共享的科普资源。",
     )
     return {
         "unit": publisher,
-        "platform-admin": create_staff("guide-admin", role="platform_admin", region="330000", password=PASSWORD),
-        "manager": create_staff("guide-manager", role="joint_action_manager", joint_action=museums, password=PASSWORD),
+        "platform-admin": create_staff(
+            "guide-admin", role="platform_admin", region="330000", password=PASSWORD
+        ),
+        "manager": create_staff(
+            "guide-manager", role="joint_action_manager", joint_action=museums, password=PASSWORD
+        ),
         "judge": create_staff("guide-judge", role="judge", call=Call.objects.first(), password=PASSWORD),
         "public": None,
     }
@@ -62,10 +70,12 @@ def test_guide_screenshots(chromium, live_server, regions, campaign_2025, settin
     update = os.environ.get("KEPUYUE_GUIDE_SCREENSHOTS") == "update"
     contexts = {}
     try:
-        for name, role, path, label in pages.SHOTS:
+        for name, role, path, _label in pages.SHOTS:
             if role not in contexts:
                 context = chromium.new_context(
-                    viewport={"width": 390, "height": 844}, device_scale_factor=1, locale="zh-CN",
+                    viewport={"width": 390, "height": 844},
+                    device_scale_factor=1,
+                    locale="zh-CN",
                     reduced_motion="reduce",
                 )
                 if users[role] is not None:

@@ -193,7 +193,9 @@ def test_manager_cannot_upload_for_another_joint_action(as_manager, world, tmp_p
 
 
 def test_another_managers_resource_is_a_404(client, world, tmp_path):
-    resource = Resource.objects.create(campaign=world.campaign, joint_action=world.museums, kind="pack", title="x")
+    resource = Resource.objects.create(
+        campaign=world.campaign, joint_action=world.museums, kind="pack", title="x"
+    )
     login_staff(client, world.other_manager)
     assert client.get(f"/org/resources/{resource.pk}/edit/").status_code == 404
     assert client.post(f"/org/resources/{resource.pk}/hide/", {"hidden": "1"}).status_code == 404
@@ -216,7 +218,8 @@ def test_cast_uploads_campaign_wide(client, world, tmp_path):
     path = make_png(tmp_path / "a.png")
     with open(path, "rb") as fh:
         response = client.post(
-            NEW, {"kind": "logo", "title": "全国科普月标识", "joint_action": "campaign", "brand": "", "file": fh}
+            NEW,
+            {"kind": "logo", "title": "全国科普月标识", "joint_action": "campaign", "brand": "", "file": fh},
         )
     assert response.status_code == 302
     assert Resource.objects.get().joint_action is None
@@ -229,7 +232,13 @@ def _stored(world, tmp_path, **fields):
     path = make_pdf(tmp_path / f"{fields.get('title', 'doc')}.pdf")
     return services.add_resource(
         campaign=world.campaign,
-        data={"kind": "document", "title": "资源", "description": "", "joint_action": world.museums, "brand": None}
+        data={
+            "kind": "document",
+            "title": "资源",
+            "description": "",
+            "joint_action": world.museums,
+            "brand": None,
+        }
         | fields,
         upload=services.Upload(path, name="doc.pdf"),
         actor=world.manager,
@@ -265,7 +274,9 @@ def test_hidden_or_fileless_resources_do_not_download(client, world, tmp_path):
 
 def test_public_list_filters_by_joint_action_and_kind(client, world, tmp_path):
     _stored(world, tmp_path, title="科技馆文档")
-    Resource.objects.create(campaign=world.campaign, joint_action=world.bases, kind="poster", title="基地海报")
+    Resource.objects.create(
+        campaign=world.campaign, joint_action=world.bases, kind="poster", title="基地海报"
+    )
     Resource.objects.create(campaign=world.campaign, kind="logo", title="科普月标识")
     page = client.get("/resources/?action=science-museums").content.decode()
     assert "科技馆文档" in page and "基地海报" not in page and "科普月标识" not in page
@@ -281,7 +292,10 @@ def test_public_list_filters_by_joint_action_and_kind(client, world, tmp_path):
 def test_public_list_query_count(client, world, django_assert_num_queries, count):
     for n in range(count):
         Resource.objects.create(
-            campaign=world.campaign, joint_action=world.museums, kind="pack", title=f"资源{n}",
+            campaign=world.campaign,
+            joint_action=world.museums,
+            kind="pack",
+            title=f"资源{n}",
             brand=world.museums.brands.first(),
         )
     client.get("/resources/")  # warm the campaign lookup caches
@@ -294,7 +308,9 @@ def test_public_list_query_count(client, world, django_assert_num_queries, count
 @pytest.mark.parametrize("count", [1, 3])
 def test_manage_list_query_count(as_manager, world, django_assert_num_queries, count):
     for n in range(count):
-        Resource.objects.create(campaign=world.campaign, joint_action=world.museums, kind="pack", title=f"资源{n}")
+        Resource.objects.create(
+            campaign=world.campaign, joint_action=world.museums, kind="pack", title=f"资源{n}"
+        )
     as_manager.get("/org/resources/")
     with django_assert_num_queries(_manage_queries(as_manager)):
         as_manager.get("/org/resources/")
@@ -313,7 +329,9 @@ def test_manage_list_query_count_does_not_grow(as_manager, world):
     Resource.objects.create(campaign=world.campaign, joint_action=world.museums, kind="pack", title="a")
     one = _manage_queries(as_manager)
     for n in range(5):
-        Resource.objects.create(campaign=world.campaign, joint_action=world.museums, kind="pack", title=f"b{n}")
+        Resource.objects.create(
+            campaign=world.campaign, joint_action=world.museums, kind="pack", title=f"b{n}"
+        )
     assert _manage_queries(as_manager) == one
 
 
@@ -322,7 +340,9 @@ def test_seeded_plan_resources_are_descriptions(client, world):
     call_command("load_resources", "data/resources/kepuyue-2025.yaml")
     rows = list(Resource.objects.order_by("slug"))
     assert [r.title for r in rows] == ["沉浸式展厅剧本杀活动", "科学运动会"]
-    assert all(not r.file and r.plan_ref == "五(三)3(1)" and r.brand.slug == "science-night-main" for r in rows)
+    assert all(
+        not r.file and r.plan_ref == "五(三)3(1)" and r.brand.slug == "science-night-main" for r in rows
+    )
     page = client.get("/resources/?action=science-museums&kind=pack").content.decode()
     assert "科学运动会" in page and "文件尚未上传" in page
 

@@ -20,7 +20,10 @@ class ResourceForm(forms.Form):
     kind = forms.ChoiceField(label=_("类型"), choices=Kind.choices)
     title = forms.CharField(label=_("名称"), max_length=services.TITLE_MAX)
     description = forms.CharField(
-        label=_("说明"), required=False, max_length=services.DESCRIPTION_MAX, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("说明"),
+        required=False,
+        max_length=services.DESCRIPTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
     joint_action = forms.ChoiceField(label=_("联合行动"))
     brand = forms.ChoiceField(label=_("品牌活动"), required=False)

@@ -180,7 +180,9 @@ def _texts(data) -> tuple[dict, dict]:
         ("description", _("说明"), DESCRIPTION_MAX, True),
     ):
         try:
-            values[name] = clean_text(data.get(name) or "", max_length=limit, label=label, multiline=multiline)
+            values[name] = clean_text(
+                data.get(name) or "", max_length=limit, label=label, multiline=multiline
+            )
         except ValidationError as error:
             errors.setdefault(name, []).extend(error.messages)
     if not errors.get("title") and not values.get("title"):
@@ -324,9 +326,11 @@ def count_download(resource: Resource) -> None:
 
 def brand_choices(actions) -> list[Brand]:
     """The brands of ``actions`` (for the form), in the YAML's order."""
-    return list(Brand.objects.filter(joint_action__in=actions).select_related("joint_action").order_by(
-        "joint_action__number", "order"
-    ))
+    return list(
+        Brand.objects.filter(joint_action__in=actions)
+        .select_related("joint_action")
+        .order_by("joint_action__number", "order")
+    )
 
 
 __all__ = [

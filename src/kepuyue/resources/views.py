@@ -128,7 +128,9 @@ def create(request):
 def _create(request):
     campaign = _staff(request)
     if request.method != "POST":
-        return render(request, "resources/form.html", {"form": _form(request, campaign), "campaign": campaign})
+        return render(
+            request, "resources/form.html", {"form": _form(request, campaign), "campaign": campaign}
+        )
     form = _form(request, campaign, data=request.POST, files=request.FILES)
     return _submit(request, campaign, form, None)
 
@@ -152,13 +154,17 @@ def _edit(request, pk: int):
             "brand": str(resource.brand_id or ""),
         }
         form = _form(request, campaign, initial=initial)
-        return render(request, "resources/form.html", {"form": form, "campaign": campaign, "resource": resource})
+        return render(
+            request, "resources/form.html", {"form": form, "campaign": campaign, "resource": resource}
+        )
     form = _form(request, campaign, data=request.POST, files=request.FILES)
     return _submit(request, campaign, form, resource)
 
 
 def _submit(request, campaign, form, resource):
-    handler = next((h for h in request.upload_handlers if isinstance(h, uploads.StreamingUploadHandler)), None)
+    handler = next(
+        (h for h in request.upload_handlers if isinstance(h, uploads.StreamingUploadHandler)), None
+    )
     context = {"form": form, "campaign": campaign, "resource": resource}
     valid = form.is_valid()
     if handler is not None and handler.too_large:
@@ -179,7 +185,9 @@ def _submit(request, campaign, form, resource):
             )
             messages.success(request, _("已上传：%(title)s") % {"title": resource.title})
         else:
-            services.update_resource(resource, data=form.data_for_service(), upload=upload, actor=request.user)
+            services.update_resource(
+                resource, data=form.data_for_service(), upload=upload, actor=request.user
+            )
             messages.success(request, _("已保存：%(title)s") % {"title": resource.title})
     except ValidationError as error:
         for field, problems in error.message_dict.items():

@@ -141,7 +141,9 @@ def suggest_brand(title: str, summary: str, brands) -> BrandSuggestion | None:
     return found[0] if found else None
 
 
-def brand_required_error(brand, joint_action, *, title: str = "", summary: str = "", brands=None) -> str | None:
+def brand_required_error(
+    brand, joint_action, *, title: str = "", summary: str = "", brands=None
+) -> str | None:
     """Plan 八(一): an activity of a joint action with brands must carry one; ``None`` if fine (a brand is
     given, no joint action — a campaign-wide activity — or a joint action without brands). The message
     names the joint action and, when the title or summary suggests one, the suggestion and its reason.
