@@ -230,3 +230,18 @@ def test_import_row_without_brand_fails_with_the_suggestion(plan, unit, tmp_path
         "杭州科技馆科普大篷车进校园",
         "全国科普月杭州主场活动",
     }
+
+
+def test_suggestion_endpoint_for_the_forms_script(staff_client, action):
+    museums = action("science-museums")
+    response = staff_client.get(
+        "/org/activities/brand-suggestion.json", {"joint_action": museums.pk, "title": "凉山州大篷车进校园"}
+    )
+    assert response.json()["suggestion"]["brand"] == "科普大篷车"
+    assert response.json()["suggestion"]["reason"] == "标题含『大篷车』"
+    for bad in (
+        {"joint_action": "x"},
+        {"joint_action": "99999999999"},
+        {"joint_action": museums.pk, "title": "\x00"},
+    ):
+        assert staff_client.get("/org/activities/brand-suggestion.json", bad).json() == {"suggestion": None}
