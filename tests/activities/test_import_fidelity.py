@@ -87,8 +87,8 @@ def test_city_column_is_kept(plan, tmp_path):
     path = write_csv(
         tmp_path / "c.csv",
         [
-            ["活动名称", "主办单位", "开始日期", "所在省份", "所在市"],
-            ["夜场", "宁波科技馆", "2025-09-20", "浙江省", "宁波市"],
+            ["活动名称", "主办单位", "品牌活动", "开始日期", "所在省份", "所在市"],
+            ["夜场", "宁波科技馆", "科学之夜", "2025-09-20", "浙江省", "宁波市"],
         ],
     )
     job = run_import(path)
@@ -291,10 +291,10 @@ def test_national_organizer_does_not_land_in_a_province(plan, tmp_path):
     path = write_csv(
         tmp_path / "n.csv",
         [
-            ["活动名称", "主办单位", "开始日期", "省份"],
-            ["全国主场", "中国科协", "2025-09-06", "北京市"],
-            ["学会报告", "中国化学会", "2025-09-10", "浙江省"],
-            ["地方活动", "宁波市科学技术协会", "2025-09-10", "浙江省"],
+            ["活动名称", "主办单位", "品牌活动", "开始日期", "省份"],
+            ["全国主场", "中国科协", "", "2025-09-06", "北京市"],
+            ["学会报告", "中国化学会", "科普报告话前沿", "2025-09-10", "浙江省"],
+            ["地方活动", "宁波市科学技术协会", "", "2025-09-10", "浙江省"],
         ],
     )
     run_import(path)
@@ -319,9 +319,9 @@ def test_default_organizer_for_rows_without_one(plan, tmp_path, capsys):
     path = write_csv(
         tmp_path / "o.csv",
         [
-            ["活动名称", "主办单位", "开始日期", "省份"],
-            ["没写主办单位", "", "2025-09-10", "浙江省"],
-            ["写了的", "宁波科技馆", "2025-09-11", "浙江省"],
+            ["活动名称", "主办单位", "品牌活动", "开始日期", "省份"],
+            ["没写主办单位", "", "", "2025-09-10", "浙江省"],
+            ["写了的", "宁波科技馆", "科学之夜", "2025-09-11", "浙江省"],
         ],
     )
     call_command("import_activities", str(path), "--default-organizer", own.name)
@@ -489,7 +489,7 @@ def test_imported_descriptions_are_rendered_when_written(plan, unit, tmp_path):
     no page renders Markdown on a request and the stored fingerprint matches the text."""
     from kepuyue.common.markup import source_digest
 
-    head = ["活动名称", "联合行动", "开始日期", "省份", "活动详情"]
+    head = ["活动名称", "品牌活动", "开始日期", "省份", "活动详情"]
     first = write_csv(
         tmp_path / "d1.csv",
         [

@@ -351,10 +351,10 @@ def test_import_joint_action_from_organizer_type(plan, tmp_path):
     path = write_csv(
         tmp_path / "t.csv",
         [
-            ["title", "organizer", "start_date", "end_date", "province"],
-            ["夜场", "宁波科技馆", "2025-10-02", "2025-10-02", "浙江省"],
-            ["讲座", "宁波市科协", "2025-09-16", "2025-09-16", "浙江省"],
-            ["报告", "宁波大学", "2025-09-16", "2025-09-16", "浙江省"],
+            ["title", "organizer", "brand", "start_date", "end_date", "province"],
+            ["夜场", "宁波科技馆", "科学之夜", "2025-10-02", "2025-10-02", "浙江省"],
+            ["讲座", "宁波市科协", "", "2025-09-16", "2025-09-16", "浙江省"],
+            ["报告", "宁波大学", "星火馆", "2025-09-16", "2025-09-16", "浙江省"],
         ],
     )
     job = run_import(path)  # an administrator's import
@@ -567,7 +567,9 @@ def test_import_file_without_header_fails_with_reason(plan, unit, tmp_path):
 
 @pytest.mark.django_db
 def test_import_xlsx_row_numbers_count_blank_rows(plan, unit, tmp_path):
-    path = write_xlsx(tmp_path / "r.xlsx", [[], [], ["活动名称", "开始日期"], ["A", "2025-13-01"]])
+    path = write_xlsx(
+        tmp_path / "r.xlsx", [[], [], ["活动名称", "品牌活动", "开始日期"], ["A", "科学之夜", "2025-13-01"]]
+    )
     job = run_import(path, unit, commit=False)
     assert [i["row"] for i in issues(job, "error")] == [4]
 
