@@ -16,6 +16,7 @@ the earlier match; the longer term; the YAML's order.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.utils.translation import gettext as _
 
@@ -75,7 +76,7 @@ def terms_of(brand) -> list[tuple[str, str]]:
         + [(a, "alias") for a in brand.aliases or ()]
         + [(k, "keyword") for k in getattr(brand, "keywords", None) or ()]
     ):
-        if normalize(term) and term not in found:
+        if _needle(term) and term not in found:
             found[term] = kind
     return list(found.items())
 
@@ -94,24 +95,40 @@ def _bracket_depths(text: str) -> list[int]:
     return depths
 
 
-def _matches(text: str, term: str) -> list[tuple[int, bool]]:
+@dataclass(frozen=True)
+class _Text:
+    """A text as matching sees it: normalised, its word edges and which characters sit in brackets."""
+
+    normal: str
+    edges: frozenset
+    depths: tuple
+
+    @classmethod
+    def of(cls, text: str) -> _Text:
+        edges, at = {0}, 0
+        for token in tokens(text):
+            at += len(token)
+            edges.add(at)
+        return cls(normalize(text), frozenset(edges), tuple(_bracket_depths(text)))
+
+
+@lru_cache(maxsize=4096)
+def _needle(term: str) -> str:
+    return normalize(term)
+
+
+def _matches(text: _Text, term: str) -> list[tuple[int, bool]]:
     """Where ``term`` occurs in ``text`` on word boundaries: ``[(position, inside_brackets), …]``."""
-    needle = normalize(term)
-    haystack = normalize(text)
-    if not needle or needle not in haystack:
+    needle = _needle(term)
+    if not needle or needle not in text.normal:
         return []
-    edges, at = {0}, 0
-    for token in tokens(text):
-        at += len(token)
-        edges.add(at)
-    depths = _bracket_depths(text)
-    found, start = [], haystack.find(needle)
+    found, start = [], text.normal.find(needle)
     while start >= 0:
         end = start + len(needle)
-        if start in edges and end in edges:
-            inside = bool(depths[start]) if start < len(depths) else False
+        if start in text.edges and end in text.edges:
+            inside = bool(text.depths[start]) if start < len(text.depths) else False
             found.append((start, inside))
-        start = haystack.find(needle, start + 1)
+        start = text.normal.find(needle, start + 1)
     return found
 
 
@@ -122,12 +139,13 @@ def suggestions(title: str, summary: str, brands) -> list[BrandSuggestion]:
     """Every brand of ``brands`` whose name, alias or keyword occurs in ``title`` or ``summary`` (on word
     boundaries), best first (see the module's ranking), one entry per brand."""
     ranked = []
+    texts = (("title", _Text.of(title or "")), ("summary", _Text.of(summary or "")))
     for order, brand in enumerate(brands):
         best = None
-        for field_rank, (field, text) in enumerate((("title", title or ""), ("summary", summary or ""))):
+        for field_rank, (field, text) in enumerate(texts):
             for term, kind in terms_of(brand):
                 for position, inside in _matches(text, term):
-                    key = (field_rank, inside, _KIND_RANK[kind], position, -len(normalize(term)), order)
+                    key = (field_rank, inside, _KIND_RANK[kind], position, -len(_needle(term)), order)
                     if best is None or key < best[0]:
                         best = (key, BrandSuggestion(brand, term, field, kind))
         if best is not None:
