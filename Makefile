@@ -32,6 +32,7 @@ data: setup var/secret_key
 	$(PY) manage.py load_campaign $(CAMPAIGN) && \
 	$(PY) manage.py load_quiz data/quiz/bank-2024.yaml data/quiz/rounds-$(CAMPAIGN_SLUG).yaml && \
 	$(PY) manage.py import_organizations data/bases.csv && \
+	$(PY) manage.py load_resources data/resources/$(CAMPAIGN_SLUG).yaml && \
 	$(PY) manage.py import_activities data/activities.csv --campaign $(CAMPAIGN_SLUG) && \
 	$(PY) manage.py load_sample_registrations --campaign $(CAMPAIGN_SLUG) && \
 	$(PY) manage.py load_sample_programmes --campaign $(CAMPAIGN_SLUG) && \

@@ -90,6 +90,8 @@ INSTALLED_APPS = [
     "kepuyue.quiz",
     "kepuyue.training",
     "kepuyue.api",
+    "kepuyue.resources",
+    "kepuyue.guide",
     # django-ninja: its Swagger UI assets are served from our static files, never a CDN.
     "ninja",
     # django-health-check: /health/ reports the database, cache, broker and stores (kepuyue.common.health).

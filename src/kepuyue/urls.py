@@ -31,6 +31,8 @@ urlpatterns = [
     path("inbox/", include("kepuyue.notifications.urls")),
     path("quiz/", include("kepuyue.quiz.urls")),
     path("training/", include("kepuyue.training.urls")),
+    path("guide/", include("kepuyue.guide.urls")),
+    path("", include("kepuyue.resources.urls")),
     *api_urls,
     path("", include("kepuyue.api.urls")),
     path("", include("kepuyue.registrations.urls")),

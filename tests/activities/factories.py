@@ -135,6 +135,12 @@ class ActivityFactory(factory.django.DjangoModelFactory):
 
     joint_action = factory.SubFactory(JointActionFactory)
     campaign = factory.SelfAttribute("joint_action.campaign")
+    # Plan 八(一): an activity of a joint action with brands carries one (the first, unless given).
+    brand = factory.LazyAttribute(
+        lambda o: o.joint_action.brands.order_by("order", "pk").first()
+        if o.joint_action is not None
+        else None
+    )
     title = factory.Sequence(lambda n: f"科普活动{n}")
     summary = ""
     venue = ""

@@ -14,9 +14,9 @@ from tests.activities.helpers import job_for, write_csv
 pytestmark = pytest.mark.django_db
 
 ROWS = [
-    ["活动名称", "联合行动", "开始日期", "结束日期", "省份"],
-    ["夜场", "现代科技馆体系联合行动", "2025-09-20", "2025-09-20", "浙江省"],
-    ["过期的活动", "现代科技馆体系联合行动", "2024-09-20", "2024-09-20", "浙江省"],
+    ["活动名称", "联合行动", "品牌活动", "开始日期", "结束日期", "省份"],
+    ["夜场", "现代科技馆体系联合行动", "科学之夜", "2025-09-20", "2025-09-20", "浙江省"],
+    ["过期的活动", "现代科技馆体系联合行动", "科学之夜", "2024-09-20", "2024-09-20", "浙江省"],
 ]
 
 
@@ -34,9 +34,9 @@ def test_import_activities_prints_counts_and_failures(plan, unit, tmp_path, caps
 
 def test_import_activities_lists_campaign_wide_rows(plan, tmp_path, capsys):
     rows = [
-        ["活动名称", "主办单位", "开始日期", "省份"],
-        ["主场活动", "浙江省科学技术协会", "2025-09-06", "浙江省"],
-        ["夜场", "宁波科技馆", "2025-09-20", "浙江省"],
+        ["活动名称", "主办单位", "品牌活动", "开始日期", "省份"],
+        ["主场活动", "浙江省科学技术协会", "", "2025-09-06", "浙江省"],
+        ["夜场", "宁波科技馆", "科学之夜", "2025-09-20", "浙江省"],
     ]
     call_command("import_activities", str(write_csv(tmp_path / "a.csv", rows)))
     out = capsys.readouterr().out

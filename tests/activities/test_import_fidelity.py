@@ -87,8 +87,8 @@ def test_city_column_is_kept(plan, tmp_path):
     path = write_csv(
         tmp_path / "c.csv",
         [
-            ["活动名称", "主办单位", "开始日期", "所在省份", "所在市"],
-            ["夜场", "宁波科技馆", "2025-09-20", "浙江省", "宁波市"],
+            ["活动名称", "主办单位", "品牌活动", "开始日期", "所在省份", "所在市"],
+            ["夜场", "宁波科技馆", "科学之夜", "2025-09-20", "浙江省", "宁波市"],
         ],
     )
     job = run_import(path)
@@ -101,9 +101,9 @@ def test_unrecognised_column_says_which_rows_lose_what(plan, unit, tmp_path):
         tmp_path / "u.csv",
         [
             ["序号", "活动名称", "联合行动", "开始日期", "邮政编码", "空列"],
-            ["1", "甲", "现代科技馆体系联合行动", "2025-09-20", "310000", ""],
-            ["2", "乙", "现代科技馆体系联合行动", "2025-09-21", "", ""],
-            ["3", "丙", "现代科技馆体系联合行动", "2025-09-22", "310001", ""],
+            ["1", "甲", "科学之夜", "2025-09-20", "310000", ""],
+            ["2", "乙", "科学之夜", "2025-09-21", "", ""],
+            ["3", "丙", "科学之夜", "2025-09-22", "310001", ""],
         ],
     )
     job = run_import(path, unit)
@@ -115,7 +115,8 @@ def test_unrecognised_column_says_which_rows_lose_what(plan, unit, tmp_path):
 
 # --- re-imports ----------------------------------------------------------------------------------------
 
-HEAD = ["活动名称", "联合行动", "开始时间", "结束时间", "省份", "城市", "区县", "活动简介"]
+# Rows name their brand (plan 八(一)); the joint action follows from it.
+HEAD = ["活动名称", "品牌活动", "开始时间", "结束时间", "省份", "城市", "区县", "活动简介"]
 
 
 def test_reimport_with_changed_time_is_an_update_not_a_duplicate(plan, unit, tmp_path):
@@ -125,7 +126,7 @@ def test_reimport_with_changed_time_is_an_update_not_a_duplicate(plan, unit, tmp
             HEAD,
             [
                 "科学之夜",
-                "现代科技馆体系联合行动",
+                "科学之夜",
                 "2025-09-20 09:00",
                 "2025-09-20 11:00",
                 "浙江省",
@@ -142,7 +143,7 @@ def test_reimport_with_changed_time_is_an_update_not_a_duplicate(plan, unit, tmp
             HEAD,
             [
                 "科学之夜",
-                "现代科技馆体系联合行动",
+                "科学之夜",
                 "2025-09-20 14:00",
                 "2025-09-20 16:00",
                 "浙江省",
@@ -170,7 +171,7 @@ def test_reimport_never_downgrades(plan, unit, tmp_path):
                 HEAD,
                 [
                     "科学之夜",
-                    "现代科技馆体系联合行动",
+                    "科学之夜",
                     "2025-09-20 09:00",
                     "2025-09-20 17:30",
                     "浙江省",
@@ -186,7 +187,7 @@ def test_reimport_never_downgrades(plan, unit, tmp_path):
         tmp_path / "2.csv",
         [
             HEAD,
-            ["科学之夜", "现代科技馆体系联合行动", "2025-09-20 09:00", "2025-09-20", "浙江省", "", "", ""],
+            ["科学之夜", "科学之夜", "2025-09-20 09:00", "2025-09-20", "浙江省", "", "", ""],
         ],
     )
     job = run_import(partial, unit, commit=False)
@@ -202,7 +203,7 @@ def test_possible_duplicate_is_named(plan, unit, tmp_path):
     run_import(
         write_csv(
             tmp_path / "1.csv",
-            [HEAD[:5], ["科学之夜", "现代科技馆体系联合行动", "2025-09-20", "2025-09-20", "浙江省"]],
+            [HEAD[:5], ["科学之夜", "科学之夜", "2025-09-20", "2025-09-20", "浙江省"]],
         ),
         unit,
     )
@@ -210,7 +211,7 @@ def test_possible_duplicate_is_named(plan, unit, tmp_path):
     job = run_import(
         write_csv(
             tmp_path / "2.csv",
-            [HEAD[:5], ["科学之夜", "现代科技馆体系联合行动", "2025-09-27", "2025-09-27", "浙江省"]],
+            [HEAD[:5], ["科学之夜", "科学之夜", "2025-09-27", "2025-09-27", "浙江省"]],
         ),
         unit,
         commit=False,
@@ -221,7 +222,7 @@ def test_possible_duplicate_is_named(plan, unit, tmp_path):
 def test_unchanged_row_says_so(plan, unit, tmp_path):
     path = write_csv(
         tmp_path / "1.csv",
-        [HEAD[:5], ["科学之夜", "现代科技馆体系联合行动", "2025-09-20", "2025-09-20", "浙江省"]],
+        [HEAD[:5], ["科学之夜", "科学之夜", "2025-09-20", "2025-09-20", "浙江省"]],
     )
     run_import(path, unit)
     job = run_import(path, unit, commit=False)
@@ -236,8 +237,8 @@ def test_zero_length_and_date_only_start_with_timed_end_are_warned(plan, unit, t
         tmp_path / "d.csv",
         [
             HEAD[:5],
-            ["零时长", "现代科技馆体系联合行动", "2025-09-20 10:00", "2025-09-20 10:00", "浙江省"],
-            ["只有日期", "现代科技馆体系联合行动", "2025-09-20", "2025-09-20 16:00", "浙江省"],
+            ["零时长", "科学之夜", "2025-09-20 10:00", "2025-09-20 10:00", "浙江省"],
+            ["只有日期", "科学之夜", "2025-09-20", "2025-09-20 16:00", "浙江省"],
         ],
     )
     job = run_import(path, unit)
@@ -290,10 +291,10 @@ def test_national_organizer_does_not_land_in_a_province(plan, tmp_path):
     path = write_csv(
         tmp_path / "n.csv",
         [
-            ["活动名称", "主办单位", "开始日期", "省份"],
-            ["全国主场", "中国科协", "2025-09-06", "北京市"],
-            ["学会报告", "中国化学会", "2025-09-10", "浙江省"],
-            ["地方活动", "宁波市科学技术协会", "2025-09-10", "浙江省"],
+            ["活动名称", "主办单位", "品牌活动", "开始日期", "省份"],
+            ["全国主场", "中国科协", "", "2025-09-06", "北京市"],
+            ["学会报告", "中国化学会", "科普报告话前沿", "2025-09-10", "浙江省"],
+            ["地方活动", "宁波市科学技术协会", "", "2025-09-10", "浙江省"],
         ],
     )
     run_import(path)
@@ -318,9 +319,9 @@ def test_default_organizer_for_rows_without_one(plan, tmp_path, capsys):
     path = write_csv(
         tmp_path / "o.csv",
         [
-            ["活动名称", "主办单位", "开始日期", "省份"],
-            ["没写主办单位", "", "2025-09-10", "浙江省"],
-            ["写了的", "宁波科技馆", "2025-09-11", "浙江省"],
+            ["活动名称", "主办单位", "品牌活动", "开始日期", "省份"],
+            ["没写主办单位", "", "", "2025-09-10", "浙江省"],
+            ["写了的", "宁波科技馆", "科学之夜", "2025-09-11", "浙江省"],
         ],
     )
     call_command("import_activities", str(path), "--default-organizer", own.name)
@@ -358,14 +359,12 @@ def test_bulk_submit_drafts_of_one_import(
     from kepuyue.activities import signals
     from kepuyue.audit.models import AuditEntry
 
-    rows = [HEAD[:5]] + [
-        [f"活动{i}", "现代科技馆体系联合行动", "2025-09-20", "2025-09-20", "浙江省"] for i in range(3)
-    ]
+    rows = [HEAD[:5]] + [[f"活动{i}", "科学之夜", "2025-09-20", "2025-09-20", "浙江省"] for i in range(3)]
     job = run_import(write_csv(tmp_path / "b.csv", rows), unit)
     other = run_import(
         write_csv(
             tmp_path / "c.csv",
-            [HEAD[:5], ["别的导入", "现代科技馆体系联合行动", "2025-09-21", "2025-09-21", "浙江省"]],
+            [HEAD[:5], ["别的导入", "科学之夜", "2025-09-21", "2025-09-21", "浙江省"]],
         ),
         unit,
     )
@@ -394,7 +393,7 @@ def test_bulk_submit_is_scoped_and_checks_rules(plan, unit, tmp_path, client, dj
     job = run_import(
         write_csv(
             tmp_path / "b.csv",
-            [HEAD[:5], ["活动", "现代科技馆体系联合行动", "2025-09-20", "2025-09-20", "浙江省"]],
+            [HEAD[:5], ["活动", "科学之夜", "2025-09-20", "2025-09-20", "浙江省"]],
         ),
         unit,
     )
@@ -422,7 +421,7 @@ def test_stale_job_is_shown_failed_and_retryable(
 ):
     path = write_csv(
         tmp_path / "s.csv",
-        [HEAD[:5], ["活动", "现代科技馆体系联合行动", "2025-09-20", "2025-09-20", "浙江省"]],
+        [HEAD[:5], ["活动", "科学之夜", "2025-09-20", "2025-09-20", "浙江省"]],
     )
     job = job_for(path, unit)
     ImportJob.objects.filter(pk=job.pk).update(
@@ -456,7 +455,7 @@ def test_superseded_commit_writes_nothing(plan, unit, tmp_path):
     """A first run that lost the job to a retry (attempt counter moved on) writes nothing."""
     path = write_csv(
         tmp_path / "x.csv",
-        [HEAD[:5], ["活动", "现代科技馆体系联合行动", "2025-09-20", "2025-09-20", "浙江省"]],
+        [HEAD[:5], ["活动", "科学之夜", "2025-09-20", "2025-09-20", "浙江省"]],
     )
     job = job_for(path, unit)
     original = importing.Importer.rows
@@ -490,12 +489,12 @@ def test_imported_descriptions_are_rendered_when_written(plan, unit, tmp_path):
     no page renders Markdown on a request and the stored fingerprint matches the text."""
     from kepuyue.common.markup import source_digest
 
-    head = ["活动名称", "联合行动", "开始日期", "省份", "活动详情"]
+    head = ["活动名称", "品牌活动", "开始日期", "省份", "活动详情"]
     first = write_csv(
         tmp_path / "d1.csv",
         [
             head,
-            ["星空课堂", "现代科技馆体系联合行动", "2025-09-20", "浙江省", "**观星** 与 <script>x</script>"],
+            ["星空课堂", "科学之夜", "2025-09-20", "浙江省", "**观星** 与 <script>x</script>"],
         ],
     )
     run_import(first, unit)
@@ -506,7 +505,7 @@ def test_imported_descriptions_are_rendered_when_written(plan, unit, tmp_path):
 
     second = write_csv(
         tmp_path / "d2.csv",
-        [head, ["星空课堂", "现代科技馆体系联合行动", "2025-09-20", "浙江省", "- 望远镜\n- 星图"]],
+        [head, ["星空课堂", "科学之夜", "2025-09-20", "浙江省", "- 望远镜\n- 星图"]],
     )
     job = run_import(second, unit)
     assert job.updated_count == 1

@@ -76,7 +76,7 @@ def test_validate_activity_within_the_yaml_tolerance_is_accepted_with_a_note(goo
 def test_validate_activity_window_uses_beijing_days(good, action):
     rural = action("rural-associations")  # 2025-09-15 … 09-25 (plan 六(二)2)
     rural.campaign.review = {**rural.campaign.review, "date_tolerance_days": 0}  # the exact edge
-    data = {**good, "joint_action": rural, "brand": None}
+    data = {**good, "joint_action": rural, "brand": rural.brands.first()}
     # 2025-09-25 23:30 Beijing is still inside, although it is 09-25 15:30 UTC … and 09-26 00:10 is not.
     assert (
         services.validate_activity(

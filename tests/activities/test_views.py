@@ -133,6 +133,7 @@ def test_other_units_activity_is_404(staff_client, other_unit, action, form_data
         other_unit,
         {
             "joint_action": action("science-museums"),
+            "brand": action("science-museums").brands.first(),
             "title": "别人的活动",
             "starts_at": bj("2025-09-20 10:00"),
             "ends_at": bj("2025-09-20 12:00"),
@@ -214,9 +215,16 @@ def test_import_flow_validate_then_commit(staff_client, unit, tmp_path, django_c
     path = write_xlsx(
         tmp_path / "acts.xlsx",
         [
-            ["活动名称", "联合行动", "开始时间", "结束时间", "省份"],
-            ["导入的活动", "现代科技馆体系联合行动", "2025-09-20 10:00", "2025-09-20 12:00", "浙江省"],
-            ["日期错误的活动", "现代科技馆体系联合行动", "2025-09", "", "浙江省"],
+            ["活动名称", "联合行动", "品牌活动", "开始时间", "结束时间", "省份"],
+            [
+                "导入的活动",
+                "现代科技馆体系联合行动",
+                "科学之夜",
+                "2025-09-20 10:00",
+                "2025-09-20 12:00",
+                "浙江省",
+            ],
+            ["日期错误的活动", "现代科技馆体系联合行动", "科学之夜", "2025-09", "", "浙江省"],
         ],
     )
     with django_capture_on_commit_callbacks(execute=True), open(path, "rb") as handle:
@@ -278,7 +286,8 @@ def test_superuser_without_membership_runs_an_administrators_import(
     admin = django_user_model.objects.create_superuser("root", password="pw-root-1")
     login_staff(client, admin)  # superusers sign in with TOTP
     path = write_xlsx(
-        tmp_path / "a.xlsx", [["活动名称", "主办单位", "开始时间"], ["夜场", "温州科技馆", "2025-09-20"]]
+        tmp_path / "a.xlsx",
+        [["活动名称", "主办单位", "品牌活动", "开始时间"], ["夜场", "温州科技馆", "科学之夜", "2025-09-20"]],
     )
     with django_capture_on_commit_callbacks(execute=True), open(path, "rb") as handle:
         client.post(reverse("activities:import"), {"file": handle})
@@ -301,6 +310,7 @@ def test_admin_lists_activities_and_import_jobs(client, django_user_model, unit,
         unit,
         {
             "joint_action": action("science-museums"),
+            "brand": action("science-museums").brands.first(),
             "title": "后台可见",
             "starts_at": bj("2025-09-20 10:00"),
             "ends_at": bj("2025-09-20 12:00"),

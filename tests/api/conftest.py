@@ -79,6 +79,7 @@ def activity_payload(**overrides) -> dict:
     """A valid activity of the science-museums joint action, as the API takes it."""
     data = {
         "joint_action": "science-museums",
+        "brand": "science-nights",  # plan 八(一): a joint action's activity carries a brand
         "title": "走进科技馆：人工智能体验日",
         "summary": "面向青少年的人工智能互动体验",
         "starts_at": "2025-09-15T09:00:00+08:00",
@@ -98,7 +99,7 @@ def make_activity(organization, *, publish: bool = True, **overrides):
     """An activity created (and published) through the services, as the unit's pages do."""
     from kepuyue.activities import services
     from kepuyue.activities.models import Status
-    from kepuyue.campaigns.models import JointAction
+    from kepuyue.campaigns.models import Brand, JointAction
 
     starts = overrides.pop("starts_at", datetime(2025, 9, 15, 9, 0, tzinfo=BJ))
     data = {
@@ -113,6 +114,9 @@ def make_activity(organization, *, publish: bool = True, **overrides):
         **overrides,
     }
     data["campaign"] = data["joint_action"].campaign
+    if "brand" not in data and data["joint_action"] is not None:
+        # Plan 八(一): a joint action's activity carries a brand (the first of the YAML, unless given).
+        data["brand"] = Brand.objects.filter(joint_action=data["joint_action"]).order_by("order").first()
     activity = services.create_activity(organization, data)
     if publish:
         services.transition(activity, Status.SUBMITTED)

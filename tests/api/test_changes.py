@@ -103,7 +103,7 @@ unit, _ = Organization.objects.get_or_create(name="源平台科技馆", defaults
 action = JointAction.objects.get(slug="science-museums")
 for day, title in ((15, "源平台：科技馆之夜"), (16, "源平台：机器人工作坊"), (17, "源平台：星空观测")):
     start = datetime(2025, 9, day, 9, tzinfo=bj)
-    a = services.create_activity(unit, {"joint_action": action, "campaign": action.campaign, "title": title,
+    a = services.create_activity(unit, {"joint_action": action, "campaign": action.campaign, "title": title, "brand": action.brands.first(),
         "starts_at": start, "ends_at": start.replace(hour=17), "region_code": "330106", "topics": 1,
         "contact_phone": "13812345678", "venue": "源平台场馆"})
     services.transition(a, Status.SUBMITTED)

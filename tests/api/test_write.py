@@ -51,6 +51,7 @@ def test_same_chinese_messages_per_field_as_the_form(client, plan, unit, token):
     form = ActivityForm(
         {
             "joint_action": plan.joint_actions.get(slug="science-museums").pk,
+            "brand": plan.joint_actions.get(slug="science-museums").brands.get(slug="science-nights").pk,
             "title": "某活动",
             "starts_at": "2025-12-01T09:00",
             "ends_at": "2025-12-01T10:00",

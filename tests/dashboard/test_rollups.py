@@ -168,9 +168,9 @@ def test_an_administrators_import_is_counted(plan, tmp_path, settings):
     path = write_csv(
         tmp_path / "t.csv",
         [
-            ["title", "organizer", "start_date", "end_date", "province"],
-            ["夜场", "宁波科技馆", "2025-10-02", "2025-10-02", "浙江省"],
-            ["讲座", "宁波市科协", "2025-09-16", "2025-09-16", "浙江省"],
+            ["title", "organizer", "brand", "start_date", "end_date", "province"],
+            ["夜场", "宁波科技馆", "科学之夜", "2025-10-02", "2025-10-02", "浙江省"],
+            ["讲座", "宁波市科协", "", "2025-09-16", "2025-09-16", "浙江省"],
         ],
     )
     job = run_import(path)  # an administrator's import publishes at once

@@ -100,7 +100,9 @@ def test_no_campaign_and_unknown_campaign(client, db):
 
 def test_csv_query_counts(client, published, django_assert_max_num_queries):
     for table in ("provinces", "daily", "targets", "joint-actions", "brands", "units"):
-        with django_assert_max_num_queries(14):  # the targets' table: 14 (the measures of issues 14 and 15 included)
+        with django_assert_max_num_queries(
+            14
+        ):  # the targets' table: 14 (the measures of issues 14 and 15 included)
             client.get(f"/dashboard/{table}.csv")
 
 

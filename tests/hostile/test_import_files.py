@@ -28,8 +28,9 @@ from tests.activities.conftest import action, media_root, plan, staff, staff_cli
 
 pytestmark = pytest.mark.django_db
 
-HEADER = ["活动名称", "联合行动", "开始日期", "结束日期", "省份"]
-GOOD = ["科学之夜", "现代科技馆体系联合行动", "2025-09-20", "2025-09-20", "浙江省"]
+# The row names its brand (plan 八(一)); the joint action follows from it.
+HEADER = ["活动名称", "品牌活动", "开始日期", "结束日期", "省份"]
+GOOD = ["科学之夜", "科学之夜", "2025-09-20", "2025-09-20", "浙江省"]
 
 
 def csv_text(rows: list[list[str]]) -> str:

@@ -70,6 +70,7 @@ def test_pathological_form_post_refused_with_message(client, world, draft):
         f"/org/activities/{draft.pk}/edit/",
         {
             "joint_action": world.ja.pk,
+            "brand": world.ja.brands.order_by("order").first().pk,
             "title": "讲座",
             "starts_at": "2025-09-10T09:00",
             "ends_at": "2025-09-10T17:00",

@@ -299,6 +299,7 @@ def test_activity_service_refuses_long_texts_naming_field(world, field, value, m
     before = Activity.objects.count()
     data = {
         "joint_action": world.ja,
+        "brand": world.ja.brands.order_by("order").first(),
         "campaign": world.plan,
         "title": "讲座",
         "starts_at": world.ja.window_start.isoformat(),

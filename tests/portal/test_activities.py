@@ -87,6 +87,7 @@ def world(clock):
         "farm": ActivityFactory(
             joint_action=bases,
             title="智慧农业开放日",
+            brand=None,  # rows as stored before brand marking (plan 八(一)): the filters must cope
             region=region_chain(*NINGBO),
             starts_at=bj("2025-09-20 09:00"),
             ends_at=bj("2025-09-22 17:00"),
@@ -98,6 +99,7 @@ def world(clock):
         "online": ActivityFactory(
             joint_action=museums,
             title="线上科学课",
+            brand=None,  # rows as stored before brand marking (plan 八(一)): the filters must cope
             starts_at=bj("2025-09-25 14:00"),
             ends_at=bj("2025-09-25 15:00"),
             form=Form.ONLINE,
@@ -107,13 +109,14 @@ def world(clock):
         "grass": ActivityFactory(
             joint_action=bases,
             title="草原科普大篷车",
+            brand=None,  # rows as stored before brand marking (plan 八(一)): the filters must cope
             region=region_chain(*FENGZHEN),
             starts_at=bj("2025-09-12 09:00"),
             ends_at=bj("2025-09-12 17:00"),
             special_areas=SpecialArea.ETHNIC | SpecialArea.BORDER,
             **published,
         ),
-        "draft": ActivityFactory(joint_action=bases, title="草稿活动", status=Status.DRAFT),
+        "draft": ActivityFactory(joint_action=bases, brand=None, title="草稿活动", status=Status.DRAFT),
     }
     return {
         "campaign": campaign,

@@ -51,6 +51,7 @@ def test_home_and_zone_on_a_390px_phone(
             {
                 "campaign": campaign_2025,
                 "joint_action": ja,
+                "brand": ja.brands.get(slug="science-nights"),
                 "title": title,
                 "starts_at": bj(f"2025-09-{12 + n} 09:00"),
                 "ends_at": bj(f"2025-09-{12 + n} 16:00"),

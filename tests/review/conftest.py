@@ -104,6 +104,8 @@ def world(regions, campaign_2025, clock, django_user_model):
         data = {
             "campaign": plan,
             "joint_action": plan.joint_actions.get(slug=ja_slug),
+            # Plan 八(一): a joint action's activity carries a brand (the first of the YAML).
+            "brand": plan.joint_actions.get(slug=ja_slug).brands.order_by("order").first(),
             "title": title or f"{unit.name}的科普活动{n}",
             "starts_at": datetime(2025, 9, 10, 9, 0, tzinfo=bj_tz),
             "ends_at": datetime(2025, 9, 10, 17, 0, tzinfo=bj_tz),

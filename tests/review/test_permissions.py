@@ -179,6 +179,7 @@ def test_extra_posted_fields_are_ignored(world, client):
     post = {
         "title": "改过的标题",
         "joint_action": draft.joint_action.slug,
+        "brand": draft.brand_id,
         "starts_at": "2025-09-10T09:00",
         "ends_at": "2025-09-10T17:00",
         "form": "offline",

@@ -9,6 +9,7 @@ app_name = "activities"
 urlpatterns = [
     path("", views.my_activities, name="mine"),
     path("new/", views.activity_create, name="create"),
+    path("brand-suggestion.json", views.brand_suggestion, name="brand_suggestion"),
     path("<int:pk>/", views.activity_detail, name="detail"),
     path("<int:pk>/edit/", views.activity_edit, name="edit"),
     path("<int:pk>/submit/", views.activity_submit, name="submit"),

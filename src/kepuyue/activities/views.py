@@ -14,7 +14,7 @@ from pathlib import Path
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -211,6 +211,29 @@ def activity_create(request):
         request,
         "activities/activity_form.html",
         {"form": form, "organization": organization, "campaign": campaign},
+    )
+
+
+@login_required
+def brand_suggestion(request):
+    """建议品牌 for the publishing form's script: ``?joint_action=<id>&title=…&summary=…`` →
+    ``{"suggestion": {"brand_id", "brand", "term", "field", "reason"} | null}``. Only a suggestion: the
+    form shows it with its reason and a button; nothing is set without the unit's click (plan 八(一))."""
+    _organization(request)
+    from kepuyue.campaigns.models import JointAction
+    from kepuyue.common.text import clean_text
+
+    action_id = request.GET.get("joint_action") or ""
+    action = (
+        JointAction.objects.filter(pk=int(action_id)).first()
+        if action_id.isascii() and action_id.isdigit() and len(action_id) < 10
+        else None
+    )
+    title = clean_text(request.GET.get("title") or "")[:200]
+    summary = clean_text(request.GET.get("summary") or "", multiline=True)[:500]
+    found = services.suggest_brand(title, summary, services.brands_of(action)) if action else None
+    return JsonResponse(
+        {"suggestion": found.as_dict() if found else None}, json_dumps_params={"ensure_ascii": False}
     )
 
 

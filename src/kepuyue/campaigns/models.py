@@ -155,6 +155,9 @@ class Brand(models.Model):
     order = models.PositiveSmallIntegerField("排序", default=0)
     name = models.CharField("名称", max_length=100)
     aliases = models.JSONField("别名", default=list, blank=True)
+    # Words of a title or summary that suggest the brand (with the name and aliases; never applied
+    # without the unit's decision): kepuyue.activities.services.brands.
+    keywords = models.JSONField("建议关键词", default=list, blank=True)
     description = models.TextField("说明", blank=True)
     themes = models.JSONField("主题", default=list, blank=True)
     plan_ref = models.CharField("方案章节", max_length=32, blank=True)

@@ -318,6 +318,7 @@ class _Loader:
                     "order": order,
                     "name": brand.name,
                     "aliases": list(brand.aliases),
+                    "keywords": list(brand.keywords),
                     "description": brand.description,
                     "themes": [t.model_dump() for t in brand.themes],
                     "key_task_id": task_rows[brand.key_task].pk if brand.key_task else None,

@@ -42,8 +42,14 @@ _OPTIONS = Options.CMARK_OPT_HARDBREAKS | Options.CMARK_OPT_VALIDATE_UTF8 | Opti
 _HEADING_TAG = re.compile(r"<(/?)h([1-6])(?=[\s>])", re.IGNORECASE)
 
 
-def render_markdown(text: str) -> str:
+# Trusted texts in the repository (the operation guide, kepuyue.guide) may also show images, by relative
+# or http(s) address; people's texts never do.
+IMAGE_ATTRIBUTES = {"img": {"src", "alt", "title", "width", "height"}}
+
+
+def render_markdown(text: str, *, images: bool = False) -> str:
     """``text`` (Markdown, CommonMark + GFM tables) as cleaned HTML; empty or blank gives ``""``.
+    ``images``: keep ``<img>`` (only for texts of the repository, e.g. the operation guide).
 
     Linear time in ``len(text)`` (cmark-gfm); above :data:`HARD_LIMIT` characters the text is shown
     as escaped plain paragraphs instead. Never raises on any ``str``.
@@ -59,8 +65,8 @@ def render_markdown(text: str) -> str:
         )
     return nh3.clean(
         _headings_from_h3(html),
-        tags=TAGS,
-        attributes=ATTRIBUTES,
+        tags=TAGS | {"img"} if images else TAGS,
+        attributes={**ATTRIBUTES, **IMAGE_ATTRIBUTES} if images else ATTRIBUTES,
         url_schemes=URL_SCHEMES,
         link_rel="nofollow noopener noreferrer",
     ).strip()

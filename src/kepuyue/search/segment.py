@@ -57,3 +57,19 @@ def index_text(*parts: str) -> str:
         for word in words(part):
             seen.setdefault(word, None)
     return " ".join(seen)
+
+
+def tokens(text: str) -> list[str]:
+    """The words of ``text`` in order, as the search index cuts them (accurate mode, the platform's
+    words kept whole), normalised like :func:`words` (NFKC, lower case, punctuation dropped): every
+    character of the normalised text is in exactly one token, so token edges are word boundaries.
+    Used by the brand suggestion (``kepuyue.activities.services.brands``) to match a term only on
+    word boundaries."""
+    _ready()
+    text = _NOISE.sub("", unicodedata.normalize("NFKC", text or "").lower())
+    return [t for t in rjieba.cut(text) if t]
+
+
+def normalize(text: str) -> str:
+    """``text`` as :func:`tokens` sees it: NFKC, lower case, without punctuation or spaces."""
+    return _NOISE.sub("", unicodedata.normalize("NFKC", text or "").lower())

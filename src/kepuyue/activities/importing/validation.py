@@ -148,6 +148,7 @@ class RowReader:
         not fail is a campaign-wide activity (全国科普月活动): marked so in the 联合行动 column
         (``CAMPAIGN_WIDE_NAMES``, what the export writes), or unmarked and reported as a warning."""
         action = brand = task = None
+        unknown_brand = ""
         action_text = soft(cells.get("joint_action"))
         brand_text = soft(cells.get("brand"))
         task_text = soft(cells.get("key_task"))
@@ -221,13 +222,7 @@ class RowReader:
                 )
                 return action, None, None
             else:
-                self.issue(
-                    number,
-                    self.header_of("brand"),
-                    brand_text,
-                    _("未识别的品牌活动，已留空（品牌须是方案中的品牌活动）"),
-                    WARNING,
-                )
+                unknown_brand = brand_text
         if action is None and not organizer_name:
             return None, None, None  # the row already failed for its missing organizer
         if action is None:
@@ -248,6 +243,14 @@ class RowReader:
                         "（主办单位“%(org)s”类型“%(type)s”不属于任何联合行动的参与对象；如属联合行动请填写“联合行动”或“品牌活动”列）"
                     ) % {"org": organizer_name, "type": type_name or "-"}
                 self.issue(number, self.header_of("joint_action"), action_text, reason, WARNING)
+                if unknown_brand:
+                    self.issue(
+                        number,
+                        self.header_of("brand"),
+                        unknown_brand,
+                        _("未识别的品牌活动，已留空（品牌须是方案中的品牌活动）"),
+                        WARNING,
+                    )
                 if task_text:
                     self.issue(
                         number,
@@ -269,6 +272,23 @@ class RowReader:
                 )
         if task is None and brand is not None and brand.key_task_id:
             task = next((t for t in action.key_tasks.all() if t.pk == brand.key_task_id), None)
+        # Plan 八(一): a row of a joint action with brands must name one; the error suggests one from the
+        # title and summary (never applied: the unit decides and imports again).
+        required = services.brand_required_error(
+            brand, action, title=soft(cells.get("title")) or "", summary=soft(cells.get("summary")) or ""
+        )
+        if required:
+            if unknown_brand:
+                required = _("未识别的品牌活动“%(text)s”；") % {"text": unknown_brand[:100]} + required
+            self.issue(number, self.header_of("brand"), unknown_brand, required)
+        elif unknown_brand:
+            self.issue(
+                number,
+                self.header_of("brand"),
+                unknown_brand,
+                _("未识别的品牌活动，已留空（品牌须是方案中的品牌活动）"),
+                WARNING,
+            )
         return action, brand, task
 
     def read_dates(self, number: int, cells: dict, action, v: dict, *, campaign=None) -> None:

@@ -17,6 +17,7 @@ The package: :mod:`.validation` (every rule, one by one and for a whole activity
 name is importable from ``kepuyue.activities.services``.
 """
 
+from .brands import BrandSuggestion, brand_required_error, brands_of, suggest_brand, suggestions
 from .display import (
     activities_of,
     bit_choices,
@@ -77,6 +78,11 @@ from .workflow import (
 )
 
 __all__ = [
+    "BrandSuggestion",
+    "brand_required_error",
+    "brands_of",
+    "suggest_brand",
+    "suggestions",
     "submit_import_drafts",
     "BIT_FIELDS",
     "CAMPAIGN_WIDE_LABEL",

@@ -20,6 +20,7 @@ from kepuyue.common import clock
 from kepuyue.common.text import MAX_DATE, MIN_DATE, clean_text, date_range_message, normalize_phone
 
 from ..models import Audience, Form, SpecialArea, Topic
+from .brands import brand_required_error
 
 logger = logging.getLogger(__name__)
 
@@ -383,7 +384,8 @@ def validate_activity(data: Mapping) -> list[tuple[str, str]]:
     campaign known (from the joint action, else ``campaign``); title given; end ≥ start;
     dates inside the joint action's window (plan 五(二), 六(二)2, 七(三)), or inside the campaign month
     without a joint action (plan 八(一)); brand and key task belong to the joint action, and there
-    are none without one (plan 八(一)); the
+    are none without one (plan 八(一)); an activity of a joint action with brands carries one, the
+    message suggesting one from the title and summary (:mod:`.brands`, plan 八(一)); the
     county code exists; online/hybrid activities have an online address; the poster is a JPEG, PNG
     or WebP of at most 10 MB.
     """
@@ -405,6 +407,10 @@ def validate_activity(data: Mapping) -> list[tuple[str, str]]:
         errors.append(("title", _("活动名称：必须填写")))
     errors += date_errors(data.get("starts_at"), data.get("ends_at"), joint_action, campaign=campaign)
     if message := brand_error(data.get("brand"), joint_action):
+        errors.append(("brand", message))
+    elif message := brand_required_error(
+        data.get("brand"), joint_action, title=data.get("title") or "", summary=data.get("summary") or ""
+    ):
         errors.append(("brand", message))
     if message := key_task_error(data.get("key_task"), joint_action):
         errors.append(("key_task", message))

@@ -118,6 +118,9 @@ class BrandSpec(_Spec):
     slug: Slug
     name: _text(100)
     aliases: list[_text(100)] = []
+    # Words in a title or summary that suggest this brand (plan 八(一) "突出标记活动品牌"): the name and
+    # the aliases suggest it too; see kepuyue.activities.services.brands.
+    keywords: list[_text(50)] = []
     description: _text(required=False) = ""
     key_task: Slug | None = None
     parent: Slug | None = None

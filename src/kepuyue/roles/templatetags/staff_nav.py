@@ -12,8 +12,8 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def staff_links(context) -> list[tuple[str, str]]:
     """``[(url, label), …]`` by role: unit pages and entries for a publisher, the review desk for
-    platform administrators, featuring and calls for joint-action managers, scoring for judges, the
-    audit log for CAST."""
+    platform administrators, featuring, calls and publicity resources for joint-action managers, scoring for
+    judges, the audit log for CAST; last, the operation guide of the account's role."""
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -40,6 +40,8 @@ def staff_links(context) -> list[tuple[str, str]]:
         links.append((reverse("review:featuring"), _("重点呈现")))
     if services.managed_joint_action_ids(user) or cast:
         links.append((reverse("calls:manage_home"), _("征集管理")))
+        # 宣传资源 (kepuyue.resources, plan 八(一); named by URL, never imported).
+        links.append((reverse("resources:manage"), _("宣传资源")))
     if services.judged_call_ids(user):
         links.append((reverse("calls:judge_home"), _("作品评审")))
     if cast:
@@ -53,4 +55,17 @@ def staff_links(context) -> list[tuple[str, str]]:
         # The open API's tokens and webhooks (kepuyue.api; named by URL, never imported).
         links.append((reverse("api:tokens"), _("开放接口")))
     links.append((reverse("accounts:home"), _("我的账号")))
+    # 操作指南 (kepuyue.guide, plan 八(二)) of the account's first role: on every staff page's header.
+    if services.organization_of(user) is not None:
+        guide = "unit"
+    elif services.admin_grants(user):
+        guide = "platform-admin"
+    elif services.managed_joint_action_ids(user) or cast:
+        guide = "manager"
+    elif services.judged_call_ids(user):
+        guide = "judge"
+    else:
+        guide = ""
+    url = reverse("guide:page", args=[guide]) if guide else reverse("guide:index")
+    links.append((url, _("操作指南")))
     return links

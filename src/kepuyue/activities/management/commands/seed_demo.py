@@ -303,7 +303,8 @@ class Command(BaseCommand):
         """``(number, joint action, brand, county, organizer name, organizer type)`` of one row."""
         action = rng.choice(actions)
         brands = list(action.brands.all())
-        brand = rng.choice(brands) if brands and rng.random() < 0.9 else None
+        # Plan 八(一): a joint action's activity carries one of its brands (decision 0024).
+        brand = rng.choice(brands) if brands else None
         province_code = rng.choices(provinces, weights)[0]
         county = rng.choice(counties[province_code])
         kind = rng.choice(action_types[action.pk])

@@ -1,0 +1,45 @@
+"""操作指南 pages: the list of guides and one guide per role (public: no sign-in needed, as the plan
+asks everyone to read it on the platform)."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import render
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from kepuyue.roles import services as roles
+
+from . import pages
+
+
+def _roles_of(user) -> set[str]:
+    """The guides that fit ``user``'s roles (for the 'yours' mark); nothing queried for anonymous users."""
+    if not user.is_authenticated:
+        return {"public"}
+    mine = set()
+    if roles.organization_of(user) is not None:
+        mine.add("unit")
+    if roles.admin_grants(user):
+        mine.add("platform-admin")
+    if roles.managed_joint_action_ids(user) or roles.is_cast_admin(user):
+        mine.add("manager")
+    if roles.judged_call_ids(user):
+        mine.add("judge")
+    return mine or {"public"}
+
+
+def index(request):
+    mine = _roles_of(request.user)
+    return render(request, "guide/index.html", {"guides": pages.GUIDES, "mine": mine, "nav": "guide"})
+
+
+def page(request, slug: str):
+    guide = pages.BY_SLUG.get(slug)
+    if guide is None:
+        raise Http404(_("没有这份操作指南"))
+    return render(
+        request,
+        "guide/page.html",
+        {"guide": guide, "html": mark_safe(pages.render(guide)), "guides": pages.GUIDES, "nav": "guide"},  # noqa: S308 - rendered by common.markup and cleaned by nh3
+    )
