@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "kepuyue.registrations",
     "kepuyue.dashboard",
     "kepuyue.quiz",
+    "kepuyue.tours",
     "kepuyue.api",
     # django-ninja: its Swagger UI assets are served from our static files, never a CDN.
     "ninja",

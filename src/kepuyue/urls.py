@@ -27,6 +27,8 @@ urlpatterns = [
     path("org/dashboard/", include("kepuyue.dashboard.staff_urls")),
     path("inbox/", include("kepuyue.notifications.urls")),
     path("quiz/", include("kepuyue.quiz.urls")),
+    path("tours/", include("kepuyue.tours.urls")),
+    path("org/tours/", include("kepuyue.tours.staff_urls")),
     *api_urls,
     path("", include("kepuyue.api.urls")),
     path("", include("kepuyue.registrations.urls")),

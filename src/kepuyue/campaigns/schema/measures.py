@@ -3,8 +3,8 @@
 A target (``TargetSpec``) may carry ``measure``::
 
     measure:
-      source: organizations        # activities | organizations | call_entries | registrations
-      kind: distinct               # count | distinct
+      source: organizations        # activities | organizations | call_entries | registrations | tours
+      kind: distinct               # count | distinct | sum (tours: distance)
       field: organizer             # for kind distinct: what is counted once (see FIELDS)
       filters:
         brand: bases               # a brand slug of the target's joint action, or "all"
@@ -23,6 +23,14 @@ a published activity under brand 千家基地展创新 (§四(二)1); 百场大�
 科学大师剧 (§二(二)2); 百县 = distinct counties reached under 百县千车万里行 (§五(三)2); 10~15 个重点城市
 = distinct prefectures with 阅见科普 activities (§七(二)). Next year's file writes its own measures
 with the same words — no code change.
+
+``source: tours`` reads the published tours of 流动科普百县千车万里行 (§五(三)2, ``kepuyue.tours``):
+``kind: distinct, field: county`` the counties their stops reached (百县), ``kind: distinct, field:
+vehicle`` the vehicles and sets touring (千车), ``kind: sum, field: distance_km`` the kilometres
+travelled (万里行), ``kind: count`` the tours. Its filters: ``vehicle_kind`` (caravan | museum),
+``region``, ``special_area`` (counties reached in those areas) and ``brand`` (the tour's brand,
+``sub_brands`` as above); the target's own joint action and brand are not applied by default (a tour
+is of the programme, whatever brand the target sits under).
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ from pydantic import Field, model_validator
 from .fields import Slug, _problems, _Spec, _text
 
 #: What ``source`` may be, and what each source's ``kind: distinct`` may count.
-SOURCES = ("activities", "organizations", "call_entries", "registrations", "none")
+SOURCES = ("activities", "organizations", "call_entries", "registrations", "tours", "none")
 #: Fields a ``distinct`` measure may count, per source. ``province``/``prefecture``/``county`` are the
 #: region levels (省级 / 地级 / 县级) of the activity's place.
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -42,14 +50,18 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "organizations": ("organizer",),
     "call_entries": ("organization",),
     "registrations": (),
+    "tours": ("county", "vehicle"),
     "none": (),
 }
+#: What ``kind: sum`` may add up, per source.
+SUMS: dict[str, tuple[str, ...]] = {"tours": ("distance_km",)}
 #: Statuses a measure may filter on, per source (activities are counted once published).
 STATUSES: dict[str, tuple[str, ...]] = {
     "activities": ("published",),
     "organizations": ("published",),
     "call_entries": ("submitted", "shortlisted", "published", "rejected", "withdrawn"),
     "registrations": ("confirmed", "checked_in"),
+    "tours": ("published",),
     "none": (),
 }
 #: Special areas (plan §五(三)2(2)), names of ``activities.models.SpecialArea`` in lower case.
@@ -74,13 +86,15 @@ class MeasureFilters(_Spec):
     # A GB/T 2260 code of a province, prefecture or county: only activities placed inside it.
     region: Slug | None = None
     status: Slug | None = None
+    # Tours only: 科普大篷车 (caravan) and/or 流动科技馆 sets (museum).
+    vehicle_kind: list[Literal["caravan", "museum"]] = Field(default=[], max_length=2)
 
 
 class MeasureSpec(_Spec):
     """How a target's value is counted (see the module docstring)."""
 
-    source: Literal["activities", "organizations", "call_entries", "registrations", "none"]
-    kind: Literal["count", "distinct"] = "count"
+    source: Literal["activities", "organizations", "call_entries", "registrations", "tours", "none"]
+    kind: Literal["count", "distinct", "sum"] = "count"
     field: Slug | None = None
     filters: MeasureFilters = MeasureFilters()
     note: _text(200, required=False) = ""
@@ -104,8 +118,14 @@ class MeasureSpec(_Spec):
                         f"来源 {source} 不能按“{field}”去重，可选：{'、'.join(allowed)} (unknown field)",
                     )
                 )
+        elif kind == "sum":
+            sums = SUMS.get(source, ())
+            if not sums:
+                problems.append((("kind",), f"来源 {source} 不能求和 (sum not allowed here)"))
+            elif field not in sums:
+                problems.append((("field",), f"求和要写 field，可选：{'、'.join(sums)} (unknown field)"))
         elif field is not None:
-            problems.append((("field",), "只有 kind: distinct 才写 field (field only for distinct)"))
+            problems.append((("field",), "只有 kind: distinct 或 sum 才写 field (field only for distinct or sum)"))
         if source == "organizations" and kind == "count":
             # Counting units means counting each once: the same as distinct organizer.
             pass
@@ -118,6 +138,12 @@ class MeasureSpec(_Spec):
                     f"来源 {source} 没有状态“{status}”，可选：{choices} (unknown status)",
                 )
             )
+        if self.filters.vehicle_kind and source != "tours":
+            problems.append(
+                (("filters", "vehicle_kind"), f"来源 {source} 不能按 vehicle_kind 筛选 (filter not available)")
+            )
+        if source == "tours" and self.filters.unit_type:
+            problems.append((("filters", "unit_type"), "来源 tours 不能按 unit_type 筛选 (filter not available)"))
         if source in ("call_entries", "registrations", "none"):
             for name in _ACTIVITY_FILTERS:
                 if getattr(self.filters, name):
