@@ -33,7 +33,8 @@ data: setup var/secret_key
 	$(PY) manage.py load_quiz data/quiz/bank-2024.yaml data/quiz/rounds-$(CAMPAIGN_SLUG).yaml && \
 	$(PY) manage.py import_organizations data/bases.csv && \
 	$(PY) manage.py import_activities data/activities.csv --campaign $(CAMPAIGN_SLUG) && \
-	$(PY) manage.py load_sample_registrations --campaign $(CAMPAIGN_SLUG)
+	$(PY) manage.py load_sample_registrations --campaign $(CAMPAIGN_SLUG) && \
+	$(PY) manage.py load_sample_tours --campaign $(CAMPAIGN_SLUG)
 
 run: data
 	@export SECRET_KEY="$$(cat var/secret_key)" KEPUYUE_HTTPS=0 SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}"; \
