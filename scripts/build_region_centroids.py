@@ -101,7 +101,9 @@ def main() -> None:
             lon, lat, source = points[code]
             writer.writerow([code, f"{lon:.5f}", f"{lat:.5f}", source])
     drawn = sum(1 for p in points.values() if p[2] == "amap")
-    print(f"{len(points)} of {len(rows)} divisions: {drawn} from their own boundary, {len(points) - drawn} from a parent")
+    print(
+        f"{len(points)} of {len(rows)} divisions: {drawn} from their own boundary, {len(points) - drawn} from a parent"
+    )
 
 
 if __name__ == "__main__":

@@ -25,10 +25,16 @@ def test_operator_imports_itinerary_and_public_page_shows_route(
     unit = Organization.objects.create(name="浙江省科技馆", type_id="science_museum", region_id="330000")
     user = create_staff("zj-caravan", membership=unit)
     caravan = services.save_vehicle(
-        unit, actor=user, kind="caravan", name="浙江科普大篷车1号", plate="浙A12345",
+        unit,
+        actor=user,
+        kind="caravan",
+        name="浙江科普大篷车1号",
+        plate="浙A12345",
         province=Region.objects.get(pk="330000"),
     )
-    tour = services.save_tour(unit, actor=user, campaign=campaign_2025, vehicle=caravan, title="科普大篷车浙西行")
+    tour = services.save_tour(
+        unit, actor=user, campaign=campaign_2025, vehicle=caravan, title="科普大篷车浙西行"
+    )
     sheet = tmp_path / "浙西行程.xlsx"
     sheet.write_bytes(
         xlsx(
@@ -42,9 +48,13 @@ def test_operator_imports_itinerary_and_public_page_shows_route(
         )
     )
 
-    context = chromium.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, locale="zh-CN")
+    context = chromium.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, locale="zh-CN"
+    )
     client = login_staff(Client(), user)
-    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))

@@ -48,7 +48,9 @@ def test_real_dates_from_excel_cells(tour, operator_user):
 
 def test_csv_in_gb18030(tour, operator_user):
     text = "日期,区县,场所类型\n2025-09-16,浙江省杭州市淳安县,进军营\n"
-    report = importing.import_itinerary(tour, _upload(text.encode("gb18030"), "trip.csv"), actor=operator_user)
+    report = importing.import_itinerary(
+        tour, _upload(text.encode("gb18030"), "trip.csv"), actor=operator_user
+    )
     assert report.problems == [] and Stop.objects.get().venue_kind == "barracks"
 
 
@@ -85,11 +87,15 @@ def test_every_bad_row_is_reported_and_nothing_is_written(tour, operator_user):
 
 
 def test_missing_columns_and_empty_sheets(tour, operator_user):
-    report = importing.import_itinerary(tour, _upload(xlsx([["日期", "区县"], ["2025-09-16", "淳安"]])), actor=operator_user)
+    report = importing.import_itinerary(
+        tour, _upload(xlsx([["日期", "区县"], ["2025-09-16", "淳安"]])), actor=operator_user
+    )
     assert report.problems == ["缺少列：场所类型"]
     report = importing.import_itinerary(tour, _upload(xlsx([HEADER])), actor=operator_user)
     assert report.problems == ["文件中只有表头，没有行程"]
-    report = importing.import_itinerary(tour, _upload(xlsx([["名称", "地址"], ["a", "b"]])), actor=operator_user)
+    report = importing.import_itinerary(
+        tour, _upload(xlsx([["名称", "地址"], ["a", "b"]])), actor=operator_user
+    )
     assert "找不到表头" in report.problems[0]
 
 
@@ -111,8 +117,16 @@ def _zip(members: dict[str, bytes]) -> bytes:
         (b"<html><table><tr><td>1</td></tr></table></html>", "trip.xls", "网页"),
         ("日期,区县\n".encode(), "trip.xlsx", "不是 Excel"),
         (_zip({"word/document.xml": b"<w/>"}), "trip.xlsx", "压缩包"),
-        (_zip({"xl/workbook.xml": b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x/>'}), "trip.xlsx", "文档类型声明"),
-        (_zip({"xl/workbook.xml": b"<x/>", "xl/worksheets/sheet1.xml": b"\0" * (30 * 1024 * 1024)}), "trip.xlsx", "压缩炸弹"),
+        (
+            _zip({"xl/workbook.xml": b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x/>'}),
+            "trip.xlsx",
+            "文档类型声明",
+        ),
+        (
+            _zip({"xl/workbook.xml": b"<x/>", "xl/worksheets/sheet1.xml": b"\0" * (30 * 1024 * 1024)}),
+            "trip.xlsx",
+            "压缩炸弹",
+        ),
         (b"PK\x03\x04broken", "trip.xlsx", "损坏"),
     ],
 )
@@ -123,7 +137,9 @@ def test_hostile_files_are_refused(tour, operator_user, data, name, words):
 
 
 def test_too_big_a_file_is_refused(tour, operator_user):
-    report = importing.import_itinerary(tour, _upload(b"a" * (importing.MAX_BYTES + 1), "trip.csv"), actor=operator_user)
+    report = importing.import_itinerary(
+        tour, _upload(b"a" * (importing.MAX_BYTES + 1), "trip.csv"), actor=operator_user
+    )
     assert "5 MB" in report.problems[0]
 
 

@@ -19,21 +19,37 @@ def _progress(plan):
     return {(p.target.joint_action.slug, p.target.slug): p for p in target_progress(plan)}
 
 
-def test_dashboard_measures_read_published_tours(client, plan, operator, other_unit, operator_user, caravan, tour, settings):
+def test_dashboard_measures_read_published_tours(
+    client, plan, operator, other_unit, operator_user, caravan, tour, settings
+):
     settings.DASHBOARD_CACHE_SECONDS = 0
     services.add_stops(
         tour,
-        [stop("2025-09-16", "330127", "school"), stop("2025-09-17", "330824", "village"), stop("2025-09-18", "330127", "school")],
+        [
+            stop("2025-09-16", "330127", "school"),
+            stop("2025-09-17", "330824", "village"),
+            stop("2025-09-18", "330127", "school"),
+        ],
         actor=operator_user,
     )
     services.set_published(tour, True, actor=operator_user)
     # A second unit's 流动科技馆 set in 云南 (published), and a draft tour that counts for nothing.
     museum_set = services.save_vehicle(
-        other_unit, actor=operator_user, kind="museum", name="流动科技馆A套", theme="航空航天科学",
+        other_unit,
+        actor=operator_user,
+        kind="museum",
+        name="流动科技馆A套",
+        theme="航空航天科学",
         province=Region.objects.get(pk="530000"),
     )
-    yunnan = services.save_tour(other_unit, actor=operator_user, campaign=plan, vehicle=museum_set, title="滇南行")
-    services.add_stops(yunnan, [stop("2025-09-16", "532801", "school"), stop("2025-09-17", "532823", "school")], actor=operator_user)
+    yunnan = services.save_tour(
+        other_unit, actor=operator_user, campaign=plan, vehicle=museum_set, title="滇南行"
+    )
+    services.add_stops(
+        yunnan,
+        [stop("2025-09-16", "532801", "school"), stop("2025-09-17", "532823", "school")],
+        actor=operator_user,
+    )
     services.set_published(yunnan, True, actor=operator_user)
     draft = services.save_tour(operator, actor=operator_user, campaign=plan, vehicle=caravan, title="草稿")
     services.add_stops(draft, [stop("2025-09-16", "330106", "school")], actor=operator_user)
@@ -51,7 +67,11 @@ def test_dashboard_measures_read_published_tours(client, plan, operator, other_u
 
 
 def test_special_area_and_region_filters(plan, operator_user, tour):
-    services.add_stops(tour, [stop("2025-09-16", "330127", "school"), stop("2025-09-17", "532801", "school")], actor=operator_user)
+    services.add_stops(
+        tour,
+        [stop("2025-09-16", "330127", "school"), stop("2025-09-17", "532801", "school")],
+        actor=operator_user,
+    )
     services.set_published(tour, True, actor=operator_user)
     assert services.counties_reached(plan.pk, {"special_mask": 4}) == 1  # 民族地区: 景洪 only
     assert services.counties_reached(plan.pk, {"region": "330000"}) == 1
@@ -80,8 +100,14 @@ text = st.text(max_size=300)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     data=st.fixed_dictionaries(
-        {"kind": st.sampled_from(["caravan", "museum", "", "x" * 40]), "name": text, "plate": text, "model": text,
-         "theme": text, "province": st.one_of(st.just("330000"), text)}
+        {
+            "kind": st.sampled_from(["caravan", "museum", "", "x" * 40]),
+            "name": text,
+            "plate": text,
+            "model": text,
+            "theme": text,
+            "province": st.one_of(st.just("330000"), text),
+        }
     )
 )
 def test_vehicle_form_never_breaks(plan, data):
@@ -93,10 +119,15 @@ def test_vehicle_form_never_breaks(plan, data):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     data=st.fixed_dictionaries(
-        {"date": st.one_of(st.just("2025-09-16"), text), "place": text,
-         "venue_kind": st.one_of(st.sampled_from(["school", "village"]), text), "venue": text,
-         "activity": st.one_of(st.just(""), st.integers(-5, 2**40).map(str), text),
-         "special_areas": st.lists(st.sampled_from(["1", "2", "4", "64", "x"]), max_size=4), "note": text}
+        {
+            "date": st.one_of(st.just("2025-09-16"), text),
+            "place": text,
+            "venue_kind": st.one_of(st.sampled_from(["school", "village"]), text),
+            "venue": text,
+            "activity": st.one_of(st.just(""), st.integers(-5, 2**40).map(str), text),
+            "special_areas": st.lists(st.sampled_from(["1", "2", "4", "64", "x"]), max_size=4),
+            "note": text,
+        }
     )
 )
 def test_stop_form_never_breaks(tour, data):

@@ -138,7 +138,9 @@ def test_a_caravan_needs_a_plate_and_plates_are_unique(operator, other_unit, ope
 
     province = Region.objects.get(pk="530000")
     with pytest.raises(ValidationError) as caught:
-        services.save_vehicle(other_unit, actor=operator_user, kind="caravan", name="车", plate="", province=province)
+        services.save_vehicle(
+            other_unit, actor=operator_user, kind="caravan", name="车", plate="", province=province
+        )
     assert "plate" in caught.value.message_dict
     with pytest.raises(ValidationError) as caught:
         services.save_vehicle(
@@ -146,7 +148,12 @@ def test_a_caravan_needs_a_plate_and_plates_are_unique(operator, other_unit, ope
         )
     assert "已登记" in caught.value.message_dict["plate"][0]
     museum = services.save_vehicle(
-        other_unit, actor=operator_user, kind="museum", name="流动科技馆A套", theme="航空航天科学", province=province
+        other_unit,
+        actor=operator_user,
+        kind="museum",
+        name="流动科技馆A套",
+        theme="航空航天科学",
+        province=province,
     )
     assert museum.plate == ""
 

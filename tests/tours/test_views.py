@@ -16,9 +16,13 @@ from .conftest import stop, xlsx
 def _published_tours(n, plan, operator, operator_user, caravan):
     tours = []
     for i in range(n):
-        tour = services.save_tour(operator, actor=operator_user, campaign=plan, vehicle=caravan, title=f"巡展{i}")
+        tour = services.save_tour(
+            operator, actor=operator_user, campaign=plan, vehicle=caravan, title=f"巡展{i}"
+        )
         services.add_stops(
-            tour, [stop("2025-09-16", "330127", "school"), stop("2025-09-17", "330824", "village")], actor=operator_user
+            tour,
+            [stop("2025-09-16", "330127", "school"), stop("2025-09-17", "330824", "village")],
+            actor=operator_user,
         )
         services.set_published(tour, True, actor=operator_user)
         tours.append(tour)
@@ -125,7 +129,13 @@ def test_vehicle_and_tour_forms(operator_client, plan):
 
 
 def test_import_page_reports_bad_rows_and_writes_nothing(operator_client, tour):
-    data = xlsx([["日期", "区县", "场所类型"], ["2025-09-16", "浙江省杭州市淳安县", "进学校"], ["2025-09-17", "火星", "进学校"]])
+    data = xlsx(
+        [
+            ["日期", "区县", "场所类型"],
+            ["2025-09-16", "浙江省杭州市淳安县", "进学校"],
+            ["2025-09-17", "火星", "进学校"],
+        ]
+    )
     response = operator_client.post(
         reverse("tours_org:import", args=[tour.pk]), {"file": SimpleUploadedFile("trip.xlsx", data)}
     )
@@ -136,7 +146,13 @@ def test_import_page_reports_bad_rows_and_writes_nothing(operator_client, tour):
 
 @pytest.mark.parametrize("dry_run", [True, False])
 def test_import_page_good_file(operator_client, tour, dry_run):
-    data = xlsx([["日期", "区县", "场所类型"], ["2025-09-16", "330127", "学校"], ["2025-09-17", "浙江省衢州市开化县", "进乡村"]])
+    data = xlsx(
+        [
+            ["日期", "区县", "场所类型"],
+            ["2025-09-16", "330127", "学校"],
+            ["2025-09-17", "浙江省衢州市开化县", "进乡村"],
+        ]
+    )
     form = {"file": SimpleUploadedFile("trip.xlsx", data)}
     if dry_run:
         form["dry_run"] = "on"

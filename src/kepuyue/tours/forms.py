@@ -20,7 +20,8 @@ class VehicleForm(CleanedFormMixin, forms.Form):
     model = CleanCharField(label=_("车型"), max_length=32, required=False, help_text=_("例如：Ⅱ型"))
     theme = CleanCharField(label=_("展览主题"), max_length=64, required=False, help_text=_("流动科技馆必填"))
     province = forms.ModelChoiceField(
-        label=_("所在省份"), queryset=Region.objects.filter(level=Level.PROVINCE, is_official=True).order_by("code")
+        label=_("所在省份"),
+        queryset=Region.objects.filter(level=Level.PROVINCE, is_official=True).order_by("code"),
     )
 
 
@@ -28,7 +29,9 @@ class TourForm(CleanedFormMixin, forms.Form):
     title = CleanCharField(label=_("巡展名称"), max_length=100)
     vehicle = forms.ModelChoiceField(label=_("车辆/展品"), queryset=None)
     brand = forms.ModelChoiceField(label=_("品牌活动"), queryset=None, required=False)
-    summary = CleanCharField(label=_("简介"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    summary = CleanCharField(
+        label=_("简介"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     def __init__(self, *args, operator, campaign, **kwargs):
         super().__init__(*args, **kwargs)
@@ -41,16 +44,25 @@ class StopForm(CleanedFormMixin, forms.Form):
 
     date = CleanDateField(label=_("日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     place = CleanCharField(
-        label=_("所在区县"), max_length=100, required=False, help_text=_("写全省、市、县，例如：浙江省杭州市淳安县")
+        label=_("所在区县"),
+        max_length=100,
+        required=False,
+        help_text=_("写全省、市、县，例如：浙江省杭州市淳安县"),
     )
     venue_kind = forms.ChoiceField(label=_("场所类型（六进）"), choices=VenueKind.choices)
     venue = CleanCharField(label=_("场所名称"), max_length=100, required=False)
     activity = forms.IntegerField(
-        label=_("关联活动编号"), required=False, min_value=1, max_value=2**31 - 1,
+        label=_("关联活动编号"),
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
         help_text=_("站点是平台上已发布的活动时填写；日期和区县可留空"),
     )
     special_areas = forms.TypedMultipleChoiceField(
-        label=_("特殊地区"), choices=SpecialArea.choices, coerce=int, required=False,
+        label=_("特殊地区"),
+        choices=SpecialArea.choices,
+        coerce=int,
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     note = CleanCharField(label=_("备注"), max_length=200, required=False)

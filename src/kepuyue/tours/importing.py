@@ -69,8 +69,15 @@ TEMPLATE_HEADERS = ["日期", "区县", "场所类型", "场所名称", "活动�
 _VENUES = {label: value for value, label in VenueKind.choices} | {
     label.removeprefix("进"): value for value, label in VenueKind.choices
 }
-_VENUES |= {"乡村": VenueKind.VILLAGE, "农村": VenueKind.VILLAGE, "进农村": VenueKind.VILLAGE, "部队": VenueKind.BARRACKS}
-_SPECIAL = {s.label: s.value for s in SpecialArea} | {s.label.removesuffix("地区"): s.value for s in SpecialArea}
+_VENUES |= {
+    "乡村": VenueKind.VILLAGE,
+    "农村": VenueKind.VILLAGE,
+    "进农村": VenueKind.VILLAGE,
+    "部队": VenueKind.BARRACKS,
+}
+_SPECIAL = {s.label: s.value for s in SpecialArea} | {
+    s.label.removesuffix("地区"): s.value for s in SpecialArea
+}
 
 
 @dataclass
@@ -145,7 +152,9 @@ def read_rows(upload) -> list[list]:
         path = Path(folder) / "upload"
         written = 0
         with open(path, "wb") as out:
-            for chunk in upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1 << 20), b""):
+            for chunk in (
+                upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1 << 20), b"")
+            ):
                 written += len(chunk)
                 if written > MAX_BYTES:
                     raise ImportFileError(_("文件不能超过 5 MB"))
@@ -239,7 +248,11 @@ def check_rows(tour: Tour, rows: list[list]) -> Report:
                 problems.append(exc.messages[0])
         activity = None
         if texts.get("activity"):
-            activity = activities.get(int(texts["activity"])) if texts["activity"].isdigit() and len(texts["activity"]) < 12 else None
+            activity = (
+                activities.get(int(texts["activity"]))
+                if texts["activity"].isdigit() and len(texts["activity"]) < 12
+                else None
+            )
             if activity is None:
                 problems.append(_("活动编号 %(id)s 不存在") % {"id": texts["activity"][:20]})
         region, problem = region_of(texts)
@@ -247,12 +260,20 @@ def check_rows(tour: Tour, rows: list[list]) -> Report:
             problems.append(problem)
         venue_kind = _VENUES.get(texts.get("venue_kind", "").replace(" ", ""), "")
         special = 0
-        for part in filter(None, (p.strip() for p in texts.get("special_areas", "").replace("，", "、").replace(",", "、").split("、"))):
+        for part in filter(
+            None,
+            (
+                p.strip()
+                for p in texts.get("special_areas", "").replace("，", "、").replace(",", "、").split("、")
+            ),
+        ):
             if part in _SPECIAL:
                 special |= _SPECIAL[part]
             else:
-                problems.append(_("特殊地区“%(text)s”无法识别，可填：%(choices)s") % {
-                    "text": part[:20], "choices": "、".join(SpecialArea.labels)})
+                problems.append(
+                    _("特殊地区“%(text)s”无法识别，可填：%(choices)s")
+                    % {"text": part[:20], "choices": "、".join(SpecialArea.labels)}
+                )
         if len(texts.get("venue", "")) > 100:
             problems.append(_("场所名称超过 100 个字"))
         if len(texts.get("note", "")) > 200:
@@ -272,8 +293,10 @@ def check_rows(tour: Tour, rows: list[list]) -> Report:
             rule_problems = [p for p in rule_problems if "区县" not in p]
         if texts.get("venue_kind") and not venue_kind:
             rule_problems = [p for p in rule_problems if "六进" not in p]
-            problems.append(_("场所类型“%(text)s”无法识别，可填：%(kinds)s") % {
-                "text": texts["venue_kind"][:20], "kinds": "、".join(VenueKind.labels)})
+            problems.append(
+                _("场所类型“%(text)s”无法识别，可填：%(kinds)s")
+                % {"text": texts["venue_kind"][:20], "kinds": "、".join(VenueKind.labels)}
+            )
         problems += [p for p in rule_problems if p not in problems]
         for p in problems:
             report.problems.append(f"{where}：{p}")
@@ -293,7 +316,9 @@ def import_itinerary(tour: Tour, upload, *, actor, dry_run: bool = False) -> Rep
         return Report(problems=[str(exc)])
     if report.ok and not dry_run:
         try:
-            report.added, report.skipped = services.add_stops(tour, report.stops, actor=actor, source="import")
+            report.added, report.skipped = services.add_stops(
+                tour, report.stops, actor=actor, source="import"
+            )
         except ValidationError as exc:
             report.problems.extend(exc.messages)
     return report

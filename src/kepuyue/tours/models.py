@@ -68,7 +68,9 @@ class Vehicle(TimestampedModel):
         verbose_name_plural = "巡展车辆/展品"
         ordering = ["operator_id", "kind", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["plate"], condition=~models.Q(plate=""), name="tours_vehicle_plate_unique"),
+            models.UniqueConstraint(
+                fields=["plate"], condition=~models.Q(plate=""), name="tours_vehicle_plate_unique"
+            ),
             models.UniqueConstraint(fields=["operator", "name"], name="tours_vehicle_name_unique"),
         ]
 
@@ -98,7 +100,9 @@ class Tour(TimestampedModel):
     operator = models.ForeignKey(
         "orgs.Organization", verbose_name="运行单位", on_delete=models.PROTECT, related_name="tours"
     )
-    vehicle = models.ForeignKey(Vehicle, verbose_name="车辆/展品", on_delete=models.PROTECT, related_name="tours")
+    vehicle = models.ForeignKey(
+        Vehicle, verbose_name="车辆/展品", on_delete=models.PROTECT, related_name="tours"
+    )
     title = models.CharField("巡展名称", max_length=100)
     summary = models.CharField("简介", max_length=500, blank=True)
     status = models.CharField("状态", max_length=16, choices=TourStatus.choices, default=TourStatus.DRAFT)
@@ -154,7 +158,9 @@ class Stop(models.Model):
         verbose_name = "巡展站点"
         verbose_name_plural = "巡展站点"
         ordering = ["tour_id", "date", "position"]
-        constraints = [models.UniqueConstraint(fields=["tour", "position"], name="tours_stop_position_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["tour", "position"], name="tours_stop_position_unique")
+        ]
         indexes = [models.Index(fields=["region", "tour"], name="tours_stop_region_idx")]
 
     def __str__(self) -> str:

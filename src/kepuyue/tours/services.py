@@ -174,7 +174,12 @@ def save_vehicle(operator, *, actor, vehicle: Vehicle | None = None, **fields) -
         errors.setdefault("province", []).append(_("请选择所在省份"))
     if plate and Vehicle.objects.filter(plate=plate).exclude(pk=getattr(vehicle, "pk", None)).exists():
         errors.setdefault("plate", []).append(_("车牌号 %(plate)s 已登记") % {"plate": plate})
-    if name and Vehicle.objects.filter(operator=operator, name=name).exclude(pk=getattr(vehicle, "pk", None)).exists():
+    if (
+        name
+        and Vehicle.objects.filter(operator=operator, name=name)
+        .exclude(pk=getattr(vehicle, "pk", None))
+        .exists()
+    ):
         errors.setdefault("name", []).append(_("本单位已有同名车辆/展品"))
     if errors:
         raise ValidationError(errors)
@@ -247,7 +252,12 @@ def set_published(tour: Tour, published: bool, *, actor) -> Tour:
         tour.status = TourStatus.PUBLISHED if published else TourStatus.DRAFT
         tour.published_at = clock.now() if published else None
         tour.save(update_fields=["status", "published_at", "updated"])
-        record("tours.published" if published else "tours.withdrawn", actor=actor, obj=tour, organization=tour.operator)
+        record(
+            "tours.published" if published else "tours.withdrawn",
+            actor=actor,
+            obj=tour,
+            organization=tour.operator,
+        )
     return tour
 
 
@@ -272,7 +282,11 @@ def date_range(tour: Tour) -> tuple[date, date]:
     without a brand), widened by the campaign's ``review.date_tolerance_days``."""
     campaign = tour.campaign
     joint_action = tour.brand.joint_action if tour.brand_id else None
-    start, end = (joint_action.window_start, joint_action.window_end) if joint_action else (campaign.starts, campaign.ends)
+    start, end = (
+        (joint_action.window_start, joint_action.window_end)
+        if joint_action
+        else (campaign.starts, campaign.ends)
+    )
     slack = timedelta(days=date_tolerance(joint_action, campaign))
     return start - slack, end + slack
 
@@ -305,12 +319,15 @@ def check_stop(tour: Tour, given: StopInput) -> tuple[StopInput, list[str]]:
         low, high = date_range(tour)
         if not low <= day <= high:
             problems.append(
-                _("日期 %(day)s 不在巡展时间内（%(low)s 至 %(high)s）") % {"day": day, "low": low, "high": high}
+                _("日期 %(day)s 不在巡展时间内（%(low)s 至 %(high)s）")
+                % {"day": day, "low": low, "high": high}
             )
     if region is None:
         problems.append(_("请填写所在区县"))
     elif not is_county(region):
-        problems.append(_("“%(name)s”不是区县，请写到县级（例如：浙江省杭州市淳安县）") % {"name": region.full_name})
+        problems.append(
+            _("“%(name)s”不是区县，请写到县级（例如：浙江省杭州市淳安县）") % {"name": region.full_name}
+        )
     if given.venue_kind not in VenueKind.values:
         problems.append(_("场所类型须是“六进”之一：%(kinds)s") % {"kinds": "、".join(VenueKind.labels)})
     if given.special_areas & ~sum(SpecialArea.values):

@@ -65,8 +65,12 @@ def vehicle_new(request):
         else:
             messages.success(request, _("已登记车辆/展品。"))
             return redirect("tours_org:index")
-    return render(request, "tours/org_form.html", {"form": form, "heading": _("登记车辆/展品")},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "tours/org_form.html",
+        {"form": form, "heading": _("登记车辆/展品")},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -84,14 +88,20 @@ def tour_new(request):
             _form_errors(form, exc)
         else:
             return redirect("tours_org:tour", pk=tour.pk)
-    return render(request, "tours/org_form.html", {"form": form, "heading": _("新建巡展")},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "tours/org_form.html",
+        {"form": form, "heading": _("新建巡展")},
+        status=400 if form.errors else 200,
+    )
 
 
 def _tour(request, pk: int):
     unit = _unit(request)
     return get_object_or_404(
-        services.tours_of(unit).select_related("vehicle", "operator", "campaign", "brand", "vehicle__province"),
+        services.tours_of(unit).select_related(
+            "vehicle", "operator", "campaign", "brand", "vehicle__province"
+        ),
         pk=pk,
     )
 

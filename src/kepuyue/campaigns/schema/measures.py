@@ -125,7 +125,9 @@ class MeasureSpec(_Spec):
             elif field not in sums:
                 problems.append((("field",), f"求和要写 field，可选：{'、'.join(sums)} (unknown field)"))
         elif field is not None:
-            problems.append((("field",), "只有 kind: distinct 或 sum 才写 field (field only for distinct or sum)"))
+            problems.append(
+                (("field",), "只有 kind: distinct 或 sum 才写 field (field only for distinct or sum)")
+            )
         if source == "organizations" and kind == "count":
             # Counting units means counting each once: the same as distinct organizer.
             pass
@@ -140,10 +142,15 @@ class MeasureSpec(_Spec):
             )
         if self.filters.vehicle_kind and source != "tours":
             problems.append(
-                (("filters", "vehicle_kind"), f"来源 {source} 不能按 vehicle_kind 筛选 (filter not available)")
+                (
+                    ("filters", "vehicle_kind"),
+                    f"来源 {source} 不能按 vehicle_kind 筛选 (filter not available)",
+                )
             )
         if source == "tours" and self.filters.unit_type:
-            problems.append((("filters", "unit_type"), "来源 tours 不能按 unit_type 筛选 (filter not available)"))
+            problems.append(
+                (("filters", "unit_type"), "来源 tours 不能按 unit_type 筛选 (filter not available)")
+            )
         if source in ("call_entries", "registrations", "none"):
             for name in _ACTIVITY_FILTERS:
                 if getattr(self.filters, name):

@@ -44,7 +44,9 @@ class Command(BaseCommand):
             raise CommandError(f"没有科普月“{campaign}”，请先运行 load_campaign")
         operator = Organization.objects.filter(name=OPERATOR).first()
         if operator is None:
-            self.stdout.write(f"示例巡展：没有单位“{OPERATOR}”（先运行 import_organizations data/bases.csv），跳过")
+            self.stdout.write(
+                f"示例巡展：没有单位“{OPERATOR}”（先运行 import_organizations data/bases.csv），跳过"
+            )
             return
         vehicle = Vehicle.objects.filter(plate=VEHICLE["plate"]).first() or services.save_vehicle(
             operator, actor=None, province=Region.objects.get(pk="360000"), **VEHICLE
@@ -53,14 +55,22 @@ class Command(BaseCommand):
         if tour is None:
             brand = services.tour_brands(campaign_row).filter(slug="science-caravans").first()
             tour = services.save_tour(
-                operator, actor=None, campaign=campaign_row, vehicle=vehicle, title=TITLE, brand=brand,
+                operator,
+                actor=None,
+                campaign=campaign_row,
+                vehicle=vehicle,
+                title=TITLE,
+                brand=brand,
                 summary="示例数据：科普大篷车进学校、进军营、进乡村、进社区、进机关，走进井冈山、兴国、于都、瑞金。",
             )
         stops = []
         for day, code, kind, venue in STOPS:
             given = services.StopInput(
-                date=date.fromisoformat(day), region=Region.objects.get(pk=code), venue_kind=kind,
-                venue=venue, special_areas=REVOLUTIONARY,
+                date=date.fromisoformat(day),
+                region=Region.objects.get(pk=code),
+                venue_kind=kind,
+                venue=venue,
+                special_areas=REVOLUTIONARY,
             )
             checked, problems = services.check_stop(tour, given)
             if problems:
