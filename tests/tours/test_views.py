@@ -164,3 +164,11 @@ def test_import_page_good_file(operator_client, tour, dry_run):
 def test_template_downloads(operator_client):
     response = operator_client.get(reverse("tours_org:template"))
     assert response.status_code == 200 and response.content[:2] == b"PK"
+
+
+def test_admin_shows_tours_read_only(admin_client, tour, operator_user):
+    services.add_stops(tour, [stop("2025-09-16", "330127", "school")], actor=operator_user)
+    for url in ("/admin/tours/tour/", f"/admin/tours/tour/{tour.pk}/change/", "/admin/tours/vehicle/"):
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+    assert admin_client.get("/admin/tours/tour/add/").status_code == 403
