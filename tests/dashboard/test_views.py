@@ -98,9 +98,8 @@ def test_no_campaign_and_unknown_campaign(client, db):
 
 def test_csv_query_counts(client, published, django_assert_max_num_queries):
     for table in ("provinces", "daily", "targets", "joint-actions", "brands", "units"):
-        with django_assert_max_num_queries(
-            12
-        ):  # the targets' table: 12 (one query per measured target, tours included)
+        # The targets' table: 12 (one query per measured target, tours included).
+        with django_assert_max_num_queries(12):
             client.get(f"/dashboard/{table}.csv")
 
 
