@@ -126,7 +126,10 @@ class MeasureSpec(_Spec):
                 problems.append((("field",), f"求和要写 field，可选：{'、'.join(sums)} (unknown field)"))
         elif field is not None:
             problems.append(
-                (("field",), "只有 kind: distinct 或 sum 才写 field (field only for distinct or sum)")
+                (
+                    ("field",),
+                    "只有 kind: distinct 才写 field（求和另用 kind: sum） (field only for distinct or sum)",
+                )
             )
         if source == "organizations" and kind == "count":
             # Counting units means counting each once: the same as distinct organizer.
