@@ -36,7 +36,8 @@ data: setup var/secret_key
 	$(PY) manage.py import_activities data/activities.csv --campaign $(CAMPAIGN_SLUG) && \
 	$(PY) manage.py load_sample_registrations --campaign $(CAMPAIGN_SLUG) && \
 	$(PY) manage.py load_sample_programmes --campaign $(CAMPAIGN_SLUG) && \
-	$(PY) manage.py load_sample_training --campaign $(CAMPAIGN_SLUG)
+	$(PY) manage.py load_sample_training --campaign $(CAMPAIGN_SLUG) && \
+	$(PY) manage.py load_sample_tours --campaign $(CAMPAIGN_SLUG)
 
 run: data
 	@export SECRET_KEY="$$(cat var/secret_key)" KEPUYUE_HTTPS=0 SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}"; \

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "kepuyue.dashboard",
     "kepuyue.quiz",
     "kepuyue.training",
+    "kepuyue.tours",
     "kepuyue.api",
     "kepuyue.resources",
     "kepuyue.guide",

@@ -33,6 +33,8 @@ urlpatterns = [
     path("training/", include("kepuyue.training.urls")),
     path("guide/", include("kepuyue.guide.urls")),
     path("", include("kepuyue.resources.urls")),
+    path("tours/", include("kepuyue.tours.urls")),
+    path("org/tours/", include("kepuyue.tours.staff_urls")),
     *api_urls,
     path("", include("kepuyue.api.urls")),
     path("", include("kepuyue.registrations.urls")),

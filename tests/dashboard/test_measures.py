@@ -8,7 +8,7 @@ from kepuyue.activities.models import SpecialArea, Status
 from kepuyue.campaigns.models import Brand, Target
 from kepuyue.campaigns.schema import CampaignFileError, parse_campaign
 from kepuyue.campaigns.services import load_campaign
-from kepuyue.dashboard.measures import NO_SOURCE, _Resolver, evaluate, target_progress
+from kepuyue.dashboard.measures import _Resolver, evaluate, target_progress
 from kepuyue.orgs.models import Organization
 from kepuyue.regions.models import Region
 from tests.activities.factories import ActivityFactory, bj
@@ -46,6 +46,10 @@ def test_every_2025_target_says_how_it_is_measured(plan):
         "sci-fi-films",
         "red-films",
         "lecture-attendance",  # 大讲堂参训人次 (六(三)3): counted, the plan sets no number
+        # 百县千车万里行 and the caravans: measured from the tours (kepuyue.tours, decision 0022).
+        "vehicles",
+        "distance",
+        "caravans",
     }
 
 
@@ -89,13 +93,14 @@ def test_measures_against_hand_count(plan, counties, publish):
     assert progress[("universities", "plays")].value == 3
     assert progress[("universities", "plays")].percent == 3
     assert progress[("science-education-bases", "bases")].value == 2
-    assert progress[("science-museums", "counties")].value == 3
+    # 百县 reads the tours (kepuyue.tours, tests/tours/test_measures.py), not brand-marked activities.
+    assert progress[("science-museums", "counties")].value == 0
     assert progress[("science-reading", "cities")].value == 1
     assert progress[("enterprises", "enterprises")].value == 0
     # The 星火馆 volunteers are measured now (the roster, kepuyue.specials): none yet is a real zero.
     assert progress[("universities", "youth")].value == 0
-    vehicles = progress[("science-museums", "vehicles")]
-    assert vehicles.value is None and vehicles.status_text == NO_SOURCE and vehicles.percent is None
+    # 千车 reads the tours too (kepuyue.tours): no tour yet is a real zero.
+    assert progress[("science-museums", "vehicles")].value == 0
 
 
 def test_special_area_region_and_distinct_province(plan, counties, publish):

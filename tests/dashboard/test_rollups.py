@@ -213,17 +213,18 @@ def test_an_import_counts_its_rows_in_statements_that_do_not_grow_with_them(plan
     settings.MEDIA_ROOT = tmp_path / "media"
     before = write_csv(
         tmp_path / "before.csv",
-        [["title", "organizer", "start_date", "end_date", "province"]]
-        + [[f"旧活动{i}", "宁波科技馆", "2025-09-20", "2025-09-20", "浙江省"] for i in range(5)],
+        [["title", "organizer", "brand", "start_date", "end_date", "province"]]
+        + [[f"旧活动{i}", "宁波科技馆", "科学之夜", "2025-09-20", "2025-09-20", "浙江省"] for i in range(5)],
     )
     run_import(before)
     path = write_csv(
         tmp_path / "t.csv",
-        [["title", "organizer", "start_date", "end_date", "province"]]
+        [["title", "organizer", "brand", "start_date", "end_date", "province"]]
         + [
             [
                 f"夜场{i}",
                 "宁波科技馆" if i % 2 else "宁波市科协",
+                "科学之夜" if i % 2 else "",  # 八(一): the museum's joint action has brands
                 f"2025-09-{10 + i % 18:02d}",
                 f"2025-09-{10 + i % 18:02d}",
                 "浙江省",

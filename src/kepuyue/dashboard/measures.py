@@ -258,7 +258,35 @@ def _measure_training(measure: dict, target: Target, resolver: _Resolver) -> int
     return campaign_attendance(target.joint_action.campaign_id, brand_ids)
 
 
+def _measure_tours(measure: dict, target: Target, resolver: _Resolver) -> int:
+    """百县 / 千车 / 万里行 from the published tours (``kepuyue.tours``, a few thousand rows)."""
+    from kepuyue.tours import services as tours
+
+    filters = measure.get("filters") or {}
+    given = {
+        "vehicle_kind": filters.get("vehicle_kind") or [],
+        "region": filters.get("region"),
+        "special_mask": _special_mask(measure),
+    }
+    brand = filters.get("brand")
+    if brand not in (None, ALL):
+        brand_id = resolver.brands.get((target.joint_action_id, brand))
+        if brand_id is None:
+            return 0
+        given["brand_ids"] = resolver.with_sub_brands(brand_id) if filters.get("sub_brands") else [brand_id]
+    campaign_id = target.joint_action.campaign_id
+    kind, field = measure.get("kind", "count"), measure.get("field")
+    if kind == "sum":
+        return tours.distance_travelled(campaign_id, given)
+    if kind == "distinct" and field == "county":
+        return tours.counties_reached(campaign_id, given)
+    if kind == "distinct" and field == "vehicle":
+        return tours.vehicles_touring(campaign_id, given)
+    return tours.published_count(campaign_id, given)
+
+
 _SOURCES = {
+    "tours": _measure_tours,
     "screenings": _measure_programmes,
     "performances": _measure_programmes,
     "volunteers": _measure_programmes,

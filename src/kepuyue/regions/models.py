@@ -29,6 +29,11 @@ class Region(models.Model):
     province_code = models.CharField("所属省级代码", max_length=6, db_index=True)
     full_name = models.CharField("全称", max_length=200, help_text="例如：浙江省杭州市西湖区")
     is_official = models.BooleanField("国标代码", default=True)
+    # The centroid of the division's boundary (中心点, WGS-84-like Amap degrees), from
+    # ``data/regions/centroids.csv`` (``scripts/build_region_centroids.py``); the tours' distances
+    # (plan 五(三)2 “万里行”) are great-circle legs between them. Empty when the file has no row.
+    longitude = models.DecimalField("中心点经度", max_digits=8, decimal_places=5, null=True, blank=True)
+    latitude = models.DecimalField("中心点纬度", max_digits=7, decimal_places=5, null=True, blank=True)
 
     class Meta:
         verbose_name = "行政区划"

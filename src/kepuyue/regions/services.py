@@ -7,11 +7,13 @@ provincial science associations mobilise the units of their region; the reportin
 
 from __future__ import annotations
 
+import csv
 import functools
 import json
 import re
 import threading
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.conf import settings
@@ -22,7 +24,16 @@ from .models import Level, Region
 
 # The three areas that the statistics data does not cover, with their GB/T 2260 province codes.
 SPECIAL_PROVINCES = {"香港特别行政区": "81", "澳门特别行政区": "82", "台湾省": "71"}
-REGION_FIELDS = ("name", "level", "parent_id", "province_code", "full_name", "is_official")
+REGION_FIELDS = (
+    "name",
+    "level",
+    "parent_id",
+    "province_code",
+    "full_name",
+    "is_official",
+    "longitude",
+    "latitude",
+)
 CODE_PATTERN = re.compile(r"\d{2}(\d{2}(\d{2})?)?")
 
 
@@ -71,6 +82,8 @@ def default_directory() -> Path:
 
 
 DATA_FILES = ("provinces.json", "cities.json", "areas.json", "HK-MO-TW.json")
+#: Optional: the divisions' centroids (``scripts/build_region_centroids.py``); without it they stay empty.
+CENTROIDS_FILE = "centroids.csv"
 
 
 def read_region_files(directory: Path | str | None = None) -> list[dict]:
@@ -89,6 +102,11 @@ def read_region_files(directory: Path | str | None = None) -> list[dict]:
         except FileNotFoundError as exc:
             raise RegionDataError(f"区划数据文件不存在：{directory / name}") from exc
         stamps.append((stat.st_mtime_ns, stat.st_size))
+    try:
+        stat = (directory / CENTROIDS_FILE).stat()
+        stamps.append((stat.st_mtime_ns, stat.st_size))
+    except FileNotFoundError:
+        stamps.append(None)
     return [dict(row) for row in _read_region_files(str(directory.resolve()), tuple(stamps))]
 
 
@@ -163,7 +181,30 @@ def _read_region_files(directory: str, stamps: tuple) -> tuple[dict, ...]:
                     "HK-MO-TW.json",
                 )
 
+    centroids = _read_centroids(directory / CENTROIDS_FILE)
+    for code, row in rows.items():
+        row["longitude"], row["latitude"] = centroids.get(code, (None, None))
     return tuple(sorted(rows.values(), key=lambda row: (row["level"], row["code"])))
+
+
+def _read_centroids(path: Path) -> dict[str, tuple[Decimal, Decimal]]:
+    """``code → (longitude, latitude)`` from ``centroids.csv`` (absent: empty)."""
+    if not path.exists():
+        return {}
+    found = {}
+    with open(path, encoding="utf-8", newline="") as handle:
+        for number, row in enumerate(csv.DictReader(handle), start=2):
+            try:
+                lon, lat = Decimal(row["longitude"]), Decimal(row["latitude"])
+            except (KeyError, TypeError, InvalidOperation) as exc:
+                raise RegionDataError(f"{path.name} 第{number}行：经纬度不是数字") from exc
+            if not (70 <= lon <= 140 and 0 <= lat <= 60):
+                raise RegionDataError(f"{path.name} 第{number}行：经纬度 {lon}, {lat} 不在中国范围内")
+            found[str(row.get("code", ""))] = (lon.quantize(_PLACES), lat.quantize(_PLACES))
+    return found
+
+
+_PLACES = Decimal("0.00001")
 
 
 def load_regions(directory: Path | str | None = None) -> LoadCounts:

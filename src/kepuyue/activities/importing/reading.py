@@ -274,11 +274,11 @@ def check_archive(path: Path) -> None:
 
 def _open_xlsx(path: Path) -> Sheet:
     """Read ``.xlsx`` with python-calamine (Rust; about ten times faster than openpyxl's read-only
-    mode here, which alone could not read 2,000 rows/s) once :func:`check_archive` has passed it.
-    Cells come back as str, float, int, bool, date or datetime; empty cells as ``""``."""
+    mode here, which alone could not read 2,000 rows/s) once :func:`check_archive` has passed it
+    (in :func:`check_file_kind`). Cells come back as str, float, int, bool, date or datetime; empty
+    cells as ``""``."""
     from python_calamine import CalamineWorkbook
 
-    check_archive(path)
     try:
         book = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # CalamineError, zip errors …: the message says what is wrong
@@ -353,6 +353,16 @@ def open_sheet(path: Path, name: str = "") -> Sheet:
     """Open ``path`` as a :class:`Sheet`: an ``.xlsx`` when its content is a zip archive, a CSV when
     it is text; whatever the name says, the content decides, and a name that promises ``.xlsx`` for
     text is refused. Raises ``ImportFileError`` (Chinese) for anything else."""
+    if check_file_kind(path, name) == "xlsx":
+        return _open_xlsx(path)
+    return _open_csv(path)
+
+
+def check_file_kind(path: Path, name: str = "") -> str:
+    """``"xlsx"`` (a workbook that passed :func:`check_archive`) or ``"csv"`` (text) for the file at
+    ``path``, told by its content; ``ImportFileError`` (Chinese) for anything else — empty, over the
+    size cap, old ``.xls``, PDF, images, archives, web pages. Other importers (the tours' itineraries)
+    check their files with it too."""
     size = path.stat().st_size
     if size == 0:
         raise ImportFileError(_("文件是空的（0 字节），请检查是否上传了正确的文件"))
@@ -368,7 +378,8 @@ def open_sheet(path: Path, name: str = "") -> Sheet:
         if head.startswith(magic):
             raise ImportFileError(_(message))
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
-        return _open_xlsx(path)
+        check_archive(path)
+        return "xlsx"
     suffix = Path(name or str(path)).suffix.lower()
     if suffix == ".xlsx":
         raise ImportFileError(_("文件扩展名是 .xlsx，但内容不是 Excel 工作簿（可能是改了扩展名的其他文件）"))
@@ -377,7 +388,7 @@ def open_sheet(path: Path, name: str = "") -> Sheet:
         raise ImportFileError(
             _("这是网页或 XML 文件（有些系统导出的“.xls”其实是网页），请在 Excel 中另存为 .xlsx 后再导入")
         )
-    return _open_csv(path)
+    return "csv"
 
 
 @contextmanager

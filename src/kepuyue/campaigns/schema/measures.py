@@ -3,8 +3,8 @@
 A target (``TargetSpec``) may carry ``measure``::
 
     measure:
-      source: organizations        # activities | organizations | call_entries | registrations | training
-      kind: distinct               # count | distinct
+      source: organizations        # activities | organizations | call_entries | registrations | training | tours | …
+      kind: distinct               # count | distinct | sum (tours: distance)
       field: organizer             # for kind distinct: what is counted once (see FIELDS)
       filters:
         brand: bases               # a brand slug of the target's joint action, or "all"
@@ -24,6 +24,14 @@ a published activity under brand 千家基地展创新 (§四(二)1); 百场大�
 = distinct prefectures with 阅见科普 activities (§七(二)); 大讲堂参训人次 = ``source: training``, the
 check-ins at offline lessons and the online viewers of the brand's courses (§六(三)3). Next year's file writes its own measures
 with the same words — no code change.
+
+``source: tours`` reads the published tours of 流动科普百县千车万里行 (§五(三)2, ``kepuyue.tours``):
+``kind: distinct, field: county`` the counties their stops reached (百县), ``kind: distinct, field:
+vehicle`` the vehicles and sets touring (千车), ``kind: sum, field: distance_km`` the kilometres
+travelled (万里行), ``kind: count`` the tours. Its filters: ``vehicle_kind`` (caravan | museum),
+``region``, ``special_area`` (counties reached in those areas) and ``brand`` (the tour's brand,
+``sub_brands`` as above); the target's own joint action and brand are not applied by default (a tour
+is of the programme, whatever brand the target sits under).
 """
 
 from __future__ import annotations
@@ -44,6 +52,7 @@ SOURCES = (
     "performances",
     "volunteers",
     "training",
+    "tours",
     "none",
 )
 #: Fields a ``distinct`` measure may count, per source. ``province``/``prefecture``/``county`` are the
@@ -61,8 +70,11 @@ FIELDS: dict[str, tuple[str, ...]] = {
     # 千名青年共探星火馆 (二(二)1): volunteers on the universities' rosters.
     "volunteers": (),
     "training": (),
+    "tours": ("county", "vehicle"),
     "none": (),
 }
+#: What ``kind: sum`` may add up, per source.
+SUMS: dict[str, tuple[str, ...]] = {"tours": ("distance_km",)}
 #: Sources of the programmes (``kepuyue.specials``): counted in their own tables, for the whole campaign
 #: (no joint action, brand, region or status filter); screenings may filter by film ``category``.
 PROGRAMME_SOURCES = ("screenings", "performances", "volunteers")
@@ -78,6 +90,7 @@ STATUSES: dict[str, tuple[str, ...]] = {
     "performances": (),
     "volunteers": (),
     "training": (),
+    "tours": ("published",),
     "none": (),
 }
 #: Special areas (plan §五(三)2(2)), names of ``activities.models.SpecialArea`` in lower case.
@@ -106,6 +119,8 @@ class MeasureFilters(_Spec):
     category: list[Literal["scientist", "short", "scifi", "red"]] = Field(default=[], max_length=4)
     # Only places among the joint action's key cities (重点城市, ``key_cities``; plan 七(四)1).
     key_cities: bool = False
+    # Tours only: 科普大篷车 (caravan) and/or 流动科技馆 sets (museum).
+    vehicle_kind: list[Literal["caravan", "museum"]] = Field(default=[], max_length=2)
 
 
 class MeasureSpec(_Spec):
@@ -120,9 +135,10 @@ class MeasureSpec(_Spec):
         "performances",
         "volunteers",
         "training",
+        "tours",
         "none",
     ]
-    kind: Literal["count", "distinct"] = "count"
+    kind: Literal["count", "distinct", "sum"] = "count"
     field: Slug | None = None
     filters: MeasureFilters = MeasureFilters()
     note: _text(200, required=False) = ""
@@ -146,8 +162,19 @@ class MeasureSpec(_Spec):
                         f"来源 {source} 不能按“{field}”去重，可选：{'、'.join(allowed)} (unknown field)",
                     )
                 )
+        elif kind == "sum":
+            sums = SUMS.get(source, ())
+            if not sums:
+                problems.append((("kind",), f"来源 {source} 不能求和 (sum not allowed here)"))
+            elif field not in sums:
+                problems.append((("field",), f"求和要写 field，可选：{'、'.join(sums)} (unknown field)"))
         elif field is not None:
-            problems.append((("field",), "只有 kind: distinct 才写 field (field only for distinct)"))
+            problems.append(
+                (
+                    ("field",),
+                    "只有 kind: distinct 才写 field（求和另用 kind: sum） (field only for distinct or sum)",
+                )
+            )
         if source == "organizations" and kind == "count":
             # Counting units means counting each once: the same as distinct organizer.
             pass
@@ -159,6 +186,17 @@ class MeasureSpec(_Spec):
                     ("filters", "status"),
                     f"来源 {source} 没有状态“{status}”，可选：{choices} (unknown status)",
                 )
+            )
+        if self.filters.vehicle_kind and source != "tours":
+            problems.append(
+                (
+                    ("filters", "vehicle_kind"),
+                    f"来源 {source} 不能按 vehicle_kind 筛选 (filter not available)",
+                )
+            )
+        if source == "tours" and self.filters.unit_type:
+            problems.append(
+                (("filters", "unit_type"), "来源 tours 不能按 unit_type 筛选 (filter not available)")
             )
         if self.filters.category and source != "screenings":
             problems.append(
