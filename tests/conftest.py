@@ -125,5 +125,8 @@ def _empty_page_cache():
     by one test must not be served to the next, whose database holds other rows."""
     from django.core.cache import caches
 
+    from kepuyue.common.pagecache import clear_local
+
     caches["pages"].clear()
+    clear_local()
     yield

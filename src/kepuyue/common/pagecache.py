@@ -39,6 +39,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import wraps
 
@@ -153,6 +156,39 @@ def _matches(request: HttpRequest, etag: str) -> bool:
     return bool(wanted) and (wanted.strip() == "*" or etag in [t.strip() for t in wanted.split(",")])
 
 
+# Each process keeps the bodies it served last (a page is checked against the shared versions on
+# every hit all the same, so a local copy is never served stale; it only saves fetching the body).
+_LOCAL: OrderedDict[str, dict] = OrderedDict()
+_LOCAL_MAX = 256
+_LOCAL_LOCK = threading.Lock()
+
+
+def _local_get(key: str) -> dict | None:
+    with _LOCAL_LOCK:
+        entry = _LOCAL.get(key)
+        if entry is None:
+            return None
+        if entry.get("expires", 0) < time.time():
+            del _LOCAL[key]
+            return None
+        _LOCAL.move_to_end(key)
+        return entry
+
+
+def _local_put(key: str, entry: dict) -> None:
+    with _LOCAL_LOCK:
+        _LOCAL[key] = entry
+        _LOCAL.move_to_end(key)
+        while len(_LOCAL) > _LOCAL_MAX:
+            _LOCAL.popitem(last=False)
+
+
+def clear_local() -> None:
+    """Forget this process's copies (tests, after clearing the shared cache)."""
+    with _LOCAL_LOCK:
+        _LOCAL.clear()
+
+
 def _fresh(entry) -> bool:
     held = entry.get("versions", {})
     if not held:
@@ -178,8 +214,12 @@ def public_page(view: Callable) -> Callable:
             patch_cache_control(response, private=True, no_cache=True)
             return response
         key = page_key(request)
+        entry = _local_get(key)
+        if entry is not None and _fresh(entry):
+            return _answer(request, entry)
         entry = _cache().get(key)
         if entry is not None and _fresh(entry):
+            _local_put(key, entry)
             return _answer(request, entry)
         setattr(request, _ATTR, {})
         response = view(request, *args, **kwargs)
@@ -192,7 +232,9 @@ def public_page(view: Callable) -> Callable:
             "headers": {h: response[h] for h in _KEPT_HEADERS if response.has_header(h)},
             "versions": dict(getattr(request, _ATTR)),
         }
+        entry["expires"] = time.time() + settings.PAGE_CACHE_SECONDS
         _cache().set(key, entry, timeout=settings.PAGE_CACHE_SECONDS)
+        _local_put(key, entry)
         response["X-Page-Cache"] = "miss"
         _public_headers(request, response, entry["etag"])
         if _matches(request, entry["etag"]):
