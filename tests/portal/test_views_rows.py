@@ -167,7 +167,7 @@ def test_pages_declare_language_and_skip_link(client):
 
 def test_language_form_works_without_javascript(client):
     html = client.get("/").content.decode()
-    form = html.split('action="/i18n/setlang/"')[1].split("</form>")[0]
+    form = html.split('action="/display/language/"')[1].split("</form>")[0]
     assert form.startswith(' method="post"')
     assert 'type="submit" name="language" value="en"' in form
     assert "<script" not in html
