@@ -185,7 +185,10 @@ def main() -> None:
     server, base = serve(cold_env, args.workers)
     try:
         for name, path in plan:
-            assert get(base + path) == 200, path
+            # Warm both workers' in-process state (regions, plan) first: cold means the page, not
+            # a worker's first request.
+            for _ in range(2 * args.workers):
+                assert get(base + path) == 200, path
             results[name]["cold"] = wrk1(base + path, args.cold_seconds, script.name)
             print(f"{name}: cold p95 {results[name]['cold']['p95']:.1f} ms", flush=True)
     finally:
