@@ -4,7 +4,7 @@ Views stay thin: which campaign is current, what phase it is in and which deadli
 all answered by ``kepuyue.campaigns.services`` on the campaign clock (``kepuyue.common.clock``).
 """
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.db.models import prefetch_related_objects
@@ -166,9 +166,10 @@ def _cross_site(request) -> bool:
     if request.headers.get("Sec-Fetch-Site", "") in {"cross-site", "same-site"}:
         return True
     origin = request.headers.get("Origin", "")
-    if origin and origin != "null":
-        return origin != f"{request.scheme}://{request.get_host()}"
-    return origin == "null"
+    if origin == "null":
+        return True
+    # The host only: a TLS proxy that does not pass the scheme on must not refuse our own forms.
+    return bool(origin) and urlsplit(origin).netloc != request.get_host()
 
 
 def _preference(view):
