@@ -62,7 +62,7 @@ def seed(total: int, batch: int = 5000) -> None:
     brands_by_action = {a.id: [b for b in brands if b.joint_action_id == a.id] for a in actions}
     orgs = seeding.organizations(counties, 5000)
     rng = random.Random(have)
-    fields = [f.attname for f in Activity._meta.concrete_fields if not f.primary_key]
+    fields = [f.attname for f in Activity._meta.concrete_fields if not f.primary_key and not f.generated]
     started = time.perf_counter()
     for first in range(have, total, batch):
         rows = []

@@ -292,7 +292,23 @@ def query(repeat: int, show_plans: bool) -> None:
         ("list, page 2500 (?page=2500)", lambda: run("", page=2500)),
         ("count, all published", lambda: count_activities(ActivityFilter(), campaign=campaign)),
         ("count, search 人工智能", lambda: count_activities(ActivityFilter(q="人工智能"), campaign=campaign)),
+        # Issue 17 §2–3 (pin the clock in the campaign: KEPUYUE_NOW=2025-09-10T10:00+08:00).
+        ("ongoing, page 1", lambda: run("phase=ongoing")),
+        (f"ongoing + province {province}", lambda: run(f"phase=ongoing&province={province}")),
+        ("ongoing, page 2 by cursor", lambda: run("phase=ongoing", cursor=run("phase=ongoing").next_cursor)),
+        ("search 科学之夜 (10,000+ matches), by start", lambda: run("q=科学之夜")),
+        ("search 科学之夜, by relevance", lambda: run("q=科学之夜&sort=relevance")),
+        (
+            "search 人工智能 科学之夜 (two words), by relevance",
+            lambda: run("q=人工智能 科学之夜&sort=relevance"),
+        ),
+        ("search 人工智能 青少年 (two words), by relevance", lambda: run("q=人工智能 青少年&sort=relevance")),
+        ("search 人工智能 青少年 (two words), by start", lambda: run("q=人工智能 青少年")),
     ]
+    for word in ("科学之夜", "青少年", "人工智能 青少年", "人工智能 科学之夜"):
+        print(f"{word}: {count_activities(ActivityFilter(q=word), campaign=campaign):,} matches")
+    ongoing = count_activities(ActivityFilter(phase="ongoing"), campaign=campaign)
+    print(f"ongoing at {os.environ.get('KEPUYUE_NOW', 'now')}: {ongoing:,}")
     matches = count_activities(ActivityFilter(q="人工智能"), campaign=campaign)
     print(
         f"\n{connection.vendor}, {total:,} activities ({published:,} published in the campaign; "

@@ -117,3 +117,16 @@ def phone_page(chromium):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def _empty_page_cache():
+    """Every test starts with an empty shared page cache (kepuyue.common.pagecache): a page cached
+    by one test must not be served to the next, whose database holds other rows."""
+    from django.core.cache import caches
+
+    from kepuyue.common.pagecache import clear_local
+
+    caches["pages"].clear()
+    clear_local()
+    yield

@@ -197,6 +197,32 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# The shared page cache and its versions (kepuyue.common.pagecache, ADR 0025): shared by every worker
+# of a node (Redis in a cluster; files under var/ on one node — a per-process cache would miss the
+# version bumps made by another worker).
+if REDIS_URL:
+    CACHES["pages"] = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "kepuyue-pages",
+    }
+elif TESTING:  # one process; cleared before every test (tests/conftest.py)
+    CACHES["pages"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"}
+else:
+    CACHES["pages"] = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache" / "pages"),
+        "OPTIONS": {"MAX_ENTRIES": 200_000},
+    }
+# Off under pytest unless a test turns it on (tests/portal/test_page_cache.py): other tests change rows
+# with the ORM, behind the domain events that invalidate pages.
+PAGE_CACHE_ENABLED = os.environ.get("KEPUYUE_PAGE_CACHE", "0" if TESTING else "1") != "0"
+# How long a cached page lives at most: not for data (versions invalidate it exactly) but for what the
+# campaign clock changes by itself (an activity becoming "ongoing", a deadline passing).
+PAGE_CACHE_SECONDS = int(os.environ.get("KEPUYUE_PAGE_CACHE_SECONDS", "60"))
+# s-maxage sent to a CDN: 0 (the default) makes it revalidate every request with its ETag (exact);
+# a few seconds let it answer alone, at most that many seconds late.
+PAGE_CACHE_CDN_SECONDS = int(os.environ.get("KEPUYUE_PAGE_CDN_SECONDS", "0"))
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", REDIS_URL or None)

@@ -6,6 +6,8 @@ from django.db import models
 from kepuyue.common.models import TimestampedModel
 from kepuyue.common.storage import private_storage
 
+from .spans import SpanClass
+
 
 class Status(models.TextChoices):
     """Where an activity stands in its workflow. The allowed moves are one table in services.py
@@ -144,6 +146,13 @@ class Activity(TimestampedModel):
     co_organizers = models.CharField("协办/承办单位", max_length=500, blank=True)
     starts_at = models.DateTimeField("开始时间")
     ends_at = models.DateTimeField("结束时间")
+    # 时长档: the duration class the database computes (kepuyue.activities.spans), for "ongoing".
+    span_class = models.GeneratedField(
+        expression=SpanClass("starts_at", "ends_at"),
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+        verbose_name="时长档",
+    )
     form = models.CharField("活动形式", max_length=8, choices=Form.choices, default=Form.OFFLINE)
     online_url = models.URLField("线上地址", max_length=500, blank=True)
     venue = models.CharField("活动地点", max_length=255, blank=True)
@@ -215,6 +224,11 @@ class Activity(TimestampedModel):
             # "Ongoing" (ends_at ≥ now ≥ starts_at) starts from the end side: after a campaign no row
             # qualifies and the index says so at once instead of a walk over every started row.
             models.Index(fields=["campaign", "status", "ends_at"], name="act_ends_idx"),
+            # "Ongoing" during the campaign: one short start range per duration class (spans.py),
+            # the rest of the row's filter read from the index (issue 17 §2).
+            models.Index(
+                fields=["span_class", "starts_at", "ends_at", "campaign", "status"], name="act_ongoing_idx"
+            ),
             # Featured activities first on the home and zone pages (a handful of rows).
             models.Index(
                 fields=["campaign", "featured_at"],

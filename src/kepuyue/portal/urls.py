@@ -17,6 +17,7 @@ urlpatterns = [
     path("campaigns/<slug:slug>/zones/<slug:ja_slug>/", views.zone_detail, name="zone"),
     path("zones/<slug:ja_slug>/", views.zone_redirect, name="zone_redirect"),
     path("display/large-text/", views.large_text, name="large_text"),
+    path("display/language/", views.language, name="language"),
     # Activities (issue 3 §6): list, one activity, its calendar file, brand and region pages.
     path("activities/", views_activities.activity_list, name="activity_list"),
     # Feeds and the month calendar of any filtered list (issue 13 §6).

@@ -4,18 +4,22 @@ Views stay thin: which campaign is current, what phase it is in and which deadli
 all answered by ``kepuyue.campaigns.services`` on the campaign clock (``kepuyue.common.clock``).
 """
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.db.models import prefetch_related_objects
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseForbidden, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
+from django.views.i18n import set_language
 
 from kepuyue.campaigns import services
 from kepuyue.campaigns.models import Campaign, JointAction
+from kepuyue.common.pagecache import depends, public_page
 
 from .activity_display import featured, home_activities, zone_activities
 from .context_processors import LARGE_TEXT_COOKIE
@@ -25,11 +29,13 @@ LARGE_TEXT_MAX_AGE = 365 * 24 * 3600
 
 
 @require_safe
+@public_page
 def home(request):
     """``/``: the current campaign's home (running, else most recent, else upcoming).
 
     With no campaign loaded at all the page says so (HTTP 200), it does not fail.
     """
+    depends(request, "plan", "catalog")
     campaign = services.current_campaign()
     if campaign is None:
         return render(request, "portal/no_campaign.html", {"nav": "home"})
@@ -37,14 +43,18 @@ def home(request):
 
 
 @require_safe
+@public_page
 def campaign_detail(request, slug: str):
     """``/campaigns/<slug>/``: any campaign's home, the same page as ``/``; 404 for an unknown slug."""
+    depends(request, "plan", "catalog")
     campaign = get_object_or_404(Campaign, slug=slug)
     current = services.current_campaign()
     return _campaign_home(request, campaign, is_current=current is not None and current.pk == campaign.pk)
 
 
 def _campaign_home(request, campaign: Campaign, *, is_current: bool):
+    # The featured row and the latest activities: any public change in the campaign.
+    depends(request, f"campaign:{campaign.pk}")
     joint_actions = list(campaign.joint_actions.prefetch_related("participant_types").order_by("number"))
     cards = [(ja, services.joint_action_window_phase(ja)) for ja in joint_actions]
     featured_rows = featured(campaign)
@@ -62,24 +72,29 @@ def _campaign_home(request, campaign: Campaign, *, is_current: bool):
 
 
 @require_safe
+@public_page
 def campaign_list(request):
     """``/campaigns/``: every campaign, newest first, with its phase (往届/归档)."""
+    depends(request, "plan")
     campaigns = [(c, services.campaign_phase(c)) for c in Campaign.objects.order_by("-starts")]
     return render(request, "portal/campaign_list.html", {"campaigns": campaigns, "nav": "archive"})
 
 
 @require_safe
+@public_page
 def zone_detail(request, slug: str, ja_slug: str):
     """``/campaigns/<slug>/zones/<ja_slug>/``: one joint action's zone (联合行动专区).
 
     Shows the plan's participants, key tasks, brand activities with their targets, deadlines,
     calls for works and contacts. 404 when the campaign or the joint action is unknown.
     """
+    depends(request, "plan", "catalog")
     campaign = get_object_or_404(Campaign, slug=slug)
     try:
         joint_action = services.zone(campaign, ja_slug)
     except JointAction.DoesNotExist as exc:
         raise Http404("没有这个联合行动") from exc
+    depends(request, f"zone:{joint_action.pk}")
 
     brands = list(joint_action.brands.all())
     top_brands = [b for b in brands if b.parent_id is None]
@@ -145,7 +160,45 @@ def zone_redirect(request, ja_slug: str):
     return redirect("portal:zone", slug=campaign.slug, ja_slug=ja_slug)
 
 
-@require_POST
+def _cross_site(request) -> bool:
+    """True when the browser says the form was posted from another site (``Sec-Fetch-Site``) or
+    names another origin (``Origin``). A request with neither header (an old browser) passes."""
+    if request.headers.get("Sec-Fetch-Site", "") in {"cross-site", "same-site"}:
+        return True
+    origin = request.headers.get("Origin", "")
+    if origin == "null":
+        return True
+    # The host only: a TLS proxy that does not pass the scheme on must not refuse our own forms.
+    return bool(origin) and urlsplit(origin).netloc != request.get_host()
+
+
+def _preference(view):
+    """A display preference (language, 大字模式) posted from any page without a CSRF token.
+
+    The forms carry no token so that anonymous pages carry nothing per visitor and can be cached
+    (issue 17 §1, ADR 0025); a preference is not a state change worth a token — the worst a forged
+    post does is switch a visitor's language — and a post another site makes is still refused by
+    its ``Origin`` / ``Sec-Fetch-Site``. Every real state change keeps Django's CSRF check."""
+
+    @csrf_exempt
+    @require_POST
+    def wrapped(request, *args, **kwargs):
+        if _cross_site(request):
+            return HttpResponseForbidden(_("请在本站页面上切换显示设置。"))
+        return view(request, *args, **kwargs)
+
+    wrapped.__doc__ = view.__doc__
+    wrapped.__name__ = view.__name__
+    return wrapped
+
+
+@_preference
+def language(request):
+    """POST ``/display/language/``: Django's ``set_language`` (``language``, ``next``) without a token."""
+    return set_language(request)
+
+
+@_preference
 def large_text(request):
     """POST ``/display/large-text/``: turn 大字模式 (适老化) on or off, then go back.
 

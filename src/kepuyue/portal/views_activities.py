@@ -34,6 +34,7 @@ from kepuyue.activities.summaries import loaded_summary
 from kepuyue.campaigns import services as campaigns
 from kepuyue.campaigns.models import Brand, Campaign
 from kepuyue.common.clock import Phase
+from kepuyue.common.pagecache import depends, public_page
 from kepuyue.common.ratelimits import over_limit, refuse
 from kepuyue.regions.models import Level, Region
 from kepuyue.regions.services import get_region
@@ -54,6 +55,7 @@ _UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
 
 @require_safe
+@public_page
 def activity_list(request):
     """``/activities/``: published activities of the current (or most recent) campaign as cards.
 
@@ -66,6 +68,7 @@ def activity_list(request):
     messages: list[str] = []
     campaign, explicit = _campaign_of(request, messages)
     activity_filter = _consistent_places(ActivityFilter.from_params(request.GET), messages)
+    _list_depends(request, activity_filter, campaign)
     extra = [("campaign", campaign.slug)] if explicit and campaign is not None else []
     context = _list_context(
         request,
@@ -88,6 +91,38 @@ def activity_list(request):
         "calendar": reverse("portal:activity_calendar") + suffix,
     }
     return render(request, "portal/activity_list.html", context)
+
+
+def _list_depends(request, activity_filter: ActivityFilter, campaign: Campaign | None) -> None:
+    """What a list shows, for the page cache (ADR 0025): the plan, and the activities of the
+    narrowest thing the filter names — a place, else a brand, else a joint action, else the campaign
+    (every change to a matching activity bumps all of them, so the narrowest is enough)."""
+    depends(request, "plan", "catalog")
+    if campaign is None:
+        return
+    place = activity_filter.county or activity_filter.city or activity_filter.province
+    if place:
+        depends(request, f"region:{place}")
+        return
+    if activity_filter.brand:
+        pk = (
+            Brand.objects.filter(joint_action__campaign=campaign, slug=activity_filter.brand)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if pk is not None:
+            depends(request, f"brand:{pk}")
+            return
+    elif activity_filter.joint_action and activity_filter.joint_action != NO_JOINT_ACTION:
+        pk = (
+            campaign.joint_actions.filter(slug=activity_filter.joint_action)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if pk is not None:
+            depends(request, f"zone:{pk}")
+            return
+    depends(request, f"campaign:{campaign.pk}")
 
 
 def _campaign_of(request, messages: list[str]) -> tuple[Campaign | None, bool]:
@@ -317,9 +352,13 @@ def _region_options(activity_filter: ActivityFilter) -> dict:
 
 
 @require_safe
+@public_page
 def activity_detail(request, pk: int):
     """``/activities/<id>/``: one published activity with every public field; 404 for an unknown
     id or an activity that is not published (draft, submitted, returned, withdrawn)."""
+    # Cached for anonymous visitors until the activity, its booking settings, the plan or an
+    # organizer changes; free places are not on the page (the availability JSON).
+    depends(request, f"activity:{pk}", "plan", "catalog")
     activity = get_object_or_404(
         # The summary comes in the same query; its photos in one more, only when there is one.
         display.public_activity_queryset()
@@ -395,6 +434,7 @@ def activity_ics(request, pk: int):
 
 
 @require_safe
+@public_page
 def brand_detail(request, campaign_slug: str, brand_slug: str):
     """``/brands/<campaign>/<brand>/``: a brand activity (品牌活动) — its description, targets and
     sub-brands — and its published activities with the list's filters. 404 when unknown."""
@@ -407,6 +447,7 @@ def brand_detail(request, campaign_slug: str, brand_slug: str):
     )
     if brand is None:
         raise Http404(_("没有这个品牌活动"))
+    depends(request, "plan", "catalog", f"brand:{brand.pk}")
     campaign = brand.joint_action.campaign
     messages: list[str] = []
     activity_filter = _consistent_places(display.brand_activities_filter(request.GET, brand), messages)
@@ -435,6 +476,7 @@ def brand_detail(request, campaign_slug: str, brand_slug: str):
 
 
 @require_safe
+@public_page
 def region_detail(request, code: str):
     """``/region/<code>/``: a division (行政区划) — its parents, its child divisions, and the current
     campaign's published activities there (the first ten, then a link to the filtered list).
@@ -447,6 +489,7 @@ def region_detail(request, code: str):
         return redirect("portal:region", code=region.code, permanent=True)
     key = {Level.PROVINCE: "province", Level.PREFECTURE: "city", Level.COUNTY: "county"}[region.level]
     activity_filter = ActivityFilter.from_params({key: region.code})
+    depends(request, "plan", "catalog", f"region:{region.code}")
     campaign = campaigns.current_campaign()
     page = (
         list_activities(activity_filter, campaign=campaign, limit=REGION_PAGE_LIMIT)

@@ -5,9 +5,9 @@ SQLite (embedded): an FTS5 external-content table over ``activities_activity.sea
 INSERT, UPDATE and DELETE of that column — so ``bulk_create``, ``bulk_update``, queryset
 ``update()``/``delete()`` and raw SQL all stay in step without Python signals.
 
-PostgreSQL (scale-out): a GIN index on the same expression the queries use,
-``to_tsvector('simple'::regconfig, COALESCE(search_text, ''))``, built by Django from
-``SearchVector`` so the two can never drift apart.
+PostgreSQL (scale-out): a stored generated column ``search_tsv`` =
+``to_tsvector('simple'::regconfig, COALESCE(search_text, ''))`` with a GIN index on it (migration
+0003; 0001's expression index was dropped there), kept by PostgreSQL on every write.
 
 Both tokenize the already-segmented, space-separated words of ``search_text`` one to one: FTS5's
 ``unicode61`` splits on anything but letters and digits (diacritics kept, as PostgreSQL keeps them)
@@ -20,7 +20,8 @@ Migration 0001 creates exactly these objects; a schema change to them needs a ne
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 FTS_TABLE = "search_activity_fts"
-GIN_INDEX = "act_search_gin"
+GIN_INDEX = "act_search_tsv_gin"
+TSV_COLUMN = "search_tsv"
 
 SQLITE_TABLE = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS search_activity_fts USING fts5("

@@ -36,7 +36,7 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat
 
-from kepuyue.search.schema import GIN_INDEX, SQLITE_REBUILD, ensure_index
+from kepuyue.search.schema import GIN_INDEX, SQLITE_REBUILD, TSV_COLUMN, ensure_index
 from kepuyue.search.segment import index_text, words
 
 # A query longer than this is cut: a search box is not a document, and every word is one more
@@ -123,24 +123,34 @@ def search_activities(queryset: QuerySet, query: str, *, in_index_order: bool = 
         else:
             queryset = queryset.filter(id__in=matches)
     elif vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchVector
-
-        # The same expression as the GIN index (schema.GIN_INDEX), or PostgreSQL cannot use it.
-        vector = SearchVector("search_text", config="simple")
-        tsquery = SearchQuery(" ".join(terms), config="simple", search_type="plain")
-        queryset = queryset.alias(search_vector=vector).filter(search_vector=tsquery)
-        if in_index_order and _postgresql_match_estimate(queryset, vector, tsquery) < PG_WALK_FROM:
+        # The stored, GIN-indexed tsvector column (schema.TSV_COLUMN, search migration 0003): a row a
+        # walk reads is tested without re-parsing its text.
+        matched = _TsvMatch(Value(" ".join(terms)))
+        queryset = queryset.filter(matched)
+        if in_index_order and _postgresql_match_estimate(queryset, matched) < PG_WALK_FROM:
             queryset = queryset.alias(**{SORT_MATCHES: Value(True)})
     else:
         queryset = _search_by_scan(queryset, terms)
     return queryset.alias(**{RANK: WordGaps("search_text")})
 
 
-def _postgresql_match_estimate(queryset: QuerySet, vector, tsquery) -> float:
-    """The planner's estimate of the activities matching ``tsquery`` (from the GIN index's
-    statistics; no rows are read)."""
-    probe = queryset.model._default_manager.using(queryset.db).alias(search_vector=vector)
-    sql, params = probe.filter(search_vector=tsquery).values("id").query.sql_with_params()
+class _TsvMatch(Func):
+    """``search_tsv @@ plainto_tsquery('simple', <words>)`` on the activity table (PostgreSQL)."""
+
+    template = f"{TSV_COLUMN} @@ plainto_tsquery('simple'::regconfig, %(expressions)s)"
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        table = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+        sql, params = super().as_sql(compiler, connection, **extra_context)
+        return f"{table}.{sql}", params
+
+
+def _postgresql_match_estimate(queryset: QuerySet, matched) -> float:
+    """The planner's estimate of the activities matching (from the GIN index's statistics; no
+    rows are read)."""
+    probe = queryset.model._default_manager.using(queryset.db)
+    sql, params = probe.filter(matched).values("id").query.sql_with_params()
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]

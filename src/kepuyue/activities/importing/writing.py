@@ -435,7 +435,8 @@ def insert_rows(model, rows: list[dict], *, now: datetime, ignore_conflicts: boo
 
     connection = connections[router.db_for_write(model)]
     ops = connection.ops
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    # A generated column (span_class) is computed by the database, never inserted.
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key and not f.generated]
     plan = []
     for f in fields:
         if f.attname in ("created", "updated"):

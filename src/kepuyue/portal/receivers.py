@@ -1,0 +1,155 @@
+"""Which public pages a change makes stale: the page cache's version bumps (issue 17 §1, ADR 0025).
+
+The portal shows the activities, the plan and the booking blocks, so it is the one that knows which
+of its pages show what; the lower apps only announce what happened (ADR 0007). Each receiver bumps
+the versions (:func:`kepuyue.common.pagecache.bump`) of exactly the things the change touches:
+
+======================================== ================================================================
+change                                   versions bumped (→ pages that go stale)
+======================================== ================================================================
+published, returned or withdrawn         ``activity:<id>`` (its page), ``campaign:<id>`` (home, list,
+(``activity_moved`` into or out of       search), ``zone:<id>`` (its zone, list by joint action),
+published)                               ``brand:<id>`` (brand page, list by brand), ``region:<code>``
+                                         for its province, city and county (region pages, lists by place)
+edit of a published activity             the same (``activity_changed`` while published)
+featured / unfeatured                    the same (home and zone show the featured row)
+recommended / unrecommended              ``activity:<id>`` only (no public page shows 推荐 elsewhere)
+summary submitted or corrected           ``activity:<id>`` (the summary is on its page only)
+booking settings or sessions changed     ``activity:<id>`` (the booking block); bookings themselves
+(``registration_settings_changed``)      change no page: free places come from the availability JSON
+an import batch (``activities_imported``) ``catalog`` (every page that shows activities: a batch writes
+                                         rows of any campaign, zone and place)
+the plan (any campaigns model saved)     ``plan`` (every page that shows a name, deadline or target)
+an organization renamed                  ``catalog`` (cards and pages show the organizer)
+a published activity saved otherwise     as published (``post_save``/``post_delete``: the admin, fixes)
+======================================== ================================================================
+
+Events that change nothing shown (a draft saved, a booking made) bump nothing: the pages stay cached.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from kepuyue.activities.models import Status
+from kepuyue.common.pagecache import bump
+
+PUBLISHED = Status.PUBLISHED.value
+
+
+def activity_versions(**keys) -> list[str]:
+    """The versions an activity's public appearance holds (see the table above)."""
+    names = [f"activity:{keys['activity_id']}", f"campaign:{keys['campaign_id']}"]
+    if keys.get("joint_action_id"):
+        names.append(f"zone:{keys['joint_action_id']}")
+    if keys.get("brand_id"):
+        names.append(f"brand:{keys['brand_id']}")
+    for level in ("province_code", "prefecture_code", "county_code"):
+        if keys.get(level):
+            names.append(f"region:{keys[level]}")
+    return names
+
+
+def activity_moved(sender, from_state="", to_state="", **keys):
+    if PUBLISHED in {from_state, to_state}:
+        bump(*activity_versions(**keys))
+
+
+def activity_changed(sender, activity=None, created=False, **keys):
+    if activity is not None and activity.status == PUBLISHED:
+        bump(*activity_versions(activity=activity, **keys))
+
+
+def activity_shown_elsewhere(sender, **keys):
+    """Featured or unfeatured: the home and zone rows change besides the activity's page."""
+    bump(*activity_versions(**keys))
+
+
+def activity_page_only(sender, activity_id=None, **kwargs):
+    """Recommended, unrecommended, a summary, the booking settings: only the activity's page."""
+    if activity_id:
+        bump(f"activity:{activity_id}")
+
+
+def activity_saving(sender, instance=None, raw=False, **kwargs):
+    """``pre_save``: remember where a published activity was shown before an edit moves it (another
+    brand, place or joint action), so both the old and the new pages go stale."""
+    if raw or instance is None or instance.pk is None:
+        return
+    from kepuyue.activities.signals import activity_keys
+
+    old = sender.objects.filter(pk=instance.pk, status=PUBLISHED).only(*_KEY_FIELDS).first()
+    instance._pagecache_before = activity_versions(**activity_keys(old)) if old is not None else []
+
+
+_KEY_FIELDS = (
+    "campaign_id",
+    "joint_action_id",
+    "brand_id",
+    "organizer_id",
+    "province_code",
+    "prefecture_code",
+    "county_code",
+)
+
+
+def activity_saved(sender, instance=None, raw=False, **kwargs):
+    """``post_save`` / ``post_delete`` of an activity that is or was published (the admin, a data
+    fix, besides the events): bump where it was and where it is."""
+    if raw or instance is None:
+        return
+    from kepuyue.activities.signals import activity_keys
+
+    names = list(getattr(instance, "_pagecache_before", []))
+    if instance.status == PUBLISHED:
+        names += activity_versions(**activity_keys(instance))
+    if names:
+        transaction.on_commit(lambda: bump(*names), robust=True)
+
+
+def activities_imported(sender, **kwargs):
+    """In the importer's transaction: bump once it commits (never for a rolled-back batch)."""
+    transaction.on_commit(lambda: bump("catalog"), robust=True)
+
+
+def plan_saved(sender, **kwargs):
+    if not kwargs.get("raw"):
+        transaction.on_commit(lambda: bump("plan"), robust=True)
+
+
+def organization_saved(sender, created=False, raw=False, **kwargs):
+    if not created and not raw:
+        transaction.on_commit(lambda: bump("catalog"), robust=True)
+
+
+def connect() -> None:
+    """Called from :meth:`kepuyue.portal.apps.PortalConfig.ready`."""
+    from django.apps import apps
+    from django.db.models.signals import post_delete, post_save, pre_save
+
+    from kepuyue.activities import signals as activity_signals
+    from kepuyue.orgs.models import Organization
+    from kepuyue.registrations import signals as registration_signals
+    from kepuyue.review import signals as review_signals
+
+    uid = "kepuyue.portal.receivers."
+    activity_signals.activity_moved.connect(activity_moved, dispatch_uid=uid + "moved")
+    activity_signals.activity_changed.connect(activity_changed, dispatch_uid=uid + "changed")
+    activity_signals.summary_submitted.connect(activity_page_only, dispatch_uid=uid + "summary")
+    activity_signals.activities_imported.connect(activities_imported, dispatch_uid=uid + "imported")
+    review_signals.activity_featured.connect(activity_shown_elsewhere, dispatch_uid=uid + "featured")
+    review_signals.activity_unfeatured.connect(activity_shown_elsewhere, dispatch_uid=uid + "unfeatured")
+    review_signals.activity_recommended.connect(activity_page_only, dispatch_uid=uid + "recommended")
+    review_signals.activity_unrecommended.connect(activity_page_only, dispatch_uid=uid + "unrecommended")
+    registration_signals.registration_settings_changed.connect(
+        activity_page_only, dispatch_uid=uid + "registration-settings"
+    )
+    for model in apps.get_app_config("campaigns").get_models():
+        post_save.connect(plan_saved, sender=model, dispatch_uid=uid + "plan-save-" + model.__name__)
+        post_delete.connect(plan_saved, sender=model, dispatch_uid=uid + "plan-delete-" + model.__name__)
+    from kepuyue.activities.models import Activity
+
+    pre_save.connect(activity_saving, sender=Activity, dispatch_uid=uid + "activity-saving")
+    post_save.connect(activity_saved, sender=Activity, dispatch_uid=uid + "activity-save")
+    post_delete.connect(activity_saved, sender=Activity, dispatch_uid=uid + "activity-delete")
+    post_save.connect(organization_saved, sender=Organization, dispatch_uid=uid + "org")
