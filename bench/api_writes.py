@@ -41,7 +41,7 @@ from http_pages import (  # noqa: E402
     wait_for,
 )
 
-TOKEN = """
+SETUP_UNIT = """
 from django.contrib.auth import get_user_model
 from kepuyue.api.tokens import create_token
 from kepuyue.orgs.models import Membership, Organization
@@ -147,7 +147,7 @@ def main() -> None:
     if args.db == "postgres":
         ensure_postgres_database()
     have = shell(env, "from kepuyue.activities.models import Activity; print(Activity.objects.count())")
-    secret = shell(env, TOKEN)
+    secret = shell(env, SETUP_UNIT)
     base = f"http://127.0.0.1:{args.port}"
     print(
         f"{args.db}, {int(have):,} activities; load average {' / '.join(Path('/proc/loadavg').read_text().split()[:3])}"
