@@ -71,7 +71,10 @@ def _get(client, path, params, secret):
     ("path", "param"), [(path, param) for path, params in LISTS.items() for param in params]
 )
 def test_every_bad_value_of_every_parameter_is_a_422_naming_it(listed, token, path, param):
-    for value in BAD[param]:
+    values = BAD[param]
+    if path.endswith("/changes") and param == "limit":
+        values = [v if v != "101" else "201" for v in values]  # the feed's pages go to 200
+    for value in values:
         if param == "limit" and value == "":
             continue  # an empty parameter is an absent one
         response = _get(listed, path, {param: value}, token[1])

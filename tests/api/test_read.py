@@ -171,7 +171,7 @@ def test_validation_error_is_the_one_error_body(client, plan):
         "/api/v1/campaigns/kepuyue-2025/calls/citywalk-routes/entries",
         "/api/v1/regions?parent=330000",
         "/api/v1/activities?limit=50",
-        "/api/v1/activities?limit=50&brand=open-days&joint_action=science-museums",
+        "/api/v1/activities?limit=50&brand=science-nights&joint_action=science-museums",
         "/api/v1/activities?limit=50&province=330000&city=330100&county=330106&from=2025-09-01",
         "/api/v1/dashboard",
         "/api/v1/dashboard/map",
@@ -197,4 +197,5 @@ def test_query_counts_do_not_grow_with_rows(client, plan, unit, url, settings):
     for i in range(9):
         make_activity(unit, title=f"更多活动{i}")
     assert count() == few
-    assert few <= 14
+    # The dashboard reads its roll-ups once per figure and target (as its page does, then caches).
+    assert few <= (32 if url == "/api/v1/dashboard" else 14)
