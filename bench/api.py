@@ -119,7 +119,11 @@ def main() -> None:
             print(f"{name}: {rows[-1][1]['rps']:.0f} req/s", flush=True)
     finally:
         server.terminate()
-        server.wait(10)
+        try:
+            server.wait(60)  # a loaded machine can take a while to stop two workers
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
     ceiling = rows[0][1]["rps"]
     load = Path("/proc/loadavg").read_text().split()[:3]

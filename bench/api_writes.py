@@ -170,7 +170,11 @@ def main() -> None:
         )
     finally:
         server.terminate()
-        server.wait(10)
+        try:
+            server.wait(60)  # a loaded machine can take a while to stop two workers
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
     receiver = subprocess.Popen([PY, "-c", RECEIVER, str(args.receiver_port)])
     try:
