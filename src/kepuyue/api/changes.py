@@ -51,12 +51,15 @@ def _deleted(sender, instance, **kwargs):
         record(instance.pk)
 
 
-def _imported(sender, organizer_ids, since, **kwargs):
+def _imported(sender, organizer_ids, since, activity_ids=None, **kwargs):
     """The importer's bulk writes (no model signals): a row for each published activity of the batch
-    (the rows of ``organizer_ids`` written at ``since``). An import of a unit writes drafts: no row."""
-    ids = Activity.objects.filter(
-        organizer_id__in=organizer_ids, updated=since, status=Status.PUBLISHED
-    ).values_list("pk", flat=True)
+    (``activity_ids``, the rows it wrote; else those of ``organizer_ids`` written at ``since``). An
+    import of a unit writes drafts: no row."""
+    if activity_ids is not None:
+        rows = Activity.objects.filter(pk__in=list(activity_ids))
+    else:
+        rows = Activity.objects.filter(organizer_id__in=organizer_ids, updated=since)
+    ids = rows.filter(status=Status.PUBLISHED).order_by("pk").values_list("pk", flat=True)
     ActivityChange.objects.bulk_create([ActivityChange(activity_id=pk) for pk in ids], batch_size=500)
 
 
