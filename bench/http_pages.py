@@ -48,10 +48,12 @@ def environment(db: str) -> dict[str, str]:
     env.update(
         {"SECRET_KEY": "bench-" + "k" * 40, "DEBUG": "0", "KEPUYUE_HTTPS": "0", "LOG_LEVEL": "WARNING"}
     )
+    # KEPUYUE_BENCH_DATABASE_URL / KEPUYUE_BENCH_VAR_DIR point a run at another database (one per
+    # person on a shared machine); the defaults are kepuyue_bench and var/bench-sqlite.
     if db == "postgres":
-        env["DATABASE_URL"] = PG_URL
+        env["DATABASE_URL"] = os.environ.get("KEPUYUE_BENCH_DATABASE_URL", PG_URL)
     else:
-        env["KEPUYUE_VAR_DIR"] = str(ROOT / "var" / "bench-sqlite")
+        env["KEPUYUE_VAR_DIR"] = os.environ.get("KEPUYUE_BENCH_VAR_DIR", str(ROOT / "var" / "bench-sqlite"))
     return env
 
 
@@ -67,9 +69,8 @@ def shell(env: dict[str, str], code: str) -> str:
 
 
 def ensure_postgres_database() -> None:
-    subprocess.run(
-        ["createdb", "-h", "127.0.0.1", "-U", "postgres", "kepuyue_bench"], capture_output=True, check=False
-    )
+    name = os.environ.get("KEPUYUE_BENCH_DATABASE_URL", PG_URL).rsplit("/", 1)[-1]
+    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], capture_output=True, check=False)
 
 
 def prepare(env: dict[str, str], activities: int) -> dict[str, str]:

@@ -79,7 +79,11 @@ def simplify_ring(ring, level: int, *, keep_small: bool) -> list | None:
         # An island smaller than the grid: a small triangle where it is, so that it still shows.
         x, y = ring[0]
         s = tol / 2
-        out = [(round(x, nd), round(y, nd)), (round(x + s, nd), round(y, nd)), (round(x, nd), round(y + s, nd))]
+        out = [
+            (round(x, nd), round(y, nd)),
+            (round(x + s, nd), round(y, nd)),
+            (round(x, nd), round(y + s, nd)),
+        ]
     if out[0] != out[-1]:
         out.append(out[0])
     return [list(p) for p in out]
@@ -125,7 +129,9 @@ def main() -> None:
 
     def write(code: str, features: list[dict]) -> None:
         data = {"type": "FeatureCollection", "features": features}
-        (out / f"{code}.json").write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        (out / f"{code}.json").write_text(
+            json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
+        )
 
     def feature(code, name, geometry):
         return {"type": "Feature", "properties": {"code": code, "name": name}, "geometry": geometry}
@@ -137,12 +143,18 @@ def main() -> None:
     maritime = json.loads((base / "maritime" / "100000.geojson").read_text(encoding="utf-8"))
     lines = [[[round(x, 2), round(y, 2)] for x, y in line] for line in maritime["geometry"]["coordinates"]]
     national.append(
-        {"type": "Feature", "properties": {"code": "", "name": "南海诸岛"}, "geometry": {"type": "MultiLineString", "coordinates": lines}}
+        {
+            "type": "Feature",
+            "properties": {"code": "", "name": "南海诸岛"},
+            "geometry": {"type": "MultiLineString", "coordinates": lines},
+        }
     )
     write("100000", national)
     sizes = {}
     for province in provinces:
-        prefectures = sorted(c for c in regions if c[:2] == province[:2] and c.endswith("00") and c != province)
+        prefectures = sorted(
+            c for c in regions if c[:2] == province[:2] and c.endswith("00") and c != province
+        )
         feats = []
         for pref in prefectures:
             geometry = shape(pref, 2)
@@ -162,7 +174,9 @@ def main() -> None:
             if feats:
                 write(pref, feats)
     total = sum(p.stat().st_size for p in out.glob("*.json"))
-    print(f"{len(list(out.glob('*.json')))} files, {total / 1e6:.1f} MB; national {(out / '100000.json').stat().st_size} bytes")
+    print(
+        f"{len(list(out.glob('*.json')))} files, {total / 1e6:.1f} MB; national {(out / '100000.json').stat().st_size} bytes"
+    )
     print("largest province files:", sorted(sizes.items(), key=lambda kv: -kv[1])[:5])
 
 

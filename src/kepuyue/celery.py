@@ -30,4 +30,6 @@ app.conf.beat_schedule = {
     },
     # Webhook deliveries due again after a failure (exponential backoff, kepuyue.api.webhooks).
     "api-webhooks": {"task": "kepuyue.api.deliver_due_webhooks", "schedule": crontab(minute="*")},
+    # Stored Idempotency-Key answers past API_IDEMPOTENCY_RETENTION_HOURS (kepuyue.api.write), hourly.
+    "api-idempotency-purge": {"task": "kepuyue.api.purge_idempotency_keys", "schedule": crontab(minute=23)},
 }

@@ -429,6 +429,11 @@ RATELIMIT_VIEW = "kepuyue.common.views.rate_limited"
 WEBHOOK_ALLOW_PRIVATE = env_bool("KEPUYUE_WEBHOOK_ALLOW_PRIVATE", False)
 # The change feed (/api/v1/changes) serves rows at least this old (a slower transaction's row first).
 API_CHANGES_SETTLE_SECONDS = int(os.environ.get("KEPUYUE_API_CHANGES_SETTLE_SECONDS", "5"))
+# Stored answers of Idempotency-Key writes are kept this many hours (manage.py purge_idempotency_keys).
+API_IDEMPOTENCY_RETENTION_HOURS = max(1, int(os.environ.get("KEPUYUE_API_IDEMPOTENCY_RETENTION_HOURS", "72")))
+# Anonymous reads of /api/v1/activities and detail are cached this many seconds, keyed on the change
+# feed's latest sequence number (a publication, edit or withdrawal makes a new key); 0 turns it off.
+API_READ_CACHE_SECONDS = int(os.environ.get("KEPUYUE_API_READ_CACHE_SECONDS", "30"))
 RATELIMIT_ENABLE = env_bool("KEPUYUE_RATE_LIMITS", True)
 if not REDIS_URL:
     # django-ratelimit refuses local memory as "not a shared cache": true, it counts per process (README).

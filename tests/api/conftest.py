@@ -13,6 +13,16 @@ BJ = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture(autouse=True)
+def fresh_cache():
+    """Cached reads (the API's and the dashboard's) never carry over from another test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT

@@ -67,7 +67,12 @@ def test_feed_pages_and_bad_cursors(client, plan, unit):
     assert len(page["items"]) == 2 and page["has_more"]
     rest = feed(client, page["next"], limit=100)
     assert len(rest["items"]) == 3 and not rest["has_more"]
-    assert len(feed(client, "abc")["items"]) == 5  # a cursor that is no number reads from the start
+    # A cursor that is no number, or out of range, is refused (422), never read as "from the start".
+    for bad in ("abc", "-1", "1e3", str(2**70), "１"):
+        response = client.get(f"/api/v1/changes?since={bad}")
+        assert response.status_code == 422, bad
+        assert list(response.json()["errors"]) == ["since"]
+    assert client.get("/api/v1/changes?limit=0").json()["errors"]["limit"] == ["应为整数，不小于 1"]
 
 
 def test_feed_settles(client, plan, unit, settings):

@@ -54,6 +54,28 @@ CARD_RELATED = ("joint_action", "brand", "organizer", "region")
 # The ``joint_action`` value that asks for campaign-wide activities (全国科普月活动, no joint action).
 NO_JOINT_ACTION = "none"
 
+
+class Notice(str):
+    """A message about a parameter that was ignored: the Chinese sentence the pages show, and
+    ``param``, the GET parameter it is about (``""`` for a remark on several). The open API turns
+    notices with a ``param`` into a 422 with one message per field instead of ignoring them."""
+
+    param: str = ""
+
+    def __new__(cls, text: str, param: str = "") -> "Notice":
+        notice = super().__new__(cls, text)
+        notice.param = param
+        return notice
+
+    def __reduce__(self):
+        return (Notice, (str(self), self.param))
+
+
+def refused_params(messages) -> list[str]:
+    """The parameters named by the notices among ``messages``, in order, once each."""
+    return list(dict.fromkeys(m.param for m in messages if isinstance(m, Notice) and m.param))
+
+
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,64}$")
 _CODE = re.compile(r"^\d{6}$")
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
@@ -100,7 +122,9 @@ class ActivityFilter:
             value = _one(params, name)
             if value and not _SLUG.match(value):
                 messages.append(
-                    _("“%(label)s”参数“%(value)s”无效，已忽略。") % {"label": label, "value": value}
+                    Notice(
+                        _("“%(label)s”参数“%(value)s”无效，已忽略。") % {"label": label, "value": value}, name
+                    )
                 )
             elif value:
                 values[name] = value
@@ -113,8 +137,11 @@ class ActivityFilter:
             value = _one(params, name)
             if value and not (_CODE.match(value) and check(value)):
                 messages.append(
-                    _("“%(label)s”参数“%(value)s”不是该级别的 6 位行政区划代码，已忽略。")
-                    % {"label": label, "value": value}
+                    Notice(
+                        _("“%(label)s”参数“%(value)s”不是该级别的 6 位行政区划代码，已忽略。")
+                        % {"label": label, "value": value},
+                        name,
+                    )
                 )
             elif value:
                 values[name] = value
@@ -125,13 +152,19 @@ class ActivityFilter:
                 parsed = _parse_date(value)
                 if parsed is None:
                     messages.append(
-                        _("“%(label)s”参数“%(value)s”不是日期（例如 2025-09-15），已忽略。")
-                        % {"label": label, "value": value[:40]}
+                        Notice(
+                            _("“%(label)s”参数“%(value)s”不是日期（例如 2025-09-15），已忽略。")
+                            % {"label": label, "value": value[:40]},
+                            name,
+                        )
                     )
                 elif not MIN_DATE <= parsed <= MAX_DATE:
                     messages.append(
-                        _("“%(label)s”参数“%(value)s”超出 %(min)s 至 %(max)s 的范围，已忽略。")
-                        % {"label": label, "value": value[:40], "min": MIN_DATE, "max": MAX_DATE}
+                        Notice(
+                            _("“%(label)s”参数“%(value)s”超出 %(min)s 至 %(max)s 的范围，已忽略。")
+                            % {"label": label, "value": value[:40], "min": MIN_DATE, "max": MAX_DATE},
+                            name,
+                        )
                     )
                 else:
                     values[key] = parsed
@@ -141,7 +174,7 @@ class ActivityFilter:
 
         value = _one(params, "form")
         if value and value not in Form.values:
-            messages.append(_("“活动形式”参数“%(value)s”无效，已忽略。") % {"value": value})
+            messages.append(Notice(_("“活动形式”参数“%(value)s”无效，已忽略。") % {"value": value}, "form"))
         elif value:
             values["form"] = value
 
@@ -154,7 +187,10 @@ class ActivityFilter:
                 bit = _parse_bit(value, choices)
                 if bit is None:
                     messages.append(
-                        _("“%(label)s”参数“%(value)s”无效，已忽略。") % {"label": label, "value": value}
+                        Notice(
+                            _("“%(label)s”参数“%(value)s”无效，已忽略。") % {"label": label, "value": value},
+                            name,
+                        )
                     )
                 else:
                     mask |= bit
@@ -163,23 +199,23 @@ class ActivityFilter:
 
         value = _one(params, "phase")
         if value and value not in Phase.values:
-            messages.append(_("“活动阶段”参数“%(value)s”无效，已忽略。") % {"value": value})
+            messages.append(Notice(_("“活动阶段”参数“%(value)s”无效，已忽略。") % {"value": value}, "phase"))
         elif value:
             values["phase"] = value
 
         q = " ".join(_one(params, "q", normalize=False).split())
         if len(q) > MAX_QUERY_CHARS:
             q = q[:MAX_QUERY_CHARS]
-            messages.append(_("关键词过长，只按前 %(n)d 个字检索。") % {"n": MAX_QUERY_CHARS})
+            messages.append(Notice(_("关键词过长，只按前 %(n)d 个字检索。") % {"n": MAX_QUERY_CHARS}, "q"))
         if q:
             values["q"] = q
 
         sort = _one(params, "sort")
         if sort == SORT_RELEVANCE and not q:
-            messages.append(_("按相关度排序需要关键词，已按开始时间排序。"))
+            messages.append(Notice(_("按相关度排序需要关键词，已按开始时间排序。"), "sort"))
             sort = SORT_START
         elif sort and sort not in (SORT_START, SORT_RELEVANCE):
-            messages.append(_("“排序”参数“%(value)s”无效，已忽略。") % {"value": sort})
+            messages.append(Notice(_("“排序”参数“%(value)s”无效，已忽略。") % {"value": sort}, "sort"))
             sort = ""
         values["sort"] = sort or SORT_START
 
@@ -410,7 +446,10 @@ def filter_activities(
             queryset = queryset.filter(joint_action_id__in=joint_action_ids)
         else:
             messages.append(
-                _("没有找到联合行动“%(slug)s”，已忽略。") % {"slug": activity_filter.joint_action}
+                Notice(
+                    _("没有找到联合行动“%(slug)s”，已忽略。") % {"slug": activity_filter.joint_action},
+                    "joint_action",
+                )
             )
     if activity_filter.brand:
         brands = Brand.objects.filter(slug=activity_filter.brand)
@@ -422,7 +461,9 @@ def filter_activities(
         if brand_ids:
             queryset = queryset.filter(brand_id__in=brand_ids)
         else:
-            messages.append(_("没有找到品牌活动“%(slug)s”，已忽略。") % {"slug": activity_filter.brand})
+            messages.append(
+                Notice(_("没有找到品牌活动“%(slug)s”，已忽略。") % {"slug": activity_filter.brand}, "brand")
+            )
 
     if activity_filter.county:
         queryset = queryset.filter(county_code=activity_filter.county)
@@ -529,7 +570,7 @@ def _read_cursor(token: str, relevance: bool, messages: list[str]) -> dict | Non
             position["t"] = datetime.fromisoformat(position["t"])
         return position
     except (signing.BadSignature, ValueError, TypeError):
-        messages.append(_("翻页链接无效或已过期，已显示第一页。"))
+        messages.append(Notice(_("翻页链接无效或已过期，已显示第一页。"), "cursor"))
         return None
 
 
@@ -540,7 +581,7 @@ def _key(activity: Activity) -> dict:
 def _page_number(value: int | str, messages: list[str]) -> int | None:
     number = int_or_none(value)
     if number is None or number < 1:
-        messages.append(_("页码“%(value)s”无效，已显示第一页。") % {"value": str(value)[:40]})
+        messages.append(Notice(_("页码“%(value)s”无效，已显示第一页。") % {"value": str(value)[:40]}, "page"))
         return None
     if number > MAX_PAGE:
         messages.append(

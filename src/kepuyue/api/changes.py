@@ -6,9 +6,13 @@ the source's public state — another platform (``manage.py pull_exchange``), a 
 search engine.
 
 Rows are written in the transaction of the change where the change has one: a save of a published
-activity (``post_save``, so admin edits count), its deletion (``post_delete``), a move to or from
-``published`` (``activity_moving``, in the transaction). Recommendation and featuring (after-commit
-events of ``review``) add a row once committed. Sequence numbers are handed out when rows are
+activity (``post_save``, so admin edits and fixtures count), a save or deletion of one the feed has
+named before (``post_save`` / ``post_delete``: an admin unpublishing it is a "delete"), a move to or
+from ``published`` (``activity_moving``, in the transaction), and the importer's bulk writes, which
+send no model signals (``activities_imported``, in the transaction: one multi-row insert per batch
+of the published rows it wrote). Recommendation and featuring (after-commit events of ``review``)
+add a row once committed. Activities published before the feed existed were given a row by the
+migration ``0002_backfill_changes``. Sequence numbers are handed out when rows are
 inserted, not when their transactions commit: the feed only serves rows older than
 ``API_CHANGES_SETTLE_SECONDS`` (5) so that a slower transaction's row is not skipped by a reader
 that already went past it.
@@ -33,14 +37,30 @@ def record(activity_id: int) -> None:
     ActivityChange.objects.create(activity_id=activity_id)
 
 
-def _saved(sender, instance, **kwargs):
-    if instance.status == Status.PUBLISHED:
+def _named_before(activity_id: int) -> bool:
+    return ActivityChange.objects.filter(activity_id=activity_id).exists()
+
+
+def _saved(sender, instance, created=False, **kwargs):
+    if instance.status == Status.PUBLISHED or (not created and _named_before(instance.pk)):
         record(instance.pk)
 
 
 def _deleted(sender, instance, **kwargs):
-    if instance.status in (Status.PUBLISHED, Status.WITHDRAWN):
+    if instance.status == Status.PUBLISHED or _named_before(instance.pk):
         record(instance.pk)
+
+
+def _imported(sender, organizer_ids, since, activity_ids=None, **kwargs):
+    """The importer's bulk writes (no model signals): a row for each published activity of the batch
+    (``activity_ids``, the rows it wrote; else those of ``organizer_ids`` written at ``since``). An
+    import of a unit writes drafts: no row."""
+    if activity_ids is not None:
+        rows = Activity.objects.filter(pk__in=list(activity_ids))
+    else:
+        rows = Activity.objects.filter(organizer_id__in=organizer_ids, updated=since)
+    ids = rows.filter(status=Status.PUBLISHED).order_by("pk").values_list("pk", flat=True)
+    ActivityChange.objects.bulk_create([ActivityChange(activity_id=pk) for pk in ids], batch_size=500)
 
 
 def _moving(sender, activity_id, to_state, from_state="", **kwargs):
@@ -59,6 +79,7 @@ def connect() -> None:
     post_save.connect(_saved, sender=Activity, dispatch_uid="api.changes.saved")
     post_delete.connect(_deleted, sender=Activity, dispatch_uid="api.changes.deleted")
     activity_signals.activity_moving.connect(_moving, dispatch_uid="api.changes.moving")
+    activity_signals.activities_imported.connect(_imported, dispatch_uid="api.changes.imported")
     for signal in (
         review_signals.activity_recommended,
         review_signals.activity_unrecommended,
@@ -66,6 +87,26 @@ def connect() -> None:
         review_signals.activity_unfeatured,
     ):
         signal.connect(_review, dispatch_uid=f"api.changes.{id(signal)}")
+
+
+def backfill(activity_model=Activity, change_model=ActivityChange, *, using: str = "default") -> int:
+    """Give every published activity the feed has never named a row (one ``INSERT … SELECT``, in id
+    order): activities written before the feed existed or by a bulk path that sends no signal
+    (``seed_demo``). Idempotent; returns how many rows it added."""
+    from django.db import connections
+
+    activities = activity_model._meta.db_table
+    feed = change_model._meta.db_table
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(feed)} (activity_id, at) "  # noqa: S608 - table names from the models
+            f"SELECT a.id, %s FROM {quote(activities)} a WHERE a.status = %s AND NOT EXISTS "
+            f"(SELECT 1 FROM {quote(feed)} c WHERE c.activity_id = a.id) ORDER BY a.id",
+            [timezone.now(), Status.PUBLISHED.value],
+        )
+        return cursor.rowcount
 
 
 def settle_seconds() -> int:

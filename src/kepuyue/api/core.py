@@ -12,6 +12,8 @@ import hashlib
 import logging
 from functools import wraps
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
@@ -83,6 +85,20 @@ class TokenAuth(HttpBearer):
 token_auth = TokenAuth()
 
 
+class BadParameters(Exception):
+    """Query parameters that were understood but refused (a list's filters, cursors, limits):
+    a 422 with the error body, ``errors`` one Chinese message per parameter."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+@api.exception_handler(BadParameters)
+def _bad_parameters(request, exc):
+    return error(request, 422, _("请求参数有误，请按字段说明修改"), "validation", exc.errors)
+
+
 @api.exception_handler(NinjaValidationError)
 def _invalid(request, exc):
     errors: dict[str, list[str]] = {}
@@ -95,10 +111,20 @@ def _invalid(request, exc):
 
 def _invalid_message(item: dict) -> str:
     kind = item.get("type", "")
+    ctx = item.get("ctx") or {}
     if kind == "missing":
         return _("必须填写")
+    if kind == "string_too_long":
+        return _("过长，最多 %(n)s 个字符") % {"n": ctx.get("max_length", "")}
     if kind.startswith("string"):
         return _("应为文本")
+    if kind.startswith(("greater", "less")) and ctx:
+        low = ctx.get("ge", ctx.get("gt"))
+        high = ctx.get("le", ctx.get("lt"))
+        if low is not None and kind.startswith("greater"):
+            return _("应为整数，不小于 %(n)s") % {"n": low}
+        if high is not None:
+            return _("应为整数，不大于 %(n)s") % {"n": high}
     if kind.startswith(("int", "float")):
         return _("应为整数，且在允许范围内")
     if kind.startswith(("greater", "less")):
@@ -171,6 +197,48 @@ def public(view):
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def latest_change() -> str:
+    """The change feed's latest row as ``"<seq>:<time>"``: it moves with every publication, edit,
+    withdrawal, deletion, recommendation and featuring of a public activity (:mod:`.changes`). The
+    time makes a sequence number given again after a rollback (SQLite reuses them) a new version."""
+    from .models import ActivityChange
+
+    row = ActivityChange.objects.order_by("-id").values_list("id", "at").first()
+    return f"{row[0]}:{row[1].timestamp()}" if row else "0"
+
+
+def cached_read(request, compute) -> HttpResponse:
+    """An anonymous public read, rendered once and kept ``API_READ_CACHE_SECONDS`` under a key of
+    the path, the query string and :func:`latest_change` — a change of any public activity makes a
+    new key, so nothing stale is served for it (a page-cache style "versioned key"; what the feed
+    does not see — a unit renamed, a joint action's name reloaded — waits out the seconds, as the
+    ``Cache-Control: max-age`` already lets any client wait). ``compute()`` gives ``(body,
+    last_modified)``; the body is rendered with the API's renderer, its ETag is the digest of the
+    bytes, and ``If-None-Match`` / ``If-Modified-Since`` get a 304. One query on a hit."""
+    seconds = settings.API_READ_CACHE_SECONDS
+    key = entry = None
+    if seconds > 0:
+        raw = f"{latest_change()}|{request.path}|{request.META.get('QUERY_STRING', '')}"
+        key = "api:read:" + hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
+        entry = cache.get(key)
+    if entry is None:
+        body, last_modified = compute()
+        content = api.create_response(request, body, status=200).content
+        etag = '"' + hashlib.blake2b(content, digest_size=16).hexdigest() + '"'
+        entry = (content, etag, last_modified.timestamp() if last_modified is not None else None)
+        if key is not None:
+            cache.set(key, entry, seconds)
+    content, etag, timestamp = entry
+    response = get_conditional_response(request, etag=etag, last_modified=timestamp)
+    if response is None:
+        response = HttpResponse(content, content_type="application/json; charset=utf-8")
+    response["ETag"] = etag
+    response["Cache-Control"] = "public, max-age=30"
+    if timestamp is not None:
+        response["Last-Modified"] = http_date(timestamp)
+    return response
 
 
 def conditional(request, response: HttpResponse, *, parts, last_modified=None) -> HttpResponse | None:

@@ -8,6 +8,8 @@ ignored parameters (``messages``). Responses carry ``ETag`` and ``Last-Modified`
 sends them back (``If-None-Match`` / ``If-Modified-Since``) gets ``304`` and no body.
 """
 
+from datetime import datetime
+
 from django.core import signing
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -16,14 +18,20 @@ from ninja import Field as NinjaField
 from ninja import Query, Router, Schema
 
 from kepuyue.activities import services as activity_services
-from kepuyue.activities.listing import MAX_LIMIT, ActivityFilter, list_activities
+from kepuyue.activities.listing import (
+    MAX_LIMIT,
+    MAX_QUERY_CHARS,
+    ActivityFilter,
+    list_activities,
+    refused_params,
+)
 from kepuyue.activities.models import Activity, Audience, SpecialArea, Status, Topic
 from kepuyue.campaigns.models import Brand, Call, Campaign, JointAction, KeyTask
 from kepuyue.campaigns.services import current_campaign
-from kepuyue.common.text import int_or_none
+from kepuyue.common.text import MAX_DATE, MIN_DATE
 from kepuyue.regions.models import Region
 
-from .core import COMMON_ERRORS, conditional, public
+from .core import COMMON_ERRORS, BadParameters, cached_read, conditional, public
 from .schemas import (
     ActivityDetail,
     ActivityPage,
@@ -32,10 +40,12 @@ from .schemas import (
     CallOut,
     CampaignOut,
     ChangePage,
+    DashboardOut,
     EntryPage,
     ErrorOut,
     JointActionOut,
     KeyTaskOut,
+    MapOut,
     RegionOut,
 )
 
@@ -45,6 +55,35 @@ ERRORS = dict.fromkeys(COMMON_ERRORS, ErrorOut)
 NOT_FOUND = {**ERRORS, 404: ErrorOut}
 ENTRY_CURSOR_SALT = "kepuyue.api.entries"
 ENTRY_PAGE = 50
+# Longest text a query parameter may carry (a cursor is the longest legitimate one, ~150 characters).
+PARAM_MAX = 500
+# What each parameter of a list must be, for the 422 of a refused one (one message per field).
+HINTS = {
+    "campaign": "没有这一届科普月（应为科普月标识，如 kepuyue-2025）",
+    "joint_action": "应为该届科普月的联合行动标识（见 /campaigns/{slug}/joint-actions），或 none",
+    "brand": "应为该届科普月的品牌活动标识（见 /campaigns/{slug}/brands）",
+    "province": "应为省级行政区划代码（6 位数字，如 330000，见 /regions）",
+    "city": "应为地级行政区划代码（6 位数字，如 330100，见 /regions?parent=330000）",
+    "county": "应为县级行政区划代码（6 位数字，如 330106）",
+    "from": f"应为 {MIN_DATE} 至 {MAX_DATE} 之间的日期，如 2025-09-15",
+    "to": f"应为 {MIN_DATE} 至 {MAX_DATE} 之间的日期，如 2025-09-30",
+    "form": "应为 offline、online 或 hybrid",
+    "audience": "应为面向对象的数值、英文名或中文名（可重复）",
+    "topic": "应为活动主题的数值、英文名或中文名（可重复）",
+    "phase": "应为 upcoming、ongoing 或 ended",
+    "q": f"关键词最长 {MAX_QUERY_CHARS} 个字",
+    "sort": "应为 start 或 relevance（relevance 需要关键词 q）",
+    "cursor": "翻页游标无效或已过期，请从第一页重新读取",
+    "status": "应为 draft、submitted、returned、published 或 withdrawn",
+    "parent": "应为省级或地级行政区划代码（6 位数字，见 /regions）",
+    "region": "应为省级或地级行政区划代码（6 位数字，见 /regions）",
+    "page": "应为正整数",
+}
+
+
+def refuse(*params: str) -> BadParameters:
+    """The 422 for ``params`` (their messages from :data:`HINTS`)."""
+    return BadParameters({param: [HINTS.get(param, "格式不正确")] for param in params})
 
 
 def _campaign(slug: str) -> Campaign:
@@ -181,7 +220,7 @@ def calls(request, slug: str):
 
 
 class EntryQuery(Schema):
-    cursor: str | None = NinjaField(None, description="上一页返回的 next_cursor")
+    cursor: str | None = NinjaField(None, max_length=PARAM_MAX, description="上一页返回的 next_cursor")
 
 
 @router.get(
@@ -199,8 +238,10 @@ def entries(request, slug: str, call: str, query: Query[EntryQuery]):
     if query.cursor:
         try:
             offset = int(signing.loads(query.cursor, salt=ENTRY_CURSOR_SALT))
-        except (signing.BadSignature, ValueError, TypeError):
-            offset = 0
+        except (signing.BadSignature, ValueError, TypeError, OverflowError):
+            raise refuse("cursor") from None
+        if not 0 <= offset < 2**31:
+            raise refuse("cursor")
     page = list(rows[offset : offset + ENTRY_PAGE + 1])
     more = len(page) > ENTRY_PAGE
     items = []
@@ -229,15 +270,19 @@ def entries(request, slug: str, call: str, query: Query[EntryQuery]):
 
 
 class RegionQuery(Schema):
-    parent: str | None = NinjaField(None, description="上级区划代码；缺省为省级行政区")
+    parent: str | None = NinjaField(None, max_length=PARAM_MAX, description="上级区划代码；缺省为省级行政区")
 
 
 @router.get("/regions", response={200: list[RegionOut], **ERRORS}, summary="行政区划（GB/T 2260）")
 @public
 def regions(request, query: Query[RegionQuery], response: HttpResponse):
     parent = (query.parent or "").strip()
-    rows = Region.objects.filter(parent_id=parent[:6]) if parent else Region.objects.filter(level=1)
+    if parent and not (len(parent) == 6 and parent.isascii() and parent.isdigit()):
+        raise refuse("parent")
+    rows = Region.objects.filter(parent_id=parent) if parent else Region.objects.filter(level=1)
     rows = list(rows.order_by("code"))
+    if parent and not rows and not Region.objects.filter(pk=parent).exists():
+        raise refuse("parent")
     found = conditional(request, response, parts=[r.code for r in rows])
     return found or [
         {"code": r.code, "name": r.name, "full_name": r.full_name, "level": r.level, "parent": r.parent_id}
@@ -249,41 +294,76 @@ def regions(request, query: Query[RegionQuery], response: HttpResponse):
 
 
 class ActivityQuery(Schema):
-    """The filters of the portal's activity list (``/activities/``), the same names and meaning."""
+    """The filters of the portal's activity list (``/activities/``), the same names and meaning.
+    Unlike the page, which ignores a bad parameter and says so, the API refuses it: 422 with one
+    Chinese message per parameter (``errors``)."""
 
-    campaign: str | None = NinjaField(None, description="科普月标识；缺省为当前科普月")
-    joint_action: str | None = NinjaField(None, description="联合行动标识，none 为全国科普月活动")
-    brand: str | None = NinjaField(None, description="品牌活动标识")
-    province: str | None = NinjaField(None, description="省级区划代码，如 330000")
-    city: str | None = NinjaField(None, description="地级区划代码，如 330100")
-    county: str | None = NinjaField(None, description="县级区划代码，如 330106")
-    from_: str | None = NinjaField(None, alias="from", description="开始日期，如 2025-09-15")
-    to: str | None = NinjaField(None, description="结束日期")
-    form: str | None = NinjaField(None, description="offline / online / hybrid")
-    audience: list[str] = NinjaField(default_factory=list, description="面向对象（可重复）")
-    topic: list[str] = NinjaField(default_factory=list, description="活动主题（可重复）")
-    phase: str | None = NinjaField(None, description="upcoming / ongoing / ended")
-    q: str | None = NinjaField(None, description="关键词")
-    sort: str | None = NinjaField(None, description="start（默认）或 relevance（需关键词）")
-    cursor: str | None = NinjaField(None, description="上一页返回的 next_cursor / prev_cursor")
-    limit: str | None = NinjaField(None, description=f"每页条数，1–{MAX_LIMIT}，默认 20")
+    campaign: str | None = NinjaField(None, max_length=PARAM_MAX, description="科普月标识；缺省为当前科普月")
+    joint_action: str | None = NinjaField(
+        None, max_length=PARAM_MAX, description="联合行动标识，none 为全国科普月活动"
+    )
+    brand: str | None = NinjaField(None, max_length=PARAM_MAX, description="品牌活动标识")
+    province: str | None = NinjaField(None, max_length=PARAM_MAX, description="省级区划代码，如 330000")
+    city: str | None = NinjaField(None, max_length=PARAM_MAX, description="地级区划代码，如 330100")
+    county: str | None = NinjaField(None, max_length=PARAM_MAX, description="县级区划代码，如 330106")
+    from_: str | None = NinjaField(
+        None, alias="from", max_length=PARAM_MAX, description="开始日期，如 2025-09-15"
+    )
+    to: str | None = NinjaField(None, max_length=PARAM_MAX, description="结束日期")
+    form: str | None = NinjaField(None, max_length=PARAM_MAX, description="offline / online / hybrid")
+    audience: list[str] = NinjaField(default_factory=list, max_length=20, description="面向对象（可重复）")
+    topic: list[str] = NinjaField(default_factory=list, max_length=20, description="活动主题（可重复）")
+    phase: str | None = NinjaField(None, max_length=PARAM_MAX, description="upcoming / ongoing / ended")
+    q: str | None = NinjaField(None, max_length=PARAM_MAX, description=f"关键词，最长 {MAX_QUERY_CHARS} 个字")
+    sort: str | None = NinjaField(
+        None, max_length=PARAM_MAX, description="start（默认）或 relevance（需关键词）"
+    )
+    cursor: str | None = NinjaField(
+        None, max_length=PARAM_MAX, description="上一页返回的 next_cursor / prev_cursor"
+    )
+    limit: int | None = NinjaField(None, ge=1, le=MAX_LIMIT, description=f"每页条数，1–{MAX_LIMIT}，默认 20")
 
 
-def campaign_of(slug: str | None, messages: list[str]) -> Campaign | None:
+def campaign_of(slug: str | None) -> Campaign | None:
+    """The campaign named by ``slug`` (422 when there is none), or the current one."""
     slug = (slug or "").strip()
     if slug:
-        found = Campaign.objects.filter(slug=slug[:64]).first()
-        if found is not None:
-            return found
-        messages.append(f"没有找到科普月“{slug[:64]}”，已显示当前科普月。")
+        found = Campaign.objects.filter(slug=slug[:64]).first() if len(slug) <= 64 else None
+        if found is None:
+            raise refuse("campaign")
+        return found
     return current_campaign()
 
 
-def activity_page(request, response, *, queryset=None) -> dict | HttpResponse:
-    """One page of activities for the GET parameters of ``request`` (public or a token's own)."""
+def checked_filter(params) -> ActivityFilter:
+    """The portal's filter of ``params``, every refused parameter a 422 (one query when a region
+    code is given: it must name a region)."""
+    activity_filter = ActivityFilter.from_params(params)
+    refused = refused_params(activity_filter.messages)
+    codes = {
+        name: code
+        for name, code in (
+            ("province", activity_filter.province),
+            ("city", activity_filter.city),
+            ("county", activity_filter.county),
+        )
+        if code
+    }
+    if codes:
+        known = set(Region.objects.filter(code__in=codes.values()).values_list("code", flat=True))
+        refused += [name for name, code in codes.items() if code not in known]
+    if refused:
+        raise refuse(*refused)
+    return activity_filter
+
+
+def page_data(request, *, queryset=None, limit: int | None = None) -> tuple[dict, tuple, datetime | None]:
+    """One page of activities for the GET parameters of ``request`` (public or a token's own):
+    ``(body, etag parts, newest updated)``. A refused parameter is a 422 (:class:`BadParameters`),
+    never a silently different page."""
+    found_campaign = campaign_of(request.GET.get("campaign"))
+    activity_filter = checked_filter(request.GET)
     messages: list[str] = []
-    found_campaign = campaign_of(request.GET.get("campaign"), messages)
-    activity_filter = ActivityFilter.from_params(request.GET)
     if found_campaign is None and queryset is None:
         page_items, next_cursor, prev_cursor = [], None, None
         messages += list(activity_filter.messages)
@@ -292,9 +372,12 @@ def activity_page(request, response, *, queryset=None) -> dict | HttpResponse:
             activity_filter,
             campaign=found_campaign,
             cursor=request.GET.get("cursor"),
-            limit=int_or_none(request.GET.get("limit")) or 20,
+            limit=limit or 20,
             queryset=queryset,
         )
+        refused = refused_params(page.messages)
+        if refused:  # an unknown joint action or brand slug, a bad cursor
+            raise refuse(*refused)
         page_items, next_cursor, prev_cursor = page.items, page.next_cursor, page.prev_cursor
         messages += page.messages
         # The cards load joint action, brand, organizer and region; the campaigns (a handful) once.
@@ -305,20 +388,24 @@ def activity_page(request, response, *, queryset=None) -> dict | HttpResponse:
         [(a.pk, a.updated.isoformat(), a.status) for a in page_items],
         next_cursor,
         prev_cursor,
-        messages,
+        [str(m) for m in messages],
     )
-    last = max((a.updated for a in page_items), default=None)
-    not_modified = conditional(request, response, parts=parts, last_modified=last)
-    if queryset is not None:
-        response["Cache-Control"] = "private, no-cache"
-    if not_modified is not None:
-        return not_modified
-    return {
+    body = {
         "items": [card(a) for a in page_items],
         "next_cursor": next_cursor,
         "prev_cursor": prev_cursor,
-        "messages": messages,
+        "messages": [str(m) for m in messages],
     }
+    return body, parts, max((a.updated for a in page_items), default=None)
+
+
+def activity_page(request, response, *, queryset=None, limit: int | None = None) -> dict | HttpResponse:
+    """:func:`page_data` with ``ETag`` / ``Last-Modified`` (a 304 when the client has it)."""
+    body, parts, last = page_data(request, queryset=queryset, limit=limit)
+    not_modified = conditional(request, response, parts=parts, last_modified=last)
+    if queryset is not None:
+        response["Cache-Control"] = "private, no-cache"
+    return not_modified if not_modified is not None else body
 
 
 @router.get("/activities", response={200: ActivityPage, 304: None, **ERRORS}, summary="已发布的活动")
@@ -326,8 +413,15 @@ def activity_page(request, response, *, queryset=None) -> dict | HttpResponse:
 def activities(request, query: Query[ActivityQuery], response: HttpResponse):
     """Published activities of a campaign, in start order (or by relevance with ``q``), keyset
     pages: follow ``next_cursor`` (``?cursor=``) to the next page; the cursor keeps its place
-    however deep. Bad parameters are ignored and explained in ``messages``."""
-    return activity_page(request, response)
+    however deep. A bad parameter is a 422 with one Chinese message per parameter. Answers are
+    kept ``KEPUYUE_API_READ_CACHE_SECONDS`` (30) under the change feed's latest sequence number, so a
+    publication, edit or withdrawal is seen by the next request."""
+
+    def compute():
+        body, _parts, last = page_data(request, limit=query.limit)
+        return body, last
+
+    return cached_read(request, compute)
 
 
 def _published(pk: int) -> Activity:
@@ -345,9 +439,11 @@ def _published(pk: int) -> Activity:
 )
 @public
 def activity(request, pk: int, response: HttpResponse):
-    found = _published(pk)
-    parts = (found.pk, found.updated.isoformat(), found.recommended_at, found.featured_at)
-    return conditional(request, response, parts=parts, last_modified=found.updated) or detail(found)
+    def compute():
+        found = _published(pk)
+        return detail(found), found.updated
+
+    return cached_read(request, compute)
 
 
 @router.get(
@@ -367,8 +463,110 @@ def availability(request, pk: int, response: HttpResponse):
     return {
         "activity": found.pk,
         "mode": config.mode if config else Mode.NONE,
-        "closed": bool(config and config.closed),
+        "closed": registrations.registration_closed(found, config, rows),
         "sessions": [row.as_json() for row in rows],
+    }
+
+
+# --- the dashboard (数据看板) -----------------------------------------------------------------------
+
+
+class DashboardQuery(Schema):
+    campaign: str | None = NinjaField(None, max_length=PARAM_MAX, description="科普月标识；缺省为当前科普月")
+
+
+class MapQuery(DashboardQuery):
+    region: str | None = NinjaField(
+        None, max_length=PARAM_MAX, description="省级或地级区划代码：其下各区划的活动数；缺省为各省"
+    )
+
+
+def dashboard_figures(campaign: Campaign) -> dict:
+    """The public dashboard's figures as data, through the dashboard's own functions
+    (``kepuyue.dashboard.figures`` / ``measures``, decision 0017): the API's numbers are the page's."""
+    from kepuyue.dashboard import figures
+    from kepuyue.dashboard.measures import target_progress
+
+    totals = figures.totals(campaign)
+    for level in ("provinces", "prefectures", "counties"):
+        reached, total = totals[level]
+        totals[level] = {"reached": reached, "total": total}
+    daily, _deadlines = figures.daily(campaign)
+    return {
+        "campaign": campaign.slug,
+        "totals": totals,
+        "registrations": figures.registrations(campaign) or {"booked": 0, "checked_in": 0},
+        "entries": figures.call_entries(campaign),
+        "targets": [
+            {
+                "joint_action": p.target.joint_action.name,
+                "brand": p.target.brand.name if p.target.brand else None,
+                "target": p.target.label,
+                "planned": str(p.target.display_value),
+                "goal": p.goal,
+                "value": p.value,
+                "percent": p.percent,
+            }
+            for p in target_progress(campaign)
+        ],
+        "joint_actions": [{"name": n, "count": c} for n, c in figures.by_joint_action(campaign).rows],
+        "brands": [{"name": n, "joint_action": j, "count": c} for n, j, c in figures.by_brand(campaign).rows],
+        "provinces": [
+            {"name": n, "code": code, "count": c} for n, code, c in figures.by_province(campaign).rows
+        ],
+        "daily": [{"day": d, "published": n, "total": t} for d, n, t in daily.rows],
+        "units": [{"name": n, "count": c} for n, c in figures.by_unit_type(campaign).rows],
+    }
+
+
+def _dashboard_campaign(slug: str | None) -> Campaign:
+    found = campaign_of(slug)
+    if found is None:
+        raise Http404
+    return found
+
+
+@router.get("/dashboard", response={200: DashboardOut, **NOT_FOUND}, summary="数据看板（统计数字）")
+@public
+def dashboard(request, query: Query[DashboardQuery], response: HttpResponse):
+    """The figures of ``/dashboard/``: totals, target progress, activities by joint action, brand,
+    province, day and unit type — the same roll-ups, the same numbers (cached as long as the page's,
+    ``KEPUYUE_DASHBOARD_CACHE_SECONDS``)."""
+    from kepuyue.dashboard.figures import cached
+
+    found = _dashboard_campaign(query.campaign)
+    data = cached(f"api:{found.pk}:{found.updated.timestamp()}", lambda: dashboard_figures(found))
+    response["Cache-Control"] = "public, max-age=60"
+    return data
+
+
+@router.get("/dashboard/map", response={200: MapOut, **NOT_FOUND}, summary="数据看板地图（各区划活动数）")
+@public
+def dashboard_map(request, query: Query[MapQuery], response: HttpResponse):
+    """Published activities per child region of ``region`` (each province when absent), as the
+    dashboard's map shows them. ``region`` must be a province or a prefecture (422 otherwise)."""
+    from kepuyue.dashboard.figures import map_counts
+
+    found = _dashboard_campaign(query.campaign)
+    code = (query.region or "").strip()
+    parent = None
+    if code:
+        if len(code) == 6 and code.isascii() and code.isdigit():
+            parent = Region.objects.filter(pk=code, level__lt=3).first()
+        if parent is None:
+            raise refuse("region")
+    children = Region.objects.filter(parent=parent) if parent else Region.objects.filter(level=1)
+    counts = map_counts(found, parent)
+    response["Cache-Control"] = "public, max-age=60"
+    return {
+        "campaign": found.slug,
+        "parent": parent.code if parent else "",
+        "parent_name": parent.name if parent else "全国",
+        "level": (parent.level + 1) if parent else 1,
+        "regions": [
+            {"code": c, "name": name, "count": counts.get(c, 0)}
+            for c, name in children.order_by("code").values_list("code", "name")
+        ],
     }
 
 
@@ -376,8 +574,8 @@ def availability(request, pk: int, response: HttpResponse):
 
 
 class ChangeQuery(Schema):
-    since: str | None = NinjaField(None, description="上次返回的 next；缺省从头读起")
-    limit: str | None = NinjaField(None, description="每页条数，1–200，默认 100")
+    since: int | None = NinjaField(None, ge=0, le=2**62, description="上次返回的 next；缺省从头读起")
+    limit: int | None = NinjaField(None, ge=1, le=200, description="每页条数，1–200，默认 100")
 
 
 @router.get("/changes", response={200: ChangePage, **ERRORS}, summary="变更流（含撤回与删除）")
@@ -387,9 +585,7 @@ def changes_feed(request, query: Query[ChangeQuery]):
     is now, or ``delete`` (withdrawn or deleted). Keep ``next`` and ask again from it."""
     from . import changes
 
-    since = int_or_none(query.since, min_value=0, max_value=2**62) or 0
-    limit = int_or_none(query.limit, min_value=1, max_value=changes.MAX_LIMIT) or 100
-    items, next_seq, more = changes.page(since, limit)
+    items, next_seq, more = changes.page(query.since or 0, query.limit or 100)
     return {
         "items": [
             {

@@ -172,6 +172,82 @@ class EntryPage(Schema):
     next_cursor: str | None = None
 
 
+# --- the dashboard (数据看板) ------------------------------------------------------------------------
+
+
+class Reached(Schema):
+    reached: int = Field(..., description="有已发布活动的区划数")
+    total: int = Field(..., description="该级区划总数")
+
+
+class DashboardTotals(Schema):
+    activities: int = Field(..., description="已发布活动数")
+    participants: int = Field(..., description="参与人次（活动总结）")
+    special_areas: int = Field(..., description="面向特殊地区的活动数")
+    units: int = Field(..., description="参与单位数")
+    provinces: Reached
+    prefectures: Reached
+    counties: Reached
+
+
+class TargetOut(Schema):
+    joint_action: str
+    brand: str | None = None
+    target: str = Field(..., description="目标内容")
+    planned: str = Field(..., description="计划数量（如 10~15）")
+    goal: int
+    value: int | None = Field(None, description="当前数量；无数据来源时为 null")
+    percent: int | None = None
+
+
+class CountOut(Schema):
+    name: str
+    count: int
+
+
+class BrandCountOut(Schema):
+    name: str
+    joint_action: str
+    count: int
+
+
+class RegionCountOut(Schema):
+    code: str
+    name: str
+    count: int
+
+
+class DayOut(Schema):
+    day: date
+    published: int = Field(..., description="当日发布")
+    total: int = Field(..., description="累计")
+
+
+class DashboardOut(Schema):
+    """The figures of the public dashboard (``/dashboard/``), read from the same roll-ups."""
+
+    campaign: str
+    totals: DashboardTotals
+    registrations: dict[str, int] = Field(..., description="booked（已确认名额）、checked_in（签到）")
+    entries: dict[str, int] = Field(..., description="submitted（征集作品已提交）、published（已发布）")
+    targets: list[TargetOut]
+    joint_actions: list[CountOut]
+    brands: list[BrandCountOut]
+    provinces: list[RegionCountOut]
+    daily: list[DayOut]
+    units: list[CountOut] = Field(..., description="参与单位数（按单位类型）")
+
+
+class MapOut(Schema):
+    """Published activities per child region (the dashboard's map)."""
+
+    campaign: str
+    parent: str = Field(..., description="上级区划代码；全国为空")
+    parent_name: str
+    level: int = Field(..., description="子区划级别：1 省、2 地、3 县")
+    regions: list[RegionCountOut]
+
+
 # --- writes -------------------------------------------------------------------------------------
 
 

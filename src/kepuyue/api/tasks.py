@@ -14,3 +14,10 @@ def deliver_webhook_task(delivery_id: int) -> str:
 @shared_task(name="kepuyue.api.deliver_due_webhooks")
 def deliver_due_task() -> int:
     return webhooks.deliver_due()
+
+
+@shared_task(name="kepuyue.api.purge_idempotency_keys")
+def purge_idempotency_task() -> int:
+    from .write import purge_idempotency_keys
+
+    return purge_idempotency_keys()

@@ -8,7 +8,7 @@ acts as its account: what the account's pages would not show is a 404 here too.
 """
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core import signing
 from django.core.exceptions import PermissionDenied
@@ -32,7 +32,7 @@ from kepuyue.roles.rules import check
 
 from .core import COMMON_ERRORS, error_body, token_auth
 from .models import IdempotentRequest, TokenKind
-from .read import activity_page, detail
+from .read import PARAM_MAX, ActivityQuery, activity_page, detail, refuse
 from .schemas import (
     ActivityDetail,
     ActivityIn,
@@ -155,6 +155,21 @@ def _idempotent(request, operation, key: str | None):
     else:
         IdempotentRequest.objects.filter(pk=record.pk).update(status=status, body=_jsonable(body))
     return status, body
+
+
+def purge_idempotency_keys(now: datetime | None = None) -> int:
+    """Delete the stored requests of ``Idempotency-Key`` older than ``API_IDEMPOTENCY_RETENTION_HOURS``
+    (72): a client retries within minutes, not days. A key reused after that runs as a new request.
+    Returns how many were deleted. Run hourly by Celery beat or ``manage.py purge_idempotency_keys``."""
+    from django.conf import settings
+
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.API_IDEMPOTENCY_RETENTION_HOURS)
+    deleted = 0
+    while True:  # in slices: a long table is never locked at once
+        ids = list(IdempotentRequest.objects.filter(created__lt=cutoff).values_list("pk", flat=True)[:5000])
+        if not ids:
+            return deleted
+        deleted += IdempotentRequest.objects.filter(pk__in=ids).delete()[0]
 
 
 def _jsonable(body):
@@ -307,17 +322,12 @@ def _save(operation):
 # --- endpoints ------------------------------------------------------------------------------------
 
 
-class OrgActivityQuery(Schema):
-    status: str | None = NinjaField(None, description="draft / submitted / returned / published / withdrawn")
-    campaign: str | None = None
-    joint_action: str | None = None
-    brand: str | None = None
-    province: str | None = None
-    city: str | None = None
-    county: str | None = None
-    q: str | None = None
-    cursor: str | None = None
-    limit: str | None = None
+class OrgActivityQuery(ActivityQuery):
+    """The public list's filters (:class:`~.read.ActivityQuery`) and ``status``."""
+
+    status: str | None = NinjaField(
+        None, max_length=PARAM_MAX, description="draft / submitted / returned / published / withdrawn"
+    )
 
 
 @router.get("/activities", response={200: ActivityPage, 304: None, **ERRORS}, summary="本单位/管理范围的活动")
@@ -326,9 +336,11 @@ def org_activities(request, query: Query[OrgActivityQuery], response: HttpRespon
     public list and ``status``."""
     rows = visible(request)
     status = (query.status or "").strip()
-    if status in Status.values:
+    if status and status not in Status.values:
+        raise refuse("status")
+    if status:
         rows = rows.filter(status=status)
-    return activity_page(request, response, queryset=rows)
+    return activity_page(request, response, queryset=rows, limit=query.limit)
 
 
 @router.get(
@@ -499,7 +511,7 @@ def bulk(request, payload: BulkIn, response: HttpResponse, idempotency_key: str 
 
 
 class RegistrationQuery(Schema):
-    cursor: str | None = None
+    cursor: str | None = NinjaField(None, max_length=PARAM_MAX, description="上一页返回的 next_cursor")
 
 
 @router.get(
@@ -517,9 +529,12 @@ def registrations(request, pk: int, query: Query[RegistrationQuery]):
     rows = managed_bookings(request.user).filter(activity=activity).order_by("id")
     if query.cursor:
         try:
-            rows = rows.filter(id__gt=int(signing.loads(query.cursor, salt=REGISTRATION_CURSOR_SALT)))
-        except (signing.BadSignature, ValueError, TypeError):
-            pass
+            after = int(signing.loads(query.cursor, salt=REGISTRATION_CURSOR_SALT))
+        except (signing.BadSignature, ValueError, TypeError, OverflowError):
+            raise refuse("cursor") from None
+        if not 0 <= after < 2**63:
+            raise refuse("cursor")
+        rows = rows.filter(id__gt=after)
     page = list(rows[: REGISTRATION_PAGE + 1])
     more = len(page) > REGISTRATION_PAGE
     items = []

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Q, Sum
 
 from kepuyue.campaigns.models import Brand, Deadline, JointAction
@@ -33,6 +35,31 @@ TABLES = {
 
 #: The daily curve's longest span in days (a campaign's preparation, month and summaries).
 MAX_DAYS = 240
+
+
+def cached(key: str, compute):
+    """``compute()`` kept ``DASHBOARD_CACHE_SECONDS`` in the cache (the figures of a busy campaign are
+    seconds old at most a minute; the roll-ups under them are always current). The page and the
+    open API (``/api/v1/dashboard``) share the keys, so they show the same numbers."""
+    seconds = settings.DASHBOARD_CACHE_SECONDS
+    if seconds <= 0:
+        return compute()
+    key = f"dashboard:{key}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, seconds)
+    return value
+
+
+def map_counts(campaign, parent) -> dict[str, int]:
+    """:func:`region_counts` of ``parent`` (a :class:`Region` or ``None`` for China), cached as the
+    map's JSON caches it."""
+    parent_code = parent.code if parent else None
+    return cached(
+        f"map:{campaign.pk}:{campaign.updated.timestamp()}:{parent_code}",
+        lambda: region_counts(campaign, parent_code),
+    )
 
 
 @dataclass

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -49,18 +48,7 @@ def _table(campaign, slug: str) -> figures.Table:
     }[slug](campaign)
 
 
-def _cached(key: str, compute):
-    """``compute()`` kept ``DASHBOARD_CACHE_SECONDS`` in the cache (the figures of a busy campaign are
-    seconds old at most a minute; the roll-ups under them are always current)."""
-    seconds = settings.DASHBOARD_CACHE_SECONDS
-    if seconds <= 0:
-        return compute()
-    key = f"dashboard:{key}"
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, seconds)
-    return value
+_cached = figures.cached
 
 
 def _figures(campaign) -> dict:
@@ -156,11 +144,7 @@ def map_json(request):
         children = Region.objects.filter(parent=parent)
     else:
         parent, children = None, Region.objects.filter(level=1)
-    parent_code = parent.code if parent else None
-    counts = _cached(
-        f"map:{campaign.pk}:{campaign.updated.timestamp()}:{parent_code}",
-        lambda: figures.region_counts(campaign, parent_code),
-    )
+    counts = figures.map_counts(campaign, parent)
     rows = [[c, name, counts.get(c, 0)] for c, name in children.order_by("code").values_list("code", "name")]
     return JsonResponse(
         {

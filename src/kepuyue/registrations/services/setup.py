@@ -394,6 +394,22 @@ def availability(activity: Activity, config: RegistrationConfig | None = None, a
     return rows
 
 
+def registration_closed(
+    activity: Activity, config: RegistrationConfig | None, rows, at: datetime | None = None
+) -> bool:
+    """Whether nobody can book ``activity`` any more (the ``closed`` of the public availability):
+    its unit closed registration, the window has shut, the activity has ended, or it registers on
+    the platform and every session (``rows``, from :func:`availability`) has already started. A
+    session in the past is never open, so an activity whose sessions are all past is closed even
+    if its unit never pressed "停止报名"."""
+    at = at or clock.now()
+    if config is None:
+        return False
+    if config.closed or (config.closes_at and at > config.closes_at) or activity.ends_at <= at:
+        return True
+    return config.mode == Mode.PLATFORM and bool(rows) and all(at >= row.session.starts_at for row in rows)
+
+
 def session_availability(
     session: Session, config: RegistrationConfig | None, at: datetime | None = None
 ) -> SessionAvailability:

@@ -52,7 +52,7 @@ def availability_json(request, pk: int):
         {
             "activity": activity.pk,
             "mode": config.mode if config else Mode.NONE,
-            "closed": bool(config and config.closed),
+            "closed": services.registration_closed(activity, config, rows),
             "sessions": [row.as_json() for row in rows],
         },
         json_dumps_params={"ensure_ascii": False},
