@@ -75,9 +75,9 @@ def test_imported_activities_are_in_the_feed(client, plan, tmp_path, no_settling
     from tests.activities.helpers import write_csv
 
     rows = [
-        ["活动名称", "主办单位", "联合行动", "开始日期", "省份"],
-        ["夜场", "宁波科技馆", "现代科技馆体系联合行动", "2025-09-20", "浙江省"],
-        ["工作坊", "杭州科技馆", "现代科技馆体系联合行动", "2025-09-21", "浙江省"],
+        ["活动名称", "主办单位", "联合行动", "品牌活动", "开始日期", "省份"],
+        ["夜场", "宁波科技馆", "现代科技馆体系联合行动", "科学之夜", "2025-09-20", "浙江省"],
+        ["工作坊", "杭州科技馆", "现代科技馆体系联合行动", "科学之夜", "2025-09-21", "浙江省"],
     ]
     call_command("import_activities", str(write_csv(tmp_path / "a.csv", rows)))
     imported = list(Activity.objects.filter(status=Status.PUBLISHED).order_by("pk"))
@@ -94,8 +94,8 @@ def test_a_units_import_of_drafts_is_not_in_the_feed(client, plan, unit, tmp_pat
     from tests.activities.helpers import write_csv
 
     rows = [
-        ["活动名称", "联合行动", "开始日期", "省份"],
-        ["夜场", "现代科技馆体系联合行动", "2025-09-20", "浙江省"],
+        ["活动名称", "联合行动", "品牌活动", "开始日期", "省份"],
+        ["夜场", "现代科技馆体系联合行动", "科学之夜", "2025-09-20", "浙江省"],
     ]
     call_command("import_activities", str(write_csv(tmp_path / "a.csv", rows)), "--organization", unit.name)
     assert Activity.objects.get().status == Status.DRAFT
