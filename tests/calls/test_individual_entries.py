@@ -196,3 +196,13 @@ def test_the_personal_form_never_fails_on_any_input(client, essay, farmer, data)
     response = client.post(url, {k: v.replace("\x00", "") for k, v in data.items()})
     assert response.status_code in (200, 302, 400)
     Entry.objects.filter(person=farmer).delete()
+
+
+def test_the_results_page_offers_individual_submission_only_while_the_call_is_open(client, essay, clock):
+    """A closed call must not invite entries the form would only refuse (征集已截止)."""
+    url = reverse("calls:results", args=["kepuyue-2025", "essay-30-years"])
+    submit = reverse("calls:individual_new", args=["kepuyue-2025", "essay-30-years"])
+    clock("2030-01-01T10:00+08:00")
+    assert submit not in client.get(url).content.decode()
+    clock("2000-01-01T10:00+08:00")
+    assert submit not in client.get(url).content.decode()

@@ -133,13 +133,15 @@ def database(tmp_path_factory):
     sheet = tmp / "big.csv"
     with open(sheet, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["活动名称", "主办单位", "联合行动", "开始时间", "结束时间", "活动地点"])
+        # 八(一): the joint action has brands, so every row carries one (decision 0024).
+        writer.writerow(["活动名称", "主办单位", "联合行动", "品牌活动", "开始时间", "结束时间", "活动地点"])
         for i in range(ROWS):
             writer.writerow(
                 [
                     f"故障测试活动{i}",
                     f"测试科技馆{i % 50}",
                     "现代科技馆体系联合行动",
+                    "科学之夜",
                     "2025-09-20 09:00",
                     "2025-09-20 17:00",
                     "展厅",

@@ -38,6 +38,16 @@ def test_clean_text_refuses_too_long_naming_field_and_limit():
     assert caught.value.messages == ["活动名称不能超过 200 个字符（现有 201 个）"]
 
 
+@pytest.mark.parametrize(
+    "control", ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"]
+)
+def test_clean_text_drops_bidirectional_overrides(control):
+    """A unit name ending in U+202E would reverse the platform's own words after it (待审核 → 核审)."""
+    assert text.clean_text(f"宁波科技馆{control}", max_length=20) == "宁波科技馆"
+    assert text.clean_text(f"第一行{control}\n第二行", multiline=True) == "第一行\n第二行"
+    assert text.clean_text("\u200f标记") == "\u200f标记"  # a plain mark reorders nothing: kept
+
+
 def test_clean_text_nfc_and_line_breaks():
     assert text.clean_text("e\u0301") == "é"
     assert text.clean_text("a\r\nb\rc\u2028d", multiline=True) == "a\nb\nc\nd"

@@ -100,6 +100,7 @@ def activities(transactional_db, regions, campaign_2025):
             organizer=base,
             title="草原流动科技馆巡展暨内蒙古自治区乌兰察布市丰镇市中小学人工智能与航空航天主题科普大篷车进校园活动",
             region=region(code="150981"),
+            brand=None,  # unbranded (the factory gives a joint action's first brand)
             starts_at=bj("2025-09-08 09:00"),
             ends_at=bj("2025-09-26 17:00"),
             **common,

@@ -51,6 +51,11 @@ _CONTROLS_ALL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\
 # Line breaks in the Unicode sense (besides \n): NEL is a C1 control (already removed), U+2028/9.
 _LINE_BREAKS = re.compile("\r\n|[\r\u2028\u2029\x0b\x0c\x1c-\x1e\x85]")
 _SINGLE_LINE_BREAKS = re.compile("\r\n|[\r\n\u2028\u2029\x0b\x0c\x1c-\x1e\x85]")
+# Bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): stored text would
+# reorder the platform's own words around it ("待审核" shown as "核审 · 待" after a unit name ending in
+# U+202E). No Chinese or English field needs them; the marks U+200E/U+200F (which reorder nothing
+# beyond themselves) are kept.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def strip_controls(value: str, *, multiline: bool = True) -> str:
@@ -78,7 +83,8 @@ def clean_text(
 
     ``value``: anything (``None`` gives ``""``, other objects their ``str``). ``multiline``: keep
     line breaks (as ``\\n``) and tabs; otherwise every line break (CR, LF, U+2028 …) becomes one
-    space and tabs become spaces. Always: Unicode NFC, control characters and NUL removed.
+    space and tabs become spaces. Always: Unicode NFC, control characters, NUL and bidirectional
+    overrides/embeddings/isolates removed.
     ``strip`` trims white space at both ends. ``max_length`` (characters, counted after cleaning):
     a longer text raises ``ValidationError`` naming ``label`` and the limit — it is never cut.
     """
@@ -92,7 +98,7 @@ def clean_text(
         text = _SINGLE_LINE_BREAKS.sub(" ", text).replace("\t", " ")
         text = _CONTROLS_ALL.sub("", text)
     if not text.isascii():
-        text = unicodedata.normalize("NFC", text)
+        text = unicodedata.normalize("NFC", _BIDI_CONTROLS.sub("", text))
     if strip:
         text = text.strip()
     if max_length is not None and len(text) > max_length:

@@ -9,6 +9,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from kepuyue.campaigns.models import CallKind, Campaign
+from kepuyue.campaigns.services import call_phase
+from kepuyue.common.clock import Phase
 from kepuyue.common.ratelimits import limit, user_or_ip
 from kepuyue.common.text import clean_text, xlsx_safe
 from kepuyue.regions.models import Region
@@ -77,7 +79,10 @@ def call_results(request, campaign: str, call: str):
             "theme": theme,
             "provinces": provinces,
             "province": province,
-            "individuals_open": services.individual_fields(the_call) is not None,
+            # The 个人投稿 button only while the call takes entries (not before it opens, not after its
+            # deadline): the form would only answer "征集已截止".
+            "individuals_open": services.individual_fields(the_call) is not None
+            and call_phase(the_call) == Phase.ONGOING,
             "nav": "calls",
         },
     )

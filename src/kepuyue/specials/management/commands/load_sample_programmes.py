@@ -95,7 +95,7 @@ class Command(BaseCommand):
                         "ends_at": ends,
                         "venue": "中国科学技术馆",
                         "region": museum.region,
-                        "summary": "“光影科学梦”科学电影全国科普场馆巡映（方案 五(三)4）。示例数据：影片与日期见 data/films_books.md。",
+                        "summary": "“光影科学梦”科学电影全国科普场馆巡映（方案 五(三)4）。",
                     },
                 )
                 transition(activity, Status.SUBMITTED)
