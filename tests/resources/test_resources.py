@@ -339,12 +339,15 @@ def test_seeded_plan_resources_are_descriptions(client, world):
     call_command("load_resources", "data/resources/kepuyue-2025.yaml")
     call_command("load_resources", "data/resources/kepuyue-2025.yaml")
     rows = list(Resource.objects.order_by("slug"))
-    assert [r.title for r in rows] == ["沉浸式展厅剧本杀活动", "科学运动会"]
+    assert [r.title for r in rows] == ["电影课程资源包", "沉浸式展厅剧本杀活动", "科学运动会"]
+    # 五(三)4: the film tour's course pack lives here too (the film tour page links to it).
+    pack, *shared = rows
+    assert not pack.file and pack.plan_ref == "五(三)4" and pack.brand.slug == "science-films"
     assert all(
-        not r.file and r.plan_ref == "五(三)3(1)" and r.brand.slug == "science-night-main" for r in rows
+        not r.file and r.plan_ref == "五(三)3(1)" and r.brand.slug == "science-night-main" for r in shared
     )
     page = client.get("/resources/?action=science-museums&kind=pack").content.decode()
-    assert "科学运动会" in page and "文件尚未上传" in page
+    assert "科学运动会" in page and "电影课程资源包" in page and "文件尚未上传" in page
 
 
 # --- the form with any input ---------------------------------------------------------------------
