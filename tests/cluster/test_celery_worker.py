@@ -31,6 +31,17 @@ def _database_url() -> str | None:
     return f"postgres://{user}{password}@{data.get('HOST') or '127.0.0.1'}:{data.get('PORT') or 5432}/{data['NAME']}"
 
 
+def _rebind(app) -> None:
+    """Drop what the app cached from an earlier broker: the connection and producer pools (the control
+    mailbox publishes through them, so a ping would go to the old broker and never be answered) and the
+    result backend. An earlier test of the session (a health check, an eager task) may have built them."""
+    app._pool = None
+    app.__dict__.get("amqp") and setattr(app.amqp, "_producer_pool", None)
+    app.control.mailbox.__dict__.pop("producer_pool", None)
+    app._backend_cache = None
+    app._local.__dict__.pop("backend", None)
+
+
 @pytest.fixture
 def worker(redis_url, tmp_path, settings):
     """A Celery worker subprocess on ``redis_url``; yields the Celery app, switched to that broker."""
@@ -76,6 +87,7 @@ def worker(redis_url, tmp_path, settings):
     )
     previous = {k: app.conf.get(k) for k in ("broker_url", "result_backend", "task_always_eager")}
     app.conf.update(broker_url=redis_url, result_backend=redis_url, task_always_eager=False)
+    _rebind(app)
     try:
         deadline = time.monotonic() + 120
         while not app.control.ping(timeout=1.0):
@@ -87,6 +99,7 @@ def worker(redis_url, tmp_path, settings):
         yield app
     finally:
         app.conf.update(previous)
+        _rebind(app)
         proc.terminate()
         try:
             proc.wait(timeout=30)
