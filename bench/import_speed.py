@@ -93,6 +93,7 @@ def sheet(path: Path, rows: int) -> None:
             "活动名称",
             "主办单位",
             "联合行动",
+            "品牌活动",
             "开始时间",
             "结束时间",
             "活动形式",
@@ -114,6 +115,7 @@ def sheet(path: Path, rows: int) -> None:
                 f"{TITLE_TAG}{i}“科学之夜”互动体验",
                 rng.choice(orgs),
                 "现代科技馆体系联合行动",
+                "科学之夜",  # 八(一): the joint action has brands, a row without one is refused
                 f"2025-09-{day:02d} 09:00",
                 f"2025-09-{day:02d} 17:00",
                 "线下",
@@ -160,6 +162,10 @@ def main() -> None:
         ):
             seconds, job = run(path, step)
             assert job.state in (ImportJob.State.VALIDATED, ImportJob.State.DONE), job.error
+            if step is importing.commit_import:
+                # A refused row is not a written row: the figure counts only a sheet written whole.
+                written = job.created_count + job.updated_count + job.unchanged_count
+                assert written == job.total, f"{label}: {written} of {job.total} rows written"
             results.append((label, job.total, seconds, job))
     load = os.getloadavg()
     print(
