@@ -40,6 +40,8 @@ def _rebind(app) -> None:
     app.control.mailbox.__dict__.pop("producer_pool", None)
     app._backend_cache = None
     app._local.__dict__.pop("backend", None)
+    # The results are awaited with ``disable_sync_subtasks=False``: an earlier test that ran task code
+    # in this process may have marked it as a worker, where ``.get()`` refuses to block.
 
 
 @pytest.fixture
@@ -125,10 +127,10 @@ def test_a_real_worker_runs_the_upload_cleanup_through_redis(worker, tmp_path):
     (tus / ("1" * 32 + ".part")).write_bytes(b"still uploading")
     (tus / ("1" * 32 + ".json")).write_text(json.dumps({"id": "1" * 32, "expires": time.time() + 3600}))
     result = cleanup_uploads_task.delay()
-    assert result.get(timeout=90) == 1
+    assert result.get(timeout=90, disable_sync_subtasks=False) == 1
     assert sorted(p.name for p in tus.iterdir()) == ["1" * 32 + ".json", "1" * 32 + ".part"]
     # Idempotent: delivered again (as after a worker died before acknowledging), nothing more happens.
-    assert cleanup_uploads_task.delay().get(timeout=90) == 0
+    assert cleanup_uploads_task.delay().get(timeout=90, disable_sync_subtasks=False) == 0
 
 
 @pytest.fixture
@@ -149,10 +151,10 @@ def test_a_real_worker_writes_an_export_job(postgres_only, worker, regions, camp
     job = export_jobs.start_export(
         owner, kind="mine", fmt="csv", params={}, filename="a.csv", organization=org, run=False
     )
-    assert export_task.delay(job.pk).get(timeout=120) == ExportJob.State.DONE
+    assert export_task.delay(job.pk).get(timeout=120, disable_sync_subtasks=False) == ExportJob.State.DONE
     job.refresh_from_db()
     assert job.state == ExportJob.State.DONE and job.file
     assert job.file.storage.exists(job.file.name)
     # A second delivery of the same message (acks late) finds the job done and leaves it alone.
-    assert export_task.delay(job.pk).get(timeout=120) == ExportJob.State.DONE
+    assert export_task.delay(job.pk).get(timeout=120, disable_sync_subtasks=False) == ExportJob.State.DONE
     assert ExportJob.objects.get(pk=job.pk).file.name == job.file.name
