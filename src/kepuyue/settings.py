@@ -243,8 +243,17 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+# How often a worker looks for messages whose visibility timeout has passed (a dead worker's). kombu 5.7
+# scans only on every 10th sweep of 10 s by default — a message could wait 100 s past its timeout; here
+# every sweep scans (throttle 1) and the sweep runs at most a fifth of the timeout apart (ADR 0026).
+CELERY_RESTORE_INTERVAL = int(
+    os.environ.get("CELERY_RESTORE_INTERVAL", str(max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 5))))
+)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": CELERY_RESTORE_INTERVAL,
+    "unacked_restore_throttle": 1,
 }
 CELERY_RESULT_EXPIRES = 24 * 3600
 

@@ -114,7 +114,24 @@ def test_scale_out_delivery_is_at_least_once():
     assert django_settings.CELERY_TASK_ACKS_LATE is True
     assert django_settings.CELERY_TASK_REJECT_ON_WORKER_LOST is True
     assert django_settings.CELERY_WORKER_PREFETCH_MULTIPLIER == 1
-    assert django_settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] >= 600
+    options = django_settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    assert options["visibility_timeout"] >= 600
+    # A dead worker's message comes back soon after its timeout: every sweep scans, sweeps ≤ 10 s apart
+    # (kombu 5.7's default scans every 10th sweep, 100 s — the drill's redelivery missed its window).
+    assert options["unacked_restore_throttle"] == 1
+    assert 1 <= options["unacked_restore_interval"] <= 10
+
+
+def test_the_restore_sweep_follows_a_short_visibility_timeout():
+    """The drill runs with a 10 s timeout: the sweep must come every 2 s, not every 10 s."""
+    code = (
+        "import os; os.environ['SECRET_KEY']='x'; os.environ['CELERY_VISIBILITY_TIMEOUT']='10';"
+        "import django; os.environ['DJANGO_SETTINGS_MODULE']='kepuyue.settings';"
+        "from django.conf import settings; o=settings.CELERY_BROKER_TRANSPORT_OPTIONS;"
+        "print(o['visibility_timeout'], o['unacked_restore_interval'], o['unacked_restore_throttle'])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["10", "2", "1"]
 
 
 def test_a_real_worker_runs_the_upload_cleanup_through_redis(worker, tmp_path):
