@@ -239,3 +239,22 @@ def test_an_import_counts_its_rows_in_statements_that_do_not_grow_with_them(plan
     rollup_statements = [q["sql"] for q in queries if "dashboard_" in q["sql"]]
     # Facts read, facts written, one upsert per counter table (5), for any number of rows.
     assert len(rollup_statements) <= 8, rollup_statements
+
+
+def test_coverage_counts_the_statistical_divisions_only(plan, counties, publish, museum):
+    """覆盖区县 is out of the 2,978 coded counties (data/regions), not the 3,358 rows that include the
+    districts of 香港, 澳门 and 台湾; an activity there counts for its province, not as a county reached."""
+    from kepuyue.dashboard import figures
+    from kepuyue.regions.models import Region
+
+    hk_district = Region.objects.filter(province_code="810000", level=Level.COUNTY).first()
+    museums = plan.joint_actions.get(slug="science-museums")
+    publish(joint_action=museums, region=counties[0], organizer=museum)
+    publish(joint_action=museums, region=hk_district, organizer=museum)
+    totals = figures.totals(plan)
+    coded = Region.objects.filter(level=Level.COUNTY, is_official=True).count()
+    assert 2970 <= coded <= 2978  # the data's 2,978 county rows, less a few groupings that are not places
+    assert totals["counties"] == (1, coded)
+    assert totals["prefectures"][1] == Region.objects.filter(level=Level.PREFECTURE, is_official=True).count()
+    assert totals["prefectures"][1] <= 342
+    assert totals["provinces"] == (2, 34)
