@@ -76,6 +76,16 @@ def test_operator_imports_itinerary_and_public_page_shows_route(
     assert page.locator('[data-figure="counties"]').inner_text() == "4"
     # The route is drawn: four stop markers and three legs on the SVG map.
     assert page.locator("#tour-map svg path").count() > 10
+    # Stop labels never print over each other (stops in neighbouring counties sit close together).
+    boxes = page.evaluate(
+        """() => [...document.querySelectorAll('#tour-map svg text')]
+            .filter(t => t.textContent.trim() && getComputedStyle(t).opacity !== '0')
+            .map(t => { const b = t.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; })"""
+    )
+    assert boxes, "no stop label drawn"
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 390
     page.locator("#route-h").scroll_into_view_if_needed()

@@ -24,7 +24,10 @@
           { type: "lines", coordinateSystem: "geo", data: legs, lineStyle: { color: "#b35900", width: 2 },
             symbol: ["none", "arrow"], symbolSize: 7 },
           { type: "scatter", coordinateSystem: "geo", symbolSize: 9, itemStyle: { color: "#1f6feb" },
-            label: { show: coords.length <= 12, position: "right", formatter: function (p) { return p.data.name; }, fontSize: 11 },
+            label: { show: true, position: "right", formatter: function (p) { return p.data.name; }, fontSize: 11 },
+            // Stops close together (a county's towns) would print over each other: ECharts drops the
+            // labels that overlap; the table beside the map names every stop.
+            labelLayout: { hideOverlap: true },
             data: route.points.map(function (p) { return { name: p[2], value: [p[0], p[1]] }; }) }
         ]
       });
