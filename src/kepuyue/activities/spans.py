@@ -69,3 +69,47 @@ def ongoing_q(now: datetime) -> Q:
     for k, bound in enumerate(SPAN_HOURS):
         started |= Q(span_class=k, starts_at__gte=now - timedelta(hours=bound) - _SLACK, starts_at__lte=now)
     return started & Q(ends_at__gte=now)
+
+
+def class_ranges(now: datetime) -> list[tuple[int, datetime | None]]:
+    """``(class, earliest start)`` of each duration class for "ongoing at ``now``" (``None``: the
+    last class, any start up to ``now``) — the ranges of :func:`ongoing_q`, one per class."""
+    ranges: list[tuple[int, datetime | None]] = [
+        (k, now - timedelta(hours=bound) - _SLACK) for k, bound in enumerate(SPAN_HOURS)
+    ]
+    ranges.append((LONGEST_CLASS, None))
+    return ranges
+
+
+def ongoing_keys(queryset, now: datetime, *, limit: int, descending: bool = False) -> list[int]:
+    """The ids of the first ``limit`` rows of ``queryset`` ongoing at ``now``, in ``(starts_at, id)``
+    order (``descending``: the last ones, latest first) — in **one** query that reads only
+    ``limit`` index entries per duration class, not every ongoing row (issue 17 §2).
+
+    ``queryset`` holds the other filters (campaign, status, place, keyset…) and no ordering. Each
+    class is one ``ORDER BY starts_at, id LIMIT limit`` range on ``act_ongoing_list_idx``
+    ``(campaign, status, span_class, starts_at, id, ends_at)``, which hands its rows over in list order
+    with ``ends_at`` tested in the index; the classes' few rows are merged by a ``UNION ALL`` and
+    sorted. ``ORDER BY … LIMIT`` over the whole ``OR`` of :func:`ongoing_q` would instead fetch and
+    sort every ongoing row (8,800 at 500,000 activities during the campaign: 97 ms median on
+    PostgreSQL).
+    """
+    from django.db import connections
+
+    order = ("-starts_at", "-id") if descending else ("starts_at", "id")
+    parts, params = [], []
+    for n, (k, earliest) in enumerate(class_ranges(now)):
+        rows = queryset.filter(span_class=k, starts_at__lte=now, ends_at__gte=now)
+        if earliest is not None:
+            rows = rows.filter(starts_at__gte=earliest)
+        sql, part_params = (
+            rows.order_by(*order).values_list("starts_at", "id")[:limit].query.sql_with_params()
+        )
+        parts.append(f"SELECT * FROM ({sql}) AS c{n}")
+        params.extend(part_params)
+    direction = "DESC" if descending else "ASC"
+    union = " UNION ALL ".join(parts)
+    sql = f"SELECT id FROM ({union}) AS ongoing ORDER BY starts_at {direction}, id {direction} LIMIT {int(limit)}"
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
