@@ -677,8 +677,8 @@ def _forward(queryset, limit, relevance, messages, *, after: dict | None, number
         offset = after["o"] if after else 0
         rows = _cards(queryset[offset : offset + limit + 1])
     elif isinstance(queryset, OngoingRows):
-        base = _after(queryset.base, after["t"], after["i"]) if after else queryset.base
-        rows = cards_of(ongoing_keys(base, queryset.now, limit=limit + 1))
+        position = (after["t"], after["i"]) if after else None
+        rows = cards_of(ongoing_keys(queryset.base, queryset.now, limit=limit + 1, after=position))
     else:
         if after:
             queryset = _after(queryset, after["t"], after["i"])
@@ -713,8 +713,10 @@ def _backward(queryset, limit, relevance, messages, *, before: dict) -> Page:
             queryset, limit, relevance, messages, after={"o": start}, number=1 if start == 0 else number
         )
     if isinstance(queryset, OngoingRows):
-        base = _before(queryset.base, before["t"], before["i"])
-        rows = cards_of(ongoing_keys(base, queryset.now, limit=limit + 1, descending=True))
+        position = (before["t"], before["i"])
+        rows = cards_of(
+            ongoing_keys(queryset.base, queryset.now, limit=limit + 1, descending=True, before=position)
+        )
     else:
         rows = _cards(_before(queryset, before["t"], before["i"]).reverse()[: limit + 1])
     more = len(rows) > limit
