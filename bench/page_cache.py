@@ -94,8 +94,8 @@ def pages(s: dict) -> list[tuple[str, str]]:
     ]
 
 
-def serve(env: dict[str, str], workers: int) -> tuple[subprocess.Popen, str]:
-    port = free_port()
+def serve(env: dict[str, str], workers: int, port: int = 0) -> tuple[subprocess.Popen, str]:
+    port = port or free_port()
     server = subprocess.Popen(
         [GUNICORN, "kepuyue.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
         cwd=ROOT,
@@ -152,6 +152,7 @@ def main() -> None:
     parser.add_argument("--cold-seconds", type=int, default=6, help="seconds of one-at-a-time cold requests")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--port", type=int, default=0, help="serve on this port (default: any free one)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -170,7 +171,7 @@ def main() -> None:
         script.write(WRK_SCRIPT)
 
     results: dict[str, dict] = {}
-    server, base = serve(cached_env, args.workers)
+    server, base = serve(cached_env, args.workers, args.port)
     try:
         wrk(base + "/healthz", 2, args.connections, script.name)
         ceiling = wrk(base + "/healthz", args.duration, args.connections, script.name)
@@ -182,7 +183,7 @@ def main() -> None:
     finally:
         stop(server)
 
-    server, base = serve(cold_env, args.workers)
+    server, base = serve(cold_env, args.workers, args.port)
     try:
         for name, path in plan:
             # Warm both workers' in-process state (regions, plan) first: cold means the page, not

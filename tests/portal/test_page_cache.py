@@ -327,3 +327,53 @@ def test_versions_are_created_once_and_bumped_to_a_new_value():
     assert pagecache.versions("activity:1")["activity:1"] == first
     pagecache.bump("activity:1")
     assert pagecache.versions("activity:1")["activity:1"] != first
+
+
+@pytest.mark.parametrize("page_cache", [True, False])
+def test_the_plan_part_of_zone_and_home_is_read_again_after_a_plan_change(
+    client, world, settings, django_capture_on_commit_callbacks, page_cache
+):
+    """``pagecache.remember``: the zone's and the home's plan rows are read once per process while
+    the ``plan`` version holds — with the page cache on or off — and again after any plan change."""
+    settings.PAGE_CACHE_ENABLED = page_cache
+    zone, home = world["pages"]["zone-1"], world["pages"]["home"]
+    first_zone = _queries(client, zone)
+    first_home = _queries(client, home)
+    # Another address of the same page (not cached yet): the view runs, the plan is not re-read.
+    assert _queries(client, zone + "?again=1") <= first_zone - 9
+    assert _queries(client, home + "?again=1") <= first_home - 3
+    with django_capture_on_commit_callbacks(execute=True):
+        world["b1"].name = "品牌一（改名）"
+        world["b1"].save()
+        world["ja1"].name = "第一联合行动（改名）"
+        world["ja1"].save()
+    assert "品牌一（改名）" in client.get(zone).content.decode()
+    assert "第一联合行动（改名）" in client.get(home).content.decode()
+
+
+def _queries(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_remember_keeps_a_value_while_its_versions_hold():
+    from django.test import RequestFactory
+
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    def ask():
+        return pagecache.remember(RequestFactory().get("/"), "k", compute, "plan")
+
+    assert (ask(), ask()) == (1, 1)
+    pagecache.bump("catalog")  # another name: still the same
+    assert ask() == 1
+    pagecache.bump("plan")
+    assert (ask(), ask()) == (2, 2)

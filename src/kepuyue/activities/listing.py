@@ -32,11 +32,17 @@ from django.db.models import CharField, DateTimeField, F, Func, IntegerField, Q,
 from django.utils.translation import gettext as _
 
 from kepuyue.activities.models import Activity, Audience, Form, Status, Topic
-from kepuyue.activities.spans import ongoing_q
+from kepuyue.activities.spans import ongoing_keys, ongoing_q
 from kepuyue.common import clock
 from kepuyue.common.clock import Phase
 from kepuyue.common.text import MAX_DATE, MIN_DATE, int_or_none, parse_date, strip_controls
-from kepuyue.search.services import SORT_MATCHES, order_by_relevance, order_by_start, search_activities
+from kepuyue.search.services import (
+    SORT_MATCHES,
+    order_by_relevance,
+    order_by_start,
+    query_words,
+    search_activities,
+)
 
 SORT_START = "start"
 SORT_RELEVANCE = "relevance"
@@ -399,8 +405,28 @@ class Page:
         return self.prev_cursor is not None
 
 
+@dataclass
+class OngoingRows:
+    """A list filtered by "ongoing" during the campaign, read one duration class at a time
+    (:func:`~kepuyue.activities.spans.ongoing_keys`): ``base`` holds every other filter, ``now`` the
+    instant. What :func:`filter_activities` returns for a page (``split_ongoing=True``)."""
+
+    base: QuerySet
+    now: datetime
+
+    def queryset(self) -> QuerySet:
+        """The same rows as one ordered queryset (a ``?page=N`` deep link skips through it)."""
+        rows = _in_phase(self.base, Phase.ONGOING, self.now, busy=True)
+        return order_by_start(search_activities(rows, ""))
+
+
 def filter_activities(
-    activity_filter: ActivityFilter, *, campaign=None, queryset: QuerySet | None = None, paged: bool = True
+    activity_filter: ActivityFilter,
+    *,
+    campaign=None,
+    queryset: QuerySet | None = None,
+    paged: bool = True,
+    split_ongoing: bool = False,
 ):
     """The activities matching ``activity_filter``, ordered by its sort; ``(queryset, messages)``.
 
@@ -421,7 +447,16 @@ def filter_activities(
     # first); SQLite, with no statistics, would rather walk the list index by campaign and status,
     # so those two are then tested on the rows it reads.
     busy = activity_filter.phase == Phase.ONGOING and _many_end_after(campaign, now)
-    steer = busy and queryset is None and connections[Activity.objects.db].vendor == "sqlite"
+    # A page of "ongoing" in start order reads each duration class's first rows on
+    # act_ongoing_list_idx (campaign and status first): no steering then.
+    split = (
+        split_ongoing
+        and busy
+        and campaign is not None
+        and not query_words(activity_filter.q)
+        and activity_filter.sort == SORT_START
+    )
+    steer = busy and not split and queryset is None and connections[Activity.objects.db].vendor == "sqlite"
     if queryset is None:
         queryset = Activity.objects.all()
         if steer:
@@ -489,6 +524,8 @@ def filter_activities(
             _topic_bits=0
         )
 
+    if split:
+        return OngoingRows(base=queryset.order_by(), now=now), messages
     if activity_filter.phase:
         queryset = _in_phase(queryset, Phase(activity_filter.phase), now, busy=busy)
 
@@ -518,7 +555,9 @@ def list_activities(
     """
     number = int_or_none(limit)
     limit = max(1, min(DEFAULT_LIMIT if number is None else number, MAX_LIMIT))
-    queryset, messages = filter_activities(activity_filter, campaign=campaign, queryset=queryset)
+    queryset, messages = filter_activities(
+        activity_filter, campaign=campaign, queryset=queryset, split_ongoing=True
+    )
     messages = [*activity_filter.messages, *messages]
     relevance = activity_filter.sort == SORT_RELEVANCE
 
@@ -526,7 +565,8 @@ def list_activities(
     if position is None and page not in (None, ""):
         number = _page_number(page, messages)
         if number and number > 1:
-            position = _position_of_page(queryset, number, limit, relevance)
+            ordered = queryset.queryset() if isinstance(queryset, OngoingRows) else queryset
+            position = _position_of_page(ordered, number, limit, relevance)
             if position is None:
                 messages.append(_("没有第 %(n)d 页，已显示第一页。") % {"n": number})
 
@@ -622,7 +662,11 @@ def _cards(queryset: QuerySet) -> list[Activity]:
     joins would make the database join every match before sorting: 25,000 matches of a popular
     word at 500,000 rows cost hundreds of milliseconds that way.
     """
-    keys = list(queryset.values_list("id", flat=True))
+    return cards_of(list(queryset.values_list("id", flat=True)))
+
+
+def cards_of(keys: list[int]) -> list[Activity]:
+    """The activities of ``keys``, in that order, with what a card shows (one query)."""
     cards = Activity.objects.select_related(*CARD_RELATED).defer("search_text").in_bulk(keys)
     return [cards[key] for key in keys if key in cards]
 
@@ -632,6 +676,9 @@ def _forward(queryset, limit, relevance, messages, *, after: dict | None, number
     if relevance:
         offset = after["o"] if after else 0
         rows = _cards(queryset[offset : offset + limit + 1])
+    elif isinstance(queryset, OngoingRows):
+        position = (after["t"], after["i"]) if after else None
+        rows = cards_of(ongoing_keys(queryset.base, queryset.now, limit=limit + 1, after=position))
     else:
         if after:
             queryset = _after(queryset, after["t"], after["i"])
@@ -665,7 +712,13 @@ def _backward(queryset, limit, relevance, messages, *, before: dict) -> Page:
         return _forward(
             queryset, limit, relevance, messages, after={"o": start}, number=1 if start == 0 else number
         )
-    rows = _cards(_before(queryset, before["t"], before["i"]).reverse()[: limit + 1])
+    if isinstance(queryset, OngoingRows):
+        position = (before["t"], before["i"])
+        rows = cards_of(
+            ongoing_keys(queryset.base, queryset.now, limit=limit + 1, descending=True, before=position)
+        )
+    else:
+        rows = _cards(_before(queryset, before["t"], before["i"]).reverse()[: limit + 1])
     more = len(rows) > limit
     items = list(reversed(rows[:limit]))
     if not more:

@@ -229,6 +229,12 @@ class Activity(TimestampedModel):
             models.Index(
                 fields=["span_class", "starts_at", "ends_at", "campaign", "status"], name="act_ongoing_idx"
             ),
+            # A page of "ongoing" in list order (and the home page's not-ended rows): each duration
+            # class's first rows by (starts_at, id), ends_at tested in the index (spans.ongoing_keys).
+            models.Index(
+                fields=["campaign", "status", "span_class", "starts_at", "id", "ends_at"],
+                name="act_ongoing_list_idx",
+            ),
             # Featured activities first on the home and zone pages (a handful of rows).
             models.Index(
                 fields=["campaign", "featured_at"],

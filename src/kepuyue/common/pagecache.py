@@ -187,6 +187,39 @@ def clear_local() -> None:
     """Forget this process's copies (tests, after clearing the shared cache)."""
     with _LOCAL_LOCK:
         _LOCAL.clear()
+        _MEMO.clear()
+
+
+# What pages compute from rarely changing data (the plan), kept per process under the versions of
+# the things it was read from: a page that misses the cache still does not re-read the plan.
+_MEMO: OrderedDict[str, tuple[tuple[str, ...], object]] = OrderedDict()
+_MEMO_MAX = 512
+
+
+def remember(request: HttpRequest, key: str, compute: Callable[[], object], *names: str):
+    """``compute()``, or the value it gave before in this process while the versions of ``names``
+    are unchanged — the page cache's rule for a part of a page (issue 17 §1).
+
+    ``names`` are declared for the page (:func:`depends`) *before* ``compute`` reads, so a change
+    committed meanwhile bumps a version the next request sees. ``key`` names what is computed
+    (with its arguments); the value is shared by every request of the process: never change it.
+    Exceptions are not kept. Works with the page cache on or off (versions are always read).
+    """
+    depends(request, *names)
+    held = getattr(request, _ATTR)
+    stamp = tuple(held[name] for name in names)
+    with _LOCAL_LOCK:
+        found = _MEMO.get(key)
+        if found is not None and found[0] == stamp:
+            _MEMO.move_to_end(key)
+            return found[1]
+    value = compute()
+    with _LOCAL_LOCK:
+        _MEMO[key] = (stamp, value)
+        _MEMO.move_to_end(key)
+        while len(_MEMO) > _MEMO_MAX:
+            _MEMO.popitem(last=False)
+    return value
 
 
 def _fresh(entry) -> bool:

@@ -19,7 +19,7 @@ from django.views.i18n import set_language
 
 from kepuyue.campaigns import services
 from kepuyue.campaigns.models import Campaign, JointAction
-from kepuyue.common.pagecache import depends, public_page
+from kepuyue.common.pagecache import depends, public_page, remember
 
 from .activity_display import featured, home_activities, zone_activities
 from .context_processors import LARGE_TEXT_COOKIE
@@ -55,7 +55,10 @@ def campaign_detail(request, slug: str):
 def _campaign_home(request, campaign: Campaign, *, is_current: bool):
     # The featured row and the latest activities: any public change in the campaign.
     depends(request, f"campaign:{campaign.pk}")
-    joint_actions = list(campaign.joint_actions.prefetch_related("participant_types").order_by("number"))
+    # The plan's joint actions and deadlines: read once per process while the plan is unchanged.
+    joint_actions, deadlines = remember(
+        request, f"home:{campaign.pk}", lambda: _home_plan(campaign), "plan", "catalog"
+    )
     cards = [(ja, services.joint_action_window_phase(ja)) for ja in joint_actions]
     featured_rows = featured(campaign)
     context = {
@@ -63,12 +66,18 @@ def _campaign_home(request, campaign: Campaign, *, is_current: bool):
         "phase": services.campaign_phase(campaign),
         "is_current": is_current,
         "cards": cards,
-        "key_deadlines": services.key_deadlines(campaign),
+        "key_deadlines": [(d, services.deadline_state(d)) for d in deadlines],
         "featured": featured_rows,
         "home_activities": home_activities(campaign, first=featured_rows),
         "nav": "home" if is_current else "archive",
     }
     return render(request, "portal/campaign_home.html", context)
+
+
+def _home_plan(campaign: Campaign) -> tuple[list[JointAction], list]:
+    """The joint actions (with participant types) and the key deadlines a campaign's home shows."""
+    joint_actions = list(campaign.joint_actions.prefetch_related("participant_types").order_by("number"))
+    return joint_actions, [deadline for deadline, _state in services.key_deadlines(campaign)]
 
 
 @require_safe
@@ -91,7 +100,15 @@ def zone_detail(request, slug: str, ja_slug: str):
     depends(request, "plan", "catalog")
     campaign = get_object_or_404(Campaign, slug=slug)
     try:
-        joint_action = services.zone(campaign, ja_slug)
+        # The plan's part of the zone (ten queries of names, tasks, brands, targets, deadlines and
+        # calls) is read once per process while the plan and the catalog are unchanged.
+        joint_action = remember(
+            request,
+            f"zone:{campaign.pk}:{ja_slug}",
+            lambda: services.zone(campaign, ja_slug),
+            "plan",
+            "catalog",
+        )
     except JointAction.DoesNotExist as exc:
         raise Http404("没有这个联合行动") from exc
     depends(request, f"zone:{joint_action.pk}")
