@@ -156,6 +156,14 @@ def _pool(scheme: str, host: str, port: int, address: str) -> urllib3.HTTPConnec
     return pool
 
 
+def close_pools() -> None:
+    """Close every pooled connection (tests; a process that changes its targets)."""
+    with _pools_lock:
+        for pool in _pools.values():
+            pool.close()
+        _pools.clear()
+
+
 def post(url: str, body: bytes, headers: dict, *, target: tuple | None = None) -> int:
     """POST ``body`` to ``url`` (checked again unless ``target`` is the ``check_url`` answer of this
     batch; connected to the checked address, no redirects) over a pooled keep-alive connection;
