@@ -33,3 +33,15 @@ def purge_idempotency_task() -> int:
     from .write import purge_idempotency_keys
 
     return purge_idempotency_keys()
+
+
+@shared_task(name="kepuyue.api.purge_webhook_deliveries")
+def purge_deliveries_task() -> int:
+    return webhooks.purge_deliveries()
+
+
+@shared_task(name="kepuyue.api.purge_changes")
+def purge_changes_task() -> int:
+    from .changes import purge
+
+    return purge()

@@ -540,3 +540,23 @@ def deliver_due(limit: int = 500) -> int:
     for start in range(0, len(ids), size):
         deliver_many(ids[start : start + size])
     return len(ids)
+
+
+def purge_deliveries(now=None, *, slice_size: int = 5000) -> int:
+    """Delete delivery rows (the delivery log) created more than ``API_WEBHOOK_RETENTION_DAYS`` (30)
+    ago, whatever their state: a delivery is retried for about four hours at most, and a pending
+    one of a subscription disabled that long is not worth sending any more. In slices of
+    ``slice_size`` (never a long lock). Returns how many were deleted. Run daily by Celery beat or
+    ``manage.py purge_webhook_deliveries``."""
+    days = int(getattr(settings, "API_WEBHOOK_RETENTION_DAYS", 30))
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    deleted = 0
+    while True:
+        ids = list(
+            WebhookDelivery.objects.filter(created__lt=cutoff)
+            .order_by("id")
+            .values_list("pk", flat=True)[:slice_size]
+        )
+        if not ids:
+            return deleted
+        deleted += WebhookDelivery.objects.filter(pk__in=ids).delete()[0]
