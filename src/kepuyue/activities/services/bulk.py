@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 
 from kepuyue.audit import services as audit
 from kepuyue.common.events import send_in_transaction
-from kepuyue.common.text import clean_instance
 
 from .. import signals
 from ..models import Activity, Status
@@ -95,11 +94,13 @@ class Item:
 
 
 def _check(activity: Activity, data: Mapping) -> None:
-    """The model's own checks of one row (lengths, URL, number bounds) as ``save()``'s caller
+    """The rules and the model's own checks of one row (lengths, URL, number bounds) as
     ``_save_with_poster`` runs them; raises ``ValidationError`` (field → messages)."""
     _raise(validate_activity(data))
     _apply(activity, data)
-    clean_instance(activity)
+    # No ``clean_instance`` (what ``save()`` runs): ``_apply`` set every text from ``clean_texts``,
+    # the same cleaning, and the other text columns are the services' own values. It was a quarter
+    # of a 500-item request (profile in BENCHMARKS.md).
     activity.full_clean(exclude=_NOT_CHECKED, validate_unique=False, validate_constraints=False)
 
 
