@@ -407,3 +407,13 @@ def test_bulk_service_raises_on_a_concurrent_duplicate(unit, publisher):
     with pytest.raises(IntegrityError):
         upsert_drafts(unit, items, actor=publisher)
     assert not Activity.objects.filter(external_id="FIRST").exists()
+
+
+def test_bulk_body_over_the_cap_is_a_clear_refusal(client, unit, token):
+    """500 items is the cap; a body past DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) is refused, never a 5xx."""
+    big = {"items": bulk_items(300, description="长" * 4000)}
+    response = post(client, "/api/v1/org/activities/bulk", big, token[1])
+    assert response.status_code == 413
+    body = response.json()
+    assert body["code"] == "too_large" and "最多 500 条" in body["detail"]
+    assert not Activity.objects.exists()
