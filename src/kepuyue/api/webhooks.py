@@ -10,9 +10,12 @@ older than a few minutes (replays). ``docs/api.md`` shows a verifier.
 **Delivery.** Events are the after-commit domain events of the lower apps (``activities.signals``,
 ``review.signals``, ``registrations.signals``, ``calls.signals``; ``docs/architecture.md``), so a
 rolled-back change is never announced. Each event becomes one :class:`WebhookDelivery` per matching
-subscription, sent by the Celery task ``kepuyue.api.deliver_webhook`` — on a worker when a broker is
-configured (``REDIS_URL``), in-process right after the commit otherwise. A failure (network error,
-timeout, any status but 2xx) is retried after 30 s, 1, 2, 4 … minutes (at most one hour apart, at
+subscription; events queued together are announced together (:func:`announce_many`: one read of the
+subscriptions, one ``bulk_create``) and sent in batches of ``WEBHOOK_BATCH_SIZE`` (:func:`deliver_many`:
+one claiming update, ``WEBHOOK_CONCURRENCY`` threads over keep-alive connections, the outcomes recorded in
+bulk; decision 0032) — by the Celery task ``kepuyue.api.deliver_webhooks`` on a worker when a broker is
+configured (``REDIS_URL``), on the server's background process or thread otherwise. A failure (network
+error, timeout, any status but 2xx) is retried after 30 s, 1, 2, 4 … minutes (at most one hour apart, at
 most :data:`MAX_ATTEMPTS` tries) by ``deliver_due`` (Celery beat every minute, or
 ``manage.py deliver_webhooks`` from cron). :data:`DISABLE_AFTER` consecutive failures disable the
 subscription; the page re-enables it.
