@@ -32,4 +32,11 @@ app.conf.beat_schedule = {
     "api-webhooks": {"task": "kepuyue.api.deliver_due_webhooks", "schedule": crontab(minute="*")},
     # Stored Idempotency-Key answers past API_IDEMPOTENCY_RETENTION_HOURS (kepuyue.api.write), hourly.
     "api-idempotency-purge": {"task": "kepuyue.api.purge_idempotency_keys", "schedule": crontab(minute=23)},
+    # Webhook delivery rows past API_WEBHOOK_RETENTION_DAYS, and change-feed rows past
+    # API_CHANGES_RETENTION_DAYS that no reader needs (decision 0032), every night.
+    "api-webhooks-purge": {
+        "task": "kepuyue.api.purge_webhook_deliveries",
+        "schedule": crontab(hour=4, minute=10),
+    },
+    "api-changes-purge": {"task": "kepuyue.api.purge_changes", "schedule": crontab(hour=4, minute=20)},
 }

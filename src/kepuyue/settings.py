@@ -436,6 +436,15 @@ RATE_LIMITS = {
 RATELIMIT_VIEW = "kepuyue.common.views.rate_limited"
 # Webhook targets on loopback or private networks (an intranet deployment, tests). Off: refused (SSRF).
 WEBHOOK_ALLOW_PRIVATE = env_bool("KEPUYUE_WEBHOOK_ALLOW_PRIVATE", False)
+# Webhook deliveries sent at once by one process (a bounded thread pool over keep-alive connections),
+# and how many deliveries one batch (one Celery task) carries (decision 0032).
+WEBHOOK_CONCURRENCY = max(1, int(os.environ.get("KEPUYUE_WEBHOOK_CONCURRENCY", "8")))
+WEBHOOK_BATCH_SIZE = max(1, int(os.environ.get("KEPUYUE_WEBHOOK_BATCH_SIZE", "100")))
+# Retention (decision 0032): webhook delivery rows (the delivery log) and change-feed rows are deleted
+# after these many days (manage.py purge_webhook_deliveries / purge_changes, Celery beat or cron). A
+# change-feed cursor older than the retained window gets a 410 telling the consumer to resync.
+API_WEBHOOK_RETENTION_DAYS = max(1, int(os.environ.get("KEPUYUE_API_WEBHOOK_RETENTION_DAYS", "30")))
+API_CHANGES_RETENTION_DAYS = max(7, int(os.environ.get("KEPUYUE_API_CHANGES_RETENTION_DAYS", "400")))
 # The change feed (/api/v1/changes) serves rows at least this old (a slower transaction's row first).
 API_CHANGES_SETTLE_SECONDS = int(os.environ.get("KEPUYUE_API_CHANGES_SETTLE_SECONDS", "5"))
 # Stored answers of Idempotency-Key writes are kept this many hours (manage.py purge_idempotency_keys).

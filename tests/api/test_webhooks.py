@@ -261,3 +261,130 @@ def test_another_units_subscription_is_404(client, publisher, other_publisher, s
     assert client.post(f"/org/api/webhooks/{subscription.pk}/delete").status_code == 404
     assert client.post(f"/org/api/webhooks/{subscription.pk}/enable").status_code == 404
     assert WebhookSubscription.objects.filter(pk=subscription.pk).exists()
+
+
+# --- batched, concurrent, pooled delivery (decision 0032) ------------------------------------------
+
+
+class KeepAliveReceiver:
+    """An HTTP/1.1 receiver that keeps connections open, verifies every signature with
+    :func:`reference_verify` and counts the client connections it saw."""
+
+    def __init__(self, secret_of, fail_every: int = 0):
+        self.verified, self.refused, self.peers, self.count = 0, 0, set(), 0
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                ok = reference_verify(secret_of(), self.headers["Kepuyue-Signature"], body)
+                with receiver.lock:
+                    receiver.count += 1
+                    receiver.peers.add(self.client_address)
+                    receiver.verified += ok
+                    receiver.refused += not ok
+                    status = 500 if fail_every and receiver.count % fail_every == 0 else 204
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        ThreadingHTTPServer.allow_reuse_address = True
+        self.server = ThreadingHTTPServer(("127.0.0.1", PORT + 2), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{PORT + 2}/hook"
+
+    def close(self):
+        webhooks.close_pools()  # the server's open keep-alive connections would outlive it
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_many_events_are_fanned_out_in_bulk_and_sent_over_few_connections(settings, unit, publisher):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    settings.WEBHOOK_CONCURRENCY = 4
+    settings.WEBHOOK_BATCH_SIZE = 25
+    holder = {}
+    receiver = KeepAliveReceiver(lambda: holder["secret"])
+    try:
+        subscription = subscribe(publisher, receiver.url, ["activity.published"])
+        holder["secret"] = subscription.secret
+        events = [
+            {"event": "activity.published", "data": {"n": n}, "organizer_id": unit.pk, "activity_id": None}
+            for n in range(100)
+        ]
+        with CaptureQueriesContext(connection) as queries:
+            ids = webhooks.announce_many(events)
+        assert len(ids) == 100
+        assert WebhookDelivery.objects.filter(state=DeliveryState.DELIVERED).count() == 100
+        assert receiver.verified == 100 and receiver.refused == 0
+        # Keep-alive: 4 threads reuse their connections across the 4 batches.
+        assert len(receiver.peers) <= 4 * 4
+        # Bulk: the query count is per batch, not per delivery.
+        assert len(queries) < 60
+        assert len({json.loads(json.dumps(d.payload))["id"] for d in WebhookDelivery.objects.all()}) == 100
+    finally:
+        receiver.close()
+
+
+def test_failures_in_a_batch_count_as_a_run_and_a_success_resets_it(settings, unit, publisher):
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    settings.WEBHOOK_CONCURRENCY = 1  # in order: every third answer is a 500
+    holder = {}
+    receiver = KeepAliveReceiver(lambda: holder["secret"], fail_every=3)
+    try:
+        subscription = subscribe(publisher, receiver.url, ["activity.published"])
+        holder["secret"] = subscription.secret
+        events = [
+            {"event": "activity.published", "data": {"n": n}, "organizer_id": unit.pk, "activity_id": None}
+            for n in range(6)
+        ]
+        webhooks.announce_many(events)  # 204 204 500 204 204 500: one failure after the last success
+        subscription.refresh_from_db()
+        assert subscription.failures == 1 and subscription.active
+        pending = WebhookDelivery.objects.filter(state=DeliveryState.PENDING)
+        assert pending.count() == 2 and {d.attempts for d in pending} == {1}
+        assert all(d.next_attempt_at > timezone.now() + timedelta(seconds=25) for d in pending)
+        # Retried when due: both go through and the run is over.
+        pending.update(next_attempt_at=timezone.now())
+        receiver.count = 0
+        assert webhooks.deliver_due() == 2
+        subscription.refresh_from_db()
+        assert subscription.failures == 0
+        assert WebhookDelivery.objects.filter(state=DeliveryState.DELIVERED).count() == 6
+    finally:
+        receiver.close()
+
+
+@pytest.mark.django_db(transaction=True)  # the background thread reads with its own connection
+def test_events_queued_together_are_announced_together(settings, unit, publisher, receiver):
+    """Without a broker the background thread hands the queued events to announce_many at once."""
+    from kepuyue.common import background
+
+    settings.KEPUYUE_BACKGROUND = "thread"
+    subscribe(publisher, receiver.url, ["activity.published"])
+    calls = []
+    original = webhooks.announce_many
+
+    def spy(events):
+        calls.append(len(events))
+        return original(events)
+
+    webhooks.announce_many = spy
+    try:
+        for n in range(5):
+            webhooks.announce_later("activity.published", {"n": n}, organizer_id=unit.pk)
+        assert background.drain(30)
+    finally:
+        webhooks.announce_many = original
+    assert sum(calls) == 5 and len(calls) < 5
+    assert len(receiver.requests) == 5

@@ -247,3 +247,173 @@ def test_org_list_query_count(client, unit, token):
     for i in range(6):
         make_activity(unit, title=f"活动{i}")
     assert count() == few <= 9
+
+
+# --- the batched bulk upsert (decision 0032) ------------------------------------------------------
+
+
+def bulk_items(n, start=0, **overrides):
+    return [
+        activity_payload(external_id=f"B-{i}", title=f"批量活动{i}", **overrides)
+        for i in range(start, start + n)
+    ]
+
+
+def test_bulk_query_count_does_not_grow_with_the_items(client, unit, token):
+    """Lookups once per request, bulk statements: 5 and 60 items cost the same queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(items):
+        with CaptureQueriesContext(connection) as queries:
+            body = post(client, "/api/v1/org/activities/bulk", {"items": items}, token[1]).json()
+        return len(queries), body
+
+    few, first = count(bulk_items(5))
+    many, second = count(bulk_items(60, start=5))
+    assert first["created"] == 5 and second["created"] == 60
+    assert many <= few  # the first request also warms a cache or two
+    # Sent again: all unchanged, and no more queries than the first pass.
+    again, third = count(bulk_items(60, start=5))
+    assert third["unchanged"] == 60 and again <= few
+
+
+def test_bulk_writes_what_create_activity_writes(client, unit, token, publisher):
+    """Search text, region chain, rendered description, audit entries, import-free rows."""
+    from kepuyue.activities import services as activity_services
+    from kepuyue.audit.models import AuditEntry
+
+    items = bulk_items(2, description="**粗体**说明")
+    body = post(client, "/api/v1/org/activities/bulk", {"items": items}, token[1]).json()
+    single = post(
+        client,
+        "/api/v1/org/activities",
+        activity_payload(external_id="S-1", title="批量活动0", description="**粗体**说明"),
+        token[1],
+    ).json()
+    made = Activity.objects.get(pk=body["results"][0]["id"])
+    reference = Activity.objects.get(pk=single["id"])
+    for name in (
+        "search_text",
+        "description_html",
+        "description_digest",
+        "province_code",
+        "prefecture_code",
+        "county_code",
+        "campaign_id",
+        "joint_action_id",
+        "brand_id",
+        "key_task_id",
+        "audiences",
+        "topics",
+        "status",
+        "starts_at",
+        "ends_at",
+        "contact_phone",
+        "region_id",
+        "span_class",
+    ):
+        assert getattr(made, name) == getattr(reference, name), name
+    assert made.search_text == activity_services.compute_search_text(made)
+    entries = AuditEntry.objects.filter(
+        action="activity.create", object_id__in=[str(r["id"]) for r in body["results"]]
+    )
+    assert entries.count() == 2 and {e.actor_id for e in entries} == {publisher.pk}
+    assert {e.organization_id for e in entries} == {unit.pk}
+    # An update is audited as such.
+    items[0]["title"] = "批量活动0（改）"
+    post(client, "/api/v1/org/activities/bulk", {"items": items}, token[1])
+    assert AuditEntry.objects.filter(action="activity.update", object_id=str(made.pk)).count() == 1
+
+
+def test_bulk_messages_are_the_single_writes(client, unit, token):
+    """The same Chinese messages per field as POST /activities, item by item."""
+    bad = [
+        activity_payload(
+            external_id="E-1", starts_at="2025-12-01T09:00:00+08:00", ends_at="2025-12-01T10:00:00+08:00"
+        ),
+        activity_payload(external_id="E-2", form="online", online_url=""),
+        activity_payload(external_id="E-3", joint_action="no-such", audiences=["外星人"]),
+        activity_payload(external_id="E-4", region_code="999999"),
+        activity_payload(external_id="E-5", brand=None, title="科学之夜：星空观测"),
+        activity_payload(external_id="E-6", title="x" * 201),
+        activity_payload(external_id="E-7", contact_phone="12"),
+    ]
+    results = post(client, "/api/v1/org/activities/bulk", {"items": bad}, token[1]).json()["results"]
+    for item, result in zip(bad, results, strict=True):
+        single = post(client, "/api/v1/org/activities", item, token[1])
+        assert single.status_code == 422
+        assert result["result"] == "error" and result["errors"] == single.json()["errors"], item[
+            "external_id"
+        ]
+    assert not Activity.objects.exists()
+
+
+def test_bulk_refuses_a_published_activity_it_would_change(client, unit, token):
+    first = post(client, "/api/v1/org/activities/bulk", {"items": bulk_items(2)}, token[1]).json()
+    from kepuyue.activities import services
+
+    published = Activity.objects.get(pk=first["results"][0]["id"])
+    services.transition(published, Status.SUBMITTED)
+    services.transition(published, Status.PUBLISHED)
+    same = post(client, "/api/v1/org/activities/bulk", {"items": bulk_items(2)}, token[1]).json()
+    assert [r["result"] for r in same["results"]] == ["unchanged", "unchanged"]
+    changed = bulk_items(2)
+    changed[0]["title"] = "改名"
+    changed[1]["title"] = "也改名"
+    body = post(client, "/api/v1/org/activities/bulk", {"items": changed}, token[1]).json()
+    assert [r["result"] for r in body["results"]] == ["error", "updated"]
+    assert "只有草稿或已退回的活动可以修改" in body["results"][0]["errors"]["request"][0]
+    published.refresh_from_db()
+    assert published.title == "批量活动0" and published.status == Status.PUBLISHED
+
+
+def test_bulk_feeds_the_dashboard_and_not_the_public_feed(client, plan, unit, token, settings):
+    """Drafts: counted by the roll-ups as the single writes are, never in the public change feed."""
+    from kepuyue.api.models import ActivityChange
+    from kepuyue.dashboard import rollups
+
+    seen = []
+    original = rollups.sync
+
+    def spy(ids):
+        seen.extend(ids)
+        return original(ids)
+
+    rollups.sync = spy
+    try:
+        body = post(client, "/api/v1/org/activities/bulk", {"items": bulk_items(3)}, token[1]).json()
+    finally:
+        rollups.sync = original
+    assert sorted(seen) == sorted(r["id"] for r in body["results"])
+    assert not ActivityChange.objects.exists()
+
+
+def test_bulk_service_raises_on_a_concurrent_duplicate(unit, publisher):
+    """A row another request wrote between the read and the write is an IntegrityError, and the
+    batch writes nothing (the endpoint reads again and retries once)."""
+    from django.db import IntegrityError
+
+    from kepuyue.activities.services.bulk import Item, upsert_drafts
+    from kepuyue.api.schemas import ActivityIn
+    from kepuyue.api.write import Lookups, to_data
+
+    make_activity(unit, publish=False, external_id="RACE")
+    lookups = Lookups()
+    items = [
+        Item(external_id=e, data=to_data(ActivityIn(**activity_payload(external_id=e)), lookups=lookups)[0])
+        for e in ("FIRST", "RACE")
+    ]
+    with pytest.raises(IntegrityError):
+        upsert_drafts(unit, items, actor=publisher)
+    assert not Activity.objects.filter(external_id="FIRST").exists()
+
+
+def test_bulk_body_over_the_cap_is_a_clear_refusal(client, unit, token):
+    """500 items is the cap; a body past DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) is refused, never a 5xx."""
+    big = {"items": bulk_items(300, description="长" * 4000)}
+    response = post(client, "/api/v1/org/activities/bulk", big, token[1])
+    assert response.status_code == 413
+    body = response.json()
+    assert body["code"] == "too_large" and "最多 500 条" in body["detail"]
+    assert not Activity.objects.exists()

@@ -23,12 +23,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Max
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from kepuyue.activities.models import Activity, Status
 
-from .models import ActivityChange
+from .models import ActivityChange, ChangeFeedPurge
 
 MAX_LIMIT = 200
 
@@ -107,6 +108,86 @@ def backfill(activity_model=Activity, change_model=ActivityChange, *, using: str
             [timezone.now(), Status.PUBLISHED.value],
         )
         return cursor.rowcount
+
+
+# --- retention (decision 0032) -------------------------------------------------------------------
+
+
+def retention_days() -> int:
+    return int(getattr(settings, "API_CHANGES_RETENTION_DAYS", 400))
+
+
+def purge(now=None, *, slice_size: int = 5000) -> int:
+    """Delete every feed row older than ``API_CHANGES_RETENTION_DAYS`` (400), in sequence order, in
+    slices of ``slice_size`` rows (never a long lock). The latest row of an activity that is still
+    published is **re-appended** first (a new row, a new sequence number): reading from 0 stays a full
+    sync, and no row older than the window is left. Superseded rows and tombstones (deletion records)
+    simply go. The highest sequence number removed is recorded (:class:`ChangeFeedPurge`): a cursor
+    below it is older than the window — it may have missed a purged deletion — and gets a 410
+    (:func:`expired`), telling the reader to resync from 0. A reader that keeps up sees the re-appended
+    rows as ``upsert`` of activities it already has (idempotent), once per window.
+
+    Returns how many rows were deleted. Run daily by Celery beat or ``manage.py purge_changes``.
+    """
+    from django.db import transaction
+
+    cutoff = (now or timezone.now()) - timedelta(days=retention_days())
+    deleted, after, floor = 0, 0, 0
+    while True:
+        rows = list(
+            ActivityChange.objects.filter(id__gt=after, at__lt=cutoff)
+            .order_by("id")
+            .values_list("id", "activity_id")[:slice_size]
+        )
+        if not rows:
+            break
+        after = floor = rows[-1][0]
+        activity_ids = {a for _i, a in rows}
+        latest = dict(
+            ActivityChange.objects.filter(activity_id__in=activity_ids)
+            .values("activity_id")
+            .annotate(latest=Max("id"))
+            .values_list("activity_id", "latest")
+        )
+        public = set(
+            Activity.objects.filter(pk__in=activity_ids, status=Status.PUBLISHED).values_list("pk", flat=True)
+        )
+        again = sorted(a for i, a in rows if latest[a] == i and a in public)
+        with transaction.atomic():
+            ActivityChange.objects.bulk_create([ActivityChange(activity_id=a) for a in again], batch_size=500)
+            deleted += ActivityChange.objects.filter(pk__in=[i for i, _a in rows]).delete()[0]
+    if floor:
+        ChangeFeedPurge.objects.create(up_to=floor, deleted=deleted)
+    return deleted
+
+
+def horizon() -> int:
+    """The highest sequence number the retention removed (0: none yet)."""
+    return ChangeFeedPurge.objects.order_by("-up_to").values_list("up_to", flat=True).first() or 0
+
+
+def expired(since: int) -> bool:
+    """Whether cursor ``since`` is older than the retained window (below the last purge): its reader
+    may have missed a deletion that was purged and must resync (read from 0, the full state, and drop
+    what it no longer finds). ``0`` never expires."""
+    return since > 0 and since < horizon()
+
+
+def expired_body() -> dict:
+    """The 410's error body (Chinese, with what to do)."""
+    from django.utils.translation import gettext as _
+
+    from .core import error_body
+
+    return error_body(
+        _(
+            "变更流游标已过期：早于保留期（%(days)d 天）的删除记录已清理，请从 since=0 重新完整同步，"
+            "并删除本地不再出现的活动"
+        )
+        % {"days": retention_days()},
+        "cursor_expired",
+        {"since": [_("游标已过期，请从 0 重新同步")]},
+    )
 
 
 def settle_seconds() -> int:

@@ -14,7 +14,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
 from django.utils.cache import get_conditional_response
@@ -178,6 +178,20 @@ def _too_many(request, exc):
 def _http_error(request, exc):
     codes = {400: "bad_request", 405: "method_not_allowed", 409: "conflict", 413: "too_large"}
     return error(request, exc.status_code, str(exc), codes.get(exc.status_code, "error"))
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request, exc):
+    """A body past ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (2.5 MB; a bulk upsert of many long items): 413."""
+    from django.conf import settings
+
+    return error(
+        request,
+        413,
+        _("请求内容过大（超过 %(mb).1f MB），请分成多个较小的请求发送（批量接口每次最多 500 条）")
+        % {"mb": settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024},
+        "too_large",
+    )
 
 
 @api.exception_handler(Exception)

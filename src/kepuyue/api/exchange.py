@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
@@ -182,17 +183,35 @@ def pull(base_url: str, organization, *, max_pages: int = 1000) -> Report:
     if source.organization_id != organization.pk:
         raise ValueError(f"来源 {base_url} 已绑定本地单位 {source.organization}，不能改为 {organization}")
     report = Report()
+    resync: set[int] | None = None  # remote ids seen since a resync from 0 began
     for _page in range(max_pages):
         url = f"{base_url}/api/v1/changes?" + urlencode({"since": source.cursor, "limit": PAGE_LIMIT})
-        page = fetch(url)
+        try:
+            page = fetch(url)
+        except urllib.error.HTTPError as exc:
+            if exc.code != 410 or resync is not None:
+                raise
+            # Our cursor is older than the source's retained window (decision 0032): deletions may
+            # have been purged. Read the whole feed again from 0 and withdraw what it no longer has.
+            report.problems.append(f"游标 {source.cursor} 已过期（410），已从头重新同步")
+            resync, source.cursor = set(), "0"
+            continue
         for item in page.get("items", []):
             if item.get("action") == "upsert" and isinstance(item.get("activity"), dict):
                 apply_upsert(source, item["activity"], report)
+                if resync is not None:
+                    resync.add(int(item["activity_id"]))
             elif item.get("action") == "delete":
                 apply_delete(source, int(item["activity_id"]), report)
         source.cursor = str(page.get("next") or source.cursor)[:40]
         source.pulled_at = timezone.now()
         source.save(update_fields=["cursor", "pulled_at", "updated"])
         if not page.get("has_more"):
+            if resync is not None:
+                gone = ExchangeLink.objects.filter(source=source, activity__status=Status.PUBLISHED).exclude(
+                    remote_id__in=resync
+                )
+                for remote_id in gone.values_list("remote_id", flat=True):
+                    apply_delete(source, remote_id, report)
             break
     return report

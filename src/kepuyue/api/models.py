@@ -166,7 +166,11 @@ class WebhookDelivery(models.Model):
         verbose_name = "Webhook 投递"
         verbose_name_plural = "Webhook 投递"
         ordering = ["-created", "-id"]
-        indexes = [models.Index(fields=["state", "next_attempt_at"], name="api_delivery_due_idx")]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="api_delivery_due_idx"),
+            # The retention's slices (purge_deliveries) and the log, newest first.
+            models.Index(fields=["created"], name="api_delivery_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event} → {self.subscription_id}"
@@ -187,6 +191,23 @@ class ActivityChange(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.activity_id}"
+
+
+class ChangeFeedPurge(models.Model):
+    """One run of the change feed's retention (``changes.purge``): ``up_to`` is the highest
+    sequence number of a ``delete`` row (a tombstone) it removed. A reader whose cursor is below the
+    highest ``up_to`` may have missed a deletion: the feed answers it 410 (resync)."""
+
+    up_to = models.BigIntegerField("已清理到的序号", db_index=True)
+    at = models.DateTimeField("清理时间", auto_now_add=True)
+    deleted = models.PositiveIntegerField("删除行数", default=0)
+
+    class Meta:
+        verbose_name = "变更流清理"
+        verbose_name_plural = "变更流清理"
+
+    def __str__(self) -> str:
+        return f"≤ {self.up_to}"
 
 
 class ExchangeSource(TimestampedModel):

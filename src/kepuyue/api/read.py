@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from ninja import Field as NinjaField
 from ninja import Query, Router, Schema
+from ninja import Status as Reply
 
 from kepuyue.activities import services as activity_services
 from kepuyue.activities.listing import (
@@ -578,13 +579,16 @@ class ChangeQuery(Schema):
     limit: int | None = NinjaField(None, ge=1, le=200, description="每页条数，1–200，默认 100")
 
 
-@router.get("/changes", response={200: ChangePage, **ERRORS}, summary="变更流（含撤回与删除）")
+@router.get("/changes", response={200: ChangePage, 410: ErrorOut, **ERRORS}, summary="变更流（含撤回与删除）")
 @public
 def changes_feed(request, query: Query[ChangeQuery]):
     """Changes of public activities since ``since``, oldest first: ``upsert`` with the activity as it
-    is now, or ``delete`` (withdrawn or deleted). Keep ``next`` and ask again from it."""
+    is now, or ``delete`` (withdrawn or deleted). Keep ``next`` and ask again from it. A cursor older
+    than the retained window (``API_CHANGES_RETENTION_DAYS``) is a 410: read again from 0."""
     from . import changes
 
+    if changes.expired(query.since or 0):
+        return Reply(410, changes.expired_body())
     items, next_seq, more = changes.page(query.since or 0, query.limit or 100)
     return {
         "items": [

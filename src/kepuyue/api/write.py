@@ -230,19 +230,74 @@ def _moment(value: str | None, field: str, label: str, errors: list) -> datetime
     return moment
 
 
-def to_data(payload: ActivityIn, *, campaign: Campaign | None = None) -> tuple[dict, list]:
+class Lookups:
+    """The plan's rows an input names (campaign, joint action, brand, key task) and regions, each
+    read once per request: a bulk request of 500 items names the same few (decision 0032)."""
+
+    def __init__(self):
+        self._rows: dict = {}
+
+    def get(self, key, load):
+        if key not in self._rows:
+            self._rows[key] = load()
+        return self._rows[key]
+
+    def campaign(self, slug: str):
+        return self.get(("campaign", slug), lambda: Campaign.objects.filter(slug=slug).first())
+
+    def default_campaign(self):
+        return self.get(("campaign", None), default_campaign)
+
+    def joint_action(self, campaign, slug: str):
+        return self.get(
+            ("joint_action", campaign.pk, slug),
+            lambda: JointAction.objects.select_related("campaign")
+            .filter(campaign=campaign, slug=slug)
+            .first(),
+        )
+
+    def marks(self, model, campaign, slug: str) -> list:
+        return self.get(
+            (model.__name__, campaign.pk, slug),
+            lambda: list(
+                model.objects.filter(joint_action__campaign=campaign, slug=slug).select_related(
+                    "joint_action"
+                )
+            ),
+        )
+
+    def regions(self, codes) -> None:
+        """Read the regions of ``codes`` in one query (an unknown code stays unknown: the service
+        names it in its message)."""
+        from kepuyue.regions.models import Region
+
+        wanted = {c for c in codes if c and ("region", c) not in self._rows}
+        if wanted:
+            found = Region.objects.in_bulk(list(wanted), field_name="code")
+            for code in wanted:
+                self._rows[("region", code)] = found.get(code)
+
+    def region(self, code: str):
+        return self._rows.get(("region", code))
+
+
+def to_data(
+    payload: ActivityIn, *, campaign: Campaign | None = None, lookups: Lookups | None = None
+) -> tuple[dict, list]:
     """The mapping ``create_activity`` / ``update_activity`` read, from the API's input; slugs are
-    looked up in the campaign. Returns ``(data, errors)`` (errors of the lookups and formats)."""
+    looked up in the campaign (through ``lookups``, read once per request). Returns ``(data,
+    errors)`` (errors of the lookups and formats)."""
+    lookups = lookups or Lookups()
     errors: list[tuple[str, str]] = []
     if payload.campaign:
-        campaign = Campaign.objects.filter(slug=payload.campaign[:64]).first()
+        campaign = lookups.campaign(payload.campaign[:64])
         if campaign is None:
             errors.append(("campaign", _("科普月“%(slug)s”不存在") % {"slug": payload.campaign[:64]}))
     elif campaign is None:
-        campaign = default_campaign()
+        campaign = lookups.default_campaign()
     joint_action = brand = key_task = None
     if payload.joint_action and campaign is not None:
-        joint_action = JointAction.objects.filter(campaign=campaign, slug=payload.joint_action[:64]).first()
+        joint_action = lookups.joint_action(campaign, payload.joint_action[:64])
         if joint_action is None:
             errors.append(
                 (
@@ -255,9 +310,7 @@ def to_data(payload: ActivityIn, *, campaign: Campaign | None = None) -> tuple[d
         slug = getattr(payload, field)
         if not slug or campaign is None:
             continue
-        rows = model.objects.filter(joint_action__campaign=campaign, slug=slug[:64]).select_related(
-            "joint_action"
-        )
+        rows = lookups.marks(model, campaign, slug[:64])
         found = next((r for r in rows if joint_action and r.joint_action_id == joint_action.pk), None)
         found = found or next(iter(rows), None)
         if found is None:
@@ -281,6 +334,9 @@ def to_data(payload: ActivityIn, *, campaign: Campaign | None = None) -> tuple[d
         "expected_participants": payload.expected_participants,
         "science_workers": payload.science_workers,
     }
+    region = lookups.region(str(payload.region_code or "").strip())
+    if region is not None:
+        data["region"] = region
     for name in activity_services.TEXT_FIELDS:
         data[name] = getattr(payload, name)
     return data, errors
@@ -290,12 +346,7 @@ def checked(payload: ActivityIn, organization, *, activity: Activity | None = No
     """``to_data`` plus the services' own rules; raises ``ValidationError`` (field → messages)
     with every problem at once, as the form shows them."""
     data, errors = to_data(payload, campaign=activity.campaign if activity and not payload.campaign else None)
-    refused = {field for field, _message in errors}
-    errors += [
-        (field, message)
-        for field, message in activity_services.validate_activity(data)
-        if field not in refused and not (field == "campaign" and "campaign" in refused)
-    ]
+    errors = with_rules(data, errors)
     external_id = (payload.external_id or "").strip()
     if external_id:
         others = Activity.objects.filter(organizer=organization, external_id=external_id)
@@ -307,6 +358,25 @@ def checked(payload: ActivityIn, organization, *, activity: Activity | None = No
             )
     activity_services._raise(errors)
     return data
+
+
+def group(errors: list) -> dict:
+    """``[(field, message), …]`` as the error body's ``{field: [messages]}``."""
+    grouped: dict[str, list[str]] = {}
+    for field, message in errors:
+        grouped.setdefault(field, []).append(message)
+    return grouped
+
+
+def with_rules(data: dict, errors: list) -> list:
+    """``errors`` of the input's lookups and formats plus the services' rules on ``data``, a field
+    named once (a slug that was not found is not also "missing")."""
+    refused = {field for field, _message in errors}
+    return errors + [
+        (field, message)
+        for field, message in activity_services.validate_activity(data)
+        if field not in refused and not (field == "campaign" and "campaign" in refused)
+    ]
 
 
 def _save(operation):
@@ -447,67 +517,85 @@ def _unchanged(activity: Activity, data: dict) -> bool:
     )
 
 
+BULK_MAX_ITEMS = BulkIn.model_fields["items"].metadata[-1].max_length  # 500, the documented cap
+
+
 @router.post("/activities/bulk", response={200: BulkOut, **WRITE_ERRORS}, summary="按外部编号批量新增或更新")
 def bulk(request, payload: BulkIn, response: HttpResponse, idempotency_key: str | None = IdempotencyKey):
     """Upsert up to 500 activities by the unit's own ``external_id``: a new id creates a draft, a
     known one updates it (drafts and returned activities only; a published one that is sent again
     unchanged is ``unchanged``). Each item succeeds or fails alone; failures carry their Chinese
-    messages per field."""
+    messages per field. Written in one transaction of bulk statements
+    (``activities.services.bulk.upsert_drafts``, decision 0032)."""
 
     def operation():
         organization = unit_of(request)
-        results = []
-        counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
-        ids = [(item.external_id or "").strip() for item in payload.items]
-        existing = {
-            a.external_id: a
-            for a in Activity.objects.filter(
-                organizer=organization, external_id__in=[i for i in ids if i]
-            ).select_related("campaign", "joint_action", "brand", "key_task", "region")
-        }
-        seen: set[str] = set()
-        for index, (item, external_id) in enumerate(zip(payload.items, ids, strict=True)):
-            row = {
-                "index": index,
-                "external_id": external_id[:64],
-                "result": "error",
-                "id": None,
-                "errors": {},
-            }
-            try:
-                if not external_id:
-                    raise DjangoValidationError({"external_id": [_("外部编号：批量导入时必须填写")]})
-                if external_id in seen:
-                    raise DjangoValidationError({"external_id": [_("外部编号在本批数据中重复")]})
-                seen.add(external_id)
-                activity = existing.get(external_id)
-                data = checked(item, organization, activity=activity)
-                if activity is None:
-                    activity = _save(
-                        lambda data=data: activity_services.create_activity(
-                            organization, data, actor=request.user
-                        )
-                    )
-                    row["result"] = "created"
-                elif _unchanged(activity, data):
-                    row["result"] = "unchanged"
-                else:
-                    _save(
-                        lambda a=activity, d=data: activity_services.update_activity(a, d, actor=request.user)
-                    )
-                    row["result"] = "updated"
-                row["id"] = activity.pk
-            except DjangoValidationError as exc:
-                row["errors"] = (
-                    exc.message_dict if hasattr(exc, "error_dict") else {"request": list(exc.messages)}
-                )
-            counts["failed" if row["result"] == "error" else row["result"]] += 1
-            results.append(row)
-        return 200, {**counts, "results": results}
+        return 200, upsert(request, organization, payload.items)
 
     result = idempotent(request, operation, idempotency_key)
     replayed(request, response)
     return result
+
+
+def upsert(request, organization, payload_items) -> dict:
+    """The bulk upsert of ``payload_items`` for ``organization``: lookups read once, the unit's
+    known external ids in one query, the rows written by ``upsert_drafts``; ``BulkOut``'s body."""
+    from kepuyue.activities.services.bulk import Item, upsert_drafts
+
+    lookups = Lookups()
+    lookups.regions(str(i.region_code or "").strip() for i in payload_items)
+    ids = [(item.external_id or "").strip() for item in payload_items]
+    items: list[Item] = []
+    refused: set[int] = set()  # items refused before any lookup (no or a repeated external id)
+    seen: set[str] = set()
+    for index, external_id in enumerate(ids):
+        entry = Item(external_id=external_id, data=None)
+        items.append(entry)
+        if not external_id:
+            entry.errors = {"external_id": [_("外部编号：批量导入时必须填写")]}
+        elif external_id in seen:
+            entry.errors = {"external_id": [_("外部编号在本批数据中重复")]}
+        else:
+            seen.add(external_id)
+            continue
+        refused.add(index)
+    for attempt in range(2):
+        existing = {
+            a.external_id: a
+            for a in Activity.objects.filter(
+                organizer=organization, external_id__in=list(seen)
+            ).select_related("campaign", "joint_action", "brand", "key_task", "region", "organizer")
+        }
+        for index, (entry, item) in enumerate(zip(items, payload_items, strict=True)):
+            if index in refused:
+                continue
+            current = entry.existing = existing.get(entry.external_id)
+            entry.result, entry.activity = "error", None
+            data, errors = to_data(
+                item, campaign=current.campaign if current and not item.campaign else None, lookups=lookups
+            )
+            entry.data, entry.errors = (None, group(with_rules(data, errors))) if errors else (data, {})
+        try:
+            counts = upsert_drafts(organization, items, actor=request.user, unchanged=_unchanged)
+            break
+        except IntegrityError:
+            # Another request of the unit wrote one of these external ids meanwhile: read them again
+            # (they are updates now) and write once more; a second clash is the client's to retry.
+            if attempt:
+                raise DjangoValidationError(
+                    _("外部编号与本单位的另一项活动重复，或数据已被他人修改，请重试")
+                ) from None
+    results = [
+        {
+            "index": index,
+            "external_id": entry.external_id[:64],
+            "result": entry.result,
+            "id": entry.activity.pk if entry.activity is not None and entry.result != "error" else None,
+            "errors": entry.errors if entry.result == "error" else {},
+        }
+        for index, entry in enumerate(items)
+    ]
+    return {**counts, "results": results}
 
 
 class RegistrationQuery(Schema):

@@ -471,7 +471,9 @@ def insert_rows(model, rows: list[dict], *, now: datetime, ignore_conflicts: boo
     columns = ", ".join(ops.quote_name(f.column) for f in fields)
     if connection.vendor == "postgresql" and not ignore_conflicts:
         # COPY: psycopg adapts rows in C, several times faster than 17,500-parameter INSERTs.
-        with connection.cursor() as cursor:
+        # The raw psycopg cursor's errors are wrapped as Django's (a duplicate key is an IntegrityError
+        # to the caller on both databases: the API's bulk upsert retries on it).
+        with connection.cursor() as cursor, connection.wrap_database_errors:
             with cursor.cursor.copy(
                 f"COPY {ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
             ) as copy:
