@@ -32,6 +32,7 @@ from icalendar import Calendar, Event
 
 from kepuyue.activities.listing import ActivityFilter, filter_activities
 from kepuyue.common import clock
+from kepuyue.common.pagecache import depends, public_page
 
 from . import activity_display as display
 
@@ -43,12 +44,15 @@ _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 
 def _filtered(request):
-    """The campaign and the published activities the list's parameters choose, start order."""
-    from .views_activities import _campaign_of, _consistent_places
+    """The campaign and the published activities the list's parameters choose, start order; the
+    page cache's versions declared as the list's (ADR 0025)."""
+    from .views_activities import _campaign_of, _consistent_places, _list_depends
 
     messages: list[str] = []
+    depends(request, "plan", "catalog")
     campaign, explicit = _campaign_of(request, messages)
     activity_filter = _consistent_places(ActivityFilter.from_params(request.GET), messages)
+    _list_depends(request, activity_filter, campaign)
     if campaign is None:
         return None, activity_filter, None, messages, explicit
     queryset, more = filter_activities(activity_filter, campaign=campaign)
@@ -186,6 +190,7 @@ def _month(request) -> tuple[date, str | None]:
 
 
 @require_safe
+@public_page
 def activity_calendar(request):
     """``/activities/calendar/``: a month calendar of the filtered list."""
     campaign, activity_filter, queryset, messages, explicit = _filtered(request)

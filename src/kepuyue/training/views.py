@@ -7,10 +7,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_safe
 
 from kepuyue.campaigns.models import Campaign
 from kepuyue.common import clock
+from kepuyue.common.pagecache import depends, public_page
+from kepuyue.common.preferences import same_site_post
 
 from . import services
 from .models import Course, Lesson, Mode
@@ -28,9 +30,15 @@ def _campaign(slug: str | None = None) -> Campaign:
 
 
 @require_safe
+@public_page
 def course_list(request):
-    """大讲堂: the current campaign's published courses with their topic, lesson count and attendance."""
+    """大讲堂: the current campaign's published courses with their topic, lesson count and attendance.
+
+    Page cache (ADR 0025): ``training:<campaign id>`` (a course or lesson changed, an attendance
+    counted), ``plan``."""
+    depends(request, "plan", "catalog")
     campaign = _campaign(request.GET.get("campaign"))
+    depends(request, f"training:{campaign.pk}")
     courses = list(services.published_courses(campaign))
     counts = services.attendance(c.pk for c in courses)
     topics = {}
@@ -49,8 +57,17 @@ def course_list(request):
 
 
 @require_safe
+@public_page
 def course_detail(request, campaign: str, slug: str):
-    """A course: its lessons in order, each with what it offers now, and the course's attendance."""
+    """A course: its lessons in order, each with what it offers now, and the course's attendance.
+
+    Page cache: ``training:<campaign id>`` as the list (a lesson's state changes with the clock
+    within ``PAGE_CACHE_SECONDS``)."""
+    depends(request, "plan", "catalog")
+    depends(
+        request,
+        *(f"training:{pk}" for pk in Campaign.objects.filter(slug=campaign).values_list("pk", flat=True)),
+    )
     course = get_object_or_404(
         Course.objects.select_related("campaign", "brand", "organizer"),
         campaign__slug=campaign,
@@ -75,9 +92,13 @@ def course_detail(request, campaign: str, slug: str):
 
 
 @require_safe
+@public_page
 def replays(request):
-    """回放: ended online lessons with a replay link, newest first, filtered by topic."""
+    """回放: ended online lessons with a replay link, newest first, filtered by topic. Page cache: as
+    the list."""
+    depends(request, "plan", "catalog")
     campaign = _campaign(request.GET.get("campaign"))
+    depends(request, f"training:{campaign.pk}")
     lessons = (
         Lesson.objects.filter(
             course__campaign=campaign,
@@ -99,10 +120,14 @@ def replays(request):
     )
 
 
-@require_POST
+@same_site_post
 def open_lesson(request, pk: int):
     """Send the viewer to the live or replay link (counted when signed in); a lesson with no link now
-    goes back to its course with a message."""
+    goes back to its course with a message.
+
+    Posted without a CSRF token (the course page is the same for every visitor and cached, ADR
+    0025 §1): the worst a forged post can do is count a viewing, and a post from another site is
+    refused (:func:`kepuyue.common.preferences.same_site_post`)."""
     lesson = get_object_or_404(Lesson.objects.select_related("course", "course__campaign"), pk=pk)
     if not lesson.course.published:
         raise Http404

@@ -26,6 +26,7 @@ from kepuyue.activities.exporting import content_disposition
 from kepuyue.activities.models import Activity
 from kepuyue.activities.models import Status as ActivityStatus
 from kepuyue.common import clock
+from kepuyue.common.pagecache import depends, public_page
 from kepuyue.common.ratelimits import limit, user_or_ip
 
 from .. import services, tickets
@@ -62,9 +63,15 @@ def availability_json(request, pk: int):
 
 
 @require_safe
+@public_page
 def activity_sessions(request, pk: int):
     """``/registrations/activity/<id>/``: the sessions of a published activity with their free places,
-    and, for a signed-in member, their own bookings of it and the way to book."""
+    and, for a signed-in member, their own bookings of it and the way to book.
+
+    Page cache (ADR 0025): ``activity:<id>`` (its settings and sessions bump it), ``plan``; the free
+    places on the page are refreshed from the availability JSON. Signed-in visitors get their own
+    page, ``private`` (:func:`~kepuyue.common.pagecache.public_page`)."""
+    depends(request, f"activity:{pk}", "plan", "catalog")
     activity = _published_activity(pk)
     config = services.config_of(activity)
     if config is None or config.mode != Mode.PLATFORM:
@@ -91,7 +98,6 @@ def activity_sessions(request, pk: int):
             "verify_url": f"{reverse('accounts:verify_contact')}?{urlencode({'next': request.path})}",
         },
     )
-    patch_cache_control(response, private=True, no_cache=True)
     return response
 
 
