@@ -56,6 +56,23 @@ def _every_campaign(request) -> None:
     )
 
 
+def _with_booking(rows: list) -> list:
+    """Mark the screenings a page may tag 可在线预约: booking on the platform and offered now by the
+    one rule of :func:`kepuyue.registrations.services.offer_reason` (not ended, window open, not
+    closed). No query: the settings row is joined."""
+    from kepuyue.registrations import services as registrations
+    from kepuyue.registrations.models import Mode
+
+    for row in rows:
+        config = registrations.config_of(row.activity)
+        row.bookable = (
+            config is not None
+            and config.mode == Mode.PLATFORM
+            and not registrations.offer_reason(row.activity, config)
+        )
+    return rows
+
+
 def _provinces():
     return Region.objects.filter(level=Level.PROVINCE).order_by("code").values_list("code", "name")
 
@@ -86,7 +103,7 @@ def film_tour(request):
     context = {
         "groups": groups,
         "films": films,
-        "showings": rows[:SHOWINGS_LIMIT],
+        "showings": _with_booking(rows[:SHOWINGS_LIMIT]),
         "more": len(rows) > SHOWINGS_LIMIT,
         "film": film,
         "province": province,
@@ -111,7 +128,7 @@ def film_detail(request, pk: int):
     rows = list(services.showings(film=film, province=province, day=day)[: SHOWINGS_LIMIT + 1])
     context = {
         "film": film,
-        "showings": rows[:SHOWINGS_LIMIT],
+        "showings": _with_booking(rows[:SHOWINGS_LIMIT]),
         "more": len(rows) > SHOWINGS_LIMIT,
         "province": province,
         "day": day,

@@ -13,6 +13,7 @@ from kepuyue.campaigns.models import Campaign
 from kepuyue.common import clock
 from kepuyue.common.pagecache import depends, public_page
 from kepuyue.common.preferences import same_site_post
+from kepuyue.registrations import services as registrations
 
 from . import services
 from .models import Course, Lesson, Mode
@@ -74,11 +75,21 @@ def course_detail(request, campaign: str, slug: str):
         slug=slug,
         published=True,
     )
-    lessons = list(course.lessons.select_related("activity").order_by("order", "starts_at", "id"))
+    lessons = list(
+        course.lessons.select_related("activity", "activity__registration_config").order_by(
+            "order", "starts_at", "id"
+        )
+    )
     at = clock.now()
     for lesson in lessons:
         lesson.state = services.lesson_state(lesson, at)
         lesson.link = services.link_for(lesson, at)
+        # The 报名参加 button follows the activity's booking rule (ended, window, closed).
+        lesson.offer_reason = (
+            registrations.offer_reason(lesson.activity, registrations.config_of(lesson.activity), at=at)
+            if lesson.activity_id
+            else ""
+        )
     return render(
         request,
         "training/course_detail.html",

@@ -91,6 +91,7 @@ def activity_sessions(request, pk: int):
         {
             "activity": activity,
             "config": config,
+            "offer_reason": services.offer_reason(activity, config, [row.session for row in rows]),
             "rows": [(row, mine.get(row.session.pk, [])) for row in rows],
             "verified": verified,
             "login_url": f"{reverse('accounts:login')}?{urlencode({'next': request.path})}",
