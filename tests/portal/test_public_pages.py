@@ -35,6 +35,9 @@ FORMS = {
 #: links that act when followed (an e-mail's verification link, with its flash message).
 NOT_CONTENT = {"health", "accounts:logout", "accounts:password_reset_sent", "accounts:verify_email_link"}
 
+#: Public pages a crawler has no use for: a step of booking, a certificate lookup form.
+NOT_IN_SITEMAP = {"registrations:sessions", "quiz:verify_form"}
+
 #: Prefixes that are not pages (the admin, the API's own tests, media files).
 SKIPPED_PREFIXES = ("admin/", "^api/", "api/", "^media/")
 
@@ -124,7 +127,7 @@ def url_of(route: str, kwargs: dict) -> str:
 
 def test_no_anonymous_get_sets_a_cookie_or_a_token_and_every_public_page_is_cached(client, site):
     kwargs_of = samples(site)
-    problems, cached, checked = [], [], []
+    problems, cached, checked, listed = [], [], [], []
     for route, name, _pattern in all_patterns():
         takes_args = "<" in route or "(?P<" in route
         if takes_args and name not in kwargs_of:
@@ -151,6 +154,7 @@ def test_no_anonymous_get_sets_a_cookie_or_a_token_and_every_public_page_is_cach
                 problems.append(f"{url} ({name}) is a public page but not served by the page cache")
             else:
                 cached.append(name)
+                listed.append((name, url))
                 assert "public" in again["Cache-Control"] and again["ETag"], name
     assert not problems, "\n".join(problems)
     # The walk really reached the programmes' pages (a broken sample would hide them).
@@ -166,3 +170,30 @@ def test_no_anonymous_get_sets_a_cookie_or_a_token_and_every_public_page_is_cach
         "portal:activity_calendar",
     ):
         assert name in cached, name
+
+    # Every public page is in the sitemap (the sampled object's address stands for its kind).
+    in_sitemap = sitemap_paths(client)
+    missing = [
+        f"{url} ({name})"
+        for name, url in listed
+        if name not in NOT_IN_SITEMAP and url.split("?")[0] not in in_sitemap
+    ]
+    assert not missing, "not in the sitemap: " + ", ".join(missing)
+
+
+def sitemap_paths(client) -> set[str]:
+    """Every address the sitemap index and its sections list (paths)."""
+    from urllib.parse import urlsplit
+
+    def locs(url):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        return re.findall(r"<loc>([^<]+)</loc>", response.content.decode())
+
+    paths = set()
+    for section in locs("/sitemap.xml"):
+        parts = urlsplit(section)
+        paths.update(
+            urlsplit(loc).path for loc in locs(parts.path + (f"?{parts.query}" if parts.query else ""))
+        )
+    return paths
