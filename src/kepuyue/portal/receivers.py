@@ -134,7 +134,7 @@ def organization_saved(sender, created=False, raw=False, **kwargs):
 # a play, a performance                      ``plays``, ``org:<university>`` (its unit page)
 # a volunteer                                ``volunteers``, ``org:<university>``
 # lecture links                              ``lectures`` (the replay archives)
-# a course, a lesson, a viewing, a check-in  ``training:<campaign id>`` (list, course, replays:
+# a course, a lesson, a viewing, a check-in  ``training:<campaign slug>`` (list, course, replays:
 # of a lesson's activity                     attendance is shown)
 # a call's entry                             ``calls`` (galleries), ``org:<unit>`` (its works)
 # a resource (a download: the service)       ``resources``
@@ -195,7 +195,12 @@ def lectures_saved(sender, raw=False, **kwargs):
 
 
 def _training(campaign_ids) -> None:
-    _later(*{f"training:{pk}" for pk in campaign_ids if pk})
+    from kepuyue.campaigns.models import Campaign
+
+    ids = {pk for pk in campaign_ids if pk}
+    if ids:
+        slugs = Campaign.objects.filter(pk__in=ids).values_list("slug", flat=True)
+        _later(*(f"training:{slug}" for slug in slugs))
 
 
 def course_saved(sender, instance=None, raw=False, **kwargs):

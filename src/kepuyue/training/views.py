@@ -35,11 +35,11 @@ def _campaign(slug: str | None = None) -> Campaign:
 def course_list(request):
     """大讲堂: the current campaign's published courses with their topic, lesson count and attendance.
 
-    Page cache (ADR 0025): ``training:<campaign id>`` (a course or lesson changed, an attendance
+    Page cache (ADR 0025): ``training:<campaign slug>`` (a course or lesson changed, an attendance
     counted), ``plan``."""
     depends(request, "plan", "catalog")
     campaign = _campaign(request.GET.get("campaign"))
-    depends(request, f"training:{campaign.pk}")
+    depends(request, f"training:{campaign.slug}")
     courses = list(services.published_courses(campaign))
     counts = services.attendance(c.pk for c in courses)
     topics = {}
@@ -62,13 +62,10 @@ def course_list(request):
 def course_detail(request, campaign: str, slug: str):
     """A course: its lessons in order, each with what it offers now, and the course's attendance.
 
-    Page cache: ``training:<campaign id>`` as the list (a lesson's state changes with the clock
+    Page cache: ``training:<campaign slug>`` as the list (a lesson's state changes with the clock
     within ``PAGE_CACHE_SECONDS``)."""
     depends(request, "plan", "catalog")
-    depends(
-        request,
-        *(f"training:{pk}" for pk in Campaign.objects.filter(slug=campaign).values_list("pk", flat=True)),
-    )
+    depends(request, f"training:{campaign}")  # the slug from the URL: no query
     course = get_object_or_404(
         Course.objects.select_related("campaign", "brand", "organizer"),
         campaign__slug=campaign,
@@ -109,7 +106,7 @@ def replays(request):
     the list."""
     depends(request, "plan", "catalog")
     campaign = _campaign(request.GET.get("campaign"))
-    depends(request, f"training:{campaign.pk}")
+    depends(request, f"training:{campaign.slug}")
     lessons = (
         Lesson.objects.filter(
             course__campaign=campaign,
