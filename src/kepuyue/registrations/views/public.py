@@ -8,6 +8,7 @@ for everyone. A member's own booking state is only on these pages (never cached:
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -15,6 +16,7 @@ from django.forms import BooleanField
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -45,7 +47,20 @@ def _published_activity(pk: int) -> Activity:
 @require_safe
 def availability_json(request, pk: int):
     """``/registrations/activity/<id>/availability.json``: each session's free places, the same for
-    every visitor (cacheable for a few seconds; the events of :mod:`..signals` say when it changed)."""
+    every visitor (cacheable for a few seconds; the events of :mod:`..signals` say when it changed).
+
+    ``?lang=en`` (one of ``LANGUAGES``) gives the texts (``reason``) in that language: the activity
+    page asks in its own, as its script fetches without cookies (so without the language cookie)."""
+    lang = request.GET.get("lang", "")
+    if lang in dict(settings.LANGUAGES):
+        with translation.override(lang):
+            response = _availability(request, pk)
+        response["Content-Language"] = lang
+        return response
+    return _availability(request, pk)
+
+
+def _availability(request, pk: int) -> JsonResponse:
     activity = _published_activity(pk)
     config = services.config_of(activity)
     rows = services.availability(activity, config) if config and config.mode == Mode.PLATFORM else []
