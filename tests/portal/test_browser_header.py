@@ -33,16 +33,16 @@ def test_the_phone_header_is_short_and_its_menu_has_every_section(
             assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
         page.locator(".site-menu__toggle").click()
         for href in ("/tours/", "/films/", "/plays/", "/activities/", "/training/"):
-            link = page.locator(f'.site-nav a[href="{href}"]')
+            link = page.locator(f'.site-menu .site-nav a[href="{href}"]')
             assert link.is_visible(), href
             box = link.bounding_box()
             assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], href
             assert box["height"] >= 44, href  # a touch target
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         page.screenshot(path=str(artifacts_dir / f"header-390-{language}-{large}.png"))
-        page.locator('.site-nav a[href="/plays/"]').click()
+        page.locator('.site-menu .site-nav a[href="/plays/"]').click()
         page.wait_for_url("**/plays/")
-        assert page.locator('.site-nav a[aria-current="page"]').get_attribute("href") == "/plays/"
+        assert page.locator('.site-menu .site-nav a[aria-current="page"]').get_attribute("href") == "/plays/"
     finally:
         context.close()
 
@@ -56,6 +56,7 @@ def test_the_desktop_header_shows_the_links_without_a_toggle(
         page.goto(live_server.url + "/")
         assert not page.locator(".site-menu__toggle").is_visible()
         for href in ("/tours/", "/films/", "/plays/"):
-            assert page.locator(f'.site-nav a[href="{href}"]').is_visible(), href
+            assert page.locator(f'.site-nav--wide a[href="{href}"]').is_visible(), href
+            assert not page.locator(f'.site-menu .site-nav a[href="{href}"]').is_visible(), href
     finally:
         context.close()
