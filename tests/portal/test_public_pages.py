@@ -197,3 +197,44 @@ def sitemap_paths(client) -> set[str]:
             urlsplit(loc).path for loc in locs(parts.path + (f"?{parts.query}" if parts.query else ""))
         )
     return paths
+
+
+def broken_references(html: str) -> list[str]:
+    """``aria-describedby`` / ``aria-labelledby`` / ``<label for>`` ids the page does not have."""
+    ids = set(re.findall(r'\bid="([^"]+)"', html))
+    wanted = [
+        ref
+        for attr in re.findall(r'aria-(?:describedby|labelledby)="([^"]*)"', html)
+        for ref in attr.split()
+    ]
+    wanted += re.findall(r'<label[^>]*\bfor="([^"]+)"', html)
+    return sorted({ref for ref in wanted if ref not in ids})
+
+
+def test_every_page_references_only_ids_it_has(client, site, django_user_model):
+    """Every form and page (anonymous and a platform administrator's): an ``aria-describedby`` that
+    points at a missing id leaves screen-reader users without the help or the error (the sign-up
+    form's password help did)."""
+    kwargs_of = samples(site)
+    admin = django_user_model.objects.create_superuser("walker", "walker@example.org", "pw-walker-12345")
+    problems = []
+    for signed_in in (False, True):
+        client.logout()
+        if signed_in:
+            client.force_login(admin)
+        for route, name, _pattern in all_patterns():
+            if name in {"accounts:logout"}:
+                continue
+            takes_args = "<" in route or "(?P<" in route
+            if takes_args and name not in kwargs_of:
+                continue
+            url = url_of(route, kwargs_of.get(name, {}))
+            response = client.get(url)
+            if response.status_code != 200 or not response.get("Content-Type", "").startswith("text/html"):
+                continue
+            if getattr(response, "streaming", False):
+                continue
+            missing = broken_references(response.content.decode())
+            if missing:
+                problems.append(f"{url} ({name}, signed in: {signed_in}): {missing}")
+    assert not problems, "\n".join(problems)
