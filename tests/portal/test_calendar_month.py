@@ -20,7 +20,19 @@ def plan(campaign_2025, clock):
 
 @pytest.mark.parametrize(
     "month",
-    ["2025-13", "2025-00", "2025-9-1", "09/2025", "0000-01", "9999-12", "2101-01", "１２３４-０１", "abc", "2025-09x", "2025 09"],
+    [
+        "2025-13",
+        "2025-00",
+        "2025-9-1",
+        "09/2025",
+        "0000-01",
+        "9999-12",
+        "2101-01",
+        "１２３４-０１",
+        "abc",
+        "2025-09x",
+        "2025 09",
+    ],
 )
 def test_a_bad_month_is_a_clear_400_with_no_other_month_shown(client, plan, month):
     response = client.get(URL, {"month": month})

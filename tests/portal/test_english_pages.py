@@ -36,7 +36,11 @@ def english(client, regions, campaign_2025, clock):
 @pytest.mark.parametrize(
     ("url", "english_words", "chinese_words"),
     [
-        ("/activities/calendar/?month=2025-09", ["Activity calendar", "September 2025", "Mon"], ["活动月历", "周一", "订阅"]),
+        (
+            "/activities/calendar/?month=2025-09",
+            ["Activity calendar", "September 2025", "Mon"],
+            ["活动月历", "周一", "订阅"],
+        ),
         ("/volunteers/", ["young volunteers registered"], ["已登记青年志愿者"]),
         ("/resources/", ["Logo", "Video", "Activity resource pack"], ["活动资源包（", "已下载"]),
         ("/guide/", ["Guide for the public", "Find activities"], ["按角色查阅", "公众使用指南"]),

@@ -203,9 +203,7 @@ def broken_references(html: str) -> list[str]:
     """``aria-describedby`` / ``aria-labelledby`` / ``<label for>`` ids the page does not have."""
     ids = set(re.findall(r'\bid="([^"]+)"', html))
     wanted = [
-        ref
-        for attr in re.findall(r'aria-(?:describedby|labelledby)="([^"]*)"', html)
-        for ref in attr.split()
+        ref for attr in re.findall(r'aria-(?:describedby|labelledby)="([^"]*)"', html) for ref in attr.split()
     ]
     wanted += re.findall(r'<label[^>]*\bfor="([^"]+)"', html)
     return sorted({ref for ref in wanted if ref not in ids})

@@ -33,7 +33,13 @@ def test_a_word_with_an_emoji_is_searched_without_the_message(client, plan):
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(q=st.text(alphabet=st.characters(categories=("So", "Sk", "Sm", "Po", "Ps", "Pe", "Zs", "Cf")), min_size=1, max_size=20))
+@given(
+    q=st.text(
+        alphabet=st.characters(categories=("So", "Sk", "Sm", "Po", "Ps", "Pe", "Zs", "Cf")),
+        min_size=1,
+        max_size=20,
+    )
+)
 def test_every_query_without_words_gets_the_message(q):
     activity_filter = ActivityFilter.from_params({"q": q})
     texts = [str(m) for m in activity_filter.messages]
