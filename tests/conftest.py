@@ -59,6 +59,24 @@ def _var_untouched(tmp_path_factory):
         )
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts and ends in the default language: a request with an English cookie leaves
+    English active in the thread (LocaleMiddleware activates and never resets), and a later test
+    calling a service directly would then write English e-mails and messages."""
+    from django.utils import translation
+
+    translation.activate(settings_language())
+    yield
+    translation.activate(settings_language())
+
+
+def settings_language() -> str:
+    from django.conf import settings
+
+    return settings.LANGUAGE_CODE
+
+
 @pytest.fixture
 def clock(settings):
     """Pin the campaign clock: ``clock("2025-08-15T10:00+08:00")``; returns the pinned value."""

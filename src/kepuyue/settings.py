@@ -405,6 +405,13 @@ HTTPS = env_bool("KEPUYUE_HTTPS", not (DEBUG or TESTING))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
+# The language preference (/display/language/, /i18n/setlang/): a year, first-party only, no script,
+# over TLS like the others — the same attributes as the 大字模式 cookie (Django's default has no
+# SameSite and lasts the browser session).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS
 try:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0))

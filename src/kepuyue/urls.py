@@ -8,6 +8,12 @@ from kepuyue.accounts.views import admin_login
 from kepuyue.api.urls import api_urls, not_found, server_error
 from kepuyue.common.health import health_view
 from kepuyue.common.views import healthz, media
+from kepuyue.guide.sitemaps import GuideSitemap
+from kepuyue.portal.sitemaps import SITEMAPS
+from kepuyue.quiz.sitemaps import RoundSitemap
+
+# The sitemap's sections of the apps beside the portal (it may not import them, docs/architecture.md).
+SITEMAPS.update(guides=GuideSitemap, quiz=RoundSitemap)
 
 admin.site.site_header = "科普月平台管理"
 admin.site.site_title = "科普月平台管理"

@@ -171,3 +171,20 @@ def test_language_form_works_without_javascript(client):
     assert form.startswith(' method="post"')
     assert 'type="submit" name="language" value="en"' in form
     assert "<script" not in html
+
+
+def test_the_language_cookie_lasts_a_year_first_party_only(client):
+    """The language preference cookie: SameSite=Lax, a year, HttpOnly (fresh tester, issue 17)."""
+    for url in ("/display/language/", "/i18n/setlang/"):
+        client.cookies.clear()
+        if url == "/i18n/setlang/":
+            client.get("/accounts/login/")  # Django's own form keeps its CSRF check
+            token = client.cookies["csrftoken"].value
+            response = client.post(url, {"language": "en", "next": "/", "csrfmiddlewaretoken": token})
+        else:
+            response = client.post(url, {"language": "en", "next": "/"})
+        cookie = response.cookies["django_language"]
+        assert cookie.value == "en", url
+        assert cookie["samesite"] == "Lax", url
+        assert int(cookie["max-age"]) == 365 * 24 * 3600, url
+        assert cookie["httponly"], url

@@ -213,6 +213,17 @@ class ActivityFilter:
         if len(q) > MAX_QUERY_CHARS:
             q = q[:MAX_QUERY_CHARS]
             messages.append(Notice(_("关键词过长，只按前 %(n)d 个字检索。") % {"n": MAX_QUERY_CHARS}, "q"))
+        if q and not query_words(q):
+            # Emoji, symbols or punctuation only: nothing to look up. Say so rather than show every
+            # activity as if the search had matched them all.
+            messages.append(
+                Notice(
+                    _("搜索词“%(q)s”中没有可检索的文字（表情符号、符号和标点不参与搜索），请输入文字关键词。")
+                    % {"q": q[:20]},
+                    "q",
+                )
+            )
+            q = ""
         if q:
             values["q"] = q
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_safe
 
 from kepuyue.campaigns import services as campaigns
 from kepuyue.campaigns.models import Campaign
+from kepuyue.common.pagecache import depends, public_page
 from kepuyue.common.text import cell_safe
 from kepuyue.regions.models import Region
 from kepuyue.specials import services as specials
@@ -82,8 +83,13 @@ def _figures(campaign) -> dict:
 
 
 @require_safe
+@public_page
 def dashboard(request):
-    """``/dashboard/``: totals, targets, by joint action / brand / province, the daily curve, the map."""
+    """``/dashboard/``: totals, targets, by joint action / brand / province, the daily curve, the map.
+
+    Page cache (ADR 0025): ``plan``; the figures block is itself a timed cache of its own, so the
+    page adds at most ``PAGE_CACHE_SECONDS`` to it."""
+    depends(request, "plan")
     campaign = _campaign(request)
     if campaign is None:
         return render(request, "portal/no_campaign.html", {"nav": "dashboard"})

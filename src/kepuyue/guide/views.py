@@ -7,7 +7,9 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
+from kepuyue.common.pagecache import public_page
 from kepuyue.roles import services as roles
 
 from . import pages
@@ -29,12 +31,19 @@ def _roles_of(user) -> set[str]:
     return mine or {"public"}
 
 
+@require_safe
+@public_page
 def index(request):
+    """操作指南 list. Page cache (ADR 0025): nothing to declare — the guides are files that change with a
+    release only (kept ``PAGE_CACHE_SECONDS``); signed-in visitors get their own 'yours' marks."""
     mine = _roles_of(request.user)
     return render(request, "guide/index.html", {"guides": pages.GUIDES, "mine": mine, "nav": "guide"})
 
 
+@require_safe
+@public_page
 def page(request, slug: str):
+    """One guide. Page cache: as the list."""
     guide = pages.BY_SLUG.get(slug)
     if guide is None:
         raise Http404(_("没有这份操作指南"))

@@ -27,11 +27,14 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_safe
 from icalendar import Calendar, Event
 
 from kepuyue.activities.listing import ActivityFilter, filter_activities
 from kepuyue.common import clock
+from kepuyue.common.pagecache import depends, public_page
 
 from . import activity_display as display
 
@@ -43,12 +46,15 @@ _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 
 def _filtered(request):
-    """The campaign and the published activities the list's parameters choose, start order."""
-    from .views_activities import _campaign_of, _consistent_places
+    """The campaign and the published activities the list's parameters choose, start order; the
+    page cache's versions declared as the list's (ADR 0025)."""
+    from .views_activities import _campaign_of, _consistent_places, _list_depends
 
     messages: list[str] = []
+    depends(request, "plan", "catalog")
     campaign, explicit = _campaign_of(request, messages)
     activity_filter = _consistent_places(ActivityFilter.from_params(request.GET), messages)
+    _list_depends(request, activity_filter, campaign)
     if campaign is None:
         return None, activity_filter, None, messages, explicit
     queryset, more = filter_activities(activity_filter, campaign=campaign)
@@ -174,24 +180,40 @@ class ActivitiesAtomFeed(ActivitiesFeed):
     subtitle = ActivitiesFeed.description
 
 
-def _month(request) -> tuple[date, str | None]:
-    text = (request.GET.get("month") or "").strip()[:10]
-    match = _MONTH.match(text)
+def _month(request) -> tuple[date | None, str | None]:
+    """The month asked for (``?month=2025-09``), else this month; a month that is not one (``2025-13``,
+    ``09/2025``, a year outside 1900–2100) is an error the page explains — never another month shown
+    in its place."""
+    raw = request.GET.get("month")
+    if raw is None or not raw.strip():
+        today = clock.now().astimezone(clock.BEIJING).date()
+        return today.replace(day=1), None
+    text = raw.strip()
+    match = _MONTH.match(text) if len(text) <= 7 and text.isascii() else None
     if match:
         year, month = int(match.group(1)), int(match.group(2))
         if 1900 <= year <= 2100 and 1 <= month <= 12:
             return date(year, month, 1), None
-    today = clock.now().astimezone(clock.BEIJING).date()
-    return today.replace(day=1), ("“月份”参数无效，应写作 2025-09，已显示本月。" if text else None)
+    return None, _("“月份”应写作 2025-09 这样的年-月（1900—2100 年），“%(value)s”不是有效的月份。") % {
+        "value": text[:20]
+    }
 
 
 @require_safe
+@public_page
 def activity_calendar(request):
     """``/activities/calendar/``: a month calendar of the filtered list."""
     campaign, activity_filter, queryset, messages, explicit = _filtered(request)
     first, problem = _month(request)
     if problem:
-        messages.append(problem)
+        context = {
+            "campaign": campaign,
+            "messages": [problem, *messages],
+            "weeks": [],
+            "this_month_url": reverse("portal:activity_calendar"),
+            "nav": "activities",
+        }
+        return render(request, "portal/activity_calendar.html", context, status=400)
     if campaign is not None and not request.GET.get("month"):
         # Without a month: the campaign's month, as the plan is about that month.
         first = campaign.starts.replace(day=1)
@@ -253,5 +275,7 @@ def activity_calendar(request):
         "list_url": reverse("portal:activity_list") + (f"?{query}" if query else ""),
         "ics_url": reverse("portal:activities_ics") + (f"?{query}" if query else ""),
         "nav": "activities",
+        "month_format": pgettext("month format", "Y年n月"),
+        "weekdays": [_("周一"), _("周二"), _("周三"), _("周四"), _("周五"), _("周六"), _("周日")],
     }
     return render(request, "portal/activity_calendar.html", context)

@@ -40,6 +40,8 @@ PUBLISHED = Status.PUBLISHED.value
 def activity_versions(**keys) -> list[str]:
     """The versions an activity's public appearance holds (see the table above)."""
     names = [f"activity:{keys['activity_id']}", f"campaign:{keys['campaign_id']}"]
+    if keys.get("organizer_id"):
+        names.append(f"org:{keys['organizer_id']}")  # its unit page (specials)
     if keys.get("joint_action_id"):
         names.append(f"zone:{keys['joint_action_id']}")
     if keys.get("brand_id"):
@@ -122,6 +124,159 @@ def organization_saved(sender, created=False, raw=False, **kwargs):
         transaction.on_commit(lambda: bump("catalog"), robust=True)
 
 
+# --- the programmes' pages (tours, specials, training, calls, resources): their own data -------------
+#
+# ========================================== ==================================================
+# saved or deleted                           versions bumped
+# ========================================== ==================================================
+# a tour, a stop, a vehicle                  ``tour:<id>`` (its page), ``tours:<campaign id>`` (list)
+# a film, a screening                        ``films`` (/films/ and every film page)
+# a play, a performance                      ``plays``, ``org:<university>`` (its unit page)
+# a volunteer                                ``volunteers``, ``org:<university>``
+# lecture links                              ``lectures`` (the replay archives)
+# a course, a lesson, a viewing, a check-in  ``training:<campaign slug>`` (list, course, replays:
+# of a lesson's activity                     attendance is shown)
+# a call's entry                             ``calls`` (galleries), ``org:<unit>`` (its works)
+# a resource (a download: the service)       ``resources``
+# ========================================== ==================================================
+
+
+def _later(*names) -> None:
+    transaction.on_commit(lambda: bump(*names), robust=True)
+
+
+def tour_saved(sender, instance=None, raw=False, **kwargs):
+    if not raw and instance is not None:
+        _later(f"tour:{instance.pk}", f"tours:{instance.campaign_id}")
+
+
+def stop_saved(sender, instance=None, raw=False, **kwargs):
+    if raw or instance is None:
+        return
+    from kepuyue.tours.models import Tour
+
+    campaign_id = Tour.objects.filter(pk=instance.tour_id).values_list("campaign_id", flat=True).first()
+    _later(f"tour:{instance.tour_id}", f"tours:{campaign_id}" if campaign_id else "")
+
+
+def vehicle_saved(sender, instance=None, raw=False, **kwargs):
+    if raw or instance is None or instance.pk is None:
+        return
+    from kepuyue.tours.models import Tour
+
+    rows = list(Tour.objects.filter(vehicle_id=instance.pk).values_list("pk", "campaign_id"))
+    _later(*(f"tour:{pk}" for pk, _c in rows), *{f"tours:{c}" for _pk, c in rows})
+
+
+def films_saved(sender, raw=False, **kwargs):
+    if not raw:
+        _later("films")
+
+
+def plays_saved(sender, instance=None, raw=False, **kwargs):
+    if raw or instance is None:
+        return
+    university = getattr(instance, "university_id", None)
+    if university is None and getattr(instance, "play_id", None):
+        from kepuyue.specials.models import Play
+
+        university = Play.objects.filter(pk=instance.play_id).values_list("university_id", flat=True).first()
+    _later("plays", f"org:{university}" if university else "")
+
+
+def volunteer_saved(sender, instance=None, raw=False, **kwargs):
+    if not raw and instance is not None:
+        _later("volunteers", f"org:{instance.university_id}")
+
+
+def lectures_saved(sender, raw=False, **kwargs):
+    if not raw:
+        _later("lectures")
+
+
+def _training(campaign_ids) -> None:
+    from kepuyue.campaigns.models import Campaign
+
+    ids = {pk for pk in campaign_ids if pk}
+    if ids:
+        slugs = Campaign.objects.filter(pk__in=ids).values_list("slug", flat=True)
+        _later(*(f"training:{slug}" for slug in slugs))
+
+
+def course_saved(sender, instance=None, raw=False, **kwargs):
+    if not raw and instance is not None:
+        _training([instance.campaign_id])
+
+
+def lesson_saved(sender, instance=None, raw=False, **kwargs):
+    if raw or instance is None:
+        return
+    from kepuyue.training.models import Course
+
+    _training(Course.objects.filter(pk=instance.course_id).values_list("campaign_id", flat=True))
+
+
+def viewing_saved(sender, instance=None, created=False, raw=False, **kwargs):
+    if raw or instance is None:
+        return
+    from kepuyue.training.models import Lesson
+
+    _training(Lesson.objects.filter(pk=instance.lesson_id).values_list("course__campaign_id", flat=True))
+
+
+def checkin_saved(sender, instance=None, raw=False, **kwargs):
+    """A check-in counts for a course when its booking's activity is an offline lesson's."""
+    if raw or instance is None:
+        return
+    from kepuyue.training.models import Lesson
+
+    _training(
+        Lesson.objects.filter(activity__bookings__pk=instance.booking_id).values_list(
+            "course__campaign_id", flat=True
+        )
+    )
+
+
+def entry_saved(sender, instance=None, raw=False, **kwargs):
+    if not raw and instance is not None:
+        _later("calls", f"org:{instance.organization_id}" if instance.organization_id else "")
+
+
+def resource_saved(sender, raw=False, **kwargs):
+    if not raw:
+        _later("resources")
+
+
+def _connect_programmes(post_save, post_delete) -> None:
+    from kepuyue.calls.models import Entry
+    from kepuyue.registrations.models import CheckIn
+    from kepuyue.resources.models import Resource
+    from kepuyue.specials.models import Film, LectureLinks, Performance, Play, Screening, Volunteer
+    from kepuyue.tours.models import Stop, Tour, Vehicle
+    from kepuyue.training.models import Course, Lesson, Viewing
+
+    uid = "kepuyue.portal.receivers.programmes."
+    for model, receiver in (
+        (Tour, tour_saved),
+        (Stop, stop_saved),
+        (Vehicle, vehicle_saved),
+        (Film, films_saved),
+        (Screening, films_saved),
+        (Play, plays_saved),
+        (Performance, plays_saved),
+        (Volunteer, volunteer_saved),
+        (LectureLinks, lectures_saved),
+        (Course, course_saved),
+        (Lesson, lesson_saved),
+        (Viewing, viewing_saved),
+        (CheckIn, checkin_saved),
+        (Entry, entry_saved),
+        (Resource, resource_saved),
+    ):
+        post_save.connect(receiver, sender=model, dispatch_uid=uid + "save-" + model.__name__)
+        post_delete.connect(receiver, sender=model, dispatch_uid=uid + "delete-" + model.__name__)
+
+
 def connect() -> None:
     """Called from :meth:`kepuyue.portal.apps.PortalConfig.ready`."""
     from django.apps import apps
@@ -153,3 +308,4 @@ def connect() -> None:
     post_save.connect(activity_saved, sender=Activity, dispatch_uid=uid + "activity-save")
     post_delete.connect(activity_saved, sender=Activity, dispatch_uid=uid + "activity-delete")
     post_save.connect(organization_saved, sender=Organization, dispatch_uid=uid + "org")
+    _connect_programmes(post_save, post_delete)

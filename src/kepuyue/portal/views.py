@@ -4,7 +4,7 @@ Views stay thin: which campaign is current, what phase it is in and which deadli
 all answered by ``kepuyue.campaigns.services`` on the campaign clock (``kepuyue.common.clock``).
 """
 
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import prefetch_related_objects
@@ -20,6 +20,7 @@ from django.views.i18n import set_language
 from kepuyue.campaigns import services
 from kepuyue.campaigns.models import Campaign, JointAction
 from kepuyue.common.pagecache import depends, public_page, remember
+from kepuyue.common.preferences import cross_site
 
 from .activity_display import featured, home_activities, zone_activities
 from .context_processors import LARGE_TEXT_COOKIE
@@ -177,16 +178,7 @@ def zone_redirect(request, ja_slug: str):
     return redirect("portal:zone", slug=campaign.slug, ja_slug=ja_slug)
 
 
-def _cross_site(request) -> bool:
-    """True when the browser says the form was posted from another site (``Sec-Fetch-Site``) or
-    names another origin (``Origin``). A request with neither header (an old browser) passes."""
-    if request.headers.get("Sec-Fetch-Site", "") in {"cross-site", "same-site"}:
-        return True
-    origin = request.headers.get("Origin", "")
-    if origin == "null":
-        return True
-    # The host only: a TLS proxy that does not pass the scheme on must not refuse our own forms.
-    return bool(origin) and urlsplit(origin).netloc != request.get_host()
+_cross_site = cross_site
 
 
 def _preference(view):

@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from kepuyue.common import clock
+from kepuyue.common.pagecache import depends, public_page
 from kepuyue.common.ratelimits import ip_key, limit, user_or_ip
 from kepuyue.common.text import int_or_none
 
@@ -24,8 +25,10 @@ from .services import boards, certificates, taking
 
 
 @require_safe
+@public_page
 def rounds(request):
-    """``/quiz/``: the rounds, open ones first."""
+    """``/quiz/``: the rounds, open ones first. Page cache (ADR 0025): ``quiz`` (a round saved)."""
+    depends(request, "quiz")
     items = list(Round.objects.order_by("-opens_at"))
     now = clock.now()
     return render(
@@ -36,9 +39,15 @@ def rounds(request):
 
 
 @require_safe
+@public_page
 def round_detail(request, slug: str):
-    """``/quiz/<slug>/``: the rules, the way in, and the leaderboards (比比看)."""
+    """``/quiz/<slug>/``: the rules, the way in, and the leaderboards (比比看).
+
+    Page cache: ``quiz`` (a round saved) and ``quiz-board:<id>`` (a tally or best changed: the
+    boards); signed-in visitors get their own page, ``private``."""
+    depends(request, "quiz")
     round = get_object_or_404(Round, slug=slug)
+    depends(request, f"quiz-board:{round.pk}")
     context = {
         "round": round,
         "state": taking.window_state(round),
@@ -52,9 +61,7 @@ def round_detail(request, slug: str):
             "current": taking.in_flight(request.user),
             "best": round.bests.filter(user=request.user).first(),
         }
-    response = render(request, "quiz/round.html", context)
-    patch_cache_control(response, private=True, no_cache=True)
-    return response
+    return render(request, "quiz/round.html", context)
 
 
 @login_required
@@ -200,8 +207,13 @@ def certificate(request, token: str):
 
 @require_safe
 @limit("quiz_verify", key=ip_key)
+@public_page
 def verify(request, code: str = ""):
-    """``/quiz/verify/<code>/`` (or ``?code=``): whether a certificate is genuine (name masked)."""
+    """``/quiz/verify/<code>/`` (or ``?code=``): whether a certificate is genuine (name masked).
+
+    Page cache (ADR 0025), inside the rate limit (every lookup still counts): a certificate found
+    stays genuine, one not found is a 404 (never stored); ``quiz`` for the round names."""
+    depends(request, "quiz")
     code = code or request.GET.get("code", "")[:40]
     found = certificates.verify(code) if code else None
     status = 404 if code and found is None else 200

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from kepuyue.common.models import TimestampedModel
 
@@ -17,12 +18,12 @@ from kepuyue.common.models import TimestampedModel
 class Kind(models.TextChoices):
     """类型 of a resource; decides which files it accepts (``services.ACCEPTED``)."""
 
-    LOGO = "logo", "标识"
-    POSTER = "poster", "海报"
-    TEMPLATE = "template", "模板"
-    VIDEO = "video", "视频"
-    DOCUMENT = "document", "文档"
-    PACK = "pack", "活动资源包"
+    LOGO = "logo", _("标识")
+    POSTER = "poster", _("海报")
+    TEMPLATE = "template", _("模板")
+    VIDEO = "video", _("视频")
+    DOCUMENT = "document", _("文档")
+    PACK = "pack", _("活动资源包")
 
 
 def _upload_to(resource, filename: str) -> str:

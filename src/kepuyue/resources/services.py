@@ -26,6 +26,7 @@ from kepuyue.audit import services as audit
 from kepuyue.calls import media
 from kepuyue.calls.services import Upload, sha256_of
 from kepuyue.campaigns.models import Brand, JointAction
+from kepuyue.common import pagecache
 from kepuyue.common.images import without_metadata
 from kepuyue.common.text import clean_text
 from kepuyue.roles import services as roles
@@ -322,6 +323,8 @@ def count_download(resource: Resource) -> None:
     """One more download: a single ``UPDATE … SET downloads = downloads + 1`` (no read, no lock held
     across the response; concurrent downloads never lose a count)."""
     Resource.objects.filter(pk=resource.pk).update(downloads=F("downloads") + 1)
+    # The public list shows the count (page cache, ADR 0025).
+    transaction.on_commit(lambda: pagecache.bump("resources"), robust=True)
 
 
 def brand_choices(actions) -> list[Brand]:

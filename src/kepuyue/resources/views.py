@@ -10,11 +10,12 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from kepuyue.calls import uploads
 from kepuyue.campaigns.models import JointAction
 from kepuyue.campaigns.services import current_campaign
+from kepuyue.common.pagecache import depends, public_page
 from kepuyue.common.storage import StorageFull, is_full
 from kepuyue.common.text import clean_text
 from kepuyue.roles import services as roles
@@ -28,9 +29,15 @@ FORM_TEXT_BYTES = 64 * 1024
 LIST_LIMIT = 500
 
 
+@require_safe
+@public_page
 def index(request):
     """宣传资源: the current campaign's resources, filtered by ``?action=<slug>`` (or ``campaign`` for the
-    campaign-wide ones) and ``?kind=``; two queries whatever the number of rows."""
+    campaign-wide ones) and ``?kind=``; two queries whatever the number of rows.
+
+    Page cache (ADR 0025): ``resources`` (a resource saved, hidden or downloaded — the page shows the
+    counts), ``plan``."""
+    depends(request, "resources", "plan")
     campaign = current_campaign()
     if campaign is None:
         raise Http404(_("还没有科普月方案"))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from kepuyue.common.models import TimestampedModel
 
@@ -24,10 +25,10 @@ from kepuyue.common.models import TimestampedModel
 class FilmCategory(models.TextChoices):
     """The four parts of the film tour (五(三)4): 7 + 39 + 22 science films and 10 red films."""
 
-    SCIENTIST = "scientist", "科学家精神电影"
-    SHORT = "short", "微电影"
-    SCIFI = "scifi", "科幻科普"
-    RED = "red", "红色电影"
+    SCIENTIST = "scientist", _("科学家精神电影")
+    SHORT = "short", _("微电影")
+    SCIFI = "scifi", _("科幻科普")
+    RED = "red", _("红色电影")
 
 
 class Film(TimestampedModel):

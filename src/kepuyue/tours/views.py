@@ -16,6 +16,7 @@ from kepuyue.activities.models import SpecialArea
 from kepuyue.activities.services import labels_of
 from kepuyue.campaigns import services as campaigns
 from kepuyue.campaigns.models import Campaign
+from kepuyue.common.pagecache import depends, public_page
 
 from . import services
 from .models import Tour, TourStatus
@@ -33,11 +34,17 @@ def _campaign(request) -> Campaign | None:
 
 
 @require_safe
+@public_page
 def tour_list(request):
-    """``/tours/``: published tours of the campaign, newest first, 30 a page, with the totals."""
+    """``/tours/``: published tours of the campaign, newest first, 30 a page, with the totals.
+
+    Page cache (ADR 0025): ``tours:<campaign id>`` (any tour, stop or vehicle of the campaign
+    changed), ``plan``, ``catalog`` (an operator renamed)."""
+    depends(request, "plan", "catalog")
     campaign = _campaign(request)
     if campaign is None:
         return render(request, "portal/no_campaign.html", {"nav": "tours"})
+    depends(request, f"tours:{campaign.pk}")
     paginator = Paginator(services.public_tours(campaign), PAGE_SIZE)
     page_number = request.GET.get("page", "1")
     if not (page_number.isdigit() and 0 < int(page_number) <= 10_000):
@@ -51,8 +58,12 @@ def tour_list(request):
 
 
 @require_safe
+@public_page
 def tour_detail(request, pk: int):
-    """``/tours/<id>/``: a published tour: its stops, counties, distance, special areas and route."""
+    """``/tours/<id>/``: a published tour: its stops, counties, distance, special areas and route.
+
+    Page cache: ``tour:<id>`` (the tour, its stops or its vehicle changed), ``plan``, ``catalog``."""
+    depends(request, f"tour:{pk}", "plan", "catalog")
     tour = get_object_or_404(
         Tour.objects.select_related("vehicle", "operator", "campaign", "brand", "vehicle__province"),
         pk=pk,

@@ -7,10 +7,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_safe
 
 from kepuyue.campaigns.models import Campaign
 from kepuyue.common import clock
+from kepuyue.common.pagecache import depends, public_page
+from kepuyue.common.preferences import same_site_post
+from kepuyue.registrations import services as registrations
 
 from . import services
 from .models import Course, Lesson, Mode
@@ -28,9 +31,15 @@ def _campaign(slug: str | None = None) -> Campaign:
 
 
 @require_safe
+@public_page
 def course_list(request):
-    """大讲堂: the current campaign's published courses with their topic, lesson count and attendance."""
+    """大讲堂: the current campaign's published courses with their topic, lesson count and attendance.
+
+    Page cache (ADR 0025): ``training:<campaign slug>`` (a course or lesson changed, an attendance
+    counted), ``plan``."""
+    depends(request, "plan", "catalog")
     campaign = _campaign(request.GET.get("campaign"))
+    depends(request, f"training:{campaign.slug}")
     courses = list(services.published_courses(campaign))
     counts = services.attendance(c.pk for c in courses)
     topics = {}
@@ -49,19 +58,35 @@ def course_list(request):
 
 
 @require_safe
+@public_page
 def course_detail(request, campaign: str, slug: str):
-    """A course: its lessons in order, each with what it offers now, and the course's attendance."""
+    """A course: its lessons in order, each with what it offers now, and the course's attendance.
+
+    Page cache: ``training:<campaign slug>`` as the list (a lesson's state changes with the clock
+    within ``PAGE_CACHE_SECONDS``)."""
+    depends(request, "plan", "catalog")
+    depends(request, f"training:{campaign}")  # the slug from the URL: no query
     course = get_object_or_404(
         Course.objects.select_related("campaign", "brand", "organizer"),
         campaign__slug=campaign,
         slug=slug,
         published=True,
     )
-    lessons = list(course.lessons.select_related("activity").order_by("order", "starts_at", "id"))
+    lessons = list(
+        course.lessons.select_related("activity", "activity__registration_config").order_by(
+            "order", "starts_at", "id"
+        )
+    )
     at = clock.now()
     for lesson in lessons:
         lesson.state = services.lesson_state(lesson, at)
         lesson.link = services.link_for(lesson, at)
+        # The 报名参加 button follows the activity's booking rule (ended, window, closed).
+        lesson.offer_reason = (
+            registrations.offer_reason(lesson.activity, registrations.config_of(lesson.activity), at=at)
+            if lesson.activity_id
+            else ""
+        )
     return render(
         request,
         "training/course_detail.html",
@@ -75,9 +100,13 @@ def course_detail(request, campaign: str, slug: str):
 
 
 @require_safe
+@public_page
 def replays(request):
-    """回放: ended online lessons with a replay link, newest first, filtered by topic."""
+    """回放: ended online lessons with a replay link, newest first, filtered by topic. Page cache: as
+    the list."""
+    depends(request, "plan", "catalog")
     campaign = _campaign(request.GET.get("campaign"))
+    depends(request, f"training:{campaign.slug}")
     lessons = (
         Lesson.objects.filter(
             course__campaign=campaign,
@@ -99,10 +128,14 @@ def replays(request):
     )
 
 
-@require_POST
+@same_site_post
 def open_lesson(request, pk: int):
     """Send the viewer to the live or replay link (counted when signed in); a lesson with no link now
-    goes back to its course with a message."""
+    goes back to its course with a message.
+
+    Posted without a CSRF token (the course page is the same for every visitor and cached, ADR
+    0025 §1): the worst a forged post can do is count a viewing, and a post from another site is
+    refused (:func:`kepuyue.common.preferences.same_site_post`)."""
     lesson = get_object_or_404(Lesson.objects.select_related("course", "course__campaign"), pk=pk)
     if not lesson.course.published:
         raise Http404

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_safe
 from kepuyue.campaigns.models import CallKind, Campaign
 from kepuyue.campaigns.services import call_phase
 from kepuyue.common.clock import Phase
+from kepuyue.common.pagecache import depends, public_page
 from kepuyue.common.ratelimits import limit, user_or_ip
 from kepuyue.common.text import clean_text, xlsx_safe
 from kepuyue.regions.models import Region
@@ -22,8 +23,13 @@ from .common import _call
 # --- public galleries -------------------------------------------------------------------------
 
 
+@require_safe
+@public_page
 def gallery_index(request):
-    """征集作品展示: the calls of the current (or most recent) campaign and how many works each published."""
+    """征集作品展示: the calls of the current (or most recent) campaign and how many works each published.
+
+    Page cache (ADR 0025): ``calls`` (a call or entry saved), ``plan``."""
+    depends(request, "calls", "plan")
     campaign = Campaign.objects.order_by("-starts").first()
     if campaign is None:
         raise Http404
@@ -40,9 +46,14 @@ def gallery_index(request):
     )
 
 
+@require_safe
+@public_page
 def call_results(request, campaign: str, call: str):
     """The published works of one call (择优发布): a video gallery filtered by theme and province, CityWalk
-    routes by city with their stops in order, the book list, or the essay / work-plan results list."""
+    routes by city with their stops in order, the book list, or the essay / work-plan results list.
+
+    Page cache: ``calls`` (an entry or call saved), ``plan``, ``catalog`` (a unit renamed)."""
+    depends(request, "calls", "plan", "catalog")
     the_call = _call(campaign, call)
     entries = services.published_entries(the_call)
     themes = {t["slug"]: t["name"] for t in the_call.themes}

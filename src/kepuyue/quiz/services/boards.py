@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from kepuyue.common import pagecache
+
 from ..models import Attempt, Best, Round, Scope, Tally
 
 TOP_SIZE = 20
@@ -33,6 +35,8 @@ def bump(
     """Add to one roll-up row, creating it when it is the first (inside the caller's transaction)."""
     if not (participants or offline or score_sum or passed):
         return
+    # The round's page shows the boards (page cache, ADR 0025): stale once this commits.
+    transaction.on_commit(lambda: pagecache.bump(f"quiz-board:{round_id}"), robust=True)
     changes = {
         "participants": F("participants") + participants,
         "offline_participants": F("offline_participants") + offline,

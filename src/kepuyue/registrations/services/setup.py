@@ -394,6 +394,35 @@ def availability(activity: Activity, config: RegistrationConfig | None = None, a
     return rows
 
 
+def offer_reason(
+    activity: Activity, config: RegistrationConfig | None, sessions=None, at: datetime | None = None
+) -> str:
+    """Why a page must not offer a booking action (报名 button, 可在线预约 tag, the unit's booking page
+    or phone) for ``activity`` now — a Chinese sentence — or ``""`` when it may. The one rule every
+    page showing booking actions follows: the activity is published and not ended; for booking on
+    the platform, the unit has not closed registration, the window (``opens_at``–``closes_at``) is
+    open, and — when ``sessions`` (loaded rows) are given — at least one session is neither closed
+    nor started. Capacity aside (a full session still offers the waitlist). No query."""
+    at = at or clock.now()
+    if activity.status != ActivityStatus.PUBLISHED:
+        return _("活动未发布或已撤回，不能报名")
+    if activity.ends_at <= at:
+        return _("活动已结束")
+    if config is None or config.mode != Mode.PLATFORM:
+        return ""
+    if config.closed:
+        return _("主办单位已停止报名") + (f"：{config.closed_reason}" if config.closed_reason else "")
+    if config.opens_at and at < config.opens_at:
+        return _("报名尚未开始（%(t)s 开始）") % {
+            "t": f"{config.opens_at.astimezone(clock.BEIJING):%Y-%m-%d %H:%M}"
+        }
+    if config.closes_at and at > config.closes_at:
+        return _("报名已截止")
+    if sessions is not None and sessions and all(s.closed or at >= s.starts_at for s in sessions):
+        return _("各场次均已开始或停止报名")
+    return ""
+
+
 def registration_closed(
     activity: Activity, config: RegistrationConfig | None, rows, at: datetime | None = None
 ) -> bool:

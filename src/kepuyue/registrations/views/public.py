@@ -8,6 +8,7 @@ for everyone. A member's own booking state is only on these pages (never cached:
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -15,6 +16,7 @@ from django.forms import BooleanField
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -26,6 +28,7 @@ from kepuyue.activities.exporting import content_disposition
 from kepuyue.activities.models import Activity
 from kepuyue.activities.models import Status as ActivityStatus
 from kepuyue.common import clock
+from kepuyue.common.pagecache import depends, public_page
 from kepuyue.common.ratelimits import limit, user_or_ip
 
 from .. import services, tickets
@@ -44,7 +47,20 @@ def _published_activity(pk: int) -> Activity:
 @require_safe
 def availability_json(request, pk: int):
     """``/registrations/activity/<id>/availability.json``: each session's free places, the same for
-    every visitor (cacheable for a few seconds; the events of :mod:`..signals` say when it changed)."""
+    every visitor (cacheable for a few seconds; the events of :mod:`..signals` say when it changed).
+
+    ``?lang=en`` (one of ``LANGUAGES``) gives the texts (``reason``) in that language: the activity
+    page asks in its own, as its script fetches without cookies (so without the language cookie)."""
+    lang = request.GET.get("lang", "")
+    if lang in dict(settings.LANGUAGES):
+        with translation.override(lang):
+            response = _availability(request, pk)
+        response["Content-Language"] = lang
+        return response
+    return _availability(request, pk)
+
+
+def _availability(request, pk: int) -> JsonResponse:
     activity = _published_activity(pk)
     config = services.config_of(activity)
     rows = services.availability(activity, config) if config and config.mode == Mode.PLATFORM else []
@@ -62,9 +78,15 @@ def availability_json(request, pk: int):
 
 
 @require_safe
+@public_page
 def activity_sessions(request, pk: int):
     """``/registrations/activity/<id>/``: the sessions of a published activity with their free places,
-    and, for a signed-in member, their own bookings of it and the way to book."""
+    and, for a signed-in member, their own bookings of it and the way to book.
+
+    Page cache (ADR 0025): ``activity:<id>`` (its settings and sessions bump it), ``plan``; the free
+    places on the page are refreshed from the availability JSON. Signed-in visitors get their own
+    page, ``private`` (:func:`~kepuyue.common.pagecache.public_page`)."""
+    depends(request, f"activity:{pk}", "plan", "catalog")
     activity = _published_activity(pk)
     config = services.config_of(activity)
     if config is None or config.mode != Mode.PLATFORM:
@@ -84,6 +106,7 @@ def activity_sessions(request, pk: int):
         {
             "activity": activity,
             "config": config,
+            "offer_reason": services.offer_reason(activity, config, [row.session for row in rows]),
             "rows": [(row, mine.get(row.session.pk, [])) for row in rows],
             "verified": verified,
             "login_url": f"{reverse('accounts:login')}?{urlencode({'next': request.path})}",
@@ -91,7 +114,6 @@ def activity_sessions(request, pk: int):
             "verify_url": f"{reverse('accounts:verify_contact')}?{urlencode({'next': request.path})}",
         },
     )
-    patch_cache_control(response, private=True, no_cache=True)
     return response
 
 
