@@ -8,12 +8,14 @@ ignored parameters (``messages``). Responses carry ``ETag`` and ``Last-Modified`
 sends them back (``If-None-Match`` / ``If-Modified-Since``) gets ``304`` and no body.
 """
 
+import hashlib
 from datetime import datetime
 
 from django.core import signing
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.cache import get_conditional_response
 from ninja import Field as NinjaField
 from ninja import Query, Router, Schema
 from ninja import Status as Reply
@@ -32,7 +34,7 @@ from kepuyue.campaigns.services import current_campaign
 from kepuyue.common.text import MAX_DATE, MIN_DATE
 from kepuyue.regions.models import Region
 
-from .core import COMMON_ERRORS, BadParameters, cached_read, conditional, public
+from .core import COMMON_ERRORS, BadParameters, api, cached_read, conditional, public
 from .schemas import (
     ActivityDetail,
     ActivityPage,
@@ -483,21 +485,24 @@ class MapQuery(DashboardQuery):
 
 
 def dashboard_figures(campaign: Campaign) -> dict:
-    """The public dashboard's figures as data, through the dashboard's own functions
-    (``kepuyue.dashboard.figures`` / ``measures``, decision 0017): the API's numbers are the page's."""
-    from kepuyue.dashboard import figures
-    from kepuyue.dashboard.measures import target_progress
+    """The public dashboard's figures as data: the page's own figures
+    (:func:`kepuyue.dashboard.figures.public_figures`, one computation and one cache entry for both,
+    decision 0017), reshaped — never recomputed — so the API's numbers are the page's, every measure
+    the page shows included (the programmes' totals, targets measured from any source)."""
+    from kepuyue.dashboard.figures import public_figures
 
-    totals = figures.totals(campaign)
+    data = public_figures(campaign)
+    totals = dict(data["totals"])
     for level in ("provinces", "prefectures", "counties"):
         reached, total = totals[level]
         totals[level] = {"reached": reached, "total": total}
-    daily, _deadlines = figures.daily(campaign)
+    tables = data["tables"]
     return {
         "campaign": campaign.slug,
         "totals": totals,
-        "registrations": figures.registrations(campaign) or {"booked": 0, "checked_in": 0},
-        "entries": figures.call_entries(campaign),
+        "registrations": data["registrations"] or {"booked": 0, "checked_in": 0},
+        "entries": data["entries"],
+        "programmes": data["programmes"],
         "targets": [
             {
                 "joint_action": p.target.joint_action.name,
@@ -507,17 +512,37 @@ def dashboard_figures(campaign: Campaign) -> dict:
                 "goal": p.goal,
                 "value": p.value,
                 "percent": p.percent,
+                "slug": f"{p.target.joint_action.slug}/{p.target.slug}",
+                "unit": p.target.unit,
+                "plan_text": p.target.plan_text,
+                "source": (p.target.measure or {}).get("source") or "none",
+                "note": p.note,
             }
-            for p in target_progress(campaign)
+            for p in data["progress"]
         ],
-        "joint_actions": [{"name": n, "count": c} for n, c in figures.by_joint_action(campaign).rows],
-        "brands": [{"name": n, "joint_action": j, "count": c} for n, j, c in figures.by_brand(campaign).rows],
-        "provinces": [
-            {"name": n, "code": code, "count": c} for n, code, c in figures.by_province(campaign).rows
-        ],
-        "daily": [{"day": d, "published": n, "total": t} for d, n, t in daily.rows],
-        "units": [{"name": n, "count": c} for n, c in figures.by_unit_type(campaign).rows],
+        "joint_actions": [{"name": n, "count": c} for n, c in tables["joint_actions"].rows],
+        "brands": [{"name": n, "joint_action": j, "count": c} for n, j, c in tables["brands"].rows],
+        "provinces": [{"name": n, "code": code, "count": c} for n, code, c in tables["provinces"].rows],
+        "daily": [{"day": d, "published": n, "total": t} for d, n, t in tables["daily"].rows],
+        "deadlines": data["charts"]["deadlines"],
+        "units": [{"name": n, "count": c} for n, c in tables["units"].rows],
     }
+
+
+def rendered_dashboard(request, campaign: Campaign) -> tuple[bytes, str]:
+    """``/api/v1/dashboard``'s body as bytes and its ETag, made once per
+    ``DASHBOARD_CACHE_SECONDS`` beside the page's figures: the schema (:class:`DashboardOut`)
+    checks the body once when it is made, not on every request (a campaign's body holds every
+    day, brand and province — validating it per request cost more than the rest of the request,
+    BENCHMARKS.md)."""
+    from kepuyue.dashboard.figures import cached
+
+    def render():
+        body = DashboardOut.model_validate(dashboard_figures(campaign)).model_dump(by_alias=True)
+        content = api.create_response(request, body, status=200).content
+        return content, '"' + hashlib.blake2b(content, digest_size=16).hexdigest() + '"'
+
+    return cached(f"api:{campaign.pk}:{campaign.updated.timestamp()}", render)
 
 
 def _dashboard_campaign(slug: str | None) -> Campaign:
@@ -527,18 +552,23 @@ def _dashboard_campaign(slug: str | None) -> Campaign:
     return found
 
 
-@router.get("/dashboard", response={200: DashboardOut, **NOT_FOUND}, summary="数据看板（统计数字）")
+@router.get(
+    "/dashboard", response={200: DashboardOut, 304: None, **NOT_FOUND}, summary="数据看板（统计数字）"
+)
 @public
 def dashboard(request, query: Query[DashboardQuery], response: HttpResponse):
-    """The figures of ``/dashboard/``: totals, target progress, activities by joint action, brand,
-    province, day and unit type — the same roll-ups, the same numbers (cached as long as the page's,
-    ``KEPUYUE_DASHBOARD_CACHE_SECONDS``)."""
-    from kepuyue.dashboard.figures import cached
-
+    """The figures of ``/dashboard/``: totals, the programmes (光影科学梦, 科学大师剧, 星火馆), target
+    progress, activities by joint action, brand, province, day and unit type — the page's own
+    figures, the same numbers (cached as long as the page's, ``KEPUYUE_DASHBOARD_CACHE_SECONDS``).
+    ``ETag`` / ``If-None-Match`` give a 304."""
     found = _dashboard_campaign(query.campaign)
-    data = cached(f"api:{found.pk}:{found.updated.timestamp()}", lambda: dashboard_figures(found))
-    response["Cache-Control"] = "public, max-age=60"
-    return data
+    content, etag = rendered_dashboard(request, found)
+    answer = get_conditional_response(request, etag=etag)
+    if answer is None:
+        answer = HttpResponse(content, content_type="application/json; charset=utf-8")
+    answer["ETag"] = etag
+    answer["Cache-Control"] = "public, max-age=60"
+    return answer
 
 
 @router.get("/dashboard/map", response={200: MapOut, **NOT_FOUND}, summary="数据看板地图（各区划活动数）")
