@@ -16,6 +16,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.cache import get_conditional_response
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from ninja import Field as NinjaField
 from ninja import Query, Router, Schema
 from ninja import Status as Reply
@@ -60,33 +62,41 @@ ENTRY_CURSOR_SALT = "kepuyue.api.entries"
 ENTRY_PAGE = 50
 # Longest text a query parameter may carry (a cursor is the longest legitimate one, ~150 characters).
 PARAM_MAX = 500
-# What each parameter of a list must be, for the 422 of a refused one (one message per field).
+# What each parameter of a list must be, for the 422 of a refused one (one message per field),
+# in the request's language (Chinese by default, English for ``Accept-Language: en``).
 HINTS = {
-    "campaign": "没有这一届科普月（应为科普月标识，如 kepuyue-2025）",
-    "joint_action": "应为该届科普月的联合行动标识（见 /campaigns/{slug}/joint-actions），或 none",
-    "brand": "应为该届科普月的品牌活动标识（见 /campaigns/{slug}/brands）",
-    "province": "应为省级行政区划代码（6 位数字，如 330000，见 /regions）",
-    "city": "应为地级行政区划代码（6 位数字，如 330100，见 /regions?parent=330000）",
-    "county": "应为县级行政区划代码（6 位数字，如 330106）",
-    "from": f"应为 {MIN_DATE} 至 {MAX_DATE} 之间的日期，如 2025-09-15",
-    "to": f"应为 {MIN_DATE} 至 {MAX_DATE} 之间的日期，如 2025-09-30",
-    "form": "应为 offline、online 或 hybrid",
-    "audience": "应为面向对象的数值、英文名或中文名（可重复）",
-    "topic": "应为活动主题的数值、英文名或中文名（可重复）",
-    "phase": "应为 upcoming、ongoing 或 ended",
-    "q": f"关键词最长 {MAX_QUERY_CHARS} 个字",
-    "sort": "应为 start 或 relevance（relevance 需要关键词 q）",
-    "cursor": "翻页游标无效或已过期，请从第一页重新读取",
-    "status": "应为 draft、submitted、returned、published 或 withdrawn",
-    "parent": "应为省级或地级行政区划代码（6 位数字，见 /regions）",
-    "region": "应为省级或地级行政区划代码（6 位数字，见 /regions）",
-    "page": "应为正整数",
+    "campaign": _lazy("没有这一届科普月（应为科普月标识，如 kepuyue-2025）"),
+    "joint_action": _lazy("应为该届科普月的联合行动标识（见 /campaigns/{slug}/joint-actions），或 none"),
+    "brand": _lazy("应为该届科普月的品牌活动标识（见 /campaigns/{slug}/brands）"),
+    "province": _lazy("应为省级行政区划代码（6 位数字，如 330000，见 /regions）"),
+    "city": _lazy("应为地级行政区划代码（6 位数字，如 330100，见 /regions?parent=330000）"),
+    "county": _lazy("应为县级行政区划代码（6 位数字，如 330106）"),
+    "from": _lazy("应为 %(min)s 至 %(max)s 之间的日期，如 2025-09-15"),
+    "to": _lazy("应为 %(min)s 至 %(max)s 之间的日期，如 2025-09-30"),
+    "form": _lazy("应为 offline、online 或 hybrid"),
+    "audience": _lazy("应为面向对象的数值、英文名或中文名（可重复）"),
+    "topic": _lazy("应为活动主题的数值、英文名或中文名（可重复）"),
+    "phase": _lazy("应为 upcoming、ongoing 或 ended"),
+    "q": _lazy("关键词最长 %(n)d 个字"),
+    "sort": _lazy("应为 start 或 relevance（relevance 需要关键词 q）"),
+    "cursor": _lazy("翻页游标无效或已过期，请从第一页重新读取"),
+    "status": _lazy("应为 draft、submitted、returned、published 或 withdrawn"),
+    "parent": _lazy("应为省级或地级行政区划代码（6 位数字，见 /regions）"),
+    "region": _lazy("应为省级或地级行政区划代码（6 位数字，见 /regions）"),
+    "page": _lazy("应为正整数"),
 }
+HINT_VALUES = {"min": MIN_DATE, "max": MAX_DATE, "n": MAX_QUERY_CHARS}
+
+
+def hint(param: str) -> str:
+    """What ``param`` must be, in the active language."""
+    found = HINTS.get(param)
+    return str(found) % HINT_VALUES if found is not None else _("格式不正确")
 
 
 def refuse(*params: str) -> BadParameters:
     """The 422 for ``params`` (their messages from :data:`HINTS`)."""
-    return BadParameters({param: [HINTS.get(param, "格式不正确")] for param in params})
+    return BadParameters({param: [hint(param)] for param in params})
 
 
 def _campaign(slug: str) -> Campaign:
