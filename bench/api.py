@@ -14,7 +14,8 @@ wrk beside ``/healthz`` (the framework ceiling, same server, same run):
 Anonymous reads are rate-limited; the server runs with ``KEPUYUE_RATE_LIMITS=0`` so the figures are
 the operations', not the limiter's. Anonymous lists and details are cached under the change feed's
 latest row (``KEPUYUE_API_READ_CACHE_SECONDS``, default 30; ``--read-cache-seconds 0`` measures the
-uncached path). ``KEPUYUE_BENCH_DATABASE_URL`` / ``KEPUYUE_BENCH_VAR_DIR`` choose the database.
+uncached path). ``KEPUYUE_BENCH_DATABASE_URL`` / ``KEPUYUE_BENCH_VAR_DIR`` choose the database (with PostgreSQL,
+``KEPUYUE_BENCH_VAR_DIR`` still keeps static files and file caches out of the worktree's ``var/``).
 Targets (issue 16): ≥ 30% of the ceiling's req/s, p95 ≤ 50 ms. Writes: ``bench/api_writes.py``.
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -69,6 +71,10 @@ def main() -> None:
         raise SystemExit("wrk is needed: apt-get install wrk")
 
     env = environment(args.db)
+    if args.db == "postgres" and os.environ.get("KEPUYUE_BENCH_VAR_DIR"):
+        env["KEPUYUE_VAR_DIR"] = os.environ[
+            "KEPUYUE_BENCH_VAR_DIR"
+        ]  # static files, caches: not the worktree's var/
     env["KEPUYUE_RATE_LIMITS"] = "0"
     if args.read_cache_seconds is not None:
         env["KEPUYUE_API_READ_CACHE_SECONDS"] = str(args.read_cache_seconds)
