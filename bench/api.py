@@ -63,7 +63,7 @@ def main() -> None:
     parser.add_argument("--activities", type=int, default=500_000)
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per operation")
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--warmup", type=int, default=2, help="seconds of load before each measured one")
+    parser.add_argument("--warmup", type=int, default=8, help="seconds of load before each measured one")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8174)
     parser.add_argument("--read-cache-seconds", type=int, default=None, help="KEPUYUE_API_READ_CACHE_SECONDS")
