@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django_ratelimit.exceptions import Ratelimited
 from ninja import NinjaAPI
@@ -234,7 +235,8 @@ def cached_read(request, compute) -> HttpResponse:
     seconds = settings.API_READ_CACHE_SECONDS
     key = entry = None
     if seconds > 0:
-        raw = f"{latest_change()}|{request.path}|{request.META.get('QUERY_STRING', '')}"
+        # The language is part of the key: notices and refusals are in the request's language.
+        raw = f"{latest_change()}|{get_language()}|{request.path}|{request.META.get('QUERY_STRING', '')}"
         key = "api:read:" + hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
         entry = cache.get(key)
     if entry is None:

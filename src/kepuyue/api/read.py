@@ -8,12 +8,16 @@ ignored parameters (``messages``). Responses carry ``ETag`` and ``Last-Modified`
 sends them back (``If-None-Match`` / ``If-Modified-Since``) gets ``304`` and no body.
 """
 
+import hashlib
 from datetime import datetime
 
 from django.core import signing
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.cache import get_conditional_response
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from ninja import Field as NinjaField
 from ninja import Query, Router, Schema
 from ninja import Status as Reply
@@ -32,7 +36,7 @@ from kepuyue.campaigns.services import current_campaign
 from kepuyue.common.text import MAX_DATE, MIN_DATE
 from kepuyue.regions.models import Region
 
-from .core import COMMON_ERRORS, BadParameters, cached_read, conditional, public
+from .core import COMMON_ERRORS, BadParameters, api, cached_read, conditional, public
 from .schemas import (
     ActivityDetail,
     ActivityPage,
@@ -58,33 +62,41 @@ ENTRY_CURSOR_SALT = "kepuyue.api.entries"
 ENTRY_PAGE = 50
 # Longest text a query parameter may carry (a cursor is the longest legitimate one, ~150 characters).
 PARAM_MAX = 500
-# What each parameter of a list must be, for the 422 of a refused one (one message per field).
+# What each parameter of a list must be, for the 422 of a refused one (one message per field),
+# in the request's language (Chinese by default, English for ``Accept-Language: en``).
 HINTS = {
-    "campaign": "没有这一届科普月（应为科普月标识，如 kepuyue-2025）",
-    "joint_action": "应为该届科普月的联合行动标识（见 /campaigns/{slug}/joint-actions），或 none",
-    "brand": "应为该届科普月的品牌活动标识（见 /campaigns/{slug}/brands）",
-    "province": "应为省级行政区划代码（6 位数字，如 330000，见 /regions）",
-    "city": "应为地级行政区划代码（6 位数字，如 330100，见 /regions?parent=330000）",
-    "county": "应为县级行政区划代码（6 位数字，如 330106）",
-    "from": f"应为 {MIN_DATE} 至 {MAX_DATE} 之间的日期，如 2025-09-15",
-    "to": f"应为 {MIN_DATE} 至 {MAX_DATE} 之间的日期，如 2025-09-30",
-    "form": "应为 offline、online 或 hybrid",
-    "audience": "应为面向对象的数值、英文名或中文名（可重复）",
-    "topic": "应为活动主题的数值、英文名或中文名（可重复）",
-    "phase": "应为 upcoming、ongoing 或 ended",
-    "q": f"关键词最长 {MAX_QUERY_CHARS} 个字",
-    "sort": "应为 start 或 relevance（relevance 需要关键词 q）",
-    "cursor": "翻页游标无效或已过期，请从第一页重新读取",
-    "status": "应为 draft、submitted、returned、published 或 withdrawn",
-    "parent": "应为省级或地级行政区划代码（6 位数字，见 /regions）",
-    "region": "应为省级或地级行政区划代码（6 位数字，见 /regions）",
-    "page": "应为正整数",
+    "campaign": _lazy("没有这一届科普月（应为科普月标识，如 kepuyue-2025）"),
+    "joint_action": _lazy("应为该届科普月的联合行动标识（见 /campaigns/{slug}/joint-actions），或 none"),
+    "brand": _lazy("应为该届科普月的品牌活动标识（见 /campaigns/{slug}/brands）"),
+    "province": _lazy("应为省级行政区划代码（6 位数字，如 330000，见 /regions）"),
+    "city": _lazy("应为地级行政区划代码（6 位数字，如 330100，见 /regions?parent=330000）"),
+    "county": _lazy("应为县级行政区划代码（6 位数字，如 330106）"),
+    "from": _lazy("应为 %(min)s 至 %(max)s 之间的日期，如 2025-09-15"),
+    "to": _lazy("应为 %(min)s 至 %(max)s 之间的日期，如 2025-09-30"),
+    "form": _lazy("应为 offline、online 或 hybrid"),
+    "audience": _lazy("应为面向对象的数值、英文名或中文名（可重复）"),
+    "topic": _lazy("应为活动主题的数值、英文名或中文名（可重复）"),
+    "phase": _lazy("应为 upcoming、ongoing 或 ended"),
+    "q": _lazy("关键词最长 %(n)d 个字"),
+    "sort": _lazy("应为 start 或 relevance（relevance 需要关键词 q）"),
+    "cursor": _lazy("翻页游标无效或已过期，请从第一页重新读取"),
+    "status": _lazy("应为 draft、submitted、returned、published 或 withdrawn"),
+    "parent": _lazy("应为省级或地级行政区划代码（6 位数字，见 /regions）"),
+    "region": _lazy("应为省级或地级行政区划代码（6 位数字，见 /regions）"),
+    "page": _lazy("应为正整数"),
 }
+HINT_VALUES = {"min": MIN_DATE, "max": MAX_DATE, "n": MAX_QUERY_CHARS}
+
+
+def hint(param: str) -> str:
+    """What ``param`` must be, in the active language."""
+    found = HINTS.get(param)
+    return str(found) % HINT_VALUES if found is not None else _("格式不正确")
 
 
 def refuse(*params: str) -> BadParameters:
     """The 422 for ``params`` (their messages from :data:`HINTS`)."""
-    return BadParameters({param: [HINTS.get(param, "格式不正确")] for param in params})
+    return BadParameters({param: [hint(param)] for param in params})
 
 
 def _campaign(slug: str) -> Campaign:
@@ -93,6 +105,36 @@ def _campaign(slug: str) -> Campaign:
 
 def _named(obj) -> dict | None:
     return {"slug": obj.slug, "name": obj.name} if obj is not None else None
+
+
+# The columns :func:`card` reads: the list loads only these (``list_activities(card_fields=…)``), a
+# fifth of the columns of the activity and its four joined rows, and so a fraction of the ORM's
+# work to compile the query and build the objects (BENCHMARKS.md, "Open API reads at 500,000").
+CARD_FIELDS = (
+    "id",
+    "title",
+    "summary",
+    "campaign_id",
+    "starts_at",
+    "ends_at",
+    "form",
+    "venue",
+    "region_id",
+    "province_code",
+    "prefecture_code",
+    "county_code",
+    "audiences",
+    "topics",
+    "external_id",
+    "status",
+    "updated",
+    "joint_action__slug",
+    "joint_action__name",
+    "brand__slug",
+    "brand__name",
+    "organizer__name",
+    "region__full_name",
+)
 
 
 def card(activity: Activity) -> dict:
@@ -375,14 +417,17 @@ def page_data(request, *, queryset=None, limit: int | None = None) -> tuple[dict
             cursor=request.GET.get("cursor"),
             limit=limit or 20,
             queryset=queryset,
+            card_fields=CARD_FIELDS,
         )
         refused = refused_params(page.messages)
         if refused:  # an unknown joint action or brand slug, a bad cursor
             raise refuse(*refused)
         page_items, next_cursor, prev_cursor = page.items, page.next_cursor, page.prev_cursor
         messages += page.messages
-        # The cards load joint action, brand, organizer and region; the campaigns (a handful) once.
-        campaigns = Campaign.objects.in_bulk({a.campaign_id for a in page_items})
+        # The cards load joint action, brand, organizer and region; the campaigns (a handful) once,
+        # none when the page is of the campaign asked for.
+        known = {found_campaign.pk: found_campaign} if found_campaign is not None else {}
+        campaigns = {**Campaign.objects.in_bulk({a.campaign_id for a in page_items} - set(known)), **known}
         for item in page_items:
             item.campaign = campaigns[item.campaign_id]
     parts = (
@@ -483,21 +528,24 @@ class MapQuery(DashboardQuery):
 
 
 def dashboard_figures(campaign: Campaign) -> dict:
-    """The public dashboard's figures as data, through the dashboard's own functions
-    (``kepuyue.dashboard.figures`` / ``measures``, decision 0017): the API's numbers are the page's."""
-    from kepuyue.dashboard import figures
-    from kepuyue.dashboard.measures import target_progress
+    """The public dashboard's figures as data: the page's own figures
+    (:func:`kepuyue.dashboard.figures.public_figures`, one computation and one cache entry for both,
+    decision 0017), reshaped — never recomputed — so the API's numbers are the page's, every measure
+    the page shows included (the programmes' totals, targets measured from any source)."""
+    from kepuyue.dashboard.figures import public_figures
 
-    totals = figures.totals(campaign)
+    data = public_figures(campaign)
+    totals = dict(data["totals"])
     for level in ("provinces", "prefectures", "counties"):
         reached, total = totals[level]
         totals[level] = {"reached": reached, "total": total}
-    daily, _deadlines = figures.daily(campaign)
+    tables = data["tables"]
     return {
         "campaign": campaign.slug,
         "totals": totals,
-        "registrations": figures.registrations(campaign) or {"booked": 0, "checked_in": 0},
-        "entries": figures.call_entries(campaign),
+        "registrations": data["registrations"] or {"booked": 0, "checked_in": 0},
+        "entries": data["entries"],
+        "programmes": data["programmes"],
         "targets": [
             {
                 "joint_action": p.target.joint_action.name,
@@ -507,17 +555,37 @@ def dashboard_figures(campaign: Campaign) -> dict:
                 "goal": p.goal,
                 "value": p.value,
                 "percent": p.percent,
+                "slug": f"{p.target.joint_action.slug}/{p.target.slug}",
+                "unit": p.target.unit,
+                "plan_text": p.target.plan_text,
+                "source": (p.target.measure or {}).get("source") or "none",
+                "note": p.note,
             }
-            for p in target_progress(campaign)
+            for p in data["progress"]
         ],
-        "joint_actions": [{"name": n, "count": c} for n, c in figures.by_joint_action(campaign).rows],
-        "brands": [{"name": n, "joint_action": j, "count": c} for n, j, c in figures.by_brand(campaign).rows],
-        "provinces": [
-            {"name": n, "code": code, "count": c} for n, code, c in figures.by_province(campaign).rows
-        ],
-        "daily": [{"day": d, "published": n, "total": t} for d, n, t in daily.rows],
-        "units": [{"name": n, "count": c} for n, c in figures.by_unit_type(campaign).rows],
+        "joint_actions": [{"name": n, "count": c} for n, c in tables["joint_actions"].rows],
+        "brands": [{"name": n, "joint_action": j, "count": c} for n, j, c in tables["brands"].rows],
+        "provinces": [{"name": n, "code": code, "count": c} for n, code, c in tables["provinces"].rows],
+        "daily": [{"day": d, "published": n, "total": t} for d, n, t in tables["daily"].rows],
+        "deadlines": data["charts"]["deadlines"],
+        "units": [{"name": n, "count": c} for n, c in tables["units"].rows],
     }
+
+
+def rendered_dashboard(request, campaign: Campaign) -> tuple[bytes, str]:
+    """``/api/v1/dashboard``'s body as bytes and its ETag, made once per
+    ``DASHBOARD_CACHE_SECONDS`` beside the page's figures: the schema (:class:`DashboardOut`)
+    checks the body once when it is made, not on every request (a campaign's body holds every
+    day, brand and province — validating it per request cost more than the rest of the request,
+    BENCHMARKS.md)."""
+    from kepuyue.dashboard.figures import cached
+
+    def render():
+        body = DashboardOut.model_validate(dashboard_figures(campaign)).model_dump(by_alias=True)
+        content = api.create_response(request, body, status=200).content
+        return content, '"' + hashlib.blake2b(content, digest_size=16).hexdigest() + '"'
+
+    return cached(f"api:{campaign.pk}:{campaign.updated.timestamp()}", render)
 
 
 def _dashboard_campaign(slug: str | None) -> Campaign:
@@ -527,18 +595,23 @@ def _dashboard_campaign(slug: str | None) -> Campaign:
     return found
 
 
-@router.get("/dashboard", response={200: DashboardOut, **NOT_FOUND}, summary="数据看板（统计数字）")
+@router.get(
+    "/dashboard", response={200: DashboardOut, 304: None, **NOT_FOUND}, summary="数据看板（统计数字）"
+)
 @public
 def dashboard(request, query: Query[DashboardQuery], response: HttpResponse):
-    """The figures of ``/dashboard/``: totals, target progress, activities by joint action, brand,
-    province, day and unit type — the same roll-ups, the same numbers (cached as long as the page's,
-    ``KEPUYUE_DASHBOARD_CACHE_SECONDS``)."""
-    from kepuyue.dashboard.figures import cached
-
+    """The figures of ``/dashboard/``: totals, the programmes (光影科学梦, 科学大师剧, 星火馆), target
+    progress, activities by joint action, brand, province, day and unit type — the page's own
+    figures, the same numbers (cached as long as the page's, ``KEPUYUE_DASHBOARD_CACHE_SECONDS``).
+    ``ETag`` / ``If-None-Match`` give a 304."""
     found = _dashboard_campaign(query.campaign)
-    data = cached(f"api:{found.pk}:{found.updated.timestamp()}", lambda: dashboard_figures(found))
-    response["Cache-Control"] = "public, max-age=60"
-    return data
+    content, etag = rendered_dashboard(request, found)
+    answer = get_conditional_response(request, etag=etag)
+    if answer is None:
+        answer = HttpResponse(content, content_type="application/json; charset=utf-8")
+    answer["ETag"] = etag
+    answer["Cache-Control"] = "public, max-age=60"
+    return answer
 
 
 @router.get("/dashboard/map", response={200: MapOut, **NOT_FOUND}, summary="数据看板地图（各区划活动数）")

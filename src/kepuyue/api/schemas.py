@@ -198,6 +198,27 @@ class TargetOut(Schema):
     goal: int
     value: int | None = Field(None, description="当前数量；无数据来源时为 null")
     percent: int | None = None
+    slug: str = Field("", description="目标标识（联合行动标识/目标标识）")
+    unit: str = Field("", description="计量单位（场、部、人次……）")
+    plan_text: str = Field("", description="方案原文")
+    source: str = Field(
+        "none",
+        description="统计来源：activities、organizations、call_entries、registrations、screenings、"
+        "performances、volunteers、tours、training，无数据来源为 none",
+    )
+    note: str = Field("", description="统计口径说明（无数据来源时说明原因）")
+
+
+class ProgrammesOut(Schema):
+    screenings: int = Field(..., description="光影科学梦放映场次")
+    films_shown: int = Field(..., description="光影科学梦放映影片数")
+    performances: int = Field(..., description="科学大师剧登记演出场次")
+    volunteers: int = Field(..., description="星火馆青年志愿者人数")
+
+
+class DeadlineOut(Schema):
+    day: date
+    title: str
 
 
 class CountOut(Schema):
@@ -230,11 +251,13 @@ class DashboardOut(Schema):
     totals: DashboardTotals
     registrations: dict[str, int] = Field(..., description="booked（已确认名额）、checked_in（签到）")
     entries: dict[str, int] = Field(..., description="submitted（征集作品已提交）、published（已发布）")
+    programmes: ProgrammesOut = Field(..., description="专项活动：光影科学梦、科学大师剧、星火馆")
     targets: list[TargetOut]
     joint_actions: list[CountOut]
     brands: list[BrandCountOut]
     provinces: list[RegionCountOut]
     daily: list[DayOut]
+    deadlines: list[DeadlineOut] = Field(default_factory=list, description="方案时间节点（每日曲线上标出）")
     units: list[CountOut] = Field(..., description="参与单位数（按单位类型）")
 
 

@@ -15,10 +15,14 @@ def chinese_first(get_response):
     Django's LocaleMiddleware would otherwise follow the browser's Accept-Language, and a phone set
     to English would get the English site by default; the platform is Chinese first and English is
     one click away (the language cookie set by ``/i18n/setlang/``).
+
+    The open API (``/api/``) is the exception: a program states the language it wants, so its
+    ``Accept-Language`` is honoured there (``en`` gives English refusals and messages); without
+    the header the API answers in Chinese like the pages (issue 16, decision 0020).
     """
 
     def middleware(request):
-        if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+        if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES and not request.path_info.startswith("/api/"):
             request.META["HTTP_ACCEPT_LANGUAGE"] = settings.LANGUAGE_CODE
         return get_response(request)
 

@@ -52,6 +52,50 @@ def cached(key: str, compute):
     return value
 
 
+def public_figures(campaign) -> dict:
+    """Everything the public dashboard shows but the campaign itself (plain data), computed once per
+    ``DASHBOARD_CACHE_SECONDS`` and shared by the page (``/dashboard/``) and the open API
+    (``/api/v1/dashboard``): one computation, so the two can never disagree and the second reader
+    costs one cache read. Totals, registrations, call entries, the programmes' totals (光影科学梦
+    screenings and films, 科学大师剧 performances, 星火馆 volunteers — ``kepuyue.specials``), every
+    target's progress (whatever its measure's source: activities, entries, registrations, screenings,
+    performances, volunteers, tours, training — :mod:`.measures`), the tables and the charts' data."""
+    return cached(f"figures:{campaign.pk}:{campaign.updated.timestamp()}", lambda: _public_figures(campaign))
+
+
+def _public_figures(campaign) -> dict:
+    from kepuyue.specials import services as specials
+
+    from .measures import target_progress
+
+    progress = target_progress(campaign)
+    daily_table, deadlines = daily(campaign)
+    tables = {
+        "joint_actions": by_joint_action(campaign),
+        "brands": by_brand(campaign),
+        "provinces": by_province(campaign),
+        "daily": daily_table,
+        "units": by_unit_type(campaign),
+    }
+    charts = {
+        "joint_actions": tables["joint_actions"].rows,
+        "brands": [r for r in tables["brands"].rows if r[2]][:15],
+        "provinces": tables["provinces"].rows,
+        "daily": daily_table.rows,
+        "deadlines": deadlines,
+    }
+    return {
+        "totals": totals(campaign),
+        "registrations": registrations(campaign),
+        "entries": call_entries(campaign),
+        # 光影科学梦 screenings and films, 科学大师剧 performances, 星火馆 volunteers (kepuyue.specials).
+        "programmes": specials.programme_figures(campaign.pk),
+        "progress": progress,
+        "tables": tables,
+        "charts": charts,
+    }
+
+
 def map_counts(campaign, parent) -> dict[str, int]:
     """:func:`region_counts` of ``parent`` (a :class:`Region` or ``None`` for China), cached as the
     map's JSON caches it."""

@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
 from kepuyue.campaigns import services as campaigns
@@ -20,7 +21,6 @@ from kepuyue.campaigns.models import Campaign
 from kepuyue.common.pagecache import depends, public_page
 from kepuyue.common.text import cell_safe
 from kepuyue.regions.models import Region
-from kepuyue.specials import services as specials
 
 from . import figures
 from .measures import target_progress
@@ -52,36 +52,6 @@ def _table(campaign, slug: str) -> figures.Table:
 _cached = figures.cached
 
 
-def _figures(campaign) -> dict:
-    """Everything the public page shows but the campaign itself (plain data: it is cached)."""
-    progress = target_progress(campaign)
-    daily, deadlines = figures.daily(campaign)
-    tables = {
-        "joint_actions": figures.by_joint_action(campaign),
-        "brands": figures.by_brand(campaign),
-        "provinces": figures.by_province(campaign),
-        "daily": daily,
-        "units": figures.by_unit_type(campaign),
-    }
-    charts = {
-        "joint_actions": tables["joint_actions"].rows,
-        "brands": [r for r in tables["brands"].rows if r[2]][:15],
-        "provinces": tables["provinces"].rows,
-        "daily": daily.rows,
-        "deadlines": deadlines,
-    }
-    return {
-        "totals": figures.totals(campaign),
-        "registrations": figures.registrations(campaign),
-        "entries": figures.call_entries(campaign),
-        # 光影科学梦 screenings and films, 科学大师剧 performances, 星火馆 volunteers (kepuyue.specials).
-        "programmes": specials.programme_figures(campaign.pk),
-        "progress": progress,
-        "tables": tables,
-        "charts": charts,
-    }
-
-
 @require_safe
 @public_page
 def dashboard(request):
@@ -97,11 +67,16 @@ def dashboard(request):
     def figures_html():
         # The figures block rendered once per cache period: a warm request reads one string
         # instead of unpickling the figures and rendering every table (BENCHMARKS.md).
-        return render_to_string("dashboard/_figures.html", {"campaign": campaign, **_figures(campaign)})
+        return render_to_string(
+            "dashboard/_figures.html", {"campaign": campaign, **figures.public_figures(campaign)}
+        )
 
     context = {
         "campaign": campaign,
-        "figures_html": _cached(f"html:{campaign.pk}:{campaign.updated.timestamp()}", figures_html),
+        # The block holds translated labels: one rendering per language.
+        "figures_html": _cached(
+            f"html:{campaign.pk}:{campaign.updated.timestamp()}:{get_language()}", figures_html
+        ),
         "config": {
             "map": reverse("dashboard:map_json"),
             "campaign": campaign.slug,
