@@ -73,7 +73,9 @@ def test_commit_queries_do_not_grow_with_rows(units, tmp_path):
     written = Activity.objects.filter(title__startswith="乙", status=Status.PUBLISHED)
     ids = set(written.values_list("pk", flat=True))
     assert len(ids) == 80
-    assert set(ActivityChange.objects.filter(activity_id__in=ids).values_list("activity_id", flat=True)) == ids
+    assert (
+        set(ActivityChange.objects.filter(activity_id__in=ids).values_list("activity_id", flat=True)) == ids
+    )
     assert Fact.objects.filter(activity_id__in=ids).count() == 80
 
 
