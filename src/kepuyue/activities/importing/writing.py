@@ -338,6 +338,8 @@ class RowWriter:
             name = self.org_names.get(row.organizer_id, row.organizer_name)
             if current is None:
                 self.outcome(row, _("新增") + (f"；{note}" if note else ""))
+                if not write:
+                    continue  # validation reports the outcome only: no search text, no rendering
                 new.append(
                     {
                         **v,
@@ -375,6 +377,8 @@ class RowWriter:
                 _("更新活动 #%(id)d（%(fields)s）") % {"id": current["id"], "fields": labels or "地区"}
                 + keep_note,
             )
+            if not write:
+                continue
             merged = {f: updates.get(f, current[f]) for f in self.COMPARED}
             activity = Activity(pk=current["id"], organizer_id=row.organizer_id, **merged)
             activity.search_text = index_text(merged["title"], merged["summary"], name, merged["venue"])
