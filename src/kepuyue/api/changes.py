@@ -28,6 +28,7 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from kepuyue.activities.models import Activity, Status
+from kepuyue.common.bulk import insert_rows
 
 from .models import ActivityChange, ChangeFeedPurge
 
@@ -61,7 +62,9 @@ def _imported(sender, organizer_ids, since, activity_ids=None, **kwargs):
     else:
         rows = Activity.objects.filter(organizer_id__in=organizer_ids, updated=since)
     ids = rows.filter(status=Status.PUBLISHED).order_by("pk").values_list("pk", flat=True)
-    ActivityChange.objects.bulk_create([ActivityChange(activity_id=pk) for pk in ids], batch_size=500)
+    # Multi-row INSERTs in id order (sequence numbers follow it), not bulk_create's model instances
+    # and per-field preparation: 10,000 rows cost 2 s of an import's commit (issue 17 point 4).
+    insert_rows(ActivityChange, [{"activity_id": pk} for pk in ids], now=timezone.now())
 
 
 def _moving(sender, activity_id, to_state, from_state="", **kwargs):

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import functools
-from datetime import datetime
+import json
 
 from django.db import connection
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
+from kepuyue.common.bulk import (  # noqa: F401 - re-exported by importing
+    INSERT_ROWS_PER_STATEMENT,
+    insert_rows,
+)
 from kepuyue.common.events import send_in_transaction
 from kepuyue.common.markup import render_markdown, source_digest
 from kepuyue.search.segment import index_text
@@ -172,9 +175,10 @@ class RowWriter:
         index = {"external": {}, "exact": {}, "day": {}, "title": {}}
         if not known:
             return index
-        rows = Activity.objects.filter(organizer_id__in=known).filter(condition)
-        if connection.vendor == "postgresql":
+        if connection.vendor in ("postgresql", "sqlite"):
             rows = Activity.objects.filter(pk__in=self._pairs_sql(batch, known))
+        else:
+            rows = Activity.objects.filter(organizer_id__in=known).filter(condition)
         rows = rows.order_by("id").values("id", "organizer_id", "status", *self.COMPARED)
         for current in rows:
             org, title = current["organizer_id"], current["title"]
@@ -188,11 +192,15 @@ class RowWriter:
 
     @staticmethod
     def _pairs_sql(batch: list[Row], known: set) -> RawSQL:
-        """PostgreSQL: the ids of the activities whose (unit, title) or (unit, external id) is one of
-        the batch's pairs — a join on ``unnest()`` arrays, one probe of ``act_organizer_title_idx`` /
-        ``act_external_id_unique`` per pair. The ``organizer_id IN (…) AND (title IN (…) OR …)``
-        filter that SQLite answers from the same index made PostgreSQL scan the whole table at
-        500,000 rows (issue 17 point 4). :meth:`match` only ever looks rows up by these pairs."""
+        """The ids of the activities whose (unit, title) or (unit, external id) is one of the batch's
+        pairs — a join on the pairs, one probe of ``act_organizer_title_idx`` /
+        ``act_external_id_unique`` per pair. :meth:`match` only ever looks rows up by these pairs.
+
+        PostgreSQL joins ``unnest()`` arrays: the ``organizer_id IN (…) AND (title IN (…) OR …)``
+        filter made it scan the whole table at 500,000 rows. SQLite joins ``json_each()`` of one JSON
+        parameter: on that filter it walked every activity of the batch's units through the organizer
+        index (the ``OR`` keeps it off the pair index) — 5,000 units × 100 activities, 1.4 s a batch
+        under load (issue 17 point 4)."""
         titles = [(r.organizer_id, r.values["title"]) for r in batch if r.organizer_id in known]
         external = [
             (r.organizer_id, r.values["external_id"])
@@ -200,6 +208,16 @@ class RowWriter:
             if r.organizer_id in known and r.values["external_id"]
         ]
         table = connection.ops.quote_name(Activity._meta.db_table)
+        if connection.vendor == "sqlite":
+            org, value = "json_extract(k.value, '$[0]')", "json_extract(k.value, '$[1]')"
+            sql = (
+                f"SELECT a.id FROM {table} a JOIN json_each(%s) AS k "  # noqa: S608
+                f"ON a.organizer_id = {org} AND a.title = {value} "
+                f"UNION SELECT a.id FROM {table} a JOIN json_each(%s) AS k "
+                f"ON a.organizer_id = {org} AND a.external_id = {value} AND NOT a.external_id = ''"
+            )
+            params = [json.dumps(titles, ensure_ascii=False), json.dumps(external, ensure_ascii=False)]
+            return RawSQL(sql, params)  # noqa: S611 - the table name from the model; values a parameter
         sql = (
             f"SELECT a.id FROM {table} a JOIN unnest(%s::bigint[], %s::text[]) AS k(org, title) "  # noqa: S608
             "ON a.organizer_id = k.org AND a.title = k.title "
@@ -320,6 +338,8 @@ class RowWriter:
             name = self.org_names.get(row.organizer_id, row.organizer_name)
             if current is None:
                 self.outcome(row, _("新增") + (f"；{note}" if note else ""))
+                if not write:
+                    continue  # validation reports the outcome only: no search text, no rendering
                 new.append(
                     {
                         **v,
@@ -357,6 +377,8 @@ class RowWriter:
                 _("更新活动 #%(id)d（%(fields)s）") % {"id": current["id"], "fields": labels or "地区"}
                 + keep_note,
             )
+            if not write:
+                continue
             merged = {f: updates.get(f, current[f]) for f in self.COMPARED}
             activity = Activity(pk=current["id"], organizer_id=row.organizer_id, **merged)
             activity.search_text = index_text(merged["title"], merged["summary"], name, merged["venue"])
@@ -366,7 +388,7 @@ class RowWriter:
             changed.append(activity)
         if not write:
             return
-        insert_rows(Activity, new, now=self.now)
+        inserted = insert_rows(Activity, new, now=self.now, returning=True)
         if changed:
             columns = list(
                 dict.fromkeys(
@@ -391,15 +413,18 @@ class RowWriter:
                 Activity,
                 organizer_ids=sorted({r.organizer_id for r in batch}),
                 since=self.now,
-                activity_ids=[a.pk for a in changed] + self.inserted_ids(bool(new)),
+                activity_ids=[a.pk for a in changed]
+                + (sorted(inserted) if inserted is not None else self.inserted_ids(bool(new))),
             )
         counts["created"] += len(new)
         counts["updated"] += len(changed)
 
     def inserted_ids(self, any_new: bool) -> list[int]:
-        """The ids of the rows this batch inserted: this import's rows written now above the highest
-        id it has inserted before (COPY and multi-row INSERT return no ids; ids only grow — a
-        PostgreSQL identity, SQLite's rowid)."""
+        """The ids of the rows this batch inserted, where the insert did not return them (PostgreSQL's
+        COPY): this import's rows written now above the highest id it has inserted before (ids only
+        grow — a PostgreSQL identity). SQLite's ``INSERT … RETURNING`` hands them back instead: there
+        this query walked the whole table by rowid (the planner finds ``import_job_id`` unselective —
+        every seeded row has none), 0.4 s a batch at 500,000 activities (issue 17 point 4)."""
         if not any_new:
             return []
         after = getattr(self, "_inserted_up_to", 0)
@@ -411,101 +436,6 @@ class RowWriter:
         if ids:
             self._inserted_up_to = ids[-1]
         return ids
-
-
-# --- writing rows fast -------------------------------------------------------------------------------
-
-
-def insert_rows(model, rows: list[dict], *, now: datetime, ignore_conflicts: bool = False) -> None:
-    """Insert ``rows`` (dicts of field ``attname`` → value; missing fields take their defaults,
-    ``created``/``updated`` are ``now``) with multi-row ``INSERT`` statements.
-
-    Why not ``bulk_create``: profiling a 100,000-row import on SQLite showed Django's per-field
-    preparation and 24-row statements (SQLite's 999-parameter limit) costing more time than the
-    database itself. Values here are adapted once per field type by the backend's own adapters
-    (``adapt_datetimefield_value``, ``adapt_decimalfield_value``), which is what ``bulk_create``
-    ends up doing for these field types. No pre_save hooks or signals run (the models have none
-    beyond the timestamps set here). ``ignore_conflicts`` skips rows that hit a unique constraint
-    (``ON CONFLICT DO NOTHING``, SQLite 3.24+ and PostgreSQL).
-    """
-    if not rows:
-        return
-    from django.db import connections, router
-    from django.db.models import DateTimeField, DecimalField
-
-    connection = connections[router.db_for_write(model)]
-    ops = connection.ops
-    # A generated column (span_class) is computed by the database, never inserted.
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key and not f.generated]
-    plan = []
-    for f in fields:
-        if f.attname in ("created", "updated"):
-            plan.append((f.attname, now, ops.adapt_datetimefield_value, True))
-            continue
-        if isinstance(f, DateTimeField):
-            adapt = ops.adapt_datetimefield_value
-        elif isinstance(f, DecimalField):
-            adapt = functools.partial(
-                ops.adapt_decimalfield_value, max_digits=f.max_digits, decimal_places=f.decimal_places
-            )
-        else:
-            adapt = None
-        plan.append((f.attname, f.get_default(), adapt, False))
-    plan = [
-        (name, adapt(default) if fixed else default, None if fixed else adapt, fixed)
-        for name, default, adapt, fixed in plan
-    ]
-    adapted: dict = {}  # the same instants recur (start and end days, published_at)
-    values = []
-    for row in rows:
-        record = []
-        for name, default, adapt, fixed in plan:
-            value = default if fixed else row.get(name, default)
-            if adapt is not None and value is not None:
-                cached = adapted.get(value)
-                if cached is None:
-                    cached = adapted[value] = adapt(value)
-                value = cached
-            record.append(value)
-        values.append(record)
-    columns = ", ".join(ops.quote_name(f.column) for f in fields)
-    if connection.vendor == "postgresql" and not ignore_conflicts:
-        # COPY: psycopg adapts rows in C, several times faster than 17,500-parameter INSERTs.
-        # The raw psycopg cursor's errors are wrapped as Django's (a duplicate key is an IntegrityError
-        # to the caller on both databases: the API's bulk upsert retries on it).
-        with connection.cursor() as cursor, connection.wrap_database_errors:
-            with cursor.cursor.copy(
-                f"COPY {ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
-            ) as copy:
-                for record in values:
-                    copy.write_row(record)
-        return
-    marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    # Identifiers come from the model (quoted by the backend); every value is a parameter.
-    head = f"INSERT INTO {ops.quote_name(model._meta.db_table)} ({columns}) VALUES "  # noqa: S608
-    tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
-    per_statement = max(1, min(INSERT_ROWS_PER_STATEMENT, _parameter_limit(connection) // len(fields)))
-    with connection.cursor() as cursor:
-        for start in range(0, len(values), per_statement):
-            chunk = values[start : start + per_statement]
-            cursor.execute(
-                head + ", ".join([marks] * len(chunk)) + tail, [v for record in chunk for v in record]
-            )
-
-
-# Many rows per INSERT statement: SQLite's FTS5 index (kepuyue.search) flushes its pending terms at
-# every statement, so one row per statement costs ~4× more than 500 rows per statement.
-INSERT_ROWS_PER_STATEMENT = 500
-
-
-def _parameter_limit(connection) -> int:
-    """How many ``%s`` parameters one statement may carry on ``connection``."""
-    if connection.vendor == "sqlite":
-        import sqlite3
-
-        connection.ensure_connection()
-        return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-    return connection.features.max_query_params or 65535
 
 
 def bulk_load_settings() -> None:

@@ -154,6 +154,15 @@ def date_tolerance(joint_action, campaign=None) -> int:
     return int((campaign.review or {}).get("date_tolerance_days", 0) or 0)
 
 
+def _window_bounds(joint_action, campaign):
+    """``(first day, last day)`` of the window :func:`_window` describes, without its text."""
+    if joint_action is not None:
+        return (joint_action.window_start, joint_action.window_end)
+    if campaign is not None:
+        return (campaign.starts, campaign.ends)
+    return None
+
+
 def _window(joint_action, campaign):
     if joint_action is not None:
         return (joint_action.window_start, joint_action.window_end), window_text(joint_action)
@@ -188,14 +197,17 @@ def date_errors(
         return errors
     if as_beijing(ends_at) < as_beijing(starts_at):
         errors.append(("ends_at", _("结束时间不能早于开始时间")))
-    window, text = _window(joint_action, campaign)
+    window = _window_bounds(joint_action, campaign)
     if window is None:
         return errors
     tolerance = date_tolerance(joint_action, campaign) if tolerance_days is None else tolerance_days
-    if tolerance:
-        text += _("（方案允许前后 %(n)d 天）") % {"n": tolerance}
     low, high = window[0] - timedelta(days=tolerance), window[1] + timedelta(days=tolerance)
     first, last = beijing_day(starts_at), beijing_day(ends_at)
+    if low <= first <= high and low <= last <= high:
+        return errors  # the messages below are only built when needed (the importer checks every row)
+    _bounds, text = _window(joint_action, campaign)
+    if tolerance:
+        text += _("（方案允许前后 %(n)d 天）") % {"n": tolerance}
     if not low <= first <= high:
         errors.append(
             ("starts_at", _("开始时间 %(day)s 不在活动时间内：%(window)s") % {"day": first, "window": text})
@@ -212,9 +224,13 @@ def window_notes(starts_at, ends_at, joint_action, *, campaign=None) -> list[str
     or end day outside the window (but inside the tolerance, else :func:`date_errors` refuses it)."""
     if starts_at is None or ends_at is None:
         return []
-    window, text = _window(joint_action, campaign)
+    window = _window_bounds(joint_action, campaign)
     if window is None:
         return []
+    first, last = beijing_day(starts_at), beijing_day(ends_at)
+    if window[0] <= first <= window[1] and window[0] <= last <= window[1]:
+        return []  # the usual case: no message is built (the importer checks every row)
+    _bounds, text = _window(joint_action, campaign)
     notes = []
     for label, moment in ((_("开始时间"), starts_at), (_("结束时间"), ends_at)):
         day = beijing_day(moment)
