@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 # contact, the token/double-tap lookup, due waitlist offers, then in one transaction: take the place,
 # the booking, the audit entry, the inbox row, the ticket e-mail's outbox row (decision 0031;
 # SAVEPOINT/RELEASE in a test's transaction).
-BOOKING_QUERIES = 13
+BOOKING_QUERIES = 11
 # A full session: the same reads, then the refused UPDATE and the counters for the message.
 FULL_QUERIES = 11
 

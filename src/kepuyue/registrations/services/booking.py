@@ -298,17 +298,25 @@ def book(session, user, data, *, token: str = "", join_waitlist: bool = False) -
     """
     token = _clean_token(token)
     session = _session(session)
-    found = _existing(token, user, session.pk, Kind.INDIVIDUAL)
-    if found is not None:
-        return found, False
-    now = clock.now()
-    _check_open(session, user, now)
-    config = config_of(session.activity)
-    cleaned = clean_registrant(config, data)
-    expire_offers(session=session, at=now)
-    return _create(
-        session, user, cleaned, token=token, kind=Kind.INDIVIDUAL, join_waitlist=join_waitlist, now=now
-    )
+    try:
+        now = clock.now()
+        _check_open(session, user, now)
+        config = config_of(session.activity)
+        cleaned = clean_registrant(config, data)
+        if session.booked + cleaned["seats"] > session.capacity:
+            # Offers past their time free their places first — only worth a query when the session
+            # looks full as read in this request (otherwise the tick moves them on, decision 0031).
+            expire_offers(session=session, at=now)
+        return _create(
+            session, user, cleaned, token=token, kind=Kind.INDIVIDUAL, join_waitlist=join_waitlist, now=now
+        )
+    except (ValidationError, PermissionDenied):
+        # A double tap (or a second tab) answers with the booking made already, whatever else now
+        # refuses it: the window closed since, the session filled since (0031: read only on refusal).
+        found = _existing(token, user, session.pk, Kind.INDIVIDUAL)
+        if found is not None:
+            return found, False
+        raise
 
 
 def book_group(session, user, data, *, token: str = "") -> tuple[Booking, bool]:
@@ -317,16 +325,19 @@ def book_group(session, user, data, *, token: str = "") -> tuple[Booking, bool]:
     Returns ``(booking, created)`` like :func:`book`; raises the same errors."""
     token = _clean_token(token)
     session = _session(session)
-    found = _existing(token, user, session.pk, Kind.GROUP)
-    if found is not None:
-        return found, False
-    now = clock.now()
-    _check_open(session, user, now)
-    config = config_of(session.activity)
-    if not config.groups_enabled or session.group_capacity == 0:
-        raise ValidationError(_("本场次不接受团体预约"), code="no_groups")
-    cleaned = clean_group(config, data)
-    return _create(session, user, cleaned, token=token, kind=Kind.GROUP, join_waitlist=False, now=now)
+    try:
+        now = clock.now()
+        _check_open(session, user, now)
+        config = config_of(session.activity)
+        if not config.groups_enabled or session.group_capacity == 0:
+            raise ValidationError(_("本场次不接受团体预约"), code="no_groups")
+        cleaned = clean_group(config, data)
+        return _create(session, user, cleaned, token=token, kind=Kind.GROUP, join_waitlist=False, now=now)
+    except (ValidationError, PermissionDenied):
+        found = _existing(token, user, session.pk, Kind.GROUP)
+        if found is not None:
+            return found, False
+        raise
 
 
 def _create(session, user, cleaned, *, token, kind, join_waitlist, now) -> tuple[Booking, bool]:
