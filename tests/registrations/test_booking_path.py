@@ -144,3 +144,20 @@ def test_notify_takes_loaded_accounts_without_reading_them_again(django_assert_n
     with django_assert_num_queries(1):  # the one inbox row
         written = notify([active, inactive], "registration.booked", "标题", "正文", email=False)
     assert [n.user for n in written] == [active]
+
+
+def test_the_booking_pages_never_load_an_activity_field_left_out(config, activity, client):
+    """The session is read with only the activity's columns booking uses (decision 0031): a page that
+    touched another one would read the activity again, one query per field."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    session = add_session(activity, capacity=1)
+    client.force_login(make_member())
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("registrations:book", args=[session.pk])).status_code == 200
+        assert _post(client, session).status_code == 302  # booked
+        client.force_login(make_member())
+        assert "名额已满" in _post(client, session).content.decode()  # the full answer
+    again = [q["sql"] for q in queries if 'FROM "activities_activity" WHERE "activities_activity"."id" =' in q["sql"]]
+    assert again == []

@@ -74,6 +74,21 @@ _FRESH = "_kepuyue_read_for_booking"
 # An activity's long texts, never needed to book (they are most of its row: the description, its HTML
 # and the search terms); read only if something asks for them.
 ACTIVITY_TEXT = ("activity__description", "activity__description_html", "activity__search_text")
+# What booking reads of the activity (the rules, the messages, the events, the pages it answers with);
+# its ~30 other columns are not loaded: building the row's model instances is CPU of every booking
+# (decision 0031). A field read anyway costs one more query, which the query-count tests would show.
+ACTIVITY_USED = {
+    "id", "title", "summary", "status", "organizer", "campaign", "starts_at", "ends_at", "form", "venue",
+    "online_url", "span_class",
+}
+
+
+def _activity_unused() -> tuple[str, ...]:
+    from kepuyue.activities.models import Activity
+
+    return tuple(
+        f"activity__{f.name}" for f in Activity._meta.concrete_fields if f.name not in ACTIVITY_USED
+    )
 
 
 def bookable_session(pk: int, *, published: bool = True) -> Session:
@@ -84,7 +99,7 @@ def bookable_session(pk: int, *, published: bool = True) -> Session:
     from kepuyue.activities.models import Status as ActivityStatus
 
     rows = Session.objects.select_related("activity__registration_config", "activity__organizer").defer(
-        *ACTIVITY_TEXT
+        *_activity_unused()
     )
     if published:
         rows = rows.filter(activity__status=ActivityStatus.PUBLISHED)
