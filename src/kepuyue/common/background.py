@@ -62,7 +62,7 @@ def every(seconds: float, fn: Callable[[], object]) -> None:
     """Register ``fn`` (no arguments, idempotent) as periodic background work: the background process
     runs it when it starts — picking up what a killed process left (decision 0031: the ticket e-mail
     outbox) — and every ``seconds`` after; a worker's own background thread (no background process)
-    runs it when the thread starts. Called from an app's ``ready()``; registering again is harmless."""
+    runs it once, after the job that started the thread. Called from an app's ``ready()``; registering again is harmless."""
     _sweeps[fn] = float(seconds)
 
 
@@ -102,8 +102,10 @@ def defer(fn: Callable, *args) -> None:
         return
     if _hand_over(fn, args, None):
         return
-    _ensure_thread()
+    started = _ensure_thread()
     _jobs.put((fn, args))
+    if started and _sweeps and not _serving:
+        _jobs.put((run_sweeps, ()))  # what a killed process left (outboxes), once per process, after this job
 
 
 def _run_batch(batch: Callable[[list], object]) -> None:
@@ -145,19 +147,19 @@ def _worker() -> None:
             _jobs.task_done()
 
 
-def _ensure_thread() -> None:
+def _ensure_thread() -> bool:
+    """Start this process's background thread if it is not running; ``True`` when it was started now."""
     global _started_in
     pid = os.getpid()
     if _started_in == pid:
-        return
+        return False
     with _start_lock:
         if _started_in == pid:
-            return
+            return False
         threading.Thread(target=_worker, daemon=True, name="kepuyue-background").start()
         _started_in = pid
         atexit.register(drain, 20.0)
-        if _sweeps and not _serving and settings.KEPUYUE_BACKGROUND != "inline":
-            _jobs.put((run_sweeps, ()))  # what a killed process left (outboxes), once per process
+        return True
 
 
 # --- the background process (decision 0028) ------------------------------------------------------------

