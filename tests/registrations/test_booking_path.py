@@ -159,5 +159,9 @@ def test_the_booking_pages_never_load_an_activity_field_left_out(config, activit
         assert _post(client, session).status_code == 302  # booked
         client.force_login(make_member())
         assert "名额已满" in _post(client, session).content.decode()  # the full answer
-    again = [q["sql"] for q in queries if 'FROM "activities_activity" WHERE "activities_activity"."id" =' in q["sql"]]
+    again = [
+        q["sql"]
+        for q in queries
+        if 'FROM "activities_activity" WHERE "activities_activity"."id" =' in q["sql"]
+    ]
     assert again == []

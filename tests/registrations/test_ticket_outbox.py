@@ -58,11 +58,16 @@ def test_a_booking_killed_before_its_email_is_sent_once_after_the_restart(config
     assert services.messaging.send_ticket_email(booking.pk) is False
     assert send_ticket_email_task(booking.pk) is False
     assert len(tickets()) == 1
-    assert tickets()[0].extra_headers["Message-ID"] == f"<kepuyue-ticket-{row.pk}-{booking.code}@{mail.DNS_NAME}>"
+    assert (
+        tickets()[0].extra_headers["Message-ID"]
+        == f"<kepuyue-ticket-{row.pk}-{booking.code}@{mail.DNS_NAME}>"
+    )
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_new_process_sweeps_when_its_background_thread_starts(settings, config, activity, killed, monkeypatch):
+def test_a_new_process_sweeps_when_its_background_thread_starts(
+    settings, config, activity, killed, monkeypatch
+):
     settings.KEPUYUE_BACKGROUND = "thread"
     session = add_session(activity, capacity=5)
     booking, _ = services.book(session, make_member(), party())

@@ -9,7 +9,6 @@ class RegistrationsConfig(AppConfig):
     def ready(self) -> None:
         # Subscriptions to lower apps' events (the list of all: docs/architecture.md).
         from kepuyue.activities import signals as activities
-
         from kepuyue.common import background
 
         from . import receivers, rules  # noqa: F401  (rules registers registrations.* permissions)

@@ -78,17 +78,25 @@ ACTIVITY_TEXT = ("activity__description", "activity__description_html", "activit
 # its ~30 other columns are not loaded: building the row's model instances is CPU of every booking
 # (decision 0031). A field read anyway costs one more query, which the query-count tests would show.
 ACTIVITY_USED = {
-    "id", "title", "summary", "status", "organizer", "campaign", "starts_at", "ends_at", "form", "venue",
-    "online_url", "span_class",
+    "id",
+    "title",
+    "summary",
+    "status",
+    "organizer",
+    "campaign",
+    "starts_at",
+    "ends_at",
+    "form",
+    "venue",
+    "online_url",
+    "span_class",
 }
 
 
 def _activity_unused() -> tuple[str, ...]:
     from kepuyue.activities.models import Activity
 
-    return tuple(
-        f"activity__{f.name}" for f in Activity._meta.concrete_fields if f.name not in ACTIVITY_USED
-    )
+    return tuple(f"activity__{f.name}" for f in Activity._meta.concrete_fields if f.name not in ACTIVITY_USED)
 
 
 def bookable_session(pk: int, *, published: bool = True) -> Session:

@@ -89,7 +89,11 @@ def _claim(rows) -> str | None:
     """Claim the due pending rows among ``rows`` (a queryset) for this drain; the claim's token, or
     ``None`` when there was nothing to take."""
     now = timezone.now()
-    ids = list(rows.filter(state=TicketEmailState.PENDING, next_attempt_at__lte=now).values_list("pk", flat=True)[:BATCH])
+    ids = list(
+        rows.filter(state=TicketEmailState.PENDING, next_attempt_at__lte=now).values_list("pk", flat=True)[
+            :BATCH
+        ]
+    )
     if not ids:
         return None
     token = secrets.token_hex(16)
@@ -126,7 +130,11 @@ def deliver(booking_ids=None, *, limit: int = 1000) -> int:
         with mail.get_connection() as connection:
             for row in claimed:
                 booking = bookings.get(row.booking_id)
-                if booking is None or booking.status != Status.CONFIRMED or not (booking.user and booking.user.email):
+                if (
+                    booking is None
+                    or booking.status != Status.CONFIRMED
+                    or not (booking.user and booking.user.email)
+                ):
                     skipped.append(row.pk)
                     continue
                 if booking.pk in done_for:
@@ -142,7 +150,9 @@ def deliver(booking_ids=None, *, limit: int = 1000) -> int:
                     done_for[booking.pk] = True
                     sent.append(row.pk)
                 else:
-                    logger.warning("电子票邮件发送失败（报名 %s，第 %d 次）：%s", booking.pk, row.attempts, error)
+                    logger.warning(
+                        "电子票邮件发送失败（报名 %s，第 %d 次）：%s", booking.pk, row.attempts, error
+                    )
                     failed.append((row, error))
         sent_total += len(done_for)  # e-mails, not rows
         _record(token, sent, skipped, failed)
