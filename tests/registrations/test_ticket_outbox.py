@@ -33,6 +33,16 @@ class RefusingBackend(BaseEmailBackend):
         raise smtplib.SMTPServerDisconnected("connection refused")
 
 
+class DownBackend(BaseEmailBackend):
+    """A mail server that cannot even be reached: opening the connection fails."""
+
+    def open(self):
+        raise ConnectionRefusedError("no route")
+
+    def send_messages(self, messages):  # pragma: no cover - never reached
+        raise AssertionError("sent without a connection")
+
+
 def tickets():
     return [m for m in mail.outbox if "电子票" in m.subject]
 
@@ -169,3 +179,15 @@ def test_the_tick_command_and_task_send_what_is_due_and_forget_old_rows(config, 
     TicketEmail.objects.update(done_at=timezone.now() - timedelta(days=outbox.KEEP_DAYS + 1))
     outbox.sweep()
     assert not TicketEmail.objects.exists() and outbox.pending_count() == 0
+
+
+def test_an_unreachable_mail_server_puts_the_whole_batch_back_for_later(settings, config, activity, killed):
+    session = add_session(activity, capacity=5)
+    for _ in range(3):
+        services.book(session, make_member(), party())
+    settings.EMAIL_BACKEND = f"{__name__}.DownBackend"
+    assert outbox.sweep() == 0
+    rows = list(TicketEmail.objects.all())
+    assert [(r.state, r.attempts, r.claim) for r in rows] == [(TicketEmailState.PENDING, 1, "")] * 3
+    assert all("ConnectionRefusedError" in r.error and r.next_attempt_at > timezone.now() for r in rows)
+    assert outbox.pending_count() == 3

@@ -126,34 +126,49 @@ def deliver(booking_ids=None, *, limit: int = 1000) -> int:
             .filter(pk__in={row.booking_id for row in claimed})
         }
         sent, skipped, failed = [], [], []
-        done_for: dict[int, bool] = {}  # a booking with two due rows (moved twice) gets one e-mail
-        with mail.get_connection() as connection:
-            for row in claimed:
-                booking = bookings.get(row.booking_id)
-                if (
-                    booking is None
-                    or booking.status != Status.CONFIRMED
-                    or not (booking.user and booking.user.email)
-                ):
-                    skipped.append(row.pk)
-                    continue
+        due = []
+        for row in claimed:
+            booking = bookings.get(row.booking_id)
+            if (
+                booking is None
+                or booking.status != Status.CONFIRMED
+                or not (booking.user and booking.user.email)
+            ):
+                skipped.append(row.pk)
+            else:
+                due.append((row, booking))
+        mailer = mail.get_connection()
+        try:
+            if due:
+                mailer.open()  # one connection for the batch (an SMTP server down fails them all, retried)
+        except Exception as exc:  # noqa: BLE001 - any backend error: try again later
+            failed = [(row, f"{exc.__class__.__name__}: {exc}"[:300]) for row, _booking in due]
+            due = []
+        done_for: set[int] = set()  # a booking with two due rows (moved twice) gets one e-mail
+        try:
+            for row, booking in due:
                 if booking.pk in done_for:
-                    (sent if done_for[booking.pk] else skipped).append(row.pk)
+                    sent.append(row.pk)
                     continue
                 try:
                     message = ticket_message(booking, message_id=_message_id(row, booking))
-                    ok = bool(connection.send_messages([message]))
+                    ok = bool(mailer.send_messages([message]))
                     error = "" if ok else "邮件后端未发送"
                 except Exception as exc:  # noqa: BLE001 - any backend error: try again later
                     ok, error = False, f"{exc.__class__.__name__}: {exc}"[:300]
                 if ok:
-                    done_for[booking.pk] = True
+                    done_for.add(booking.pk)
                     sent.append(row.pk)
                 else:
                     logger.warning(
                         "电子票邮件发送失败（报名 %s，第 %d 次）：%s", booking.pk, row.attempts, error
                     )
                     failed.append((row, error))
+        finally:
+            try:
+                mailer.close()
+            except Exception:  # noqa: BLE001 - the e-mails went; a failed QUIT changes nothing
+                logger.warning("关闭邮件连接失败", exc_info=True)
         sent_total += len(done_for)  # e-mails, not rows
         _record(token, sent, skipped, failed)
         if booking_ids is not None and len(claimed) < BATCH:
