@@ -191,3 +191,20 @@ def test_an_unreachable_mail_server_puts_the_whole_batch_back_for_later(settings
     assert [(r.state, r.attempts, r.claim) for r in rows] == [(TicketEmailState.PENDING, 1, "")] * 3
     assert all("ConnectionRefusedError" in r.error and r.next_attempt_at > timezone.now() for r in rows)
     assert outbox.pending_count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_beside_the_background_process_leaves_the_sweep_to_it(
+    settings, config, activity, killed, monkeypatch, tmp_path
+):
+    settings.KEPUYUE_BACKGROUND = "thread"
+    session = add_session(activity, capacity=5)
+    booking, _ = services.book(session, make_member(), party())
+    # A worker of `kepuyue.serve`: the background process's socket is named (here: gone, so the job
+    # runs on the worker's own thread) — the worker must not pull the e-mails back into itself.
+    monkeypatch.setenv(background.SOCKET_ENV, str(tmp_path / "gone.sock"))
+    monkeypatch.setattr(background, "_started_in", None)
+    done = []
+    background.defer(done.append, 1)
+    assert background.drain(20) and done == [1]
+    assert tickets() == [] and TicketEmail.objects.get(booking=booking).state == TicketEmailState.PENDING

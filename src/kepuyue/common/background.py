@@ -61,8 +61,8 @@ _sweeps: dict[Callable, float] = {}  # periodic work of higher apps (outboxes) �
 def every(seconds: float, fn: Callable[[], object]) -> None:
     """Register ``fn`` (no arguments, idempotent) as periodic background work: the background process
     runs it when it starts — picking up what a killed process left (decision 0031: the ticket e-mail
-    outbox) — and every ``seconds`` after; a worker's own background thread (no background process)
-    runs it once, after the job that started the thread. Called from an app's ``ready()``; registering again is harmless."""
+    outbox) — and every ``seconds`` after; a worker's own background thread (no background process
+    and no broker) runs it once, after the job that started the thread. Called from an app's ``ready()``; registering again is harmless."""
     _sweeps[fn] = float(seconds)
 
 
@@ -104,7 +104,7 @@ def defer(fn: Callable, *args) -> None:
         return
     started = _ensure_thread()
     _jobs.put((fn, args))
-    if started and _sweeps and not _serving:
+    if started and _sweeps and _sweeps_here():
         _jobs.put((run_sweeps, ()))  # what a killed process left (outboxes), once per process, after this job
 
 
@@ -145,6 +145,13 @@ def _worker() -> None:
                 _run(connections.close_all, ())
         finally:
             _jobs.task_done()
+
+
+def _sweeps_here() -> bool:
+    """Whether this process's own thread sweeps: only when nothing else does — not in the background
+    process (its loop sweeps), not in a worker beside one (it would pull the e-mails' CPU back into the
+    serving process, decision 0028), not with a broker (beat sweeps)."""
+    return not _serving and not os.environ.get(SOCKET_ENV) and settings.CELERY_TASK_ALWAYS_EAGER
 
 
 def _ensure_thread() -> bool:
