@@ -198,13 +198,16 @@ def test_a_worker_beside_the_background_process_leaves_the_sweep_to_it(
     settings, config, activity, killed, monkeypatch, tmp_path
 ):
     settings.KEPUYUE_BACKGROUND = "thread"
-    session = add_session(activity, capacity=5)
-    booking, _ = services.book(session, make_member(), party())
-    # A worker of `kepuyue.serve`: the background process's socket is named (here: gone, so the job
-    # runs on the worker's own thread) — the worker must not pull the e-mails back into itself.
+    # A worker of `kepuyue.serve`: the background process's socket is named (here: gone, so jobs run
+    # on the worker's own thread) — the worker must not pull the e-mails back into itself.
     monkeypatch.setenv(background.SOCKET_ENV, str(tmp_path / "gone.sock"))
     monkeypatch.setattr(background, "_started_in", None)
+    session = add_session(activity, capacity=5)
+    booking, _ = services.book(session, make_member(), party())  # its events start the thread
     done = []
     background.defer(done.append, 1)
     assert background.drain(20) and done == [1]
-    assert tickets() == [] and TicketEmail.objects.get(booking=booking).state == TicketEmailState.PENDING
+    assert TicketEmail.objects.get(booking=booking).state == TicketEmailState.PENDING, [
+        (m.subject, m.extra_headers) for m in mail.outbox
+    ]
+    assert tickets() == []
