@@ -211,3 +211,24 @@ def test_a_worker_beside_the_background_process_leaves_the_sweep_to_it(
         (m.subject, m.extra_headers) for m in mail.outbox
     ]
     assert tickets() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sending_right_after_the_commit_in_the_same_thread_does_not_wait_on_itself(
+    settings, config, activity
+):
+    """Inline (no broker, no background process): the e-mail is drained by an after-commit hook still
+    inside the booking's write block, and the drain writes too — on SQLite that block's lock is taken
+    again by the same thread (it deadlocked before the lock was made re-entrant)."""
+    settings.KEPUYUE_BACKGROUND = "inline"
+    session = add_session(activity, capacity=5)
+    member = make_member()
+    done = []
+    worker = threading.Thread(
+        target=lambda: done.append(services.book(session, member, party())[0]), daemon=True
+    )
+    worker.start()
+    worker.join(30)
+    assert done, "the booking never returned"
+    assert len(tickets()) == 1
+    assert TicketEmail.objects.get(booking=done[0]).state == TicketEmailState.SENT
