@@ -437,6 +437,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8150)
     parser.add_argument("--pg-database", default=PG_DATABASE, help="dropped and created again")
     parser.add_argument(
+        "--var-dir", default="", help=f"static files and the SQLite database (emptied first; default {VAR})"
+    )
+    parser.add_argument(
         "--threads",
         type=int,
         default=0,
@@ -454,6 +457,8 @@ def main() -> None:
         help="ticket e-mails on each worker's own thread (decision 0018), not the background process (0028)",
     )
     args = parser.parse_args()
+    if args.var_dir:
+        globals()["VAR"] = Path(args.var_dir)
     env = environment(args.db, args.pg_database)
     fresh_database(args.db, env, args.pg_database)
     setup_django(env)

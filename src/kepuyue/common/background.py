@@ -37,6 +37,7 @@ import os
 import queue
 import socket
 import threading
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -53,6 +54,22 @@ BATCH_SIZE = 100
 SOCKET_ENV = "KEPUYUE_BACKGROUND_SOCKET"  # set by kepuyue.serve for its workers (decision 0028)
 MAX_DATAGRAM = 60_000
 _sender: tuple[int, socket.socket] | None = None  # (pid, unbound datagram socket) of this process
+_serving = False  # this is the background process (serve() runs)
+_sweeps: dict[Callable, float] = {}  # periodic work of higher apps (outboxes) → its interval in seconds
+
+
+def every(seconds: float, fn: Callable[[], object]) -> None:
+    """Register ``fn`` (no arguments, idempotent) as periodic background work: the background process
+    runs it when it starts — picking up what a killed process left (decision 0031: the ticket e-mail
+    outbox) — and every ``seconds`` after; a worker's own background thread (no background process
+    and no broker) runs it once, after the job that started the thread. Called from an app's ``ready()``; registering again is harmless."""
+    _sweeps[fn] = float(seconds)
+
+
+def run_sweeps(due: dict[Callable, float] | None = None) -> None:
+    """Run the registered periodic work now, each on its own (a failure is logged)."""
+    for fn in list(due if due is not None else _sweeps):
+        _run(fn, ())
 
 
 def enqueue(task, *args, batch: Callable[[list], object] | None = None) -> None:
@@ -85,8 +102,10 @@ def defer(fn: Callable, *args) -> None:
         return
     if _hand_over(fn, args, None):
         return
-    _ensure_thread()
+    started = _ensure_thread()
     _jobs.put((fn, args))
+    if started and _sweeps and _sweeps_here():
+        _jobs.put((run_sweeps, ()))  # what a killed process left (outboxes), once per process, after this job
 
 
 def _run_batch(batch: Callable[[list], object]) -> None:
@@ -128,17 +147,26 @@ def _worker() -> None:
             _jobs.task_done()
 
 
-def _ensure_thread() -> None:
+def _sweeps_here() -> bool:
+    """Whether this process's own thread sweeps: only when nothing else does — not in the background
+    process (its loop sweeps), not in a worker beside one (it would pull the e-mails' CPU back into the
+    serving process, decision 0028), not with a broker (beat sweeps)."""
+    return not _serving and not os.environ.get(SOCKET_ENV) and settings.CELERY_TASK_ALWAYS_EAGER
+
+
+def _ensure_thread() -> bool:
+    """Start this process's background thread if it is not running; ``True`` when it was started now."""
     global _started_in
     pid = os.getpid()
     if _started_in == pid:
-        return
+        return False
     with _start_lock:
         if _started_in == pid:
-            return
+            return False
         threading.Thread(target=_worker, daemon=True, name="kepuyue-background").start()
         _started_in = pid
         atexit.register(drain, 20.0)
+        return True
 
 
 # --- the background process (decision 0028) ------------------------------------------------------------
@@ -195,6 +223,16 @@ def serve(path: str, parent: int | None = None) -> None:
     sock.bind(path)
     sock.settimeout(1.0)
     resolved: dict[str, Callable] = {}
+    global _serving
+    _serving = True  # the thread started below runs no sweep of its own: sweep_due() does
+    last_swept: dict[Callable, float] = {}
+
+    def sweep_due() -> None:  # at start (rows a dead process left), then each at its interval
+        now = time.monotonic()
+        due = {fn: s for fn, s in _sweeps.items() if now - last_swept.get(fn, -1e18) >= s}
+        if due:
+            last_swept.update(dict.fromkeys(due, now))
+            defer(run_sweeps, due)
 
     def resolve(name: str) -> Callable:
         if name not in resolved:
@@ -203,6 +241,7 @@ def serve(path: str, parent: int | None = None) -> None:
 
     try:
         while parent is None or os.getppid() == parent:
+            sweep_due()
             try:
                 data = sock.recv(MAX_DATAGRAM + 1)
             except TimeoutError:

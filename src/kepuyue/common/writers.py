@@ -14,7 +14,9 @@ from contextlib import contextmanager
 
 from django.db import connection, transaction
 
-_SQLITE_WRITERS = threading.Lock()
+# Re-entrant: a hook run after the commit (``transaction.on_commit``) is still inside the block that
+# took it, and may write again in the same thread (the ticket e-mail outbox, decision 0031).
+_SQLITE_WRITERS = threading.RLock()
 
 
 @contextmanager

@@ -3,7 +3,7 @@ services, which audit them): settings and sessions can be read, bookings searche
 
 from django.contrib import admin
 
-from .models import Booking, CheckIn, RegistrationConfig, Session
+from .models import Booking, CheckIn, RegistrationConfig, Session, TicketEmail
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -54,3 +54,12 @@ class CheckInAdmin(ReadOnly):
     list_display = ("session", "result", "scanned_at", "received_at", "offline")
     list_filter = ("result", "offline")
     raw_id_fields = ("session", "booking", "by")
+
+
+@admin.register(TicketEmail)
+class TicketEmailAdmin(ReadOnly):
+    """The ticket e-mail outbox (decision 0031): what is still due, what failed and why."""
+
+    list_display = ("id", "booking_id", "state", "attempts", "next_attempt_at", "done_at", "error")
+    list_filter = ("state",)
+    raw_id_fields = ("booking",)

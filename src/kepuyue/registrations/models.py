@@ -282,3 +282,47 @@ class CheckIn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} · {self.get_result_display()}"
+
+
+class TicketEmailState(models.TextChoices):
+    PENDING = "pending", "待发送"
+    SENT = "sent", "已发送"
+    SKIPPED = "skipped", "无需发送"  # no longer confirmed, or no address, when its turn came
+    FAILED = "failed", "发送失败"  # gave up after the last attempt
+
+
+class TicketEmail(models.Model):
+    """One ticket e-mail to send (电子票邮件发件箱): the outbox row written in the transaction of the
+    booking (or the confirmed offer, or the move) that calls for it, so a killed server loses none
+    (decision 0031). Sent at least once, marked ``sent`` after it left; ``attempts`` counts the tries,
+    ``next_attempt_at`` is when it is due (again: a claim pushes it a lease ahead, a failure by the
+    backoff); ``claim`` names the drain that took it. Times are real time (``timezone.now``), not the
+    campaign clock: retries must move on under a pinned clock too."""
+
+    booking = models.ForeignKey(
+        Booking, verbose_name="报名", on_delete=models.CASCADE, related_name="ticket_emails"
+    )
+    state = models.CharField(
+        "状态", max_length=8, choices=TicketEmailState.choices, default=TicketEmailState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+    next_attempt_at = models.DateTimeField("下次尝试", null=True, blank=True)
+    claim = models.CharField("领取标识", max_length=32, blank=True)
+    created = models.DateTimeField("创建时间", auto_now_add=True)
+    done_at = models.DateTimeField("完成时间", null=True, blank=True)
+    error = models.CharField("错误", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "电子票邮件"
+        verbose_name_plural = "电子票邮件"
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(state="pending"),
+                name="reg_ticketmail_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.booking_id} · {self.get_state_display()}"

@@ -17,13 +17,14 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from kepuyue.common import background, clock, sms
+from kepuyue.common import clock, sms
 from kepuyue.common.text import quote_title
 from kepuyue.notifications.models import Kind
 from kepuyue.notifications.services import absolute, notify
 
 from .. import tickets
 from ..models import Booking
+from . import outbox
 
 logger = logging.getLogger(__name__)
 
@@ -77,47 +78,26 @@ def booked(booking: Booking) -> None:
         ticket_url(booking),
         email=False,
     )
-    booking_id = booking.pk
-    transaction.on_commit(lambda: _queue_ticket_email(booking_id))
-
-
-def _queue_ticket_email(booking_id: int) -> None:
-    """After commit: the ticket e-mail goes to a Celery worker, or without a broker to this process's
-    background thread — never built and sent inside the booking request (decision 0018)."""
-    from ..tasks import send_ticket_email_task
-
-    background.enqueue(send_ticket_email_task, booking_id, batch=send_ticket_emails)
+    outbox.queue(booking)
 
 
 def send_ticket_email(booking_id: int) -> bool:
-    """Mail the ticket of a confirmed booking to its account (QR code PNG and ``.ics`` attached);
-    ``False`` when there is nothing to send (no address, no longer confirmed). Errors are logged."""
-    return send_ticket_emails([booking_id]) == 1
+    """Send the ticket e-mail(s) of this booking still due in the outbox (decision 0031); ``True``
+    when one was sent now (``False``: none due — already sent, skipped, or waiting for a retry)."""
+    return outbox.deliver([booking_id]) >= 1
 
 
 def send_ticket_emails(booking_ids: list[int]) -> int:
-    """Mail the tickets of these bookings (those still confirmed, whose account has an address): one
-    query and one mail connection for all. Returns how many were sent; errors are logged."""
-    from ..models import Status
-
-    bookings = (
-        Booking.objects.select_related("session", "activity__organizer", "user")
-        .defer("activity__description", "activity__description_html", "activity__search_text", "consent")
-        .filter(pk__in=list(booking_ids)[:500], status=Status.CONFIRMED)
-        .exclude(user__email="")
-        .order_by("pk")
-    )
-    messages = [_ticket_message(b) for b in bookings if b.user is not None]
-    if not messages:
-        return 0
-    try:
-        return mail.get_connection().send_messages(messages) or 0
-    except Exception:
-        logger.exception("电子票邮件发送失败（%d 封，报名 %s）", len(messages), booking_ids[:20])
-        return 0
+    """Send the ticket e-mails due in the outbox for these bookings: one query and one mail
+    connection for all (a burst's tickets, batched by the background work). Returns how many were
+    sent; failures are retried later (:mod:`.outbox`)."""
+    return outbox.deliver(booking_ids)
 
 
-def _ticket_message(booking: Booking) -> mail.EmailMessage:
+def ticket_message(booking: Booking, *, message_id: str | None = None) -> mail.EmailMessage:
+    """The ticket e-mail of a confirmed booking read with its session, activity, unit and account:
+    the QR code PNG and the ``.ics`` attached. ``message_id``: fixed by the outbox row, so that a
+    copy sent again is the same message."""
     activity = booking.activity
     url = absolute(ticket_url(booking))
     body = _(
@@ -137,6 +117,7 @@ def _ticket_message(booking: Booking) -> mail.EmailMessage:
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[booking.user.email],
+        headers={"Message-ID": message_id} if message_id else None,
     )
     payload = tickets.qr_payload(booking.session_id, booking.code)
     message.attach(f"ticket-{booking.code}.png", tickets.qr_png(payload), "image/png")
@@ -248,8 +229,7 @@ def moved(booking: Booking, *, old_when: str) -> None:
         ticket_url(booking),
         email=False,
     )
-    booking_id = booking.pk
-    transaction.on_commit(lambda: _queue_ticket_email(booking_id))
+    outbox.queue(booking)
     _sms(
         booking,
         _("您报名的%(t)s场次已调整为%(new)s，请查看新电子票。")
