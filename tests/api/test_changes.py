@@ -16,12 +16,12 @@ from django.test.utils import CaptureQueriesContext
 from kepuyue.activities import services
 from kepuyue.activities.models import Activity, Status
 from kepuyue.api.models import ExchangeLink
+from tests.fixtures_services import free_port
 
 from .conftest import make_activity
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
-PORT_A = 8172
 
 
 @pytest.fixture(autouse=True)
@@ -136,7 +136,8 @@ def _manage(env, *args, input_code=None):
 
 @pytest.fixture
 def instance_a(tmp_path):
-    """A second Kepuyue (its own SQLite database under ``tmp_path``) served on 127.0.0.1:8172."""
+    """A second Kepuyue (its own SQLite database under ``tmp_path``) served on a free port of 127.0.0.1."""
+    port = free_port()  # never a fixed port: parallel runs on one machine must not meet
     env = {
         **{
             k: v
@@ -161,7 +162,7 @@ def instance_a(tmp_path):
             sys.executable,
             str(ROOT / "manage.py"),
             "runserver",
-            f"127.0.0.1:{PORT_A}",
+            f"127.0.0.1:{port}",
             "--noreload",
             "--nothreading",
         ],
@@ -170,7 +171,7 @@ def instance_a(tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    base = f"http://127.0.0.1:{PORT_A}"
+    base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
         try:

@@ -1,6 +1,6 @@
 """Webhooks: fan-out of the domain events to the subscriptions that cover the object, signatures
 checked by an independent reference verifier, retries with backoff, automatic disabling and
-re-enabling, the SSRF check. Deliveries go to a real HTTP server on loopback (port 8171)."""
+re-enabling, the SSRF check. Deliveries go to a real HTTP server on a free loopback port."""
 
 import hashlib
 import hmac
@@ -18,15 +18,15 @@ from kepuyue.activities import services
 from kepuyue.activities.models import Status
 from kepuyue.api import webhooks
 from kepuyue.api.models import DeliveryState, WebhookDelivery, WebhookSubscription
+from tests.fixtures_services import free_port
 
 from .conftest import make_activity
 
 pytestmark = pytest.mark.django_db
-PORT = 8171
 
 
 class Receiver:
-    """A webhook receiver on 127.0.0.1:PORT that records each request and answers ``status``."""
+    """A webhook receiver on a free port of 127.0.0.1 that records each request and answers ``status``."""
 
     def __init__(self):
         self.requests: list[dict] = []
@@ -44,10 +44,10 @@ class Receiver:
                 pass
 
         ThreadingHTTPServer.allow_reuse_address = True
-        self.server = ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)  # a free port: runs never collide
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
-        self.url = f"http://127.0.0.1:{PORT}/hooks/kepuyue"
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/kepuyue"
 
     def close(self):
         self.server.shutdown()
@@ -202,7 +202,7 @@ def test_retries_with_backoff_then_disables(receiver, unit, publisher, client):
 
 def test_network_failure_is_retried(settings, unit, publisher):
     settings.WEBHOOK_ALLOW_PRIVATE = True
-    subscribe(publisher, f"http://127.0.0.1:{PORT + 1}/nobody-listens", ["activity.published"])
+    subscribe(publisher, f"http://127.0.0.1:{free_port()}/nobody-listens", ["activity.published"])
     ids = webhooks.announce("activity.published", {}, organizer_id=unit.pk)
     delivery = WebhookDelivery.objects.get(pk=ids[0])
     assert delivery.state == DeliveryState.PENDING and delivery.error.startswith("网络错误")
@@ -295,10 +295,10 @@ class KeepAliveReceiver:
                 pass
 
         ThreadingHTTPServer.allow_reuse_address = True
-        self.server = ThreadingHTTPServer(("127.0.0.1", PORT + 2), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{PORT + 2}/hook"
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
 
     def close(self):
         webhooks.close_pools()  # the server's open keep-alive connections would outlive it
