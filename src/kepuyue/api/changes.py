@@ -23,20 +23,38 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Max
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from kepuyue.activities.models import Activity, Status
 from kepuyue.common.bulk import insert_rows
+from kepuyue.common.pagecache import bump
 
 from .models import ActivityChange, ChangeFeedPurge
 
 MAX_LIMIT = 200
 
 
+#: The page-cache version (``common.pagecache``) that moves with every feed row once it commits: the
+#: API's read cache keys on it (``core.latest_change``), so a cached read costs no database query.
+VERSION = "api-changes"
+
+
+def moved() -> None:
+    """Bump :data:`VERSION` now and again when the current transaction commits. Every writer of feed
+    rows below calls it. The bump after the commit is the one that matters: a read between the two
+    may have cached the old rows under the first new version. The first makes the writing
+    transaction's own later reads (and a test's, which never commits) see the change; after a rollback
+    it only costs one cache miss."""
+    bump(VERSION)
+    transaction.on_commit(lambda: bump(VERSION), robust=True)
+
+
 def record(activity_id: int) -> None:
     ActivityChange.objects.create(activity_id=activity_id)
+    moved()
 
 
 def _named_before(activity_id: int) -> bool:
@@ -65,6 +83,7 @@ def _imported(sender, organizer_ids, since, activity_ids=None, **kwargs):
     # Multi-row INSERTs in id order (sequence numbers follow it), not bulk_create's model instances
     # and per-field preparation: 10,000 rows cost 2 s of an import's commit (issue 17 point 4).
     insert_rows(ActivityChange, [{"activity_id": pk} for pk in ids], now=timezone.now())
+    moved()
 
 
 def _moving(sender, activity_id, to_state, from_state="", **kwargs):
@@ -110,7 +129,10 @@ def backfill(activity_model=Activity, change_model=ActivityChange, *, using: str
             f"(SELECT 1 FROM {quote(feed)} c WHERE c.activity_id = a.id) ORDER BY a.id",
             [timezone.now(), Status.PUBLISHED.value],
         )
-        return cursor.rowcount
+        added = cursor.rowcount
+    if added:
+        moved()
+    return added
 
 
 # --- retention (decision 0032) -------------------------------------------------------------------
@@ -132,8 +154,6 @@ def purge(now=None, *, slice_size: int = 5000) -> int:
 
     Returns how many rows were deleted. Run daily by Celery beat or ``manage.py purge_changes``.
     """
-    from django.db import transaction
-
     cutoff = (now or timezone.now()) - timedelta(days=retention_days())
     deleted, after, floor = 0, 0, 0
     while True:
@@ -161,6 +181,7 @@ def purge(now=None, *, slice_size: int = 5000) -> int:
             deleted += ActivityChange.objects.filter(pk__in=[i for i, _a in rows]).delete()[0]
     if floor:
         ChangeFeedPurge.objects.create(up_to=floor, deleted=deleted)
+        moved()
     return deleted
 
 

@@ -215,13 +215,16 @@ def public(view):
 
 
 def latest_change() -> str:
-    """The change feed's latest row as ``"<seq>:<time>"``: it moves with every publication, edit,
-    withdrawal, deletion, recommendation and featuring of a public activity (:mod:`.changes`). The
-    time makes a sequence number given again after a rollback (SQLite reuses them) a new version."""
-    from .models import ActivityChange
+    """A version of the change feed: it moves when a feed row commits — every publication, edit,
+    withdrawal, deletion, recommendation and featuring of a public activity (:mod:`.changes`) — kept in
+    the shared page cache beside the pages' versions (Redis in a cluster, files on one node), so reading
+    it is no database query (it was the feed's latest row: one PostgreSQL round trip per cached read).
+    A version evicted from the cache comes back as a new one: a miss, never a stale read."""
+    from kepuyue.common.pagecache import versions
 
-    row = ActivityChange.objects.order_by("-id").values_list("id", "at").first()
-    return f"{row[0]}:{row[1].timestamp()}" if row else "0"
+    from .changes import VERSION
+
+    return versions(VERSION)[VERSION]
 
 
 def cached_read(request, compute) -> HttpResponse:
@@ -231,7 +234,7 @@ def cached_read(request, compute) -> HttpResponse:
     does not see — a unit renamed, a joint action's name reloaded — waits out the seconds, as the
     ``Cache-Control: max-age`` already lets any client wait). ``compute()`` gives ``(body,
     last_modified)``; the body is rendered with the API's renderer, its ETag is the digest of the
-    bytes, and ``If-None-Match`` / ``If-Modified-Since`` get a 304. One query on a hit."""
+    bytes, and ``If-None-Match`` / ``If-Modified-Since`` get a 304. No query on a hit."""
     seconds = settings.API_READ_CACHE_SECONDS
     key = entry = None
     if seconds > 0:
