@@ -495,14 +495,17 @@ def current_campaign(at: datetime | None = None) -> Campaign | None:
     that has started; else the nearest upcoming one.
     """
     day = (at or clock.now()).astimezone(BEIJING).date()
-    started = Campaign.objects.filter(starts__lte=day)
-    running = started.filter(ends__gte=day).order_by("-starts", "-pk").first()
+    # One query for all three cases (was up to two round trips on every page and API read between
+    # campaigns): a campaign is a year's plan, so the table holds a row per year.
+    campaigns = list(Campaign.objects.order_by("-starts", "-pk"))
+    started = [c for c in campaigns if c.starts <= day]
+    running = next((c for c in started if c.ends >= day), None)
     if running is not None:
         return running
-    return (
-        started.order_by("-starts", "-pk").first()
-        or Campaign.objects.filter(starts__gt=day).order_by("starts", "pk").first()
-    )
+    if started:
+        return started[0]
+    upcoming = [c for c in campaigns if c.starts > day]
+    return min(upcoming, key=lambda c: (c.starts, c.pk)) if upcoming else None
 
 
 def campaign_phase(campaign: Campaign, at: datetime | None = None) -> Phase:
