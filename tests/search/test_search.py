@@ -140,6 +140,17 @@ def test_query_words_normalises_width_case_and_punctuation():
     assert query_words("航天 航天") == ["航天"]
 
 
+@pytest.mark.parametrize(
+    "pasted",
+    ["科\u200b普", "\ufeff科普", "科\u00ad普", "\u202e科普\u202c", "科\u2060普", "\u200d科\u200c普\u200e"],
+)
+def test_invisible_characters_pasted_into_a_query_change_nothing(corpus, pasted):
+    """Text copied from WeChat or a web page carries zero-width and bidirectional characters inside
+    words; the query means what it shows."""
+    assert query_words(pasted) == query_words("科普")
+    assert found(corpus, pasted) == found(corpus, "科普") != set()
+
+
 def test_query_words_drops_parts_of_longer_words():
     # 人工智能 is indexed with its parts 人工 and 智能, so looking it up alone finds the same rows.
     assert query_words("人工智能") == ["人工智能"]

@@ -36,6 +36,7 @@ from kepuyue.activities.spans import ongoing_keys, ongoing_q
 from kepuyue.common import clock
 from kepuyue.common.clock import Phase
 from kepuyue.common.text import MAX_DATE, MIN_DATE, int_or_none, parse_date, strip_controls
+from kepuyue.search.segment import visible
 from kepuyue.search.services import (
     SORT_MATCHES,
     order_by_relevance,
@@ -67,14 +68,18 @@ class Notice(str):
     notices with a ``param`` into a 422 with one message per field instead of ignoring them."""
 
     param: str = ""
+    #: The sentence says what is wrong with this value (not only what the parameter must be): the API
+    #: answers it as the field's message instead of the parameter's general hint.
+    specific: bool = False
 
-    def __new__(cls, text: str, param: str = "") -> "Notice":
+    def __new__(cls, text: str, param: str = "", specific: bool = False) -> "Notice":
         notice = super().__new__(cls, text)
         notice.param = param
+        notice.specific = specific
         return notice
 
     def __reduce__(self):
-        return (Notice, (str(self), self.param))
+        return (Notice, (str(self), self.param, self.specific))
 
 
 def refused_params(messages) -> list[str]:
@@ -209,7 +214,9 @@ class ActivityFilter:
         elif value:
             values["phase"] = value
 
-        q = " ".join(_one(params, "q", normalize=False).split())
+        # Invisible format characters (zero-width, bidirectional) go before anything: they split words
+        # and would reverse the text echoed back in the page's 当前条件.
+        q = " ".join(visible(_one(params, "q", normalize=False)).split())
         if len(q) > MAX_QUERY_CHARS:
             q = q[:MAX_QUERY_CHARS]
             messages.append(Notice(_("关键词过长，只按前 %(n)d 个字检索。") % {"n": MAX_QUERY_CHARS}, "q"))
@@ -221,9 +228,13 @@ class ActivityFilter:
                     _("搜索词“%(q)s”中没有可检索的文字（表情符号、符号和标点不参与搜索），请输入文字关键词。")
                     % {"q": q[:20]},
                     "q",
+                    specific=True,
                 )
             )
             q = ""
+        elif q and all(len(word) == 1 for word in query_words(q)):
+            # The index holds words, not characters: "科" finds only activities where 科 stands alone.
+            messages.append(Notice(_("单个字只匹配单独成词的字，结果可能很少；请输入词语，如“科普”“天文”。")))
         if q:
             values["q"] = q
 

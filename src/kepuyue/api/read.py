@@ -27,6 +27,7 @@ from kepuyue.activities.listing import (
     MAX_LIMIT,
     MAX_QUERY_CHARS,
     ActivityFilter,
+    Notice,
     list_activities,
     refused_params,
 )
@@ -396,7 +397,10 @@ def checked_filter(params) -> ActivityFilter:
         known = set(Region.objects.filter(code__in=codes.values()).values_list("code", flat=True))
         refused += [name for name, code in codes.items() if code not in known]
     if refused:
-        raise refuse(*refused)
+        # A notice that names what is wrong with the value ("no searchable text in 🚀") is the field's
+        # message; the others get what the parameter must be.
+        own = {m.param: str(m) for m in activity_filter.messages if isinstance(m, Notice) and m.specific}
+        raise BadParameters({param: [own.get(param) or hint(param)] for param in refused})
     return activity_filter
 
 

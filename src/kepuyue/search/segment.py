@@ -27,6 +27,17 @@ PLATFORM_WORDS = (
     "新疆生产建设兵团",
 )
 
+# Invisible format characters: zero-width space/joiners, word joiner, BOM, soft hyphen, bidirectional
+# marks, embeddings and isolates. Text pasted from WeChat or a web page carries them inside words
+# ("科\u200b普"); they would split a word in two before segmentation, so they go first.
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+
+
+def visible(text: str) -> str:
+    """``text`` without invisible format characters (see :data:`_INVISIBLE`); nothing else changes."""
+    return _INVISIBLE.sub("", text or "")
+
+
 # Everything but letters and digits. The underscore goes too: both index tokenizers (FTS5
 # unicode61 and PostgreSQL's parser) split on it, so a word that kept one would not be one token.
 _NOISE = re.compile(r"[\W_]+")
@@ -44,7 +55,7 @@ def words(text: str) -> list[str]:
     segmented for search (long words and their parts), punctuation dropped.
     """
     _ready()
-    text = unicodedata.normalize("NFKC", text or "").lower()
+    text = unicodedata.normalize("NFKC", visible(text)).lower()
     return [w for w in (_NOISE.sub("", token) for token in rjieba.cut_for_search(text)) if w]
 
 
@@ -66,10 +77,10 @@ def tokens(text: str) -> list[str]:
     Used by the brand suggestion (``kepuyue.activities.services.brands``) to match a term only on
     word boundaries."""
     _ready()
-    text = _NOISE.sub("", unicodedata.normalize("NFKC", text or "").lower())
+    text = _NOISE.sub("", unicodedata.normalize("NFKC", visible(text)).lower())
     return [t for t in rjieba.cut(text) if t]
 
 
 def normalize(text: str) -> str:
     """``text`` as :func:`tokens` sees it: NFKC, lower case, without punctuation or spaces."""
-    return _NOISE.sub("", unicodedata.normalize("NFKC", text or "").lower())
+    return _NOISE.sub("", unicodedata.normalize("NFKC", visible(text)).lower())
