@@ -87,6 +87,30 @@ def test_schema_errors_use_the_one_error_body(client, unit, token):
         "/api/v1/org/activities", "{not json", content_type="application/json", **bearer(token[1])
     )
     assert broken.status_code in (400, 422) and set(broken.json()) == {"detail", "code", "errors"}
+    assert "JSON" in broken.json()["detail"] and "Cannot" not in broken.json()["detail"]
+
+
+def test_a_method_a_path_lacks_is_the_one_error_body(client, plan, unit, token):
+    """django-ninja answers it with text/html "Method not allowed"; the API with its JSON body."""
+    activity = make_activity(unit)
+    response = client.delete(f"/api/v1/activities/{activity.pk}")
+    assert response.status_code == 405
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert body["code"] == "method_not_allowed" and "DELETE" in body["detail"] and "GET" in response["Allow"]
+
+
+def test_what_a_read_gives_a_write_takes(client, unit, token):
+    """The org read names the joint action and brand as ``{"slug", "name"}``; PUT takes that body back
+    unchanged (it refused the objects with 应为文本)."""
+    created = post(client, "/api/v1/org/activities", activity_payload(), token[1]).json()
+    url = f"/api/v1/org/activities/{created['id']}"
+    read = client.get(url, **bearer(token[1])).json()
+    assert isinstance(read["joint_action"], dict) and isinstance(read["brand"], dict)
+    again = put(client, url, {**read, "title": "原样写回"}, token[1])
+    assert again.status_code == 200, again.json()
+    assert again.json()["title"] == "原样写回"
+    assert again.json()["brand"]["slug"] == read["brand"]["slug"]
 
 
 def test_update_submit_withdraw(client, unit, token):
@@ -194,6 +218,7 @@ def test_bulk_limits(client, unit, token):
     too_many = {"items": [activity_payload(external_id=str(i)) for i in range(501)]}
     response = post(client, "/api/v1/org/activities/bulk", too_many, token[1])
     assert response.status_code == 422 and response.json()["code"] == "validation"
+    assert response.json()["errors"]["items"] == ["条目过多：最多 500 项（收到 501 项）"]
     duplicate = {"items": [activity_payload(external_id="D"), activity_payload(external_id="D")]}
     body = post(client, "/api/v1/org/activities/bulk", duplicate, token[1]).json()
     assert body["created"] == 1 and body["results"][1]["errors"]["external_id"] == [

@@ -130,6 +130,13 @@ def _invalid_message(item: dict) -> str:
         return _("应为整数，且在允许范围内")
     if kind.startswith(("greater", "less")):
         return _("超出允许范围")
+    if kind.startswith("too_long") and ctx.get("max_length") is not None:
+        return _("条目过多：最多 %(n)s 项（收到 %(got)s 项）") % {
+            "n": ctx["max_length"],
+            "got": ctx.get("actual_length", "?"),
+        }
+    if kind.startswith("too_short") and ctx.get("min_length") is not None:
+        return _("条目过少：至少 %(n)s 项") % {"n": ctx["min_length"]}
     if kind.startswith(("too_long", "too_short")):
         return _("条目数量超出允许范围")
     if kind.startswith(("list", "dict", "model")):
@@ -178,7 +185,33 @@ def _too_many(request, exc):
 @api.exception_handler(HttpError)
 def _http_error(request, exc):
     codes = {400: "bad_request", 405: "method_not_allowed", 409: "conflict", 413: "too_large"}
-    return error(request, exc.status_code, str(exc), codes.get(exc.status_code, "error"))
+    detail = str(exc)
+    if detail.startswith("Cannot parse request body"):  # django-ninja's own words for a bad body
+        detail = _("请求体不是有效的 JSON（应为 UTF-8 编码的 JSON 对象）")
+    return error(request, exc.status_code, detail, codes.get(exc.status_code, "error"))
+
+
+def json_not_allowed(view):
+    """``view`` (one of django-ninja's path views) with its 405 as the API's error body: django-ninja
+    answers a method a path does not have with ``text/html`` "Method not allowed"."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if response.status_code == 405 and "json" not in response.get("Content-Type", ""):
+            allowed = response.get("Allow", "")
+            refused = error(
+                request,
+                405,
+                _("该地址不支持 %(method)s 请求；可用：%(allowed)s")
+                % {"method": request.method, "allowed": allowed or "-"},
+                "method_not_allowed",
+            )
+            refused["Allow"] = allowed
+            return refused
+        return response
+
+    return wrapped
 
 
 @api.exception_handler(RequestDataTooBig)

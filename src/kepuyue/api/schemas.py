@@ -5,6 +5,7 @@ judge them and answer with the same Chinese messages as the web pages."""
 from datetime import date, datetime
 
 from ninja import Field, Schema
+from pydantic import field_validator
 
 
 class ErrorOut(Schema):
@@ -274,15 +275,23 @@ class MapOut(Schema):
 # --- writes -------------------------------------------------------------------------------------
 
 
+class SlugRef(Schema):
+    """A reference as the reads give it (``{"slug": …, "name": …}``): a body read from the API can be
+    sent back as it is. Only the slug counts."""
+
+    slug: str = Field(..., max_length=64)
+    name: str = ""
+
+
 class ActivityIn(Schema):
     """An activity to create or change (发布活动). Slugs name the joint action, brand and key task of
     ``campaign`` (default: the current campaign); times are ISO 8601 (without an offset: Beijing
     time); ``audiences`` / ``topics`` / ``special_areas`` are bit values or Chinese labels."""
 
     campaign: str | None = Field(None, description="科普月标识；缺省为当前科普月")
-    joint_action: str | None = Field(None, description="联合行动标识；不填为全国科普月活动")
-    brand: str | None = None
-    key_task: str | None = None
+    joint_action: str | SlugRef | None = Field(None, description="联合行动标识；不填为全国科普月活动")
+    brand: str | SlugRef | None = None
+    key_task: str | SlugRef | None = None
     title: str = ""
     summary: str = ""
     description: str = ""
@@ -301,6 +310,11 @@ class ActivityIn(Schema):
     contact_name: str = ""
     contact_phone: str = ""
     external_id: str = Field("", description="单位自己的编号（批量导入时按它更新）")
+
+    @field_validator("joint_action", "brand", "key_task", mode="after")
+    @classmethod
+    def _slug_of(cls, value):
+        return value.slug if isinstance(value, SlugRef) else value
 
 
 class ReasonIn(Schema):

@@ -5,7 +5,7 @@ from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 
 from . import views
-from .core import api
+from .core import api, json_not_allowed
 from .read import router as read_router
 from .write import router as write_router
 
@@ -41,4 +41,12 @@ def server_error(request):
     return JsonResponse(body, status=500, json_dumps_params={"ensure_ascii": False})
 
 
-api_urls = [path("api/v1/", api.urls), re_path(r"^api/(?P<rest>.*)$", not_found)]
+def _json_errors(urls):
+    """django-ninja's URL patterns with every path view's 405 as the API's JSON error body."""
+    patterns, app_name, namespace = urls
+    for pattern in patterns:
+        pattern.callback = json_not_allowed(pattern.callback)
+    return patterns, app_name, namespace
+
+
+api_urls = [path("api/v1/", _json_errors(api.urls)), re_path(r"^api/(?P<rest>.*)$", not_found)]
