@@ -109,6 +109,13 @@ def test_submit_shows_result_certificate_and_verification(client, quiz_round, ta
         == 200
     )
     assert client.get(reverse("quiz:verify", args=["KPF-AAAA-BBBB-CCCC"])).status_code == 404
+    # Typed as people type it: no hyphens, spaces, lower case, full-width — the same certificate.
+    compact = attempt.certificate_code.replace("-", "")
+    spaced = attempt.certificate_code.replace("-", " ").lower()
+    wide = "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in attempt.certificate_code)
+    for typed in (compact, spaced, wide):
+        assert "证书有效" in client.get(reverse("quiz:verify_form"), {"code": typed}).content.decode(), typed
+    assert client.get(reverse("quiz:verify", args=[compact])).status_code == 200
 
 
 def test_others_cannot_see_an_attempt_or_its_certificate(client, quiz_round, taker, provinces):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import unicodedata
 
 from kepuyue.common import clock
 
@@ -96,10 +97,21 @@ def certificate_pdf(attempt: Attempt, verify_url: str) -> bytes:
     return buffer.getvalue()
 
 
+def canonical_code(code: str) -> str | None:
+    """``KPF-XXXX-XXXX-XXXX`` from what a person typed or pasted: any case, full-width characters,
+    spaces, hyphens or none (``kpfdpk2e2pa9fdj``, ``KPF DPK2 E2PA 9FDJ``); ``None`` if it cannot be one."""
+    text = unicodedata.normalize("NFKC", (code or "")[:60]).upper()
+    compact = "".join(ch for ch in text if ch.isascii() and ch.isalnum())
+    if len(compact) != 15 or not compact.startswith("KPF"):
+        return None
+    body = compact[3:]
+    return f"KPF-{body[:4]}-{body[4:8]}-{body[8:]}"
+
+
 def verify(code: str) -> dict | None:
     """What the public verification page shows for ``code`` (the name masked), or ``None``."""
-    code = (code or "").strip().upper()
-    if not code.startswith("KPF-") or len(code) > 20:
+    code = canonical_code(code)
+    if code is None:
         return None
     attempt = (
         Attempt.objects.select_related("round", "province")
