@@ -119,3 +119,14 @@ def test_figures_are_cached_for_a_minute(
         assert 'data-figure="activities">6<' in client.get("/dashboard/").content.decode()
     cache.clear()
     assert 'data-figure="activities">7<' in client.get("/dashboard/").content.decode()
+
+
+def test_the_tables_speak_english_in_english(client, published, settings):
+    """Titles, column headers and the toggles of the tables follow the language (fresh try: 省份,
+    区划代码, 当日发布 … stayed Chinese on the English dashboard)."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get("/dashboard/").content.decode()
+    for english in ("View as a table: Activities published per province", "Division code", "Cumulative"):
+        assert english in html
+    for chinese in ("以表格查看", "区划代码", "当日发布", "各省份发布活动数"):
+        assert chinese not in html
