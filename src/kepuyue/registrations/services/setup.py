@@ -101,7 +101,7 @@ def save_config(activity: Activity, data, *, actor) -> RegistrationConfig:
             _url(cleaned.get("external_url") or "")
         except ValidationError:
             errors.setdefault("external_url", []).append(_("请填写以 http:// 或 https:// 开头的报名链接"))
-    attempt("phone", lambda: inputs.text(data.get("phone"), label=_("报名电话"), max_length=64))
+    attempt("phone", lambda: inputs.phone(data.get("phone"), label=_("报名电话"), max_length=64))
     if mode == Mode.PHONE and not cleaned.get("phone"):
         errors.setdefault("phone", []).append(_("电话报名须填写报名电话"))
     cleaned["opens_at"] = data.get("opens_at") or None
