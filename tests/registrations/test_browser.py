@@ -123,6 +123,10 @@ def test_booking_waitlist_and_check_in_on_a_phone(
     page.get_by_role("button", name="登录").click()
     page.wait_for_url("**/registrations/mine/")
     page.locator(f"#booking-{first.pk} .cancel-booking").click()
+    # An irreversible action asks first (no JavaScript needed); nothing changed yet.
+    page.wait_for_url("**/cancel/")
+    assert Booking.objects.get(pk=first.pk).status == Status.CONFIRMED
+    page.get_by_role("button", name="确定取消报名").click()
     page.wait_for_url("**/registrations/mine/")
     assert Booking.objects.get(pk=first.pk).status == Status.CANCELLED
     assert Booking.objects.get(pk=second.pk).status == Status.OFFERED

@@ -119,6 +119,8 @@ def test_another_members_ticket_is_404(session, member, member2, client):
     client.force_login(member2)
     assert client.get(reverse("registrations:ticket", args=[booking.code])).status_code == 404
     assert client.post(reverse("registrations:cancel", args=[booking.code])).status_code == 404
+    confirmed = {"confirmed": "1"}
+    assert client.post(reverse("registrations:cancel", args=[booking.code]), confirmed).status_code == 404
     assert client.get(reverse("registrations:ticket_ics", args=[booking.code])).status_code == 404
 
 
