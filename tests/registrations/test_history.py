@@ -20,7 +20,9 @@ pytestmark = pytest.mark.django_db
 def two_days(config, activity, publisher, clock):
     """A past session (09-15 morning, one checked in, one no-show) and a future one (09-16)."""
     past = add_session(activity, capacity=10, label="第一天")
-    future = add_session(activity, start="2025-09-16 14:00", end="2025-09-16 16:00", capacity=10, label="第二天")
+    future = add_session(
+        activity, start="2025-09-16 14:00", end="2025-09-16 16:00", capacity=10, label="第二天"
+    )
     came, no_show, coming = make_member(), make_member(), make_member()
     attended, _ = services.book(past, came, party(adults="2"))
     missed, _ = services.book(past, no_show, party())

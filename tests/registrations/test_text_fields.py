@@ -31,9 +31,7 @@ def test_visible_text_keeps_its_joiners_inside():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    "field", ["name", "group_name"], ids=["individual name", "group name"]
-)
+@pytest.mark.parametrize("field", ["name", "group_name"], ids=["individual name", "group name"])
 def test_booking_forms_refuse_a_name_of_zero_width_spaces(field, session, member):
     from kepuyue.registrations.models import Booking
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from kepuyue.activities.models import Status as ActivityStatus
 from kepuyue.audit import services as audit
+
 from .models import RegistrationConfig
 from .services import booking, checkin
 

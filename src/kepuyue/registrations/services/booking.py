@@ -592,7 +592,6 @@ def cancel_upcoming(activity, *, actor, reason: str, why: str) -> list[Booking]:
     return bookings
 
 
-
 def cancel_deadline(booking: Booking) -> datetime:
     """Until when the holder may cancel a confirmed booking: the session's start minus the cut-off."""
     config = config_of(booking.activity)

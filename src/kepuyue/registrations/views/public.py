@@ -32,9 +32,9 @@ from kepuyue.common.pagecache import depends, public_page
 from kepuyue.common.ratelimits import limit, user_or_ip
 
 from .. import services, tickets
-from ..services import messaging
 from ..forms import BookingForm, GroupForm, add_errors
 from ..models import ACTIVE_STATUSES, Booking, Mode, Session, Status
+from ..services import messaging
 
 
 def _published_activity(pk: int) -> Activity:
@@ -366,8 +366,17 @@ def _confirmed(request) -> bool:
     return request.method == "POST" and request.POST.get("confirmed") == "1"
 
 
-def _confirm_page(request, *, title: str, question: str, details: list[str], action: str, fields: dict,
-                  button: str, back: str):
+def _confirm_page(
+    request,
+    *,
+    title: str,
+    question: str,
+    details: list[str],
+    action: str,
+    fields: dict,
+    button: str,
+    back: str,
+):
     """The confirmation step of an irreversible action (works without JavaScript)."""
     return render(
         request,
@@ -464,6 +473,8 @@ def delete_data(request):
             button=_("确定删除"),
             back=reverse("registrations:my_data"),
         )
-    count = services.delete_my_data(request.user, booking) if booking else services.delete_my_data(request.user)
+    count = (
+        services.delete_my_data(request.user, booking) if booking else services.delete_my_data(request.user)
+    )
     messages.success(request, _("已删除 %(n)d 条报名的个人信息。") % {"n": count})
     return redirect("registrations:my_data")
