@@ -442,3 +442,34 @@ def test_bulk_body_over_the_cap_is_a_clear_refusal(client, unit, token):
     body = response.json()
     assert body["code"] == "too_large" and "最多 500 条" in body["detail"]
     assert not Activity.objects.exists()
+
+
+def test_withdraw_after_the_event_leaves_used_bookings_alone(
+    client, unit, publisher, token, clock, django_capture_on_commit_callbacks
+):
+    """Withdrawing an activity that has ended (the tester's 09-16 withdrawal of a 09-15 activity)
+    cancels nothing and tells nobody: its bookings are history (计划 §12)."""
+    from kepuyue.notifications.models import Notification
+    from kepuyue.registrations import services as registrations
+    from kepuyue.registrations import tickets
+    from kepuyue.registrations.models import Booking
+    from kepuyue.registrations.models import Status as BookingStatus
+    from tests.fixtures_registrations import add_session, configure, make_member, party
+
+    activity = make_activity(unit)
+    configure(activity, publisher)
+    session = add_session(activity, start="2025-09-15 09:00", end="2025-09-15 11:00", capacity=10)
+    came, missed = (registrations.book(session, make_member(), party())[0] for _ in range(2))
+    clock("2025-09-15T09:30+08:00")
+    registrations.check_in(session, tickets.qr_payload(session.pk, came.code), actor=publisher)
+    clock("2025-09-16T10:00+08:00")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(
+            client, f"/api/v1/org/activities/{activity.pk}/withdraw", {"reason": "场馆维修"}, token[1]
+        )
+    assert response.status_code == 200 and response.json()["status"] == "withdrawn"
+    rows = {b.pk: b for b in Booking.objects.all()}
+    assert rows[came.pk].status == BookingStatus.CONFIRMED and rows[came.pk].checked_in_at is not None
+    assert rows[missed.pk].status == BookingStatus.CONFIRMED and rows[missed.pk].cancelled_at is None
+    assert not Notification.objects.filter(kind="registration.cancelled").exists()
+    assert registrations.attendance(activity) == 1

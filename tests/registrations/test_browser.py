@@ -7,6 +7,8 @@ the session in by typing their codes, and the cancelled ticket is flagged. Scree
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
@@ -24,7 +26,11 @@ PASSWORD = "Kepu-yue-2025!"
 @pytest.fixture
 def phone(chromium):
     context = chromium.new_context(
-        viewport={"width": 390, "height": 844}, device_scale_factor=2, locale="zh-CN"
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        locale="zh-CN",
+        # A phone set to another time zone: the pages still show Beijing time.
+        timezone_id="America/Los_Angeles",
     )
     page = context.new_page()
     yield page
@@ -123,6 +129,10 @@ def test_booking_waitlist_and_check_in_on_a_phone(
     page.get_by_role("button", name="登录").click()
     page.wait_for_url("**/registrations/mine/")
     page.locator(f"#booking-{first.pk} .cancel-booking").click()
+    # An irreversible action asks first (no JavaScript needed); nothing changed yet.
+    page.wait_for_url("**/cancel/")
+    assert Booking.objects.get(pk=first.pk).status == Status.CONFIRMED
+    page.get_by_role("button", name="确定取消报名").click()
     page.wait_for_url("**/registrations/mine/")
     assert Booking.objects.get(pk=first.pk).status == Status.CANCELLED
     assert Booking.objects.get(pk=second.pk).status == Status.OFFERED
@@ -154,6 +164,13 @@ def test_booking_waitlist_and_check_in_on_a_phone(
     page.locator("#code-submit").click()
     page.wait_for_function("document.getElementById('result').className === 'ok'")
     assert "签到成功" in result.inner_text()
+    # The log shows Beijing time, 24-hour (not the phone's "9:23:03 AM" in its own zone).
+    line = page.locator("#log li").first.inner_text()
+    stamp = re.match(r"^(\d{2}):(\d{2}):(\d{2})\s", line)
+    assert stamp and "AM" not in line and "PM" not in line, line
+    beijing = datetime.now(ZoneInfo("Asia/Shanghai"))
+    shown = beijing.replace(hour=int(stamp[1]), minute=int(stamp[2]), second=int(stamp[3]))
+    assert abs(shown - beijing) < timedelta(minutes=2) or abs(shown - beijing) > timedelta(hours=23)
     page.locator("#code").fill(tickets.display_code(filler.code))
     page.locator("#code-submit").click()
     page.wait_for_function("document.getElementById('result').textContent.includes('李*')")

@@ -45,7 +45,7 @@ def test_a_member_deletes_their_own_data(session, member, client, django_capture
     page = client.get("/registrations/mine/data/").content.decode()
     assert "韩梅梅" in page and "13812345678" in page
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/registrations/mine/data/delete/", {"code": booking.code})
+        response = client.post("/registrations/mine/data/delete/", {"code": booking.code, "confirmed": "1"})
     assert response.status_code == 302
     row = Booking.objects.get(pk=booking.pk)
     assert row.status == Status.CANCELLED and row.name == "" and row.user_id is None

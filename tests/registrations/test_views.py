@@ -119,6 +119,8 @@ def test_another_members_ticket_is_404(session, member, member2, client):
     client.force_login(member2)
     assert client.get(reverse("registrations:ticket", args=[booking.code])).status_code == 404
     assert client.post(reverse("registrations:cancel", args=[booking.code])).status_code == 404
+    confirmed = {"confirmed": "1"}
+    assert client.post(reverse("registrations:cancel", args=[booking.code]), confirmed).status_code == 404
     assert client.get(reverse("registrations:ticket_ics", args=[booking.code])).status_code == 404
 
 
@@ -328,3 +330,21 @@ def test_query_count_of_the_public_availability(n, config, activity, client, dja
         assert client.get(url).status_code == 200
     with django_assert_max_num_queries(3):
         assert client.get(reverse("portal:activity", args=[activity.pk])).status_code == 200
+
+
+def test_unit_home_counts_people_once_whatever_the_sessions(config, activity, publisher, client):
+    """2 sessions × several bookings: 已报名人数 is the confirmed people (never × the sessions), 场次 2;
+    the per-session page's counts are exact too."""
+    morning = add_session(activity, capacity=10, label="上午")
+    afternoon = add_session(activity, start="2025-09-15 14:00", end="2025-09-15 16:00", capacity=10)
+    services.book(morning, make_member(), party(adults="2"))
+    services.book(morning, make_member(), party())
+    services.book(afternoon, make_member(), party(adults="2"))
+    cancelled, _ = services.book(afternoon, make_member(), party())
+    services.cancel(cancelled, actor=cancelled.user)
+    client.force_login(publisher)
+    response = client.get(reverse("registrations:org_home"))
+    row = next(a for a in response.context["activities"] if a.pk == activity.pk)
+    assert (row.n_sessions, row.people) == (2, 5)
+    page = client.get(reverse("registrations:org_activity", args=[activity.pk]))
+    assert [(s.people, s.waiting) for s in page.context["sessions"]] == [(3, 0), (2, 0)]

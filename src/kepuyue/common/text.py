@@ -56,6 +56,12 @@ _SINGLE_LINE_BREAKS = re.compile("\r\n|[\r\n\u2028\u2029\x0b\x0c\x1c-\x1e\x85]")
 # U+202E). No Chinese or English field needs them; the marks U+200E/U+200F (which reorder nothing
 # beyond themselves) are kept.
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Invisible characters that make a field look filled while showing nothing: the zero-width space
+# U+200B, word joiner U+2060 and zero-width no-break space / BOM U+FEFF, removed everywhere; the
+# joiners U+200C/U+200D, removed unless between two visible characters (an emoji sequence keeps its
+# ZWJ). A name of two zero-width spaces is then empty, and a required field refuses it.
+_INVISIBLE = re.compile("[\u200b\u2060\ufeff]")
+_LOOSE_JOINERS = re.compile(r"(?<!\S)[\u200c\u200d]+|[\u200c\u200d]+(?!\S)")
 
 
 def strip_controls(value: str, *, multiline: bool = True) -> str:
@@ -83,8 +89,9 @@ def clean_text(
 
     ``value``: anything (``None`` gives ``""``, other objects their ``str``). ``multiline``: keep
     line breaks (as ``\\n``) and tabs; otherwise every line break (CR, LF, U+2028 …) becomes one
-    space and tabs become spaces. Always: Unicode NFC, control characters, NUL and bidirectional
-    overrides/embeddings/isolates removed.
+    space and tabs become spaces. Always: Unicode NFC, control characters, NUL, bidirectional
+    overrides/embeddings/isolates and zero-width characters (U+200B, U+2060, U+FEFF; U+200C/U+200D
+    unless joining two visible characters) removed — text of only these is empty.
     ``strip`` trims white space at both ends. ``max_length`` (characters, counted after cleaning):
     a longer text raises ``ValidationError`` naming ``label`` and the limit — it is never cut.
     """
@@ -98,7 +105,8 @@ def clean_text(
         text = _SINGLE_LINE_BREAKS.sub(" ", text).replace("\t", " ")
         text = _CONTROLS_ALL.sub("", text)
     if not text.isascii():
-        text = unicodedata.normalize("NFC", _BIDI_CONTROLS.sub("", text))
+        text = _INVISIBLE.sub("", _BIDI_CONTROLS.sub("", text))
+        text = unicodedata.normalize("NFC", _LOOSE_JOINERS.sub("", text))
     if strip:
         text = text.strip()
     if max_length is not None and len(text) > max_length:

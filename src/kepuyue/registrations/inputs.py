@@ -36,6 +36,18 @@ def mobile(value, *, label: str, required: bool = True) -> str:
     return number
 
 
+def phone(value, *, label: str, max_length: int) -> str:
+    """Phone numbers to call (报名电话): mobiles, landlines with an extension, 400/800 numbers, several
+    separated by ``、`` — each checked and in canonical form, as the activity's contact phone
+    (``normalize_phone(several=True)``); ``""`` when empty. Markup, letters or emoji are refused."""
+    number = normalize_phone(value, label=label, several=True)
+    if len(number) > max_length:
+        raise ValidationError(
+            _("%(label)s最多 %(n)d 个字符") % {"label": label, "n": max_length}, code="max_length"
+        )
+    return number
+
+
 def count(value, *, label: str, minimum: int, maximum: int) -> int:
     """A whole number typed by a person (empty counts as 0), within the bounds."""
     if value is None or (isinstance(value, str) and not value.strip()):

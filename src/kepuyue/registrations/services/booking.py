@@ -534,6 +534,64 @@ def confirm_offer(booking: Booking, user) -> Booking:
 # --- cancelling and moving ---------------------------------------------------------------------------
 
 
+def session_started(session: Session, at: datetime | None = None) -> bool:
+    """Whether ``session`` has started (or ended): its bookings are history from then on."""
+    return session.starts_at <= (at or clock.now())
+
+
+def is_history(booking: Booking, at: datetime | None = None) -> bool:
+    """Whether ``booking`` is history that no change to its activity may rewrite (计划 §12 报名): it was
+    checked in, or its session has already started. Withdrawing or returning the activity, changing or
+    moving sessions leave such bookings — their status, attendance and the summary's participant
+    count — as they were."""
+    return booking.checked_in_at is not None or session_started(booking.session, at)
+
+
+def changeable_bookings(queryset, at: datetime | None = None):
+    """The rows of ``queryset`` a bulk change may still touch: active, not checked in, of a session not
+    yet started (the database form of ``not is_history``)."""
+    return queryset.filter(
+        status__in=ACTIVE_STATUSES,
+        checked_in_at__isnull=True,
+        session__starts_at__gt=at or clock.now(),
+    )
+
+
+def cancel_upcoming(activity, *, actor, reason: str, why: str) -> list[Booking]:
+    """Cancel every active booking of ``activity``'s sessions that have not started (the unit's bulk
+    cancellation: withdrawal 撤回, return 退回), release their places and tell their holders with
+    ``reason``. History — checked-in bookings and those of sessions already started — is left exactly
+    as it was (:func:`is_history`), and nobody is told about an event already past. Call inside the
+    change's transaction. Returns the bookings cancelled."""
+    now = clock.now()
+    bookings = list(
+        changeable_bookings(Booking.objects.filter(activity=activity), now)
+        .select_for_update(of=("self",))
+        .select_related("session", "activity__organizer", "activity__campaign", "user")
+        .order_by("pk")
+    )
+    if not bookings:
+        return []
+    Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(
+        status=Status.CANCELLED, cancelled_at=now, cancel_reason=why
+    )
+    released: dict[tuple[int, bool], int] = {}
+    for booking in bookings:
+        if booking.status in HOLDING_STATUSES:
+            key = (booking.session_id, booking.kind == Kind.GROUP)
+            released[key] = released.get(key, 0) + booking.seats
+    for (session_id, group), seats in released.items():
+        _release(session_id, seats, group=group)
+    for booking in bookings:
+        was = booking.status
+        booking.status = Status.CANCELLED
+        booking.cancelled_at = now
+        booking.cancel_reason = why
+        messaging.cancelled(booking, by_unit=True, reason=reason)
+        _event(signals.registration_cancelled, booking, actor=actor, from_status=was, reason=why)
+    return bookings
+
+
 def cancel_deadline(booking: Booking) -> datetime:
     """Until when the holder may cancel a confirmed booking: the session's start minus the cut-off."""
     config = config_of(booking.activity)
@@ -579,6 +637,8 @@ def cancel(
             )
         if locked.checked_in_at is not None:
             raise ValidationError(_("已签到的报名不能取消"), code="checked_in")
+        if by_unit and not deleting and session_started(locked.session, now):
+            raise ValidationError(_("场次已开始或已结束，报名记录不能再取消"), code="started")
         was = locked.status
         locked.status = Status.CANCELLED
         locked.cancelled_at = now
@@ -622,6 +682,10 @@ def move(booking: Booking, to_session: Session, *, actor) -> Booking:
             raise ValidationError(_("只有已报名（确认）的报名可以调整场次"))
         if locked.checked_in_at is not None:
             raise ValidationError(_("已签到的报名不能调整场次"))
+        if session_started(locked.session, now):
+            raise ValidationError(_("场次已开始或已结束，不能调整场次"))
+        if session_started(target, now):
+            raise ValidationError(_("目标场次已开始或已结束"))
         group = locked.kind == Kind.GROUP
         if not _take(target.pk, locked.seats, group=group):
             raise ValidationError(_("目标场次名额不足"))

@@ -101,7 +101,7 @@ def save_config(activity: Activity, data, *, actor) -> RegistrationConfig:
             _url(cleaned.get("external_url") or "")
         except ValidationError:
             errors.setdefault("external_url", []).append(_("请填写以 http:// 或 https:// 开头的报名链接"))
-    attempt("phone", lambda: inputs.text(data.get("phone"), label=_("报名电话"), max_length=64))
+    attempt("phone", lambda: inputs.phone(data.get("phone"), label=_("报名电话"), max_length=64))
     if mode == Mode.PHONE and not cleaned.get("phone"):
         errors.setdefault("phone", []).append(_("电话报名须填写报名电话"))
     cleaned["opens_at"] = data.get("opens_at") or None
@@ -235,6 +235,7 @@ def save_session(activity: Activity, data, *, actor, session: Session | None = N
     """Add a session to ``activity`` or change ``session``: ``data`` holds ``label``,
     ``starts_at``/``ends_at`` (aware datetimes), ``capacity`` and ``group_capacity`` (whole numbers).
 
+    The times of a session that has started are history and cannot change (``ValidationError``).
     A capacity below the places already taken is refused (cancel or move bookings first); a raised
     capacity offers the new places to the waitlist at once. Raises ``ValidationError`` (dict of field
     → Chinese messages). Audited; ``registration_settings_changed`` after commit.
@@ -264,6 +265,11 @@ def save_session(activity: Activity, data, *, actor, session: Session | None = N
                         ]
                     }
                 )
+            if locked.starts_at <= clock.now() and (
+                values["starts_at"] != locked.starts_at or values["ends_at"] != locked.ends_at
+            ):
+                # A started session is history (booking.is_history): its times stay as they were.
+                raise ValidationError({"starts_at": [_("场次已开始或已结束，不能修改时间")]})
             for key, value in values.items():
                 setattr(locked, key, value)
             locked.save()

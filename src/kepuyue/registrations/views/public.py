@@ -21,7 +21,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kepuyue.accounts import verification
 from kepuyue.activities.exporting import content_disposition
@@ -34,6 +34,7 @@ from kepuyue.common.ratelimits import limit, user_or_ip
 from .. import services, tickets
 from ..forms import BookingForm, GroupForm, add_errors
 from ..models import ACTIVE_STATUSES, Booking, Mode, Session, Status
+from ..services import messaging
 
 
 def _published_activity(pk: int) -> Activity:
@@ -359,12 +360,62 @@ def ticket_ics(request, code: str):
     return response
 
 
-@require_POST
+def _confirmed(request) -> bool:
+    """Whether the request is the second step of an irreversible action: a POST with ``confirmed=1``
+    from the confirmation page (a GET, or a POST from an older page without it, shows that page)."""
+    return request.method == "POST" and request.POST.get("confirmed") == "1"
+
+
+def _confirm_page(
+    request,
+    *,
+    title: str,
+    question: str,
+    details: list[str],
+    action: str,
+    fields: dict,
+    button: str,
+    back: str,
+):
+    """The confirmation step of an irreversible action (works without JavaScript)."""
+    return render(
+        request,
+        "registrations/confirm_action.html",
+        {
+            "title": title,
+            "question": question,
+            "details": details,
+            "action": action,
+            "fields": fields,
+            "button": button,
+            "back": back,
+        },
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
-@limit("booking", key=user_or_ip)
+@never_cache
+@limit("booking", key=user_or_ip, method="POST")
 def cancel(request, code: str):
-    """Cancel one's own booking (or leave the waitlist, or decline an offer)."""
+    """Cancel one's own booking (or leave the waitlist, or decline an offer): a GET (or a POST without
+    ``confirmed``) asks first; the POST of the confirmation page cancels."""
     booking = _own(request, code)
+    if not _confirmed(request):
+        title = {
+            Status.WAITLISTED: _("退出候补"),
+            Status.OFFERED: _("放弃递补名额"),
+        }.get(booking.status, _("取消报名"))
+        return _confirm_page(
+            request,
+            title=title,
+            question=_("确定要%(action)s吗？取消后不能恢复，名额会让给其他人。") % {"action": title},
+            details=[booking.activity.title, messaging.when_text(booking)],
+            action=reverse("registrations:cancel", args=[booking.code]),
+            fields={},
+            button=_("确定%(action)s") % {"action": title},
+            back=reverse("registrations:ticket", args=[booking.code]),
+        )
     try:
         services.cancel(booking, actor=request.user)
     except ValidationError as exc:
@@ -402,14 +453,28 @@ def my_data(request):
     )
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@never_cache
 def delete_data(request):
     """Delete the personal data of one booking (``code``) or of all (``all=1``); active bookings are
-    cancelled first."""
-    if request.POST.get("all") == "1":
-        count = services.delete_my_data(request.user)
-    else:
-        count = services.delete_my_data(request.user, _own(request, request.POST.get("code", "")))
+    cancelled first. A GET (or a POST without ``confirmed``) asks first."""
+    data = request.POST if request.method == "POST" else request.GET
+    everything = data.get("all") == "1"
+    booking = None if everything else _own(request, data.get("code", ""))
+    if not _confirmed(request):
+        return _confirm_page(
+            request,
+            title=_("删除我的全部报名信息") if everything else _("删除此条信息"),
+            question=_("确定要删除吗？姓名、电话等个人信息将被永久删除，不能恢复；未开始的报名会同时取消。"),
+            details=[] if everything else [booking.activity.title, messaging.when_text(booking)],
+            action=reverse("registrations:delete_data"),
+            fields={"all": "1"} if everything else {"code": booking.code},
+            button=_("确定删除"),
+            back=reverse("registrations:my_data"),
+        )
+    count = (
+        services.delete_my_data(request.user, booking) if booking else services.delete_my_data(request.user)
+    )
     messages.success(request, _("已删除 %(n)d 条报名的个人信息。") % {"n": count})
     return redirect("registrations:my_data")

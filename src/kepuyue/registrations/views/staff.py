@@ -13,7 +13,8 @@ import tempfile
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -85,8 +86,28 @@ def home(request):
         .exclude(status=ActivityStatus.DRAFT)
         .select_related("registration_config")
         .annotate(
-            n_sessions=Count("registration_sessions", distinct=True),
-            people=Sum("bookings__seats", filter=Q(bookings__status=Status.CONFIRMED)),
+            # One correlated subquery per relation: joining sessions and bookings in one GROUP BY
+            # would multiply the people by the sessions.
+            n_sessions=Coalesce(
+                Subquery(
+                    Session.objects.filter(activity=OuterRef("pk"))
+                    .order_by()
+                    .values("activity")
+                    .annotate(n=Count("pk"))
+                    .values("n")
+                ),
+                0,
+            ),
+            people=Coalesce(
+                Subquery(
+                    Booking.objects.filter(activity=OuterRef("pk"), status=Status.CONFIRMED)
+                    .order_by()
+                    .values("activity")
+                    .annotate(n=Sum("seats"))
+                    .values("n")
+                ),
+                0,
+            ),
         )
         .order_by("-starts_at", "-id")[:200]
     )

@@ -45,8 +45,15 @@
   }
   function show(text, kind) { result.textContent = text; result.className = kind || ""; }
   function kindOf(r) { return r === "ok" ? "ok" : (r === "duplicate" || r === "wrong_session") ? "warn" : "bad"; }
+  // A log line's time: Beijing time (UTC+8, no daylight saving), 24-hour HH:MM:SS — the page's
+  // convention whatever the phone's locale or time zone (toLocaleTimeString gave "9:23:03 AM").
+  function beijingTime(date) {
+    var t = new Date(date.getTime() + 8 * 3600 * 1000);
+    var two = function (n) { return (n < 10 ? "0" : "") + n; };
+    return two(t.getUTCHours()) + ":" + two(t.getUTCMinutes()) + ":" + two(t.getUTCSeconds());
+  }
   function addLog(text, kind) {
-    var li = document.createElement("li"); li.className = kind; li.textContent = new Date().toLocaleTimeString() + "  " + text;
+    var li = document.createElement("li"); li.className = kind; li.textContent = beijingTime(new Date()) + "  " + text;
     log.insertBefore(li, log.firstChild); while (log.children.length > 30) log.removeChild(log.lastChild);
   }
   function updateState() {

@@ -1,0 +1,55 @@
+"""Irreversible actions of a member ask first, without JavaScript: 取消报名 (ticket, my bookings) and
+删除我的全部报名信息 / 删除此条信息. A GET shows the question; only the POST of that page
+(``confirmed=1``) acts; a POST from an older page without it asks again."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from kepuyue.registrations import services
+from kepuyue.registrations.models import Booking, Status
+from tests.fixtures_registrations import party
+
+pytestmark = pytest.mark.django_db
+
+
+def test_cancel_from_the_ticket_asks_first(session, member, client):
+    booking, _ = services.book(session, member, party())
+    client.force_login(member)
+    url = reverse("registrations:cancel", args=[booking.code])
+    ticket = client.get(reverse("registrations:ticket", args=[booking.code])).content.decode()
+    assert f'href="{url}"' in ticket  # a link, not a one-tap POST
+    page = client.get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "确定要取消报名吗" in html and 'name="confirmed" value="1"' in html and "返回，不做更改" in html
+    assert Booking.objects.get(pk=booking.pk).status == Status.CONFIRMED
+    # An old page's POST without the confirmation only asks.
+    assert client.post(url).status_code == 200
+    assert Booking.objects.get(pk=booking.pk).status == Status.CONFIRMED
+    done = client.post(url, {"confirmed": "1"})
+    assert done.status_code == 302 and Booking.objects.get(pk=booking.pk).status == Status.CANCELLED
+
+
+def test_deleting_all_my_data_asks_first(session, member, client):
+    booking, _ = services.book(session, member, party(name="韩梅梅"))
+    client.force_login(member)
+    url = reverse("registrations:delete_data")
+    listing = client.get(reverse("registrations:my_data")).content.decode()
+    assert 'method="get"' in listing
+    html = client.get(url, {"all": "1"}).content.decode()
+    assert "永久删除" in html and 'name="all" value="1"' in html and 'name="confirmed"' in html
+    assert client.post(url, {"all": "1"}).status_code == 200
+    assert Booking.objects.get(pk=booking.pk).name == "韩梅梅"
+    assert client.post(url, {"all": "1", "confirmed": "1"}).status_code == 302
+    assert Booking.objects.get(pk=booking.pk).name == ""
+
+
+def test_confirmation_page_fits_a_phone(session, member, client):
+    """At 390 px the page is the shared mobile layout: viewport meta, no fixed widths."""
+    booking, _ = services.book(session, member, party())
+    client.force_login(member)
+    html = client.get(reverse("registrations:cancel", args=[booking.code])).content.decode()
+    assert 'name="viewport"' in html and "width=device-width" in html
+    assert 'aria-labelledby="confirm-title"' in html and "<h1" in html
