@@ -32,7 +32,7 @@ def repeat(n: int, send):
 
 
 def test_login_attempts_per_address(client, settings):
-    limit(settings, "login", "3/m")
+    limit(settings, "login", "3/h")
     over = repeat(3, lambda: client.post("/accounts/login/", {"username": "x", "password": "Wrong-Pass-1"}))
     assert_refused(over)
     assert client.get("/accounts/login/").status_code == 200  # reading the page is not counted
@@ -40,7 +40,7 @@ def test_login_attempts_per_address(client, settings):
 
 @pytest.mark.parametrize("forged", ["1.1.1.1", "2.2.2.2, 3.3.3.3", "garbage", "", "::1"])
 def test_forged_forwarded_for_does_not_reset_the_count(client, settings, forged):
-    limit(settings, "login", "2/m")
+    limit(settings, "login", "2/h")
     settings.TRUSTED_PROXIES = ["127.0.0.0/8"]
     client.post("/accounts/login/", {"username": "x", "password": "y"}, REMOTE_ADDR="203.0.113.5")
     client.post("/accounts/login/", {"username": "x", "password": "y"}, REMOTE_ADDR="203.0.113.5")
@@ -54,7 +54,7 @@ def test_forged_forwarded_for_does_not_reset_the_count(client, settings, forged)
 
 
 def test_behind_the_proxy_each_client_counts_alone(client, settings):
-    limit(settings, "login", "2/m")
+    limit(settings, "login", "2/h")
     settings.TRUSTED_PROXIES = ["127.0.0.0/8"]
 
     def post(ip):
@@ -105,14 +105,14 @@ def test_reset_links_tried_per_address(client, settings):
 
 
 def test_search_per_address_but_not_plain_browsing(client, settings, campaign_2025):
-    limit(settings, "search", "2/m")
+    limit(settings, "search", "2/h")
     for _ in range(4):
         assert client.get("/activities/").status_code == 200
     assert_refused(repeat(2, lambda: client.get("/activities/", {"q": "机器人"})))
 
 
 def test_json_clients_get_json(client, settings):
-    limit(settings, "search", "1/m")
+    limit(settings, "search", "1/h")
     client.get("/activities/", {"q": "科学"})
     over = client.get("/activities/", {"q": "科学"}, HTTP_ACCEPT="application/json")
     assert over.status_code == 429 and "操作过于频繁" in over.json()["error"]

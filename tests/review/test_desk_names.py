@@ -161,7 +161,7 @@ def test_suggestion_unknown_kind_and_anonymous(world, client):
 
 
 def test_suggestions_are_rate_limited(world, client, settings):
-    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "suggest": "3/m"}
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "suggest": "3/h"}
     login(client, world.users.admin_zj)
     codes = [client.get("/org/review/suggest/region.json", {"q": "杭"}).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
