@@ -16,7 +16,17 @@ from kepuyue.activities.forms import ActivityForm, ImportUploadForm
 from kepuyue.activities.models import Activity, ImportJob
 from tests.activities.helpers import reasons, run_import, write_csv, write_xlsx
 
-HEADER = ["活动名称", "品牌活动", "开始日期", "结束日期", "省份", "联系电话", "预计参与人数", "活动地点", "联系人"]
+HEADER = [
+    "活动名称",
+    "品牌活动",
+    "开始日期",
+    "结束日期",
+    "省份",
+    "联系电话",
+    "预计参与人数",
+    "活动地点",
+    "联系人",
+]
 GOOD = ["科学之夜", "科学之夜", "2025-09-20", "2025-09-20", "浙江省"]
 
 
@@ -56,7 +66,16 @@ def import_verdicts(tmp_path, unit, column: str, values: list) -> list[str | Non
 HOSTILE = {
     "联系电话": (
         "contact_phone",
-        ["12345", "010-1", "abc", "1381234567", "13812345678", "010-68571988", "０１０－６８５７１９８８", "1" * 40],
+        [
+            "12345",
+            "010-1",
+            "abc",
+            "1381234567",
+            "13812345678",
+            "010-68571988",
+            "０１０－６８５７１９８８",
+            "1" * 40,
+        ],
     ),
     "联系人": ("contact_name", ["张三", "张" * 65, "李四\u202e"]),
     "活动地点": ("venue", ["科技馆", "馆" * 256]),
@@ -73,7 +92,12 @@ def test_texts_get_the_same_verdict_as_the_form_and_submit(plan, unit, tmp_path,
 
 
 def test_bad_phones_are_refused_at_validation_and_good_ones_stored_as_the_form_does(plan, unit, tmp_path):
-    rows = [HEADER, row("甲", phone="12345"), row("乙", phone="010-1"), row("丙", phone="０１０ ６８５７ １９８８")]
+    rows = [
+        HEADER,
+        row("甲", phone="12345"),
+        row("乙", phone="010-1"),
+        row("丙", phone="０１０ ６８５７ １９８８"),
+    ]
     job = run_import(write_xlsx(tmp_path / "p.xlsx", rows), unit)
     assert "联系电话“12345”不是有效的电话号码" in reasons(job, 2)[0]
     assert "联系电话“010-1”不是有效的电话号码" in reasons(job, 3)[0]

@@ -154,7 +154,15 @@ def test_formula_cells_are_reported_not_stored_empty(tour, operator_user):
     data = xlsx(
         [
             HEADER,
-            ["2025-09-16", "浙江省杭州市淳安县", "进学校", '=HYPERLINK("https://example.org","中心小学")', "", "", "=1+1"],
+            [
+                "2025-09-16",
+                "浙江省杭州市淳安县",
+                "进学校",
+                '=HYPERLINK("https://example.org","中心小学")',
+                "",
+                "",
+                "=1+1",
+            ],
         ]
     )
     report = importing.import_itinerary(tour, _upload(data), actor=operator_user)

@@ -13,7 +13,6 @@ from kepuyue.common import clock
 
 from .. import services
 from ..models import Form
-from .reading import Formula, formula_problem
 from .cells import (
     _AUDIENCE_KEYS,
     _SPECIAL_AREA_KEYS,
@@ -37,6 +36,7 @@ from .cells import (
     soft,
     soft_multiline,
 )
+from .reading import Formula, formula_problem
 
 
 @dataclass
