@@ -115,7 +115,8 @@ def _zip(members: dict[str, bytes]) -> bytes:
         (b"%PDF-1.4 hello", "trip.xlsx", "PDF"),
         (b"\x89PNG\r\n\x1a\n" + b"\0" * 10, "trip.png", "图片"),
         (b"<html><table><tr><td>1</td></tr></table></html>", "trip.xls", "网页"),
-        ("日期,区县\n".encode(), "trip.xlsx", "不是 Excel"),
+        # The content decides (README): a CSV named .xlsx is read as CSV — here it lacks a column.
+        ("日期,区县\n".encode(), "trip.xlsx", "缺少列"),
         (_zip({"word/document.xml": b"<w/>"}), "trip.xlsx", "压缩包"),
         (
             _zip({"xl/workbook.xml": b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x/>'}),
@@ -146,3 +147,27 @@ def test_too_big_a_file_is_refused(tour, operator_user):
 def test_template_round_trips(tour, operator_user):
     report = importing.import_itinerary(tour, _upload(importing.template()), actor=operator_user)
     assert report.problems == [] and report.added == 2
+
+
+def test_formula_cells_are_reported_not_stored_empty(tour, operator_user):
+    """Issue: a =HYPERLINK venue and a =1+1 note were stored empty with no warning."""
+    data = xlsx(
+        [
+            HEADER,
+            [
+                "2025-09-16",
+                "浙江省杭州市淳安县",
+                "进学校",
+                '=HYPERLINK("https://example.org","中心小学")',
+                "",
+                "",
+                "=1+1",
+            ],
+        ]
+    )
+    report = importing.import_itinerary(tour, _upload(data), actor=operator_user)
+    assert report.problems == [
+        "第 2 行：“场所名称”是公式，平台不计算公式，请复制后“粘贴为数值”再导入",
+        "第 2 行：“备注”是公式，平台不计算公式，请复制后“粘贴为数值”再导入",
+    ]
+    assert not Stop.objects.exists()

@@ -24,6 +24,11 @@ IMPORT_MAX_BYTES = 50 * 1024 * 1024
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"]
 
 # services field → form field, for placing the services' messages.
+# The count fields' messages: those of ``services.count_error`` (the import gives the same).
+COUNT_MESSAGES = {
+    "min_value": gettext_lazy(services.COUNT_MIN_MESSAGE),
+    "max_value": gettext_lazy(services.COUNT_MAX_MESSAGE),
+}
 FIELD_OF = {"region_code": "region", "region": "region"}
 
 
@@ -123,11 +128,20 @@ class ActivityForm(CleanedFormMixin, forms.Form):
         choices=SpecialArea.choices,
         widget=forms.CheckboxSelectMultiple,
     )
+    # Counts: the rule and messages of ``services.count_error`` (the import's too).
     expected_participants = forms.IntegerField(
-        label=gettext_lazy("预计参与人数"), min_value=0, max_value=2_000_000_000, required=False
+        label=gettext_lazy("预计参与人数"),
+        min_value=0,
+        max_value=services.COUNT_MAX,
+        required=False,
+        error_messages=COUNT_MESSAGES,
     )
     science_workers = forms.IntegerField(
-        label=gettext_lazy("参与科技工作者人数"), min_value=0, max_value=2_000_000_000, required=False
+        label=gettext_lazy("参与科技工作者人数"),
+        min_value=0,
+        max_value=services.COUNT_MAX,
+        required=False,
+        error_messages=COUNT_MESSAGES,
     )
     book_signing = forms.BooleanField(
         label=gettext_lazy("设图书签售"),
@@ -312,11 +326,8 @@ class ImportUploadForm(forms.Form):
             raise forms.ValidationError(
                 _("文件过大（%(mb).1f MB），不能超过 50 MB") % {"mb": upload.size / 1024 / 1024}
             )
-        if suffix == ".xlsx":
-            head = upload.read(4)
-            upload.seek(0)
-            if head != b"PK\x03\x04":
-                raise forms.ValidationError(_("文件内容不是 .xlsx 格式"))
+        # The content, not the name, decides how the file is read (README; ``importing.check_file_kind``):
+        # a CSV named .xlsx is read as CSV, anything else is refused at validation with its reason.
         return upload
 
 

@@ -7,6 +7,8 @@ from datetime import date, datetime
 from ninja import Field, Schema
 from pydantic import field_validator
 
+from kepuyue.activities.services.validation import COUNT_MAX
+
 
 class ErrorOut(Schema):
     """The one error body of the API (every 4xx and 5xx): ``detail`` a Chinese sentence, ``code`` a
@@ -305,8 +307,8 @@ class ActivityIn(Schema):
     audiences: list[str | int] = Field(default_factory=list, max_length=32)
     topics: list[str | int] = Field(default_factory=list, max_length=32)
     special_areas: list[str | int] = Field(default_factory=list, max_length=32)
-    expected_participants: int | None = Field(None, ge=0, le=2_000_000_000)
-    science_workers: int | None = Field(None, ge=0, le=2_000_000_000)
+    expected_participants: int | None = Field(None, ge=0, le=COUNT_MAX)
+    science_workers: int | None = Field(None, ge=0, le=COUNT_MAX)
     contact_name: str = ""
     contact_phone: str = ""
     external_id: str = Field("", description="单位自己的编号（批量导入时按它更新）")

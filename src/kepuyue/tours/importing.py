@@ -23,7 +23,15 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from kepuyue.activities.importing.reading import ImportFileError, check_file_kind, detect_encoding
+from kepuyue.activities.importing.reading import (
+    Formula,
+    ImportFileError,
+    _mark_formulas,
+    check_file_kind,
+    detect_encoding,
+    formula_cells,
+    formula_problem,
+)
 from kepuyue.activities.models import Activity, SpecialArea
 from kepuyue.common.text import clean_text, parse_date, xlsx_safe
 from kepuyue.regions.models import Region
@@ -115,7 +123,10 @@ def _rows_xlsx(path: Path) -> list[list]:
         if not visible:
             raise ImportFileError(_("Excel 文件中没有可见的工作表"))
         rows = []
-        for cells in book.get_sheet_by_name(visible[0]).iter_rows():
+        sheet = book.get_sheet_by_name(visible[0])
+        # Formula cells come back as ``Formula`` (the activities importer's reader): reported, never
+        # read as the empty value calamine gives for them.
+        for cells in _mark_formulas(sheet.iter_rows(), formula_cells(path, visible[0]), sheet.start[1]):
             rows.append(list(cells))
             if len(rows) > MAX_ROWS + 1:
                 raise ImportFileError(_("行程超过 %(n)d 行，请分成几个文件导入") % {"n": MAX_ROWS})
@@ -226,12 +237,15 @@ def check_rows(tour: Tour, rows: list[list]) -> Report:
         texts = {}
         problems = []
         for key, value in raw.items():
+            if isinstance(value, Formula):
+                problems.append(formula_problem(_text(rows[start][columns[key]]) or key))
+                value = ""
             text = _text(value)
             if len(text) > MAX_CELL:
                 problems.append(_("“%(col)s”超过 %(n)d 个字") % {"col": key, "n": MAX_CELL})
                 text = text[:MAX_CELL]
             texts[key] = text
-        if not any(texts.values()):
+        if not any(texts.values()) and not problems:
             continue
         report.rows += 1
         parsed.append((number, raw, texts, problems))

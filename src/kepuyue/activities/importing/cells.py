@@ -214,6 +214,7 @@ def key(text: str) -> str:
 
 
 CAMPAIGN_WIDE_KEYS = frozenset(key(name) for name in CAMPAIGN_WIDE_NAMES)
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９＋－", "0123456789+-")
 
 # --- dates ------------------------------------------------------------------------------------------
 
@@ -489,25 +490,52 @@ _TOPIC_KEYS = _keyed(TOPIC_WORDS)
 _SPECIAL_AREA_KEYS = _keyed(SPECIAL_AREA_WORDS)
 
 
-# Participants and similar counts: at most ten million.
-MAX_COUNT = 10_000_000
-_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+# Counts (预计参与人数 …): the bound is the form's and the API's (``services.COUNT_MAX``).
+MAX_COUNT = services.COUNT_MAX
+# A count as people write it: 500, 1,000, 约500人, 500余人, 200人次, 300左右 — one whole number with
+# words around it that say nothing else; a sign is kept so that -5 is refused, never read as 5.
+_COUNT = re.compile(
+    r"^(?:约|大约)?\s*(?P<n>[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+))\s*(?:余|多)?\s*(?:人次|人|名)?\s*(?:左右)?$"
+)
 
 
-def _int_value(text) -> int | None:
-    """``500``, ``约500人``, ``1,000``, ``500余`` → an int; ``None`` when there is no number, when
-    the cell holds digits of another kind (``²``, ``①``) or the number is out of range. The digits
-    go through :func:`kepuyue.common.text.parse_int`."""
-    if isinstance(text, float) and text.is_integer():
-        text = int(text)
-    raw = str(text)
-    if odd_digits(raw):
-        return None
-    digits = re.sub(r"[,，\s]", "", raw.translate(_FULL_WIDTH_DIGITS))
-    match = re.search(r"[0-9]+", digits)
-    if match is None:
-        return None
-    try:
-        return parse_int(match.group(), min_value=0, max_value=MAX_COUNT)
-    except ValidationError:
-        return None
+def shown(value) -> str:
+    """A cell's value as the user typed it: an Excel number 12.0 → ``12``, 1e11 → ``100000000000``."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value)
+
+
+def read_count(value) -> tuple[int | None, str | None]:
+    """A count cell → ``(number, None)``, or ``(None, reason)`` in Chinese. Strict (issue: -5 was read
+    as 5): one whole number — an Excel float such as ``12.0`` is one — full-width digits allowed,
+    ``约``/``余``/``人`` around it; a negative or too large number gets the form's message
+    (``services.count_error``), anything else “不是数字” or “不是整数”. Empty → ``(None, None)``."""
+    if value is None or value == "":
+        return None, None
+    if isinstance(value, bool):
+        return None, _("不是数字")
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return None, _("不是数字")
+        if not value.is_integer():
+            return None, _("须为整数")
+        value = int(value)
+    if isinstance(value, int):
+        number = value
+    else:
+        raw = str(value)
+        if odd_digits(raw):
+            return None, _("含有非标准数字（如 ²、①），请只用 0—9")
+        text = _SPACES.sub("", raw.translate(_FULL_WIDTH_DIGITS)).replace("，", ",")
+        match = _COUNT.fullmatch(text)
+        if match is None:
+            if re.fullmatch(r"[+-]?[0-9]+\.[0-9]+", text):
+                return None, _("须为整数")
+            return None, _("不是数字")
+        digits = match.group("n").replace(",", "")
+        if len(digits.lstrip("+-")) > 19:
+            return None, _(services.COUNT_MAX_MESSAGE) % {"limit_value": MAX_COUNT}
+        number = parse_int(digits)
+    problem = services.count_error(number)
+    return (None, problem) if problem else (number, None)

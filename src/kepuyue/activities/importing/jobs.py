@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -324,13 +324,21 @@ def _finish(job: ImportJob, importer: Importer | None, state: str, *, error: str
 
 def _claim(job: ImportJob, state: str, allowed: tuple[str, ...]) -> bool:
     """Move a stored job to ``state`` (a running step) if it stands in ``allowed``, counting the
-    attempt; ``False`` when another run has it or it is done. The job object is refreshed."""
+    attempt; ``False`` when another run has it or it is done. The job object is refreshed.
+
+    ``attempts`` counts the runs of *this* step: a retry of the interrupted step (``interrupted``
+    names it) adds one, a first run — the commit after a validation — starts again at 1 (one click
+    on 确认导入 showed “第 2 次尝试”, the validation having counted as the first)."""
     if not job.pk:
+        job.attempts = job.attempts + 1 if job.interrupted == state else 1
         job.state = state
-        job.attempts += 1
         return True
     moved = ImportJob.objects.filter(pk=job.pk, state__in=allowed).update(
-        state=state, attempts=F("attempts") + 1, heartbeat=timezone.now(), error="", retryable=False
+        state=state,
+        attempts=Case(When(interrupted=state, then=F("attempts") + 1), default=Value(1)),
+        heartbeat=timezone.now(),
+        error="",
+        retryable=False,
     )
     job.refresh_from_db()
     return bool(moved)

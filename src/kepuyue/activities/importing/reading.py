@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import csv
 import itertools
+import re
 import tempfile
 import zipfile
 import zlib
@@ -23,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -272,6 +274,103 @@ def check_archive(path: Path) -> None:
                 raise ImportFileError(damaged) from exc
 
 
+class Formula(str):
+    """A cell that holds a formula (its text, ``=HYPERLINK(…)``). The platform computes no formula and
+    python-calamine gives only the value Excel cached — none at all in a file written by a program —
+    so a formula read as a value would come in empty or stale: every importer reports it instead
+    (:func:`formula_problem`)."""
+
+
+def formula_problem(column: str, row: int | None = None) -> str:
+    """The message for a formula cell, shared by the importers (activities, tour itineraries);
+    without ``row`` for a report that names the row itself."""
+    message = _("“%(column)s”是公式，平台不计算公式，请复制后“粘贴为数值”再导入") % {"column": column}
+    return (_("第%(row)d行") % {"row": row} + message) if row is not None else message
+
+
+_CELL_REF = re.compile(r"([A-Z]+)([0-9]+)")
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name → its XML member, from ``xl/workbook.xml`` and its relationships."""
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    names = {info.filename.lower(): info.filename for info in archive.infolist()}
+    targets = {}
+    rels_name = names.get("xl/_rels/workbook.xml.rels")
+    if rels_name:
+        # S314: check_archive refused every member with a DTD or entity declaration (what defusedxml
+        # guards against) before any XML here is parsed.
+        for rel in ElementTree.fromstring(archive.read(rels_name)):  # noqa: S314
+            target = rel.get("Target", "").lstrip("/")
+            target = target if target.startswith("xl/") else "xl/" + target
+            targets[rel.get("Id")] = names.get(target.lower(), target)
+    parts = {}
+    workbook = ElementTree.fromstring(archive.read(names["xl/workbook.xml"]))  # noqa: S314 - as above
+    for sheet in workbook.iter(main + "sheet"):
+        part = targets.get(sheet.get(rel_ns + "id"))
+        if part:
+            parts[sheet.get("name")] = part
+    return parts
+
+
+def formula_cells(path: Path, sheet_name: str) -> dict[tuple[int, int], str]:
+    """``{(row, column): "=…"}`` (0-based, absolute) of the formula cells of one sheet of an ``.xlsx``
+    that :func:`check_archive` passed. Streams the sheet's XML (memory stays flat); a sheet without
+    any ``<f>`` element costs one pass over its bytes."""
+    found: dict[tuple[int, int], str] = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            part = _sheet_parts(archive).get(sheet_name)
+            if part is None:
+                return found
+            with archive.open(part) as member:
+                tail = b""
+                while chunk := member.read(1 << 20):
+                    if b"<f>" in tail + chunk or b"<f " in tail + chunk or b":f>" in tail + chunk:
+                        break
+                    tail = chunk[-8:]
+                else:
+                    return found
+            with archive.open(part) as member:
+                ref = None
+                events = ElementTree.iterparse(member, events=("start", "end"))  # noqa: S314 - checked
+                for event, element in events:
+                    local = element.tag.rsplit("}", 1)[-1]
+                    if event == "start" and local == "c":
+                        ref = element.get("r")
+                    elif event == "end" and local == "f" and ref:
+                        match = _CELL_REF.fullmatch(ref)
+                        if match:
+                            column = 0
+                            for letter in match.group(1):
+                                column = column * 26 + ord(letter) - 64
+                            found[(int(match.group(2)) - 1, column - 1)] = "=" + (element.text or "")
+                    elif event == "end" and local == "row":
+                        element.clear()
+    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError, OSError):
+        return found
+    return found
+
+
+def _mark_formulas(rows, formulas: dict[tuple[int, int], str], first_column: int):
+    """Rows of calamine (row ``i`` is the sheet's row ``i``; cell ``j`` its column ``j + first_column``)
+    with each formula cell replaced by its :class:`Formula`."""
+    by_row: dict[int, list[tuple[int, str]]] = {}
+    for (r, c), text in formulas.items():
+        by_row.setdefault(r, []).append((c - first_column, text))
+    for index, cells in enumerate(rows):
+        cells = tuple(cells)
+        marks = by_row.get(index) if by_row else None
+        if marks:
+            cells = list(cells)
+            for position, text in marks:
+                if 0 <= position < len(cells):
+                    cells[position] = Formula(text)
+            cells = tuple(cells)
+        yield cells
+
+
 def _open_xlsx(path: Path) -> Sheet:
     """Read ``.xlsx`` with python-calamine (Rust; about ten times faster than openpyxl's read-only
     mode here, which alone could not read 2,000 rows/s) once :func:`check_archive` has passed it
@@ -298,7 +397,8 @@ def _open_xlsx(path: Path) -> Sheet:
             sheet = book.get_sheet_by_name(name)
             # iter_rows() starts at the sheet's first row (rows above the used range come as empty
             # rows) and at the used range's first column; row numbers are therefore index + 1.
-            iterator = iter(sheet.iter_rows())
+            formulas = formula_cells(path, name)
+            iterator = _mark_formulas(sheet.iter_rows(), formulas, sheet.start[1])
             first = []
             for cells in iterator:
                 first.append(tuple(cells))
@@ -351,8 +451,7 @@ _NOT_TABLES = (
 
 def open_sheet(path: Path, name: str = "") -> Sheet:
     """Open ``path`` as a :class:`Sheet`: an ``.xlsx`` when its content is a zip archive, a CSV when
-    it is text; whatever the name says, the content decides, and a name that promises ``.xlsx`` for
-    text is refused. Raises ``ImportFileError`` (Chinese) for anything else."""
+    it is text; whatever the name says, the content decides (a CSV named ``.xlsx`` is read as CSV). Raises ``ImportFileError`` (Chinese) for anything else."""
     if check_file_kind(path, name) == "xlsx":
         return _open_xlsx(path)
     return _open_csv(path)
@@ -380,14 +479,14 @@ def check_file_kind(path: Path, name: str = "") -> str:
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
         check_archive(path)
         return "xlsx"
-    suffix = Path(name or str(path)).suffix.lower()
-    if suffix == ".xlsx":
-        raise ImportFileError(_("文件扩展名是 .xlsx，但内容不是 Excel 工作簿（可能是改了扩展名的其他文件）"))
     text_head = head.lstrip(codecs.BOM_UTF8).lstrip().lower()
     if text_head.startswith((b"<html", b"<!doc", b"<?xml", b"<table")):
         raise ImportFileError(
             _("这是网页或 XML 文件（有些系统导出的“.xls”其实是网页），请在 Excel 中另存为 .xlsx 后再导入")
         )
+    # Text: a CSV, whatever its name says (a CSV renamed .xlsx is read as CSV — README's promise);
+    # binary content that is no table is refused by ``detect_encoding`` (NUL bytes).
+    detect_encoding(path)
     return "csv"
 
 

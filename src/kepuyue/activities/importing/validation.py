@@ -24,7 +24,6 @@ from .cells import (
     WARNING,
     DateProblem,
     _aware,
-    _int_value,
     _words_to_bits,
     first_unit,
     key,
@@ -32,9 +31,12 @@ from .cells import (
     odd_digits,
     organization_type_for,
     parse_when,
+    read_count,
+    shown,
     soft,
     soft_multiline,
 )
+from .reading import Formula, formula_problem
 
 
 @dataclass
@@ -66,15 +68,19 @@ class RowReader:
     def read_row(self, number: int, cells: dict) -> Row | None:
         """Turn one file row into activity values, reporting every problem; ``None`` if it fails."""
         errors_before = len(self.result.failed_rows)
+        formulas = [name for name, value in cells.items() if isinstance(value, Formula)]
+        if formulas:
+            # Its value would be empty or stale (nothing computes it): the row is refused, the
+            # user pastes values (issue: a =HYPERLINK title was reported as “活动名称为空”).
+            for name in formulas:
+                column = self.header_of(name)
+                self.issue(number, column, cells[name], formula_problem(column, number))
+            return None
         v: dict = {}
         title = soft(cells.get("title"))
         if not title:
             self.issue(number, self.header_of("title"), "", _("活动名称为空"))
-        elif len(title) > 200:
-            self.issue(
-                number, self.header_of("title"), title, _("活动名称超过200字（%(n)d字）") % {"n": len(title)}
-            )
-        v["title"] = title
+        v["title"] = title  # its length: ``check_texts``, the services' rule
 
         organizer_id, organizer_name, organizer_type = self.read_organizer(number, cells, v)
         errors_before_marks = self.errors
@@ -91,6 +97,7 @@ class RowReader:
         self.read_place(number, cells, v)
         self.read_words(number, cells, v)
         self.read_plain(number, cells, v)
+        self.check_texts(number, v)
 
         if len(self.result.failed_rows) > errors_before or number in self.result.failed_rows:
             return None
@@ -489,14 +496,20 @@ class RowReader:
                     WARNING,
                 )
 
+    def check_texts(self, number: int, v: dict) -> None:
+        """The free texts of the row through ``services.clean_texts`` — the rule the form, the API and
+        提交 apply (lengths, control characters, the phone number: ``12345`` is refused here, at
+        validation, not later at 提交) — and stored in its clean form (a phone as ``normalize_phone``
+        writes it, as the form stores it)."""
+        texts = {name: v[name] for name in services.TEXT_FIELDS if name in v}
+        cleaned, errors = services.clean_texts(texts)
+        for name, message in errors:
+            self.issue(number, self.header_of(name), texts[name], message)
+        v.update(cleaned)
+
     def read_plain(self, number: int, cells: dict, v: dict) -> None:
-        for name, limit in (("external_id", 64), ("contact_name", 64), ("contact_phone", 32), ("venue", 255)):
-            text = (
-                nfkc(cells.get(name)) if name in ("external_id", "contact_phone") else soft(cells.get(name))
-            )
-            if len(text) > limit:
-                self.issue(number, self.header_of(name), text, _("超过%(n)d字") % {"n": limit})
-            v[name] = text[:limit]
+        for name in ("external_id", "contact_name", "contact_phone", "venue"):
+            v[name] = nfkc(cells.get(name)) if name == "external_id" else soft(cells.get(name))
         co = v.get("co_organizers") or soft(cells.get("co_organizers"))
         if len(co) > 500:
             self.issue(
@@ -516,11 +529,12 @@ class RowReader:
             description = description or summary
             summary = summary[:499] + "…"
         v["summary"], v["description"] = summary, description
-        for name in ("expected_participants", "science_workers"):
+        for name in services.COUNT_FIELDS:
             raw = cells.get(name)
-            number_value = _int_value(raw) if raw is not None else None
-            if raw is not None and number_value is None:
-                self.issue(number, self.header_of(name), raw, _("不是数字，已留空"), WARNING)
+            number_value, problem = read_count(raw)
+            if problem:
+                # The form refuses these: so does the import, at validation (never read -5 as 5).
+                self.issue(number, self.header_of(name), shown(raw), problem)
             v[name] = number_value
         for name, bound in (("latitude", 90), ("longitude", 180)):
             raw = cells.get(name)

@@ -87,6 +87,25 @@ FIELD_LABELS = {
     "poster": "海报",
 }
 
+# Counts of an activity (预计参与人数, 参与科技工作者人数): whole numbers in 0..COUNT_MAX — one rule
+# for the form, the API and the import (:func:`count_error`).
+COUNT_FIELDS = {"expected_participants": "预计参与人数", "science_workers": "参与科技工作者人数"}
+COUNT_MAX = 2_000_000_000
+# The messages after the field's name; the form shows them under the field (``%(limit_value)s`` is
+# Django's parameter), the import after the column.
+COUNT_MIN_MESSAGE = "不能小于 %(limit_value)s"
+COUNT_MAX_MESSAGE = "不能超过 %(limit_value)s"
+
+
+def count_error(value: int) -> str | None:
+    """Why a count (人数) cannot be stored, or ``None``: below 0 or above :data:`COUNT_MAX`."""
+    if value < 0:
+        return _(COUNT_MIN_MESSAGE) % {"limit_value": 0}
+    if value > COUNT_MAX:
+        return _(COUNT_MAX_MESSAGE) % {"limit_value": COUNT_MAX}
+    return None
+
+
 _url_validator = URLValidator(schemes=["http", "https"])
 
 # What an activity of no joint action is called where a joint action's name would be (pages,

@@ -432,7 +432,9 @@ class Command(BaseCommand):
             special_areas=special,
             expected_participants=rng.randint(5, 500) * 10,
             contact_name="联系人A",
-            contact_phone=f"000-0000{rng.randint(0, 9999):04d}",
+            # A well-formed (fictitious) landline: 000-… was refused by 提交 and, now, by the import
+            # of the sheet this command writes.
+            contact_phone=f"010-5{rng.randint(0, 9999999):07d}",
             external_id=f"demo-{seed}-{number}",
             status=Status.PUBLISHED,
             published_at=now,
