@@ -190,17 +190,27 @@ def drill_upload(cluster: Cluster, fx: dict, node_killed: threading.Event, kill)
     assert status == 204 and int(head["upload-offset"]) == half, (status, body[:300])
     kill()  # node 1 dies with the upload half done
     node_killed.set()
-    status, head, _ = request(cluster.nginx_port, "HEAD", path, headers=headers)
-    assert status == 200, status
-    offset = int(head["upload-offset"])
-    status, head, body = request(
-        cluster.nginx_port,
-        "PATCH",
-        path,
-        payload[offset:],
-        {**headers, "Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"},
-    )
-    assert status == 204, (status, body[:300])
+    # As a tus client does (tus-js-client's retryDelays): ask the offset, send the rest, and on a gateway
+    # error ask again and resume. nginx hands a PATCH on to the next node only when it never reached the
+    # dead one: over a kept-alive connection to node 1 that nginx has not yet seen close, the PATCH was
+    # sent and is a 502 (a PATCH is never re-sent by the proxy: its body streams straight to the node).
+    retries = []
+    for delay in (0, 0.5, 1, 2):
+        time.sleep(delay)
+        status, head, _ = request(cluster.nginx_port, "HEAD", path, headers=headers)
+        assert status == 200, status
+        offset = int(head["upload-offset"])
+        status, head, body = request(
+            cluster.nginx_port,
+            "PATCH",
+            path,
+            payload[offset:],
+            {**headers, "Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"},
+        )
+        if status not in (502, 503, 504):
+            break
+        retries.append({"offset": offset, "status": status, "upstream": head.get("x-upstream", "")})
+    assert status == 204, (status, body[:300], retries)
     upstream = head.get("x-upstream", "")
     assert str(cluster.node_port(1)) not in upstream, upstream
     final = int(head["upload-offset"])
@@ -210,6 +220,7 @@ def drill_upload(cluster: Cluster, fx: dict, node_killed: threading.Event, kill)
     return {
         "length": len(payload),
         "offset_after_kill": offset,
+        "client_retries": retries,
         "final": final,
         "finished_on": upstream,
         "bytes_equal": same,
