@@ -55,6 +55,16 @@ def test_private_files_are_signed_short_lived_and_never_public(s3_store):
     assert store.url(name).startswith(default_storage.url("x").rsplit("/x", 1)[0].rsplit(f"/{BUCKET}", 1)[0])
 
 
+def test_an_export_on_the_store_writes_its_temporary_file_outside_the_working_tree(s3_store):
+    """The S3 storage's ``location`` ("private") is a key prefix: taken for a folder, export jobs wrote
+    ``private/exports/tmp/`` under the worker's working directory (the drill left files in the repo)."""
+    from kepuyue.activities.export_jobs import _temp_dir
+
+    store = private_storage()
+    assert store.location  # the prefix exists …
+    assert _temp_dir(store) is None  # … but the system's temporary folder is used
+
+
 def test_signed_download_names_the_file_and_local_storage_streams(s3_store, tmp_path):
     store = private_storage()
     name = store.save("exports/2025/09/2-def.csv", ContentFile(b"a,b\n"))

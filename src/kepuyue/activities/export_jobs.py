@@ -25,6 +25,7 @@ from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.files import File
+from django.core.files.storage import FileSystemStorage
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -234,10 +235,11 @@ def run_export(job_id: int) -> str:
 
 def _temp_dir(storage) -> str | None:
     """A folder on the same file system as the private storage, so the final save is a rename;
-    the system's temporary folder for remote storage."""
-    location = getattr(storage, "location", None)
-    if not location:
+    the system's temporary folder for remote storage (an S3 storage's ``location`` is a key prefix, not a
+    folder: taken for one, the files went to ``private/exports/tmp`` under the worker's working directory)."""
+    if not isinstance(storage, FileSystemStorage):
         return None
+    location = storage.location
     path = os.path.join(location, "exports", "tmp")
     os.makedirs(path, exist_ok=True)
     return path
