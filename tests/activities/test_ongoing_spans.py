@@ -141,3 +141,85 @@ def test_home_lists_ongoing_then_upcoming_soonest_first(rows, clock):
     assert [a.pk for a in home_activities(campaign, limit=12)] == [star.pk] + [
         a.pk for a in left if a.pk != star.pk
     ][:11]
+
+
+# sqlite_stat1 of activities_activity at 500,000 activities (seed_demo, ANALYZE): the statistics under
+# which SQLite's planner took a province's (or joint action's) index for "ongoing" and read every row of
+# it in each class's start range — 0.1–1.1 s a page where the ongoing index reads a few hundred rows.
+STATS_500K = {
+    "act_brand_idx": "500000 500000 17858 15 1",
+    "act_county_idx": "500000 500000 167 2 1",
+    "act_ends_idx": "500000 500000 500000 177",
+    "act_external_id_unique": "500000 6 1",
+    "act_ja_idx": "500000 500000 71429 77 1",
+    "act_list_idx": "500000 500000 500000 177 1",
+    "act_ongoing_idx": "500000 71429 152 125 125 125",
+    "act_ongoing_list_idx": "500000 500000 500000 71429 152 1 1",
+    "act_organizer_title_idx": "500000 6 1",
+    "act_prefecture_idx": "500000 500000 1454 3 1",
+    "act_province_idx": "500000 500000 15152 10 1",
+    "act_published_idx": "500000 500000 500000 500000 1",
+    "act_queue_idx": "500000 500000 500000 1",
+    "act_scope_idx": "500000 6 6 6 6 6",
+    "act_search_density_idx": "500000 500000 500000 17242 14 1",
+    "activities_activity_brand_id_7e7ca2fa": "500000 17858",
+    "activities_activity_campaign_id_f6c6dced": "500000 500000",
+    "activities_activity_import_job_id_55a14968": "500000 500000",
+    "activities_activity_joint_action_id_179fc372": "500000 71429",
+    "activities_activity_key_task_id_02da2bc8": "500000 23810",
+    "activities_activity_organizer_id_1d5df7db": "500000 6",
+    "activities_activity_region_id_72ca3d51": "500000 167",
+}
+
+
+@pytest.mark.parametrize(
+    "narrowing, index",
+    [
+        ({"province": "440000"}, "act_ongoing_list_idx"),
+        ({"joint_action": "JA"}, "act_ongoing_list_idx"),
+        ({"province": "440000", "brand": "BRAND"}, "act_ongoing_list_idx"),
+        ({"county": "440902"}, "act_county_idx"),
+    ],
+)
+def test_ongoing_with_another_filter_gives_the_plain_rows_through_the_right_index(
+    rows, clock, monkeypatch, narrowing, index
+):
+    """ "Ongoing" with a province, a joint action or a brand: the plain definition's rows, and on
+    SQLite (with 500,000 rows' statistics) every class read on ``act_ongoing_list_idx`` — the coarse
+    filter tested on the rows read, never its own index's whole start range. A county keeps its index."""
+    campaign, made = rows
+    monkeypatch.setattr(listing, "ONGOING_PROBE", 1)
+    clock("2025-09-10T10:00+08:00")
+    from kepuyue.common import clock as campaign_clock
+
+    now = campaign_clock.now()
+    guangdong = {a.pk for a in made[::2]}
+    Activity.objects.filter(pk__in=guangdong).update(
+        province_code="440000", prefecture_code="440900", county_code="440902"
+    )
+    made[0].refresh_from_db()
+    values = {"JA": made[0].joint_action.slug, "BRAND": made[0].brand.slug if made[0].brand else ""}
+    activity_filter = ActivityFilter(phase="ongoing", **{k: values.get(v, v) for k, v in narrowing.items()})
+    expected = [
+        a.pk
+        for a in sorted(made, key=lambda a: (a.starts_at, a.pk))
+        if a.starts_at <= now <= a.ends_at and (a.pk in guangdong or set(narrowing) <= {"joint_action"})
+    ]
+    assert expected
+    page = list_activities(activity_filter, campaign=campaign, limit=100)
+    assert [a.pk for a in page.items] == expected
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        cursor.execute("DELETE FROM sqlite_stat1 WHERE tbl = 'activities_activity'")
+        for name, stat in STATS_500K.items():
+            cursor.execute("INSERT INTO sqlite_stat1 VALUES ('activities_activity', %s, %s)", [name, stat])
+        cursor.execute("ANALYZE sqlite_schema")  # reload the statistics
+        with CaptureQueriesContext(connection) as queries:
+            list_activities(activity_filter, campaign=campaign, limit=20)
+        (union,) = [q["sql"] for q in queries.captured_queries if "UNION ALL" in q["sql"]]
+        cursor.execute(f"EXPLAIN QUERY PLAN {union}")
+        searches = [row[-1] for row in cursor.fetchall() if "activities_activity" in row[-1]]
+    assert len(searches) == LONGEST_CLASS + 1
+    assert all(index in step for step in searches), searches

@@ -479,6 +479,23 @@ def filter_activities(
         and activity_filter.sort == SORT_START
     )
     steer = busy and not split and queryset is None and connections[Activity.objects.db].vendor == "sqlite"
+    # Each class's range of that index reads rows in list order until a page matches, so a coarse
+    # filter (a province, a joint action, a brand) costs a few hundred rows a class. SQLite's planner,
+    # unaware of the LIMIT, would rather take the filter's own index and read *every* row of the
+    # province (or joint action) in the class's start range: 0.1–1.1 s at 500,000 activities. Those
+    # filters are then tested on the rows read; a county or a city is narrow enough for its own index.
+    plain_filters = (
+        split
+        and connections[Activity.objects.db].vendor == "sqlite"
+        and not activity_filter.county
+        and not activity_filter.city
+    )
+
+    def narrow(rows: QuerySet, field_name: str, lookup: str, value, output_field) -> QuerySet:
+        if plain_filters:
+            return _unindexed(rows, field_name, lookup, value, output_field)
+        return rows.filter(**{f"{field_name}__{lookup}": value})
+
     if queryset is None:
         queryset = Activity.objects.all()
         if steer:
@@ -500,7 +517,7 @@ def filter_activities(
             actions = actions.filter(campaign=campaign)
         joint_action_ids = list(actions.values_list("id", flat=True))
         if joint_action_ids:
-            queryset = queryset.filter(joint_action_id__in=joint_action_ids)
+            queryset = narrow(queryset, "joint_action_id", "in", joint_action_ids, IntegerField())
         else:
             messages.append(
                 Notice(
@@ -516,7 +533,7 @@ def filter_activities(
             brands = brands.filter(joint_action_id__in=joint_action_ids)
         brand_ids = list(brands.values_list("id", flat=True))
         if brand_ids:
-            queryset = queryset.filter(brand_id__in=brand_ids)
+            queryset = narrow(queryset, "brand_id", "in", brand_ids, IntegerField())
         else:
             messages.append(
                 Notice(_("没有找到品牌活动“%(slug)s”，已忽略。") % {"slug": activity_filter.brand}, "brand")
@@ -527,7 +544,7 @@ def filter_activities(
     if activity_filter.city:
         queryset = queryset.filter(prefecture_code=activity_filter.city)
     if activity_filter.province:
-        queryset = queryset.filter(province_code=activity_filter.province)
+        queryset = narrow(queryset, "province_code", "exact", activity_filter.province, CharField())
 
     # An activity is "in" the range when it overlaps it: a 9/15–9/25 exhibition is on 9/20.
     if activity_filter.date_to:
