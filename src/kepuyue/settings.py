@@ -220,6 +220,9 @@ PAGE_CACHE_ENABLED = os.environ.get("KEPUYUE_PAGE_CACHE", "0" if TESTING else "1
 # How long a cached page lives at most: not for data (versions invalidate it exactly) but for what the
 # campaign clock changes by itself (an activity becoming "ongoing", a deadline passing).
 PAGE_CACHE_SECONDS = int(os.environ.get("KEPUYUE_PAGE_CACHE_SECONDS", "60"))
+# The deploy's name (a commit, a tag): pages cached by another build are never served by this one
+# (kepuyue.common.pagecache.release; the static manifest's hash is part of it anyway).
+PAGE_CACHE_RELEASE = os.environ.get("KEPUYUE_RELEASE", "")
 # s-maxage sent to a CDN: 0 (the default) makes it revalidate every request with its ETag (exact);
 # a few seconds let it answer alone, at most that many seconds late.
 PAGE_CACHE_CDN_SECONDS = int(os.environ.get("KEPUYUE_PAGE_CDN_SECONDS", "0"))

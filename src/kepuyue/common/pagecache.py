@@ -37,6 +37,7 @@ Pages and versions live in the ``pages`` cache (Redis when ``REDIS_URL`` is set,
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import threading
@@ -115,9 +116,23 @@ def is_anonymous_visitor(request: HttpRequest) -> bool:
     return settings.SESSION_COOKIE_NAME not in cookies and "messages" not in cookies
 
 
+@functools.cache
+def release() -> str:
+    """What this build serves: ``PAGE_CACHE_RELEASE`` (the deploy's own name, e.g. its commit) and
+    the static files' manifest hash. Part of every page key, so a page cached by the previous build —
+    whose HTML names its hashed ``/static/`` files and its templates' markup — is never served by the
+    next one, not even for the ``PAGE_CACHE_SECONDS`` it would otherwise live (nodes of two builds
+    during a rolling deploy each keep their own pages)."""
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    manifest = getattr(staticfiles_storage, "manifest_hash", "") or ""
+    return f"{settings.PAGE_CACHE_RELEASE}:{manifest}"
+
+
 def page_key(request: HttpRequest) -> str:
-    """The cache key of this request's page: host, path and query, language, 大字模式."""
+    """The cache key of this request's page: the build, host, path and query, language, 大字模式."""
     parts = [
+        release(),
         request.get_host(),
         request.get_full_path(),
         get_language() or "",
