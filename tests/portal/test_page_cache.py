@@ -342,6 +342,21 @@ def test_preference_forms_work_without_a_token_but_refuse_other_sites(world):
     assert strict.post("/i18n/setlang/", {"language": "en", "next": "/"}).status_code == 403
 
 
+def test_a_plan_relation_change_stales_the_plan_pages(client, world, django_capture_on_commit_callbacks):
+    """A joint action's participant types (a many-to-many field: no row of the joint action is saved)."""
+    from tests.activities.factories import OrganizationTypeFactory
+
+    kind = OrganizationTypeFactory()
+    before = pagecache.versions("plan")["plan"]
+    with django_capture_on_commit_callbacks(execute=True):
+        world["b1"].joint_action.participant_types.add(kind)
+    after_add = pagecache.versions("plan")["plan"]
+    assert after_add != before
+    with django_capture_on_commit_callbacks(execute=True):
+        world["b1"].joint_action.participant_types.clear()
+    assert pagecache.versions("plan")["plan"] != after_add
+
+
 def test_versions_are_created_once_and_bumped_to_a_new_value():
     first = pagecache.versions("activity:1")["activity:1"]
     assert pagecache.versions("activity:1")["activity:1"] == first

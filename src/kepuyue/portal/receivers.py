@@ -119,6 +119,13 @@ def plan_saved(sender, **kwargs):
         transaction.on_commit(lambda: bump("plan"), robust=True)
 
 
+def plan_links_changed(sender, action="", **kwargs):
+    """``m2m_changed`` of a plan's many-to-many field (a joint action's participant types, a call's
+    eligible unit types): the plan pages show them, and a relation change saves no row of the model."""
+    if action.startswith("post_"):
+        transaction.on_commit(lambda: bump("plan"), robust=True)
+
+
 def organization_saved(sender, created=False, raw=False, **kwargs):
     if not created and not raw:
         transaction.on_commit(lambda: bump("catalog"), robust=True)
@@ -280,7 +287,7 @@ def _connect_programmes(post_save, post_delete) -> None:
 def connect() -> None:
     """Called from :meth:`kepuyue.portal.apps.PortalConfig.ready`."""
     from django.apps import apps
-    from django.db.models.signals import post_delete, post_save, pre_save
+    from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
     from kepuyue.activities import signals as activity_signals
     from kepuyue.orgs.models import Organization
@@ -302,6 +309,12 @@ def connect() -> None:
     for model in apps.get_app_config("campaigns").get_models():
         post_save.connect(plan_saved, sender=model, dispatch_uid=uid + "plan-save-" + model.__name__)
         post_delete.connect(plan_saved, sender=model, dispatch_uid=uid + "plan-delete-" + model.__name__)
+        for field in model._meta.local_many_to_many:
+            m2m_changed.connect(
+                plan_links_changed,
+                sender=field.remote_field.through,
+                dispatch_uid=f"{uid}plan-links-{model.__name__}-{field.name}",
+            )
     from kepuyue.activities.models import Activity
 
     pre_save.connect(activity_saving, sender=Activity, dispatch_uid=uid + "activity-saving")
