@@ -130,3 +130,23 @@ def test_a_started_sessions_times_cannot_change(two_days, activity):
         session=past,
     )
     assert Session.objects.get(pk=past.pk).capacity == 20
+
+
+def test_a_member_deleting_their_data_anonymises_history_without_cancelling_it(two_days):
+    """PIPL deletion by the member: the upcoming booking is cancelled (places freed); the started
+    session's bookings — the checked-in one and the no-show — keep their status and the session its
+    count; every one loses its personal data."""
+    from kepuyue.registrations.services.privacy import delete_my_data
+
+    past, future, attended, missed, upcoming = two_days
+    for booking in (attended, missed, upcoming):
+        assert delete_my_data(booking.user, booking) == 1
+    for booking in (attended, missed, upcoming):
+        booking.refresh_from_db()
+        assert (booking.name, booking.phone, booking.user_id) == ("", "", None)
+        assert booking.anonymised_at is not None
+    assert attended.status == Status.CONFIRMED and attended.checked_in_at is not None
+    assert missed.status == Status.CONFIRMED
+    assert upcoming.status == Status.CANCELLED
+    assert Session.objects.get(pk=past.pk).booked == attended.seats + missed.seats
+    assert Session.objects.get(pk=future.pk).booked == 0

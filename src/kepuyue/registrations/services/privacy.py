@@ -6,7 +6,8 @@
   figures and the dashboard do not change. ``manage.py purge_registrations`` runs it (daily from cron
   or Celery beat).
 - **A member's own data**: :func:`my_bookings` lists it; :func:`delete_my_data` deletes it at once
-  (an active booking is cancelled first: its places go to the waitlist).
+  (an active booking of a session not yet started is cancelled first: its places go to the
+  waitlist; history — checked in, or a session already started — is only anonymised).
 - **Exports**: :func:`export_rows` masks names, phones and ID numbers unless ``full``; the views
   audit every export and every full-data view.
 """
@@ -27,7 +28,7 @@ from kepuyue.common.text import cell_safe
 
 from .. import inputs, tickets
 from ..models import ACTIVE_STATUSES, Booking, Status
-from .booking import cancel
+from .booking import cancel, is_history
 from .setup import retention_days
 
 PERSONAL_FIELDS = {
@@ -74,15 +75,18 @@ def my_bookings(user) -> QuerySet[Booking]:
 
 
 def delete_my_data(user, booking: Booking | None = None) -> int:
-    """Delete the personal data of ``user``'s booking (or of all its bookings): active ones are
-    cancelled first, then names, phones and ID numbers are emptied and the account unlinked (the
+    """Delete the personal data of ``user``'s booking (or of all its bookings): active ones of sessions
+    not yet started are cancelled first (history keeps its status), then names, phones and ID numbers are emptied and the account unlinked (the
     unit's counts stay). Returns how many bookings were anonymised. Audited."""
     rows = Booking.objects.filter(user=user)
     if booking is not None:
         rows = rows.filter(pk=booking.pk)
     count = 0
     for item in list(rows.select_related("session", "activity")):
-        if item.status in ACTIVE_STATUSES and item.checked_in_at is None:
+        # A booking of a session not yet started is cancelled (its places go to the waitlist); one
+        # that is history — checked in, or its session started — keeps its status, so the session's
+        # count and the summary's attendance stay as they were (counts kept, 计划 §12 报名).
+        if item.status in ACTIVE_STATUSES and not is_history(item):
             cancel(item, actor=user, deleting=True, reason=_("报名人删除了个人信息"))
         with transaction.atomic():
             count += Booking.objects.filter(pk=item.pk, user=user).update(
