@@ -331,7 +331,7 @@ def test_no_waitlist_when_the_unit_has_none(activity, publisher):
     assert not full.value.waitlist
 
 
-def test_the_unit_moves_a_booking_and_the_old_qr_is_refused(config, activity, publisher, member):
+def test_the_unit_moves_a_booking_and_the_old_qr_is_refused(config, activity, publisher, member, clock):
     from kepuyue.registrations import tickets
 
     morning = add_session(activity, capacity=1)
@@ -344,6 +344,10 @@ def test_the_unit_moves_a_booking_and_the_old_qr_is_refused(config, activity, pu
     assert Booking.objects.get(pk=waiting.pk).status == Status.OFFERED
     fresh = [Session.objects.get(pk=s.pk) for s in (morning, afternoon)]
     assert [s.booked for s in fresh] == [1, 1]
+    confirmed = services.confirm_offer(Booking.objects.get(pk=waiting.pk), waiting.user)
+    with pytest.raises(ValidationError, match="名额不足"):
+        services.move(confirmed, afternoon, actor=publisher)
+    clock("2025-09-15T14:00+08:00")  # at the door: check-in opens 2 h before the start
     outcome = services.check_in(afternoon, old_qr, actor=publisher)
     assert outcome.result == "wrong_session" and "已作废" in outcome.message
     assert (
@@ -352,9 +356,6 @@ def test_the_unit_moves_a_booking_and_the_old_qr_is_refused(config, activity, pu
     )
     with pytest.raises(ValidationError, match="已签到"):
         services.move(Booking.objects.get(pk=booking.pk), morning, actor=publisher)
-    confirmed = services.confirm_offer(Booking.objects.get(pk=waiting.pk), waiting.user)
-    with pytest.raises(ValidationError, match="名额不足"):
-        services.move(confirmed, afternoon, actor=publisher)
 
 
 def test_withdrawing_the_activity_closes_registration_and_tells_registrants(
@@ -382,9 +383,23 @@ def test_attendance_prefills_the_summary(session, member, activity, publisher, c
     from kepuyue.registrations import tickets
 
     booking, _ = services.book(session, member, party(adults="2"))
+    clock("2025-09-15T09:00+08:00")  # at the door: check-in opens 2 h before the start
     services.check_in(session, tickets.qr_payload(session.pk, booking.code), actor=publisher)
     assert summaries.attendance(activity) == 2
     clock("2025-09-20T10:00+08:00")
     client.force_login(publisher)
     page = client.get(f"/org/activities/{activity.pk}/summary/").content.decode()
     assert 'value="2"' in page and "签到 2 人" in page
+
+
+def test_a_party_larger_than_the_places_left_is_told_so_not_full(config, activity, member):
+    """Two adults for the last place: "only 1 left, you asked for 2" — "full (1 left)" contradicted itself."""
+    small = add_session(activity, capacity=2)
+    services.book(small, make_member(), party())
+    with pytest.raises(services.SessionFull) as refused:
+        services.book(small, member, party(adults="2"))
+    assert refused.value.messages == ["剩余名额不足：本场次只剩 1 个名额，您报名 2 人，可以加入候补"]
+    services.book(small, make_member(), party())
+    with pytest.raises(services.SessionFull) as full:
+        services.book(small, member, party())
+    assert full.value.messages == ["本场次名额已满，可以加入候补"]

@@ -49,12 +49,15 @@ def test_the_signature_depends_on_the_secret_key(settings):
 
 
 @pytest.mark.django_db
-def test_check_in_flags_duplicates_wrong_sessions_and_invalid_tickets(session, activity, member, publisher):
+def test_check_in_flags_duplicates_wrong_sessions_and_invalid_tickets(
+    session, activity, member, publisher, clock
+):
     other_session = add_session(
         activity, start="2025-09-15 14:00", end="2025-09-15 16:00", capacity=5, label="下午场"
     )
     booking, _ = services.book(session, member, party(name="李雷"))
     qr = tickets.qr_payload(session.pk, booking.code)
+    clock("2025-09-15T09:00+08:00")  # at the door: check-in opens 2 h before the start
     first = services.check_in(session, qr, actor=publisher)
     assert first.result == "ok" and first.name == "李*" and first.seats == 1
     again = services.check_in(session, tickets.display_code(booking.code), actor=publisher)
@@ -126,7 +129,44 @@ def test_a_batch_that_is_not_a_list_or_too_long_is_refused(session, publisher):
 def test_no_shows_are_counted_after_the_session(session, member, member2, publisher, clock):
     checked, _ = services.book(session, member, party())
     services.book(session, member2, party())
+    clock("2025-09-15T09:00+08:00")  # at the door: check-in opens 2 h before the start
     services.check_in(session, checked.code, actor=publisher)
     assert services.session_counts(session)["no_shows"] == 0
     clock("2025-09-15T12:00+08:00")
     assert services.session_counts(session)["no_shows"] == 1
+
+
+def test_check_in_is_open_from_two_hours_before_the_start_until_two_hours_after_the_end(
+    session, member, publisher, clock
+):
+    """A ticket typed a day early or days late is refused (attendance feeds the summary and the
+    dashboard); a phone's offline scan made during the session counts whenever it is synced."""
+    from kepuyue.registrations import tickets
+
+    booking, _ = services.book(session, member, party())
+    code = tickets.display_code(booking.code)
+    clock("2025-09-14T10:00+08:00")  # the session is 09-15 09:00–11:00
+    early = services.check_in(session, code, actor=publisher)
+    assert early.result == "too_early" and "09-15 07:00" in early.message
+    clock("2025-09-20T10:00+08:00")
+    assert services.check_in(session, code, actor=publisher).result == "too_late"
+    assert Booking.objects.get(pk=booking.pk).checked_in_at is None
+    synced = services.check_in_batch(
+        session,
+        [{"code": code, "nonce": "scan-at-the-door-1", "scanned_at": "2025-09-15T09:05:00+08:00"}],
+        actor=publisher,
+    )
+    assert [o.result for o in synced] == ["ok"]
+    clock("2025-09-15T12:59+08:00")
+    assert services.check_in(session, code, actor=publisher).result == "duplicate"
+
+
+def test_a_code_typed_in_full_width_is_read(session, member, publisher, clock):
+    """A Chinese input method types full-width letters, digits and dashes (fresh try: refused)."""
+    from kepuyue.registrations import tickets
+
+    booking, _ = services.book(session, member, party())
+    typed = tickets.display_code(booking.code).translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)})
+    assert tickets.normalise_code(typed) == booking.code
+    clock("2025-09-15T09:00+08:00")
+    assert services.check_in(session, typed, actor=publisher).result == "ok"

@@ -254,9 +254,10 @@ def test_the_unit_messages_registrants(
     assert any("入场须知" in m.subject for m in mail.outbox)
 
 
-def test_checkin_sync_endpoint(session, member, publisher, client):
+def test_checkin_sync_endpoint(session, member, publisher, client, clock):
     booking, _ = services.book(session, member, party())
     client.force_login(publisher)
+    clock("2025-09-15T09:00+08:00")  # at the door: check-in opens 2 h before the start
     url = reverse("registrations:checkin_sync", args=[session.pk])
     body = {"scans": [{"nonce": "abcdefgh1234", "code": tickets.qr_payload(session.pk, booking.code)}]}
     first = client.post(url, json.dumps(body), content_type="application/json").json()
@@ -348,3 +349,28 @@ def test_unit_home_counts_people_once_whatever_the_sessions(config, activity, pu
     assert (row.n_sessions, row.people) == (2, 5)
     page = client.get(reverse("registrations:org_activity", args=[activity.pk]))
     assert [(s.people, s.waiting) for s in page.context["sessions"]] == [(3, 0), (2, 0)]
+
+
+def test_every_mistake_of_the_booking_form_shows_at_once(session, member, client):
+    """A count over the field's size used to hide the name, phone and consent messages until it was
+    fixed (one message per submit)."""
+    client.force_login(member)
+    response = client.post(
+        reverse("registrations:book", args=[session.pk]),
+        {"name": "", "phone": "abc", "adults": "-1", "children": "9" * 23, "token": services.new_token()},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and Booking.objects.count() == 0
+    for message in ("姓名", "不是有效的手机号码", "请阅读并同意", "成人人数"):
+        assert message in page, message
+    assert page.count('class="errorlist') >= 4
+
+
+def test_a_started_session_s_booking_page_says_so_once_and_offers_no_form(session, member, client, clock):
+    client.force_login(member)
+    clock("2025-09-15T09:30+08:00")  # the session started at 09:00
+    url = reverse("registrations:book", args=[session.pk])
+    page = client.get(url).content.decode()
+    assert "本场次已开始，报名已截止" in page and 'id="booking-form"' not in page and "余位" not in page
+    posted = client.post(url, {**party(), "consent": "on", "token": services.new_token()}).content.decode()
+    assert posted.count("本场次已开始，报名已截止") == 1 and Booking.objects.count() == 0

@@ -244,6 +244,8 @@ class CheckResult(models.TextChoices):
     NOT_VALID = "not_valid", "票已取消或未确认"
     UNKNOWN = "unknown", "无效票号"
     TAMPERED = "tampered", "二维码签名无效"
+    TOO_EARLY = "too_early", "签到尚未开始"
+    TOO_LATE = "too_late", "签到已结束"
 
 
 class CheckIn(models.Model):

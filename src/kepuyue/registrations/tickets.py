@@ -22,6 +22,7 @@ import base64
 import functools
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -59,8 +60,9 @@ def display_code(code: str) -> str:
 
 def normalise_code(text: str) -> str | None:
     """A typed code in its stored form, or ``None`` when it cannot be one (wrong length, a character
-    outside the alphabet, a wrong check character)."""
-    value = _SEPARATORS.sub("", (text or "").strip().upper()).translate(_TYPED)
+    outside the alphabet, a wrong check character). Full-width letters, digits and dashes (what a
+    Chinese input method types: ``ＡＢＣＤ－ＥＦＧＨ－Ｊ``) are read as their ASCII forms (NFKC)."""
+    value = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text or "").strip().upper()).translate(_TYPED)
     if len(value) != CODE_LENGTH + 1 or any(ch not in ALPHABET for ch in value):
         return None
     if check_character(value[:CODE_LENGTH]) != value[CODE_LENGTH]:
@@ -92,7 +94,7 @@ class Scanned:
 
 def read(text: str) -> Scanned:
     """Read a scanned QR payload or a typed code. Never raises; at most 200 characters are read."""
-    text = (text or "").strip()[:200]
+    text = unicodedata.normalize("NFKC", (text or "")[:400]).strip()[:200]
     if text.upper().startswith(PREFIX + "."):
         parts = text.split(".")
         if len(parts) != 4 or not parts[1].isascii() or not parts[1].isdigit() or len(parts[1]) > 12:

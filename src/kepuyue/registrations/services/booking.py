@@ -376,12 +376,16 @@ def _create(session, user, cleaned, *, token, kind, join_waitlist, now) -> tuple
                 else:
                     session.refresh_from_db(fields=["booked", "group_booked"])  # the form shows them
                     left = session.group_available if group else session.available
+                    wanted = {"n": left, "m": cleaned["seats"]}
                     if group:
-                        message = _("团体名额不足（剩余 %(n)d）") % {"n": left}
-                    elif config.waitlist_enabled:
-                        message = _("本场次名额已满（剩余 %(n)d），可以加入候补") % {"n": left}
+                        message = _("团体名额不足：剩余 %(n)d 个，本次预约 %(m)d 人") % wanted
+                    elif left > 0:
+                        # Places left, but fewer than the party: "full" would contradict the count.
+                        message = _("剩余名额不足：本场次只剩 %(n)d 个名额，您报名 %(m)d 人") % wanted
                     else:
-                        message = _("本场次名额已满（剩余 %(n)d）") % {"n": left}
+                        message = _("本场次名额已满")
+                    if not group and config.waitlist_enabled:
+                        message += _("，可以加入候补")
                     raise SessionFull(message, waitlist=not group and config.waitlist_enabled)
                 booking = Booking.objects.create(
                     session=session,

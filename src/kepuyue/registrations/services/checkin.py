@@ -31,6 +31,12 @@ from .. import inputs, signals, tickets
 from ..models import Booking, CheckIn, CheckResult, Kind, Session, Status
 
 MAX_BATCH = 500
+# The door is open from this long before a session starts until this long after it ends (the scan's
+# own time, so a phone that was offline syncs the scans it made during the session any time later).
+# A ticket scanned outside is refused: attendance feeds the summary's participant count and the
+# dashboard, and a check-in a day early or a week late is not attendance.
+CHECKIN_OPENS_BEFORE = timedelta(hours=2)
+CHECKIN_CLOSES_AFTER = timedelta(hours=2)
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
@@ -73,7 +79,9 @@ def _outcome(row: CheckIn, booking: Booking | None, *, other: Session | None = N
     result = row.result
     at_text = ""
     if booking is not None and booking.checked_in_at:
-        at_text = f"{booking.checked_in_at.astimezone(clock.BEIJING):%H:%M}"
+        at_text = f"{booking.checked_in_at.astimezone(clock.BEIJING):%m-%d %H:%M}"
+    session = row.session
+    opens = (session.starts_at - CHECKIN_OPENS_BEFORE).astimezone(clock.BEIJING)
     messages = {
         CheckResult.OK: _("签到成功"),
         CheckResult.DUPLICATE: _("重复签到：已于 %(t)s 签到") % {"t": at_text},
@@ -85,6 +93,9 @@ def _outcome(row: CheckIn, booking: Booking | None, *, other: Session | None = N
         CheckResult.NOT_VALID: _("票已取消或尚未确认（候补）"),
         CheckResult.UNKNOWN: _("无效票号：请核对后重新输入"),
         CheckResult.TAMPERED: _("二维码签名无效：疑似伪造或被修改"),
+        CheckResult.TOO_EARLY: _("签到尚未开始：开场前 2 小时起可签到（%(t)s 起）")
+        % {"t": f"{opens:%m-%d %H:%M}"},
+        CheckResult.TOO_LATE: _("本场次已结束超过 2 小时，签到已关闭"),
     }
     return Outcome(
         nonce=row.nonce,
@@ -122,7 +133,7 @@ def check_in(
     input (it is an outcome). Sends ``checked_in`` after commit on success."""
     now = clock.now()
     nonce = nonce if isinstance(nonce, str) and _NONCE.match(nonce) else uuid.uuid4().hex
-    stored = CheckIn.objects.select_related("booking__session").filter(nonce=nonce).first()
+    stored = CheckIn.objects.select_related("session", "booking__session").filter(nonce=nonce).first()
     if stored is not None:
         other = (
             stored.booking.session
@@ -159,6 +170,10 @@ def check_in(
             result = CheckResult.NOT_VALID
         elif booking.checked_in_at is not None:
             result = CheckResult.DUPLICATE
+        elif when < session.starts_at - CHECKIN_OPENS_BEFORE:
+            result = CheckResult.TOO_EARLY
+        elif when > session.ends_at + CHECKIN_CLOSES_AFTER:
+            result = CheckResult.TOO_LATE
         else:
             result = CheckResult.OK
     try:
@@ -195,7 +210,7 @@ def check_in(
                 )
     except IntegrityError:
         # The same nonce arrived twice at once: answer from the row the other request wrote.
-        stored = CheckIn.objects.select_related("booking__session").get(nonce=nonce)
+        stored = CheckIn.objects.select_related("session", "booking__session").get(nonce=nonce)
         return _outcome(stored, stored.booking)
     return _outcome(row, booking, other=other)
 

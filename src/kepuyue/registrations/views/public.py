@@ -154,6 +154,21 @@ def _booking_context(request, session, form, kind, **extra) -> dict:
     }
 
 
+def _rules_errors_too(form, check) -> None:
+    """After a field-level refusal (a size cap, a bad token), also run the booking rules on the fields
+    that passed, so that every mistake shows at once — not one per submit (fresh try: a too-long count
+    hid the missing name, the bad phone and the consent). A field keeps its first message."""
+    passed = {name: value for name, value in form.cleaned_data.items() if name not in form.errors}
+    try:
+        check(passed)
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.message_dict.items():
+                if field in form.fields and field not in form.errors:
+                    for message in errors:
+                        form.add_error(field, message)
+
+
 def _after_booking(request, booking: Booking, created: bool):
     if not created:
         messages.info(request, _("您已报名该场次，无需重复提交。"))
@@ -232,6 +247,8 @@ def book(request, session_id: int):
                 add_errors(form, exc)
             else:
                 return _after_booking(request, booking, created)
+        else:
+            _rules_errors_too(form, lambda data: services.clean_registrant(config, data))
     else:
         form = BookingForm(initial={**_prefill(request.user), "token": services.new_token()}, config=config)
     # The counters as read in this request (a full session's were read again when it refused).
@@ -267,6 +284,8 @@ def book_group(request, session_id: int):
                 add_errors(form, exc)
             else:
                 return _after_booking(request, booking, created)
+        else:
+            _rules_errors_too(form, lambda data: services.clean_group(config, data))
     else:
         form = GroupForm(
             initial={"phone": verification.verified_phone(request.user), "token": services.new_token()}
