@@ -73,6 +73,9 @@ def test_a_member_books_through_the_pages(
     assert tickets.display_code(booking.code) in ticket and "<svg" in ticket
     ics = client.get(reverse("registrations:ticket_ics", args=[booking.code]))
     assert ics["Content-Type"].startswith("text/calendar") and b"BEGIN:VEVENT" in ics.content
+    # The TZID of DTSTART names a VTIMEZONE in the same file (RFC 5545; Outlook shifts times without it).
+    assert b"DTSTART;TZID=Asia/Shanghai" in ics.content
+    assert b"BEGIN:VTIMEZONE" in ics.content and b"TZID:Asia/Shanghai" in ics.content
     mine = client.get(reverse("registrations:mine")).content.decode()
     assert activity.title in mine and "电子票" in mine
 

@@ -117,16 +117,22 @@ def is_anonymous_visitor(request: HttpRequest) -> bool:
 
 
 @functools.cache
-def release() -> str:
-    """What this build serves: ``PAGE_CACHE_RELEASE`` (the deploy's own name, e.g. its commit) and
-    the static files' manifest hash. Part of every page key, so a page cached by the previous build —
-    whose HTML names its hashed ``/static/`` files and its templates' markup — is never served by the
-    next one, not even for the ``PAGE_CACHE_SECONDS`` it would otherwise live (nodes of two builds
-    during a rolling deploy each keep their own pages)."""
+def _build() -> str:
     from django.contrib.staticfiles.storage import staticfiles_storage
 
     manifest = getattr(staticfiles_storage, "manifest_hash", "") or ""
     return f"{settings.PAGE_CACHE_RELEASE}:{manifest}"
+
+
+def release() -> str:
+    """What this build serves: ``PAGE_CACHE_RELEASE`` (the deploy's own name, e.g. its commit) and the
+    static files' manifest hash (read once per process), and the pinned campaign clock if any. Part of
+    every page key, so a page cached by the previous build — whose HTML names its hashed ``/static/``
+    files and its templates' markup — is never served by the next one, not even for the
+    ``PAGE_CACHE_SECONDS`` it would otherwise live (nodes of two builds during a rolling deploy each keep
+    their own pages); and a restart with another ``KEPUYUE_NOW`` (rehearsals, demos) never serves pages
+    rendered at the previous instant."""
+    return f"{_build()}:{settings.KEPUYUE_NOW}"
 
 
 def page_key(request: HttpRequest) -> str:

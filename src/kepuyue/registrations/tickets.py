@@ -24,7 +24,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, date
 
 import segno
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -164,4 +164,6 @@ def booking_ics(booking, *, page_url: str, location: str = "") -> bytes:
     event.add("description", "\n".join(lines))
     event.add("url", page_url)
     calendar.add_component(event)
+    # RFC 5545 §3.2.19: a TZID names a VTIMEZONE of the same calendar (Outlook shifts times without it).
+    calendar.add_missing_timezones(first_date=date(2000, 1, 1), last_date=date(2100, 1, 1))
     return calendar.to_ical()
