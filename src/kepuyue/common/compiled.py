@@ -36,9 +36,13 @@ class _Plan:
         self.compiler = compiler
         self.sql = sql
         self.params = list(params)
-        self.slots: dict[str, list[int]] = {}
+        # name -> [(position, the type the backend gave the value)]: PostgreSQL's backend passes an
+        # integer inside an expression as psycopg's ``Int4``, and so must every later value.
+        self.slots: dict[str, list[tuple[int, type]]] = {}
         for name, marker in placeholders.items():
-            found = [i for i, p in enumerate(self.params) if type(p) is type(marker) and p == marker]
+            found = [
+                (i, type(p)) for i, p in enumerate(self.params) if isinstance(p, type(marker)) and p == marker
+            ]
             if not found:  # a value the ORM folded into the SQL text cannot be swapped later
                 raise ValueError(f"placeholder {name!r} is not a parameter of {sql!r}")
             self.slots[name] = found
@@ -46,8 +50,9 @@ class _Plan:
     def bind(self, values: dict[str, Any]) -> list:
         params = self.params.copy()
         for name, positions in self.slots.items():
-            for i in positions:
-                params[i] = values[name]
+            value = values[name]
+            for i, kind in positions:
+                params[i] = value if value is None or type(value) is kind else kind(value)
         return params
 
 
