@@ -314,14 +314,30 @@ def clean_group(config, data) -> dict:
 # --- booking ---------------------------------------------------------------------------------------
 
 
+# The same read for an individual booking with its token, compiled once (decision 0034).
+_EXISTING = PreparedRead(
+    lambda token, user_id, session_id: Booking.objects.filter(
+        Q(token=token)
+        | Q(user_id=user_id, session_id=session_id, kind=Kind.INDIVIDUAL, status__in=ACTIVE_STATUSES)
+    )[:2],
+    token="~kepuyue-placeholder-token~",  # noqa: S106 - a placeholder, not a secret
+    user_id=-7_000_000_004,
+    session_id=-7_000_000_005,
+)
+
+
 def _existing(token: str | None, user, session_id: int, kind: str) -> Booking | None:
     """The booking this form (token) or this account (one active individual booking per session)
     already made, in one query; a token of another account is refused."""
-    mine = Q(user=user, session_id=session_id, kind=Kind.INDIVIDUAL, status__in=ACTIVE_STATUSES)
-    if kind != Kind.INDIVIDUAL:
-        mine = Q(pk__in=[])
-    query = (Q(token=token) | mine) if token else mine
-    found = sorted(Booking.objects.filter(query)[:2], key=lambda b: b.token != token)
+    if token and kind == Kind.INDIVIDUAL:  # the individual form's case, read on every refusal
+        rows = _EXISTING.all(token=token, user_id=user.pk, session_id=session_id)
+    else:
+        mine = Q(user=user, session_id=session_id, kind=Kind.INDIVIDUAL, status__in=ACTIVE_STATUSES)
+        if kind != Kind.INDIVIDUAL:
+            mine = Q(pk__in=[])
+        query = (Q(token=token) | mine) if token else mine
+        rows = Booking.objects.filter(query)[:2]
+    found = sorted(rows, key=lambda b: b.token != token)
     if not found:
         return None
     if token and found[0].token == token and found[0].user_id != user.pk:
