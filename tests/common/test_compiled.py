@@ -99,3 +99,33 @@ def test_insert_of_a_duplicate_is_an_integrity_error_that_rolls_back(config, act
         twin.pk = None
         insert(twin)  # same ticket code and token: the unique indexes refuse it
     assert AuditEntry.objects.count() == before  # the whole transaction rolled back
+
+
+def test_the_database_sessions_read_their_row_compiled_once(client, settings, monkeypatch):
+    """``kepuyue.common.sessions`` (the embedded default): a live session loads, a missing or expired
+    one is no session — as Django's store answers — and the read compiles nothing after the first."""
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session as SessionRow
+    from django.db.models.sql import compiler
+    from django.utils import timezone
+
+    from kepuyue.common.sessions import SessionStore
+
+    store = SessionStore()
+    store["k"] = "值"
+    store.create()
+    assert SessionStore(store.session_key).load() == {"k": "值"}
+    compiled = []
+    original = compiler.SQLCompiler.as_sql
+    monkeypatch.setattr(
+        compiler.SQLCompiler,
+        "as_sql",
+        lambda self, *a, **k: compiled.append(self.query.model) or original(self, *a, **k),
+    )
+    again = SessionStore(store.session_key)
+    assert again["k"] == "值" and compiled == []
+    SessionRow.objects.filter(pk=store.session_key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    expired = SessionStore(store.session_key)
+    assert expired.load() == {} and expired.session_key is None
+    assert SessionStore("nosuchsessionkey0123456789").load() == {}
