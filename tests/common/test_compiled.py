@@ -53,7 +53,10 @@ def test_a_prepared_read_refuses_a_value_the_sql_does_not_carry(config, activity
 def test_a_prepared_update_changes_what_queryset_update_would(config, activity):
     session = add_session(activity, capacity=3)
     take = PreparedUpdate(
-        lambda pk, n: (Session.objects.filter(pk=pk, booked__lte=F("capacity") - n), {"booked": F("booked") + n}),
+        lambda pk, n: (
+            Session.objects.filter(pk=pk, booked__lte=F("capacity") - n),
+            {"booked": F("booked") + n},
+        ),
         pk=-7_000_000_001,
         n=-7_000_000_002,
     )
