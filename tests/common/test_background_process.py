@@ -145,3 +145,13 @@ def test_what_a_process_never_takes_runs_here_after_all(busy_process, monkeypatc
     here = sorted(i for kind, args in RAN_HERE if kind == "many" for i in args)
     sent = _received(busy_process)
     assert sorted(here + sent) == list(range(100)) and here  # every job once: sent or run here
+
+
+def test_an_orderly_exit_runs_what_is_still_held(busy_process):
+    for i in range(30):
+        background.enqueue(one_ticket, i, batch=many_tickets)
+    sent = _received(busy_process)
+    background._flush_at_exit(str(busy_process.getsockname()))  # what atexit calls; the queue is full again
+    sent += _received(busy_process)
+    here = sorted(i for kind, args in RAN_HERE if kind == "many" for i in args)
+    assert sorted(here + sent) == list(range(30)) and not background._held

@@ -24,8 +24,11 @@ hands a job over as one datagram on a Unix socket (``KEPUYUE_BACKGROUND_SOCKET``
 named by its import path, and JSON arguments — ids), which costs the request ~20 µs instead of the ~7 ms
 of a ticket e-mail, and the serving processes' CPU goes to answering. The process runs the jobs on its
 own background thread exactly as above (batches included). A job that cannot be handed over (no such
-process, its queue full, a function that is not importable by name, arguments that are not JSON) runs
-on the worker's own thread as before: nothing is ever dropped for want of the process.
+process, a function that is not importable by name, arguments that are not JSON) runs on the worker's
+own thread as before: nothing is ever dropped for want of the process. A batched job (ticket e-mails,
+webhook announcements) that finds the process busy — its socket's queue full, as in any burst — is held
+in the worker and follows in one datagram with the others (decision 0034); only after 5 s without the
+process taking it, or at an orderly exit that cannot hand it over, does it run on the worker.
 """
 
 from __future__ import annotations
@@ -292,12 +295,27 @@ def _run_here(taken: dict) -> None:
             _batch_here(batch, (arg,))
 
 
+_exit_flush_in: int | None = None  # the process whose exit sends (or runs) what is still held
+
+
 def _ensure_flusher(target: str) -> None:
-    global _flusher_in
+    global _flusher_in, _exit_flush_in
     if _flusher_in == os.getpid():
         return
     _flusher_in = os.getpid()
+    if _exit_flush_in != _flusher_in:
+        _exit_flush_in = _flusher_in
+        atexit.register(_flush_at_exit, target)
     threading.Thread(target=_flush_loop, args=(target,), name="kepuyue-background-flush", daemon=True).start()
+
+
+def _flush_at_exit(target: str) -> None:
+    """An orderly exit hands over what is still held, or runs it here (and waits, as :func:`drain`)."""
+    with _held_lock:
+        here = _take_held() if _held and _flush_held(target) != "sent" else {}
+    if here:
+        _run_here(here)
+        drain(20.0)
 
 
 def _flush_loop(target: str) -> None:
