@@ -196,7 +196,7 @@ if REDIS_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    SESSION_ENGINE = "kepuyue.common.sessions"  # Django's database sessions, read compiled once (0034)
 # The shared page cache and its versions (kepuyue.common.pagecache, ADR 0025): shared by every worker
 # of a node (Redis in a cluster; files under var/ on one node — a per-process cache would miss the
 # version bumps made by another worker).

@@ -79,3 +79,79 @@ def test_only_importable_functions_and_json_arguments_travel():
     assert (
         background._path(send_ticket_emails) == "kepuyue.registrations.services.messaging.send_ticket_emails"
     )
+
+
+RAN_HERE: list = []
+
+
+def one_ticket(arg):  # a task: importable by name, as the booking's ticket task is
+    RAN_HERE.append(("one", arg))
+
+
+def many_tickets(args):  # its batch function
+    RAN_HERE.append(("many", list(args)))
+
+
+@pytest.fixture
+def busy_process(tmp_path, settings, monkeypatch):
+    """A socket nobody reads: the background process of a burst, waiting for a core."""
+    import socket
+
+    settings.KEPUYUE_BACKGROUND = "thread"
+    path = tmp_path / "busy.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(path))
+    sock.setblocking(False)
+    monkeypatch.setenv(background.SOCKET_ENV, str(path))
+    RAN_HERE.clear()
+    yield sock
+    sock.close()
+    with background._held_lock:
+        background._held.clear()
+
+
+def _received(sock) -> list:
+    import json
+
+    ids = []
+    while True:
+        try:
+            job = json.loads(sock.recv(background.MAX_DATAGRAM + 1))
+        except BlockingIOError:
+            return ids
+        ids.extend(job["many"] if "many" in job else job["args"])
+
+
+def test_a_burst_the_busy_process_cannot_take_yet_waits_for_it_never_runs_here(busy_process):
+    """Decision 0034: the socket's queue holds ~10 datagrams; a burst of 300 bookings used to build the
+    tickets beyond them on the workers' own threads. Now they are held and follow in few datagrams."""
+    for i in range(300):
+        background.enqueue(one_ticket, i, batch=many_tickets)
+    assert RAN_HERE == [] and background._jobs.unfinished_tasks == 0  # nothing built here
+    got = _received(busy_process)  # the process takes its queue…
+    deadline = time.monotonic() + 10
+    while len(got) < 300 and time.monotonic() < deadline:  # …and the flusher sends the rest at once
+        time.sleep(0.05)
+        got += _received(busy_process)
+    assert sorted(got) == list(range(300)) and RAN_HERE == []
+
+
+def test_what_a_process_never_takes_runs_here_after_all(busy_process, monkeypatch):
+    monkeypatch.setattr(background, "HOLD_SECONDS", 0.3)
+    for i in range(100):
+        background.enqueue(one_ticket, i, batch=many_tickets)
+    time.sleep(1.0)
+    assert background.drain(20)
+    here = sorted(i for kind, args in RAN_HERE if kind == "many" for i in args)
+    sent = _received(busy_process)
+    assert sorted(here + sent) == list(range(100)) and here  # every job once: sent or run here
+
+
+def test_an_orderly_exit_runs_what_is_still_held(busy_process):
+    for i in range(30):
+        background.enqueue(one_ticket, i, batch=many_tickets)
+    sent = _received(busy_process)
+    background._flush_at_exit(str(busy_process.getsockname()))  # what atexit calls; the queue is full again
+    sent += _received(busy_process)
+    here = sorted(i for kind, args in RAN_HERE if kind == "many" for i in args)
+    assert sorted(here + sent) == list(range(30)) and not background._held

@@ -165,3 +165,42 @@ def test_the_booking_pages_never_load_an_activity_field_left_out(config, activit
         if 'FROM "activities_activity" WHERE "activities_activity"."id" =' in q["sql"]
     ]
     assert again == []
+
+
+def test_the_booking_request_compiles_none_of_its_own_statements(config, activity, client, monkeypatch):
+    """Decision 0034: the session read, the proof of contact, the conditional UPDATE and the booking,
+    audit and inbox INSERTs run SQL compiled once; the ORM compiles none of them per request (it did,
+    ~22 % of the request's CPU)."""
+    from django.db.models.sql import compiler
+
+    compiled = []
+    for cls in (compiler.SQLCompiler, compiler.SQLInsertCompiler, compiler.SQLUpdateCompiler):
+        original = cls.as_sql
+
+        def as_sql(self, *args, _original=original, **kwargs):
+            compiled.append(self.query.model._meta.db_table)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "as_sql", as_sql)
+    session = add_session(activity, capacity=5)
+    client.force_login(make_member())
+    assert _post(client, session).status_code == 302  # the first booking of the process compiles them
+    client.force_login(make_member())
+    compiled.clear()
+    assert _post(client, session).status_code == 302
+    hot = {
+        "registrations_session",
+        "registrations_booking",
+        "audit_auditentry",
+        "notifications_notification",
+        "accounts_profile",
+    }
+    assert not hot & set(compiled), compiled
+    assert Booking.objects.filter(session=session, status=Status.CONFIRMED).count() == 2
+
+
+def test_a_session_id_beyond_the_column_is_a_404_not_a_500(config, activity, client):
+    client.force_login(make_member())
+    for pk in (2**31, 2**63, 10**20):
+        response = client.post(reverse("registrations:book", args=[pk]), {**party(), "consent": "on"})
+        assert response.status_code == 404

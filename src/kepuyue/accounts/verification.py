@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from kepuyue.audit.services import record
 from kepuyue.common import sms
+from kepuyue.common.compiled import PreparedRead
 
 from .models import PhoneCode, Profile
 
@@ -64,6 +65,13 @@ def phone_verified(user, profile: Profile | None = None) -> bool:
     return bool(profile and profile.phone and profile.phone_verified_at)
 
 
+# The account's profile as ``Profile.objects.filter(user=user).first()`` reads it, compiled once
+# (decision 0034): every booking request asks.
+_PROFILE = PreparedRead(
+    lambda user_id: Profile.objects.filter(user_id=user_id).order_by("pk")[:1], user_id=-7_000_000_003
+)
+
+
 def contact_verified(user) -> bool:
     """Whether ``user`` (a signed-in account) proved its e-mail address or its mobile number: what
     booking an activity needs. One query."""
@@ -73,7 +81,7 @@ def contact_verified(user) -> bool:
     cached = getattr(user, "_kepuyue_contact_verified", None)
     if cached is not None:
         return cached
-    profile = Profile.objects.filter(user=user).first()
+    profile = _PROFILE.first(user_id=user.pk)
     user._kepuyue_contact_verified = email_verified(user, profile) or phone_verified(user, profile)
     return user._kepuyue_contact_verified
 

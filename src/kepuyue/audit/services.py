@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from kepuyue.common.compiled import insert
+
 from .context import current_ip
 from .models import AuditEntry
 
@@ -33,17 +35,20 @@ def record(action: str, *, actor=None, obj=None, organization=None, data: dict |
     else:
         organization_id = getattr(organization, "pk", None)
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditEntry.objects.create(
-        at=timezone.now(),
-        actor=actor if authenticated else None,
-        actor_name=actor.get_username() if authenticated else "",
-        organization_id=organization_id,
-        action=action,
-        object_type=obj._meta.label_lower if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        object_repr=str(obj)[:200] if obj is not None else "",
-        ip=current_ip(),
-        data=data or {},
+    # One INSERT built once (decision 0034): every request that records something pays no compilation.
+    return insert(
+        AuditEntry(
+            at=timezone.now(),
+            actor=actor if authenticated else None,
+            actor_name=actor.get_username() if authenticated else "",
+            organization_id=organization_id,
+            action=action,
+            object_type=obj._meta.label_lower if obj is not None else "",
+            object_id=str(obj.pk) if obj is not None else "",
+            object_repr=str(obj)[:200] if obj is not None else "",
+            ip=current_ip(),
+            data=data or {},
+        )
     )
 
 

@@ -24,13 +24,17 @@ hands a job over as one datagram on a Unix socket (``KEPUYUE_BACKGROUND_SOCKET``
 named by its import path, and JSON arguments — ids), which costs the request ~20 µs instead of the ~7 ms
 of a ticket e-mail, and the serving processes' CPU goes to answering. The process runs the jobs on its
 own background thread exactly as above (batches included). A job that cannot be handed over (no such
-process, its queue full, a function that is not importable by name, arguments that are not JSON) runs
-on the worker's own thread as before: nothing is ever dropped for want of the process.
+process, a function that is not importable by name, arguments that are not JSON) runs on the worker's
+own thread as before: nothing is ever dropped for want of the process. A batched job (ticket e-mails,
+webhook announcements) that finds the process busy — its socket's queue full, as in any burst — is held
+in the worker and follows in one datagram with the others (decision 0034); only after 5 s without the
+process taking it, or at an orderly exit that cannot hand it over, does it run on the worker.
 """
 
 from __future__ import annotations
 
 import atexit
+import errno
 import json
 import logging
 import os
@@ -84,15 +88,26 @@ def enqueue(task, *args, batch: Callable[[list], object] | None = None) -> None:
     elif settings.KEPUYUE_BACKGROUND != "inline" and _hand_over(task, args, batch):
         return
     elif batch is not None and settings.KEPUYUE_BACKGROUND != "inline":
-        (arg,) = args
-        with _batch_lock:
-            pending = _batches.setdefault(batch, [])
-            pending.append(arg)
-            first = len(pending) == 1
-        if first:
-            defer(_run_batch, batch)
+        _batch_here(batch, args)
     else:
         defer(task, *args)  # a Celery task object is callable: it runs the function itself
+
+
+def _batch_here(batch: Callable[[list], object], args: tuple) -> None:
+    (arg,) = args
+    with _batch_lock:
+        pending = _batches.setdefault(batch, [])
+        pending.append(arg)
+        first = len(pending) == 1
+    if first:
+        _queue_here(_run_batch, (batch,))
+
+
+def _queue_here(fn: Callable, args: tuple) -> None:
+    started = _ensure_thread()
+    _jobs.put((fn, args))
+    if started and _sweeps and _sweeps_here():
+        _jobs.put((run_sweeps, ()))  # what a killed process left (outboxes), once per process, after this job
 
 
 def defer(fn: Callable, *args) -> None:
@@ -102,10 +117,7 @@ def defer(fn: Callable, *args) -> None:
         return
     if _hand_over(fn, args, None):
         return
-    started = _ensure_thread()
-    _jobs.put((fn, args))
-    if started and _sweeps and _sweeps_here():
-        _jobs.put((run_sweeps, ()))  # what a killed process left (outboxes), once per process, after this job
+    _queue_here(fn, args)
 
 
 def _run_batch(batch: Callable[[list], object]) -> None:
@@ -183,8 +195,9 @@ def _path(fn: Callable) -> str | None:
 
 
 def _hand_over(fn: Callable, args: tuple, batch: Callable | None) -> bool:
-    """Send the job to the background process; ``False`` when it cannot take it (then it runs here)."""
-    global _sender
+    """Send the job to the background process; ``False`` when it cannot take it (then it runs here).
+    A job with a ``batch`` function whose process is busy (its socket's queue full) is held here and
+    sent with the next ones in one datagram (decision 0034), never built here."""
     target = os.environ.get(SOCKET_ENV)
     if not target:
         return False
@@ -192,12 +205,21 @@ def _hand_over(fn: Callable, args: tuple, batch: Callable | None) -> bool:
     batch_path = _path(batch) if batch is not None else None
     if path is None or (batch is not None and batch_path is None):
         return False
+    if batch is not None and len(args) == 1:
+        return _hold(target, fn, path, batch, batch_path, args[0])
     try:
         message = json.dumps({"fn": path, "args": list(args), "batch": batch_path}).encode()
     except (TypeError, ValueError):
         return False
     if len(message) > MAX_DATAGRAM:
         return False
+    return _send(message, target) == "sent"
+
+
+def _send(message: bytes, target: str) -> str:
+    """``"sent"``; ``"full"`` when the process's queue is full (it is busy: a burst); ``"gone"`` when
+    no process listens."""
+    global _sender
     pid = os.getpid()
     if _sender is None or _sender[0] != pid:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -205,9 +227,111 @@ def _hand_over(fn: Callable, args: tuple, batch: Callable | None) -> bool:
         _sender = (pid, sock)
     try:
         _sender[1].sendto(message, target)
-    except OSError:  # no process (yet, or any more), or its queue is full: run it here
+    except (BlockingIOError, InterruptedError):
+        return "full"
+    except OSError as exc:
+        return "full" if exc.errno == errno.ENOBUFS else "gone"
+    return "sent"
+
+
+# Batched jobs the background process could not take yet — its socket's queue (Linux: 10 datagrams,
+# ``net.unix.max_dgram_qlen``) fills in a burst while the process, at nice 10, waits for a core. Before
+# decision 0034 each such job ran on the worker's own thread: in a burst of bookings the workers built
+# a quarter of the ticket e-mails themselves. Now they wait here, in the worker's memory, and go over
+# together in one datagram with the next job or from a small flusher thread; after HOLD_SECONDS without
+# the process taking them (or at once if it is gone) they run here after all: never dropped.
+_held: dict[tuple[str, str], tuple[Callable, Callable, list]] = {}
+_held_lock = threading.Lock()
+_held_since = 0.0
+_flusher_in: int | None = None  # the process whose flusher thread runs
+HOLD_SECONDS = 5.0
+FLUSH_SECONDS = 0.02
+HELD_PER_DATAGRAM = 2000
+
+
+def _hold(target: str, fn: Callable, path: str, batch: Callable, batch_path: str, arg) -> bool:
+    global _held_since
+    try:
+        json.dumps(arg)
+    except (TypeError, ValueError):
         return False
+    with _held_lock:
+        if not _held:
+            _held_since = time.monotonic()
+        _held.setdefault((path, batch_path), (fn, batch, []))[2].append(arg)
+        status = _flush_held(target)
+        here = _take_held() if status == "gone" else {}
+        if status == "full":
+            _ensure_flusher(target)
+    _run_here(here)
     return True
+
+
+def _flush_held(target: str) -> str:
+    """Send what is held (the lock held); ``"sent"`` when nothing is left."""
+    for key in list(_held):
+        path, batch_path = key
+        items = _held[key][2]
+        while items:
+            chunk = items[:HELD_PER_DATAGRAM]
+            message = json.dumps({"fn": path, "many": chunk, "batch": batch_path}).encode()
+            status = _send(message, target)
+            if status != "sent":
+                return status
+            del items[: len(chunk)]
+        del _held[key]
+    return "sent"
+
+
+def _take_held() -> dict:
+    taken = dict(_held)
+    _held.clear()
+    return taken
+
+
+def _run_here(taken: dict) -> None:
+    for _fn, batch, items in taken.values():
+        for arg in items:
+            _batch_here(batch, (arg,))
+
+
+_exit_flush_in: int | None = None  # the process whose exit sends (or runs) what is still held
+
+
+def _ensure_flusher(target: str) -> None:
+    global _flusher_in, _exit_flush_in
+    if _flusher_in == os.getpid():
+        return
+    _flusher_in = os.getpid()
+    if _exit_flush_in != _flusher_in:
+        _exit_flush_in = _flusher_in
+        atexit.register(_flush_at_exit, target)
+    threading.Thread(target=_flush_loop, args=(target,), name="kepuyue-background-flush", daemon=True).start()
+
+
+def _flush_at_exit(target: str) -> None:
+    """An orderly exit hands over what is still held, or runs it here (and waits, as :func:`drain`)."""
+    with _held_lock:
+        here = _take_held() if _held and _flush_held(target) != "sent" else {}
+    if here:
+        _run_here(here)
+        drain(20.0)
+
+
+def _flush_loop(target: str) -> None:
+    global _flusher_in
+    while True:
+        time.sleep(FLUSH_SECONDS)
+        with _held_lock:
+            status = _flush_held(target) if _held else "sent"
+            if status == "full" and time.monotonic() - _held_since > HOLD_SECONDS:
+                status = "gone"  # the process takes nothing: do the work here after all
+            here = _take_held() if status == "gone" else {}
+            if status != "full":
+                _flusher_in = None
+        _run_here(here)
+        if status != "full":
+            return
 
 
 def serve(path: str, parent: int | None = None) -> None:
@@ -250,14 +374,16 @@ def serve(path: str, parent: int | None = None) -> None:
                 job = json.loads(data)
                 fn = resolve(job["fn"])
                 batch = resolve(job["batch"]) if job.get("batch") else None
-                args = tuple(job["args"])
+                many = job.get("many")  # jobs a worker held while this process was busy (0034)
+                calls = [(arg,) for arg in many] if many is not None else [tuple(job["args"])]
             except Exception:
                 logger.exception("后台任务无法读取：%r", data[:200])
                 continue
-            if batch is not None:
-                enqueue(fn, *args, batch=batch)
-            else:
-                defer(fn, *args)
+            for args in calls:
+                if batch is not None:
+                    enqueue(fn, *args, batch=batch)
+                else:
+                    defer(fn, *args)
     finally:
         sock.close()
         for remove in (os.unlink, os.rmdir):  # the socket, and its directory if nothing else is there

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
 from kepuyue.common import clock
+from kepuyue.common.compiled import insert
 from kepuyue.common.text import clean_text, safe_header
 
 from .models import Kind, Notification
@@ -78,7 +79,7 @@ def notify(
             except IntegrityError:  # a concurrent run wrote it first
                 continue
         else:
-            row.save()
+            insert(row)  # one INSERT built once (decision 0034), as save() would write it
         written.append(row)
     ids = [n.pk for n in written if n.user.email] if email else []
     if ids:
