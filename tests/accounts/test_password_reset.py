@@ -6,6 +6,7 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.utils import timezone
 
 from kepuyue.accounts import reset
 from kepuyue.accounts.models import Profile
@@ -31,8 +32,9 @@ def quick(monkeypatch):
 
 @pytest.fixture
 def member(db):
+    """A public account that proved its mobile number (a reset link goes only to a proved one)."""
     user = get_user_model().objects.create_user("li@example.cn", "li@example.cn", GOOD_PASSWORD)
-    Profile.objects.create(user=user, phone="13812345678")
+    Profile.objects.create(user=user, phone="13812345678", phone_verified_at=timezone.now())
     return user
 
 
@@ -85,6 +87,7 @@ def test_reset_finds_the_account_by_any_spelling_of_its_mailbox_or_number(client
     from kepuyue.accounts import services
 
     user = services.create_public_account(email="Wang@例子.中国", password=GOOD_PASSWORD, phone="13912345678")
+    Profile.objects.filter(user=user).update(phone_verified_at=timezone.now())
     assert user.email == "wang@xn--fsqu00a.xn--fiqs8s"
     assert client.post(RESET, {"identifier": "WANG@例子.中国"}).status_code == 302
     assert [m.to for m in mail.outbox] == [["wang@xn--fsqu00a.xn--fiqs8s"]]
