@@ -269,7 +269,9 @@ def test_a_number_typed_at_sign_up_and_never_proved_gets_no_reset_link(
     assert "b***@example.com" in message.body
     assert "bob@example.com" not in message.body and "eve" not in message.body
     assert not mail.outbox
-    assert not AuditEntry.objects.filter(action="account.password_reset_request", object_id=str(eve.pk)).exists()
+    assert not AuditEntry.objects.filter(
+        action="account.password_reset_request", object_id=str(eve.pk)
+    ).exists()
     assert set_password(client, link_in(message.body)).status_code == 302
     bob.refresh_from_db()
     eve.refresh_from_db()

@@ -233,7 +233,9 @@ class ResetPasswordForm(CleanedFormMixin, SetPasswordForm):
     passwords lose control characters as on the sign-in and change-password forms
     (``CleanedFormMixin``), so a password set here is the one the sign-in form checks."""
 
-    totp = CodeField(label=_("身份验证器验证码"), required=False, invalid=_("请输入身份验证器显示的 6 位数字"))
+    totp = CodeField(
+        label=_("身份验证器验证码"), required=False, invalid=_("请输入身份验证器显示的 6 位数字")
+    )
 
     def __init__(self, user, *args, needs_totp: bool = False, **kwargs):
         super().__init__(user, *args, **kwargs)

@@ -274,13 +274,17 @@ def invite(actor, user, *, channel: str = "") -> tuple[Invitation, str]:
             _("该账号没有电子邮箱") if channel == InvitationChannel.EMAIL else _("该账号没有手机号码"),
             code="no_address",
         )
-    if channel == InvitationChannel.PHONE and user.has_usable_password() and not (
-        profile and profile.phone_verified_at
+    if (
+        channel == InvitationChannel.PHONE
+        and user.has_usable_password()
+        and not (profile and profile.phone_verified_at)
     ):
         # An account with a password whose number was never proved: the number may be anyone's
         # (typed at sign-up), and opening the link would set the password. Only an account created
         # here without a password (its number typed by the administrator) is invited to it.
-        raise ValidationError(_("该账号的手机号码尚未验证，不能用于发送链接，请改用电子邮件"), code="unverified")
+        raise ValidationError(
+            _("该账号的手机号码尚未验证，不能用于发送链接，请改用电子邮件"), code="unverified"
+        )
     now = timezone.now()
     Invitation.objects.filter(user=user, used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
     nonce = secrets.token_urlsafe(24)
