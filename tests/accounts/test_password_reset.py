@@ -372,3 +372,27 @@ def test_a_full_width_authenticator_code_is_accepted_on_the_reset_page(client, r
     assert done.status_code == 302
     admin.refresh_from_db()
     assert admin.check_password(NEW_PASSWORD)
+
+
+def test_an_sms_invitation_proves_the_number_it_was_sent_to_only(
+    client, regions, django_capture_on_commit_callbacks
+):
+    """An account created by an administrator with a number only: opening the SMS invitation proves
+    that number, so a later reset by it works; a number changed after the invitation is not proved."""
+    from kepuyue.accounts import staff
+    from kepuyue.roles.models import Role
+
+    cast = create_staff("cast", role=Role.CAST_ADMIN)
+    user = staff.create_account(cast, name="王", phone="13812340000")
+    _invitation, token = staff.invite(cast, user, channel="phone")
+    staff.accept_invitation(token, NEW_PASSWORD)
+    assert Profile.objects.get(user=user).phone_verified_at is not None
+    client.post(RESET, {"identifier": "13812340000"})
+    [message] = sms.outbox
+    assert "138****0000" in message.body and link_in(message.body)
+
+    other = staff.create_account(cast, name="李", phone="13812340001")
+    _invitation, token = staff.invite(cast, other, channel="phone")
+    Profile.objects.filter(user=other).update(phone="13812340002")
+    staff.accept_invitation(token, NEW_PASSWORD)
+    assert Profile.objects.get(user=other).phone_verified_at is None

@@ -371,7 +371,12 @@ def accept_invitation(token: str, password: str):
         # Opening the link proves the mailbox, as the verification e-mail would.
         Profile.objects.filter(user=user).update(verified_email=user.email, email_verified_at=now)
     elif invitation.channel == InvitationChannel.PHONE:
-        Profile.objects.filter(user=user).update(phone_verified_at=now)
+        # Opening the link proves the number it was texted to, and only while it is still the
+        # account's number (a reset by text message trusts a proved number).
+        number = invitation.sent_to[-11:]
+        Profile.objects.filter(user=user, phone__in=[number, f"86{number}", f"+86{number}"]).update(
+            phone_verified_at=now
+        )
     record("account.invitation_accept", actor=user, obj=user, data={"invitation": invitation.pk})
     return user
 
