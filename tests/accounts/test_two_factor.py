@@ -114,3 +114,35 @@ def test_a_role_granted_after_sign_in_asks_for_totp_within_a_minute(client, regi
     session[services.SEEN_KEY] = time.time() - services.REFRESH_SECONDS - 1
     session.save()
     assert "/accounts/two-factor/" in client.get(reverse("accounts:home")).url
+
+
+def _full_width(digits: str) -> str:
+    return "".join(chr(ord(d) + 0xFEE0) for d in digits)
+
+
+def test_the_authenticator_code_may_be_typed_full_width_or_spaced(client, zj_admin):
+    """Sign-in's second step and enrolment take ``７４０１７４`` and ``740 174`` as ``740174``."""
+    device = TOTPDevice.objects.create(user=zj_admin, name="test", confirmed=False)
+    response = sign_in(client, "zj-admin")
+    assert response.url.startswith("/accounts/two-factor/setup/")
+    done = client.post(response.url, {"token": _full_width(totp_code(device))})
+    assert done.status_code == 302 and done.url == REVIEW
+    device.refresh_from_db()
+    assert device.confirmed
+    client.post("/accounts/logout/")
+    device.throttle_reset()
+    response = sign_in(client, "zj-admin")
+    assert response.url.startswith("/accounts/two-factor/?next=")
+    code = totp_code(device, drift=1)  # the current one was used: the next step's code is valid too
+    ok = client.post(response.url, {"token": f"{code[:3]}\u3000{code[3:]}"})
+    assert ok.status_code == 302 and ok.url == REVIEW
+
+
+def test_a_malformed_authenticator_code_costs_no_try(client, zj_admin):
+    device = totp_device(zj_admin)
+    response = sign_in(client, "zj-admin")
+    bad = client.post(response.url, {"token": "１２３"})
+    assert "6 位数字" in bad.content.decode()
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 0
+    assert client.post(response.url, {"token": totp_code(device)}).status_code == 302

@@ -101,3 +101,59 @@ def test_sending_is_rate_limited(client, django_user_model, settings):
         client.post(reverse("accounts:verify_contact"), {"action": "email"}).status_code for _ in range(3)
     ]
     assert codes == [302, 302, 429]
+
+
+def _full_width(digits: str) -> str:
+    return "".join(chr(ord(d) + 0xFEE0) for d in digits)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        _full_width,
+        lambda c: f" {c[:3]} {c[3:]} ",
+        lambda c: f"{c[:3]}-{c[3:]}",
+        lambda c: _full_width(c[:3]) + "\u3000" + _full_width(c[3:]),
+    ],
+    ids=["full-width", "spaces", "hyphen", "full-width-with-ideographic-space"],
+)
+def test_a_code_typed_with_full_width_digits_or_separators_proves_the_number(
+    client, django_user_model, django_capture_on_commit_callbacks, typed
+):
+    """Chinese input methods type ``７４０１７４``: the same code, not a wrong one."""
+    user = django_user_model.objects.create_user("fw@example.com", "fw@example.com", "Pw-2025-xyz!")
+    client.force_login(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("accounts:verify_contact"), {"action": "phone", "phone": "13812345678"})
+    code = re.search(r"\d{6}", sms.outbox[-1].body).group(0)
+    response = client.post(reverse("accounts:verify_contact"), {"action": "code", "code": typed(code)})
+    assert response.status_code == 302, response.content.decode()
+    assert verification.verified_phone(user) == "13812345678"
+
+
+@pytest.mark.parametrize("typed", ["12345", "1234567", "abcdef", "１２３", "12345²", "①②③④⑤⑥"])
+def test_what_cannot_be_a_code_is_refused_without_using_a_try(
+    client, django_user_model, django_capture_on_commit_callbacks, typed
+):
+    """A code that is not 6 digits is a slip of the keyboard, not a guess: refused with a message
+    about the form, and the 5 tries stay (the view's rate limit still counts the request)."""
+    user = django_user_model.objects.create_user("mf@example.com", "mf@example.com", "Pw-2025-xyz!")
+    client.force_login(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("accounts:verify_contact"), {"action": "phone", "phone": "13812345678"})
+    response = client.post(reverse("accounts:verify_contact"), {"action": "code", "code": typed})
+    assert response.status_code == 200 and "6 位数字" in response.content.decode()
+    assert PhoneCode.objects.get(user=user).attempts == 0
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="6 位数字"):
+        verification.confirm_phone_code(user, typed)
+    assert PhoneCode.objects.get(user=user).attempts == 0
+
+
+def test_the_service_takes_a_full_width_code_too(django_user_model, django_capture_on_commit_callbacks):
+    user = django_user_model.objects.create_user("sv@example.com", "sv@example.com", "Pw-2025-xyz!")
+    with django_capture_on_commit_callbacks(execute=True):
+        verification.send_phone_code(user, "13900001112")
+    code = re.search(r"\d{6}", sms.outbox[-1].body).group(0)
+    assert verification.confirm_phone_code(user, _full_width(code)) == "13900001112"

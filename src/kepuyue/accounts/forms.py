@@ -43,15 +43,33 @@ class LoginForm(CleanedFormMixin, AuthenticationForm):
         return username
 
 
+class CodeField(forms.CharField):
+    """A 6-digit one-time code as typed: full-width digits (``７４０１７４``, a Chinese input method's),
+    spaces and dashes are accepted (``services.six_digit_code``); cleaned to 6 ASCII digits. Anything
+    that cannot be a code is refused here, before the check, so it costs no try. No ``pattern``
+    attribute: the browser's ``\\d`` is ASCII only and would block full-width digits."""
+
+    def __init__(self, *, invalid: str, **kwargs):
+        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 32}),
+        )
+        super().__init__(**kwargs)
+        self.error_messages["invalid"] = invalid
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in self.empty_values:
+            return value
+        code = services.six_digit_code(value)
+        if not code:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return code
+
+
 class TokenForm(CleanedFormMixin, forms.Form):
-    token = forms.RegexField(
-        label=_("验证码"),
-        regex=r"^\s*\d{6}\s*$",
-        error_messages={"invalid": _("请输入身份验证器显示的 6 位数字")},
-        widget=forms.TextInput(
-            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 7, "pattern": r"\d*"}
-        ),
-    )
+    token = CodeField(label=_("验证码"), invalid=_("请输入身份验证器显示的 6 位数字"))
 
 
 class SignUpForm(CleanedFormMixin, forms.Form):
@@ -106,13 +124,7 @@ class PhoneForm(CleanedFormMixin, forms.Form):
 class PhoneCodeForm(CleanedFormMixin, forms.Form):
     """The 6-digit code of the text message."""
 
-    code = forms.CharField(
-        label=_("短信验证码"),
-        max_length=12,
-        widget=forms.TextInput(
-            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6, "pattern": r"\d*"}
-        ),
-    )
+    code = CodeField(label=_("短信验证码"), invalid=_("请输入短信中的 6 位数字验证码"))
 
 
 class ApplicationForm(CleanedFormMixin, forms.ModelForm):
@@ -221,14 +233,8 @@ class ResetPasswordForm(CleanedFormMixin, SetPasswordForm):
     passwords lose control characters as on the sign-in and change-password forms
     (``CleanedFormMixin``), so a password set here is the one the sign-in form checks."""
 
-    totp = forms.RegexField(
-        label=_("身份验证器验证码"),
-        regex=r"^\s*\d{6}\s*$",
-        required=False,
-        error_messages={"invalid": _("请输入身份验证器显示的 6 位数字")},
-        widget=forms.TextInput(
-            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 7, "pattern": r"\d*"}
-        ),
+    totp = CodeField(
+        label=_("身份验证器验证码"), required=False, invalid=_("请输入身份验证器显示的 6 位数字")
     )
 
     def __init__(self, user, *args, needs_totp: bool = False, **kwargs):

@@ -4,8 +4,15 @@ The flow, and the rules it keeps:
 
 1. :func:`request_reset` takes what the visitor typed (an e-mail address or a mainland mobile number)
    and, for each active account it names (at most :data:`MAX_ACCOUNTS`), queues the delivery of a reset
-   link (:func:`deliver`, through the task ``kepuyue.accounts.send_password_reset``) by e-mail or through
-   the SMS backend (``kepuyue.common.sms``). **No enumeration**: the visitor sees the same page whether
+   link. **A mobile number names only the account that proved it** (``verification``: a code texted to
+   it, or an invitation opened by text message): a number merely typed at sign-up proves nothing —
+   anyone may type anyone's number — so it never receives a reset link. Only one account can prove a
+   number, so a text message goes to one account at most (should two have proved it, the latest
+   proof: numbers are reassigned). The delivery checks again that the number is still the account's
+   proved one. A text message names the account masked (``e***@example.com``): whoever holds a
+   number learns no address from it. The link goes (:func:`deliver`, through the task
+   ``kepuyue.accounts.send_password_reset``) by e-mail or through the SMS backend
+   (``kepuyue.common.sms``). **No enumeration**: the visitor sees the same page whether
    or not an account exists, and the view pads every answer to :data:`RESPONSE_SECONDS`, so the time
    does not tell either (in scale-out the delivery runs in a Celery worker, not in the request).
 2. The link carries Django's reset token (``default_token_generator``): an HMAC over the account's
@@ -46,14 +53,15 @@ from django.utils.translation import gettext as _
 
 from kepuyue.audit.services import record
 from kepuyue.common import sms
-from kepuyue.common.text import has_controls, normalize_email, normalize_phone
+from kepuyue.common.text import has_controls, mask_email, normalize_email, normalize_phone
 from kepuyue.roles import services as roles
 
-from . import services
+from . import services, verification
 from .models import Profile
 
 EMAIL, PHONE = "email", "phone"
-# One e-mail or number names at most this many accounts (phones are not unique).
+# One e-mail names at most this many accounts (an address may be one account's e-mail and another's
+# user name); a number names one account at most (only one account can prove it).
 MAX_ACCOUNTS = 3
 # Every answer to a reset request takes at least this long (seconds), found or not.
 RESPONSE_SECONDS = 0.4
@@ -94,15 +102,34 @@ def classify(identifier: str) -> tuple[str, str]:
 
 
 def accounts_for(kind: str, value: str) -> list:
-    """The active accounts an e-mail address (account e-mail or user name) or a mobile number (the
-    profile's phone, with or without +86) names; at most :data:`MAX_ACCOUNTS`."""
+    """The active accounts an e-mail address (account e-mail or user name) names, at most
+    :data:`MAX_ACCOUNTS`; or the one active account that **proved** a mobile number (the profile's
+    phone, with or without +86, with ``phone_verified_at``; the latest proof should two have one).
+    A number typed at sign-up and never proved names nobody."""
     users = get_user_model().objects.filter(is_active=True)
     if kind == EMAIL:
         users = users.filter(Q(email__iexact=value) | Q(username__iexact=value))
-    else:
-        numbers = [value, f"86{value}", f"+86{value}"]
-        users = users.filter(pk__in=Profile.objects.filter(phone__in=numbers).values("user_id"))
-    return list(users.order_by("id")[:MAX_ACCOUNTS])
+        return list(users.order_by("id")[:MAX_ACCOUNTS])
+    numbers = [value, f"86{value}", f"+86{value}"]
+    proved = (
+        Profile.objects.filter(phone__in=numbers, phone_verified_at__isnull=False, user__is_active=True)
+        .order_by("-phone_verified_at", "-id")
+        .values("user_id")[:1]
+    )
+    return list(users.filter(pk__in=proved))
+
+
+def proved_number(user) -> str:
+    """The 11 digits of the mobile number ``user`` proved, or ``""``."""
+    return verification.verified_phone(user)[-11:]
+
+
+def masked_name(user) -> str:
+    """The account's name as a text message may show it: ``e***@example.com``, ``139****9002``."""
+    name = user.get_username()
+    if "@" in name:
+        return mask_email(name)
+    return f"{name[:3]}****{name[-4:]}" if len(name) >= 8 else "***"
 
 
 def request_reset(identifier: str) -> int:
@@ -146,17 +173,22 @@ def deliver(user_id: int, kind: str, value: str) -> bool:
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         return False
+    if kind == PHONE and (not value or proved_number(user) != value[-11:]):
+        # Queued, then the number changed or was never proved: a link goes only to a proved number.
+        return False
+    # A text message reaches whoever holds the number: it names the account masked.
+    name = masked_name(user) if kind == PHONE else user.get_username()
     minutes = settings.PASSWORD_RESET_TIMEOUT // 60
     if self_service_allowed(user):
         body = _(
             "您正在重置全国科普月平台账号 %(name)s 的密码。请在 %(m)d 分钟内打开以下链接设置新密码（只能使用一次）：\n%(url)s\n"
             "如果不是您本人操作，请忽略本消息，您的密码不会改变。"
-        ) % {"name": user.get_username(), "m": minutes, "url": reset_url(user)}
+        ) % {"name": name, "m": minutes, "url": reset_url(user)}
     else:
         body = _(
             "有人申请重置全国科普月平台账号 %(name)s 的密码。该账号须使用身份验证器登录但尚未绑定，"
             "不能自助重置密码，请联系平台管理员。如果不是您本人操作，请忽略本消息。"
-        ) % {"name": user.get_username()}
+        ) % {"name": name}
     if kind == PHONE:
         return bool(sms.send_sms(value, _("【全国科普月】") + body))
     message = mail.EmailMessage(_("【全国科普月】重置密码"), body, to=[value])
@@ -191,7 +223,8 @@ def check_totp(user, code: str) -> str | None:
         return None
     if wait := services.throttled(device):
         return wait
-    if code and device.verify_token(code.strip()):
+    code = services.six_digit_code(code)
+    if code and device.verify_token(code):
         return None
     record("account.password_reset_totp_failed", obj=user)
     return _("验证码不正确或已过期，请输入身份验证器当前显示的数字")

@@ -27,7 +27,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kepuyue.audit.services import record
 from kepuyue.common import clock
-from kepuyue.common.text import clean_text, normalize_email, normalize_phone
+from kepuyue.common.text import clean_text, normalize_code, normalize_email, normalize_phone
 from kepuyue.roles import services as roles
 
 from .models import ApplicationStatus, OrganizationApplication, Profile
@@ -112,6 +112,15 @@ def enrolment_device(user) -> TOTPDevice:
     return device
 
 
+def six_digit_code(value) -> str:
+    """A typed one-time code (an authenticator's or a text message's) as its 6 ASCII digits, or ``""``
+    when it cannot be one. Through ``common.text.normalize_code``: full-width digits
+    (``７４０１７４``, a Chinese input method's) are the ASCII ones, spaces and dashes
+    (``740 174``, ``740-174``) are dropped. A ``""`` is refused as malformed and costs no try."""
+    code = normalize_code(value)
+    return code if len(code) == 6 and code.isascii() and code.isdigit() else ""
+
+
 def throttled(device: TOTPDevice) -> str | None:
     """A Chinese message when the device refuses codes for now (too many wrong ones), else ``None``.
 
@@ -130,8 +139,10 @@ def throttled(device: TOTPDevice) -> str | None:
 
 
 def confirm_enrolment(device: TOTPDevice, token: str) -> bool:
-    """Check the first code of a new device; on success mark it confirmed (and audit). ``token``: 6 digits."""
-    if not device.verify_token((token or "").strip()):
+    """Check the first code of a new device; on success mark it confirmed (and audit). ``token``: as
+    typed (:func:`six_digit_code`)."""
+    token = six_digit_code(token)
+    if not token or not device.verify_token(token):
         return False
     device.confirmed = True
     device.save(update_fields=["confirmed"])

@@ -254,8 +254,10 @@ def invite(actor, user, *, channel: str = "") -> tuple[Invitation, str]:
     ``channel``: ``"email"`` or ``"phone"``; empty picks the e-mail when there is one. Earlier open
     invitations of the account are revoked. Returns ``(invitation, token)`` (the token is in no log
     and stored only as a hash). Raises ``ValidationError`` when the account has no address for the
-    channel or is deactivated, ``Http404`` outside the scope. Audited (``account.invite``). The
-    message is sent after the transaction commits.
+    channel or is deactivated, or for a text message to an account that has a password but never
+    proved its number (the number may be anyone's: opening the link sets the password);
+    ``Http404`` outside the scope. Audited (``account.invite``). The message is sent after the
+    transaction commits.
     """
     _check_manages(actor, user)
     if not user.is_active:
@@ -271,6 +273,17 @@ def invite(actor, user, *, channel: str = "") -> tuple[Invitation, str]:
         raise ValidationError(
             _("该账号没有电子邮箱") if channel == InvitationChannel.EMAIL else _("该账号没有手机号码"),
             code="no_address",
+        )
+    if (
+        channel == InvitationChannel.PHONE
+        and user.has_usable_password()
+        and not (profile and profile.phone_verified_at)
+    ):
+        # An account with a password whose number was never proved: the number may be anyone's
+        # (typed at sign-up), and opening the link would set the password. Only an account created
+        # here without a password (its number typed by the administrator) is invited to it.
+        raise ValidationError(
+            _("该账号的手机号码尚未验证，不能用于发送链接，请改用电子邮件"), code="unverified"
         )
     now = timezone.now()
     Invitation.objects.filter(user=user, used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
@@ -358,7 +371,12 @@ def accept_invitation(token: str, password: str):
         # Opening the link proves the mailbox, as the verification e-mail would.
         Profile.objects.filter(user=user).update(verified_email=user.email, email_verified_at=now)
     elif invitation.channel == InvitationChannel.PHONE:
-        Profile.objects.filter(user=user).update(phone_verified_at=now)
+        # Opening the link proves the number it was texted to, and only while it is still the
+        # account's number (a reset by text message trusts a proved number).
+        number = invitation.sent_to[-11:]
+        Profile.objects.filter(user=user, phone__in=[number, f"86{number}", f"+86{number}"]).update(
+            phone_verified_at=now
+        )
     record("account.invitation_accept", actor=user, obj=user, data={"invitation": invitation.pk})
     return user
 
@@ -387,7 +405,8 @@ def set_active(actor, user, active: bool):
 def send_reset(actor, user, *, channel: str = "") -> str:
     """Send the account a password-reset link through the existing machinery
     (``kepuyue.accounts.reset``: short-lived, single use, TOTP still asked for staff with an
-    authenticator). ``channel`` as in :func:`invite`. Returns the channel used. An account that never
+    authenticator). ``channel`` as in :func:`invite`; by text message only to a number the account
+    proved (``reset.proved_number``), never to one merely typed. Returns the channel used. An account that never
     set a password gets an invitation instead (Django's reset token needs a usable password).
     Audited (``account.reset_sent``)."""
     from . import reset
@@ -398,13 +417,14 @@ def send_reset(actor, user, *, channel: str = "") -> str:
     if not user.has_usable_password():
         invitation, _token = invite(actor, user, channel=channel)
         return invitation.channel
-    profile = Profile.objects.filter(user=user).first()
-    phone = profile.phone[-11:] if profile and profile.phone else ""
     if not channel:
         channel = reset.EMAIL if user.email else reset.PHONE
-    value = user.email if channel == reset.EMAIL else phone
+    # A reset link goes by text message only to a number the account proved (``reset``).
+    value = user.email if channel == reset.EMAIL else reset.proved_number(user)
     if not value:
-        raise ValidationError(_("该账号没有可用于发送重置链接的电子邮箱或手机号码"), code="no_address")
+        raise ValidationError(
+            _("该账号没有可用于发送重置链接的电子邮箱或已验证的手机号码"), code="no_address"
+        )
     record("account.reset_sent", actor=actor, obj=user, data={"channel": channel})
     transaction.on_commit(lambda: reset._queue(user.pk, channel, value), robust=True)
     return channel

@@ -35,6 +35,7 @@ from kepuyue.audit.services import record
 from kepuyue.common import sms
 from kepuyue.common.compiled import PreparedRead
 
+from . import services
 from .models import PhoneCode, Profile
 
 EMAIL_SALT = "kepuyue.accounts.verify-email"
@@ -189,7 +190,11 @@ def confirm_phone_code(user, code: str) -> str:
     """Check the code typed by ``user``; on success the number becomes the account's proved phone
     and is returned. Raises ``ValidationError`` (Chinese) for a wrong or expired code, and after
     :data:`MAX_ATTEMPTS` wrong tries (a new code must be sent)."""
-    code = "".join(ch for ch in (code or "") if ch.isascii() and ch.isdigit())[:6]
+    # Full-width digits, spaces and dashes are accepted; what cannot be a code at all (not 6 digits)
+    # is refused without counting a try: it is a slip of the keyboard, not a guess.
+    code = services.six_digit_code(code)
+    if not code:
+        raise ValidationError(_("请输入短信中的 6 位数字验证码"), code="malformed")
     error = None
     with transaction.atomic():
         # The wrong try is counted in this transaction, and the refusal raised after it commits.
@@ -198,7 +203,7 @@ def confirm_phone_code(user, code: str) -> str:
             error = ValidationError(_("验证码已过期，请重新获取。"), code="expired")
         elif row.attempts >= MAX_ATTEMPTS:
             error = ValidationError(_("验证码错误次数过多，请重新获取。"), code="attempts")
-        elif len(code) != 6 or not hmac.compare_digest(row.code_hash, _hash(user.pk, row.phone, code)):
+        elif not hmac.compare_digest(row.code_hash, _hash(user.pk, row.phone, code)):
             PhoneCode.objects.filter(pk=row.pk).update(attempts=row.attempts + 1)
             left = MAX_ATTEMPTS - row.attempts - 1
             error = ValidationError(_("验证码不正确，还可尝试 %(n)d 次。") % {"n": left}, code="wrong")

@@ -120,7 +120,7 @@ def verify(request):
     if request.method == "POST" and form.is_valid():
         if wait := services.throttled(device):
             form.add_error("token", wait)
-        elif device.verify_token(form.cleaned_data["token"].strip()):
+        elif device.verify_token(form.cleaned_data["token"]):
             otp_login(request, device)
             record("account.totp_verify", actor=request.user, obj=request.user)
             return _after_password(request)

@@ -21,6 +21,9 @@ naming the field:
 - :func:`normalize_email` — the domain through IDNA 2008 with UTS #46 mapping (``idna``), stored as
   its ASCII (``xn--``) form, the whole address lower-cased: ``用户@例子.中国`` and
   ``用户@xn--fsqu00a.xn--fiqs8s`` are one mailbox.
+- :func:`normalize_code` — a one-time code as typed (SMS code, authenticator code): the
+  full-width ``７４０１７４`` of a Chinese input method is ``740174``; spaces and dashes removed.
+- :func:`mask_email` — ``e***@example.com``, for a message that must not reveal the address.
 - :func:`safe_header` — one line for an e-mail subject or any header; :func:`cell_safe` — a cell for
   ``.xlsx``/``.csv`` (no characters openpyxl refuses, formulas neutralised).
 
@@ -379,6 +382,35 @@ def normalize_email(value, *, label: str = "") -> str:
     except (idna.IDNAError, UnicodeError, ValueError):
         raise ValidationError(message, code="invalid") from None
     return f"{unicodedata.normalize('NFC', local).lower()}@{ascii_domain.lower()}"
+
+
+# --- one-time codes --------------------------------------------------------------------------------
+
+# Full-width ASCII (U+FF01–U+FF5E, what a Chinese input method types) and the ideographic space.
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+# Separators people type inside a code ("740 174", "740-174"): white space, hyphens and dashes, the
+# minus sign, the middle dot, invisible marks.
+_CODE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212\u30fc\u00b7\u200b-\u200d\u2060\ufeff]+")
+
+
+def normalize_code(value) -> str:
+    """A one-time code (SMS code, authenticator code) as typed, in ASCII: full-width characters as
+    their ASCII forms (``７４０１７４`` → ``740174``), every other decimal digit (Unicode Nd) as its
+    ASCII digit, spaces, dashes and invisible marks removed. ``²`` or ``①`` are not decimal digits and
+    stay, so the caller's check of the form (6 ASCII digits) refuses them."""
+    text = str(value or "").translate(_FULL_WIDTH)
+    return _decimal_digits(_CODE_SEPARATORS.sub("", text))
+
+
+def mask_email(address: str) -> str:
+    """An e-mail address with its local part hidden but the first character: ``eve@example.com`` →
+    ``e***@example.com`` (a one-character local part is ``*``-only: ``a@x.cn`` → ``***@x.cn``).
+    Anything without ``@`` gives ``***``."""
+    local, at, domain = (address or "").rpartition("@")
+    if not at or not local:
+        return "***"
+    shown = local[0] if len(local) > 1 else ""
+    return f"{shown}***@{domain}"
 
 
 # --- writers downstream --------------------------------------------------------------------------
