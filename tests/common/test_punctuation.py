@@ -17,6 +17,17 @@ def test_colon_follows_the_language():
         assert template.render(Context()) == "Book: 科学之夜"
 
 
+def test_parentheses_follow_the_language():
+    template = Template(
+        '{% load i18n punctuation %}{% translate "巡展" %}{% lparen %}{% translate "北京时间" %}{% rparen %}'
+    )
+    with translation.override("zh-hans"):
+        assert template.render(Context()) == "巡展（北京时间）"
+    with translation.override("en"):
+        rendered = template.render(Context())
+        assert rendered.endswith(" (Beijing time)") and "（" not in rendered
+
+
 def test_no_template_glues_a_full_width_colon_to_a_tag():
     """``{% translate "报名" %}：`` renders "Book：" in English; ``{% colon %}`` is the way."""
     glued = [

@@ -2,6 +2,7 @@
 brand activity when it belongs to one."""
 
 from django.db import models
+from django.utils.translation import gettext_noop
 
 from kepuyue.common.models import TimestampedModel
 from kepuyue.common.storage import private_storage
@@ -34,50 +35,50 @@ class Audience(models.IntegerChoices):
     500,000 rows without a join; the value is the bit (1 << n).
     """
 
-    YOUTH = 1 << 0, "青少年"
-    COLLEGE = 1 << 1, "大学生"
-    YOUNG_SCIENTISTS = 1 << 2, "青年科技工作者"
-    SCIENTISTS = 1 << 3, "科技工作者"
-    WORKERS = 1 << 4, "产业工人"
-    FARMERS = 1 << 5, "农民"
-    SENIORS = 1 << 6, "老年人"
-    COMMUNITY = 1 << 7, "社区居民"
-    FAMILIES = 1 << 8, "家庭亲子"
-    TEACHERS = 1 << 9, "教师"
-    OFFICIALS = 1 << 10, "领导干部和公务员"
-    PUBLIC = 1 << 11, "公众"
+    YOUTH = 1 << 0, gettext_noop("青少年")
+    COLLEGE = 1 << 1, gettext_noop("大学生")
+    YOUNG_SCIENTISTS = 1 << 2, gettext_noop("青年科技工作者")
+    SCIENTISTS = 1 << 3, gettext_noop("科技工作者")
+    WORKERS = 1 << 4, gettext_noop("产业工人")
+    FARMERS = 1 << 5, gettext_noop("农民")
+    SENIORS = 1 << 6, gettext_noop("老年人")
+    COMMUNITY = 1 << 7, gettext_noop("社区居民")
+    FAMILIES = 1 << 8, gettext_noop("家庭亲子")
+    TEACHERS = 1 << 9, gettext_noop("教师")
+    OFFICIALS = 1 << 10, gettext_noop("领导干部和公务员")
+    PUBLIC = 1 << 11, gettext_noop("公众")
 
 
 class Topic(models.IntegerChoices):
     """活动主题 (bits of ``Activity.topics``)."""
 
-    AI = 1 << 0, "人工智能"
-    MANUFACTURING = 1 << 1, "先进制造"
-    MATERIALS = 1 << 2, "新材料"
-    HEALTH = 1 << 3, "卫生健康"
-    AGRICULTURE = 1 << 4, "农业"
-    SAFETY = 1 << 5, "应急安全"
-    AEROSPACE = 1 << 6, "航空航天"
-    ENERGY = 1 << 7, "能源环境"
-    ECOLOGY = 1 << 8, "生态环保"
-    INFORMATION = 1 << 9, "信息科技"
-    LIFE_SCIENCE = 1 << 10, "生命科学"
-    EARTH_SPACE = 1 << 11, "地球与空间"
-    SCIENTIST_SPIRIT = 1 << 12, "科学家精神"
-    LAW = 1 << 13, "科普法治"
-    CULTURE = 1 << 14, "科学文化"
-    OTHER = 1 << 15, "其他"
+    AI = 1 << 0, gettext_noop("人工智能")
+    MANUFACTURING = 1 << 1, gettext_noop("先进制造")
+    MATERIALS = 1 << 2, gettext_noop("新材料")
+    HEALTH = 1 << 3, gettext_noop("卫生健康")
+    AGRICULTURE = 1 << 4, gettext_noop("农业")
+    SAFETY = 1 << 5, gettext_noop("应急安全")
+    AEROSPACE = 1 << 6, gettext_noop("航空航天")
+    ENERGY = 1 << 7, gettext_noop("能源环境")
+    ECOLOGY = 1 << 8, gettext_noop("生态环保")
+    INFORMATION = 1 << 9, gettext_noop("信息科技")
+    LIFE_SCIENCE = 1 << 10, gettext_noop("生命科学")
+    EARTH_SPACE = 1 << 11, gettext_noop("地球与空间")
+    SCIENTIST_SPIRIT = 1 << 12, gettext_noop("科学家精神")
+    LAW = 1 << 13, gettext_noop("科普法治")
+    CULTURE = 1 << 14, gettext_noop("科学文化")
+    OTHER = 1 << 15, gettext_noop("其他")
 
 
 class SpecialArea(models.IntegerChoices):
     """Special areas the plan asks the mobile museums to reach (plan §五(三)2(2)); bits of
     ``Activity.special_areas``."""
 
-    RURAL = 1 << 0, "农村地区"
-    REVOLUTIONARY = 1 << 1, "革命老区"
-    ETHNIC = 1 << 2, "民族地区"
-    BORDER = 1 << 3, "边疆地区"
-    UNDERDEVELOPED = 1 << 4, "欠发达地区"
+    RURAL = 1 << 0, gettext_noop("农村地区")
+    REVOLUTIONARY = 1 << 1, gettext_noop("革命老区")
+    ETHNIC = 1 << 2, gettext_noop("民族地区")
+    BORDER = 1 << 3, gettext_noop("边疆地区")
+    UNDERDEVELOPED = 1 << 4, gettext_noop("欠发达地区")
 
 
 class Activity(TimestampedModel):

@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.cache import get_conditional_response
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from ninja import Field as NinjaField
 from ninja import Query, Router, Schema
 from ninja import Status as Reply
@@ -66,25 +66,27 @@ PARAM_MAX = 500
 # What each parameter of a list must be, for the 422 of a refused one (one message per field),
 # in the request's language (Chinese by default, English for ``Accept-Language: en``).
 HINTS = {
-    "campaign": _lazy("没有这一届科普月（应为科普月标识，如 kepuyue-2025）"),
-    "joint_action": _lazy("应为该届科普月的联合行动标识（见 /campaigns/{slug}/joint-actions），或 none"),
-    "brand": _lazy("应为该届科普月的品牌活动标识（见 /campaigns/{slug}/brands）"),
-    "province": _lazy("应为省级行政区划代码（6 位数字，如 330000，见 /regions）"),
-    "city": _lazy("应为地级行政区划代码（6 位数字，如 330100，见 /regions?parent=330000）"),
-    "county": _lazy("应为县级行政区划代码（6 位数字，如 330106）"),
-    "from": _lazy("应为 %(min)s 至 %(max)s 之间的日期，如 2025-09-15"),
-    "to": _lazy("应为 %(min)s 至 %(max)s 之间的日期，如 2025-09-30"),
-    "form": _lazy("应为 offline、online 或 hybrid"),
-    "audience": _lazy("应为面向对象的数值、英文名或中文名（可重复）"),
-    "topic": _lazy("应为活动主题的数值、英文名或中文名（可重复）"),
-    "phase": _lazy("应为 upcoming、ongoing 或 ended"),
-    "q": _lazy("关键词最长 %(n)d 个字"),
-    "sort": _lazy("应为 start 或 relevance（relevance 需要关键词 q）"),
-    "cursor": _lazy("翻页游标无效或已过期，请从第一页重新读取"),
-    "status": _lazy("应为 draft、submitted、returned、published 或 withdrawn"),
-    "parent": _lazy("应为省级或地级行政区划代码（6 位数字，见 /regions）"),
-    "region": _lazy("应为省级或地级行政区划代码（6 位数字，见 /regions）"),
-    "page": _lazy("应为正整数"),
+    "campaign": gettext_lazy("没有这一届科普月（应为科普月标识，如 kepuyue-2025）"),
+    "joint_action": gettext_lazy(
+        "应为该届科普月的联合行动标识（见 /campaigns/{slug}/joint-actions），或 none"
+    ),
+    "brand": gettext_lazy("应为该届科普月的品牌活动标识（见 /campaigns/{slug}/brands）"),
+    "province": gettext_lazy("应为省级行政区划代码（6 位数字，如 330000，见 /regions）"),
+    "city": gettext_lazy("应为地级行政区划代码（6 位数字，如 330100，见 /regions?parent=330000）"),
+    "county": gettext_lazy("应为县级行政区划代码（6 位数字，如 330106）"),
+    "from": gettext_lazy("应为 %(min)s 至 %(max)s 之间的日期，如 2025-09-15"),
+    "to": gettext_lazy("应为 %(min)s 至 %(max)s 之间的日期，如 2025-09-30"),
+    "form": gettext_lazy("应为 offline、online 或 hybrid"),
+    "audience": gettext_lazy("应为面向对象的数值、英文名或中文名（可重复）"),
+    "topic": gettext_lazy("应为活动主题的数值、英文名或中文名（可重复）"),
+    "phase": gettext_lazy("应为 upcoming、ongoing 或 ended"),
+    "q": gettext_lazy("关键词最长 %(n)d 个字"),
+    "sort": gettext_lazy("应为 start 或 relevance（relevance 需要关键词 q）"),
+    "cursor": gettext_lazy("翻页游标无效或已过期，请从第一页重新读取"),
+    "status": gettext_lazy("应为 draft、submitted、returned、published 或 withdrawn"),
+    "parent": gettext_lazy("应为省级或地级行政区划代码（6 位数字，见 /regions）"),
+    "region": gettext_lazy("应为省级或地级行政区划代码（6 位数字，见 /regions）"),
+    "page": gettext_lazy("应为正整数"),
 }
 HINT_VALUES = {"min": MIN_DATE, "max": MAX_DATE, "n": MAX_QUERY_CHARS}
 

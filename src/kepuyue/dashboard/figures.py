@@ -15,6 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext_noop
 
 from kepuyue.campaigns.models import Brand, Deadline, JointAction
 from kepuyue.orgs.models import OrganizationType
@@ -22,14 +23,14 @@ from kepuyue.regions.models import Level, Region
 
 from .models import AreaTally, DayTally, OrgTally
 
-#: Charts and tables a visitor may download as CSV (slug → title).
+#: Charts and tables a visitor may download as CSV (slug → title; Chinese, the page translates it).
 TABLES = {
-    "joint-actions": "各联合行动发布活动数",
-    "brands": "各品牌活动发布活动数",
-    "provinces": "各省份发布活动数",
-    "daily": "每日发布活动数",
-    "targets": "目标进展",
-    "units": "参与单位（按类型）",
+    "joint-actions": gettext_noop("各联合行动发布活动数"),
+    "brands": gettext_noop("各品牌活动发布活动数"),
+    "provinces": gettext_noop("各省份发布活动数"),
+    "daily": gettext_noop("每日发布活动数"),
+    "targets": gettext_noop("目标进展"),
+    "units": gettext_noop("参与单位（按类型）"),
 }
 
 
@@ -199,7 +200,7 @@ def by_unit_type(campaign) -> Table:
     return Table(
         "units",
         TABLES["units"],
-        ["单位类型", "参与单位数"],
+        [gettext_noop("单位类型"), gettext_noop("参与单位数")],
         [[names.get(r["unit_type"], r["unit_type"] or "未分类"), r["n"]] for r in rows],
     )
 
@@ -212,7 +213,9 @@ def by_joint_action(campaign) -> Table:
     ]
     if counts.get(0):
         rows.append(["全国科普月活动（不属于联合行动）", counts[0]])
-    return Table("joint-actions", TABLES["joint-actions"], ["联合行动", "活动数"], rows)
+    return Table(
+        "joint-actions", TABLES["joint-actions"], [gettext_noop("联合行动"), gettext_noop("活动数")], rows
+    )
 
 
 def by_brand(campaign) -> Table:
@@ -230,7 +233,12 @@ def by_brand(campaign) -> Table:
     )
     rows = [[b.name, b.joint_action.name, counts.get(b.pk, 0)] for b in brands]
     rows.sort(key=lambda r: -r[2])
-    return Table("brands", TABLES["brands"], ["品牌活动", "联合行动", "活动数"], rows)
+    return Table(
+        "brands",
+        TABLES["brands"],
+        [gettext_noop("品牌活动"), gettext_noop("联合行动"), gettext_noop("活动数")],
+        rows,
+    )
 
 
 def region_counts(campaign, parent: str | None = None) -> dict[str, int]:
@@ -249,7 +257,12 @@ def by_province(campaign) -> Table:
     provinces = Region.objects.filter(level=Level.PROVINCE).order_by("code").values_list("code", "name")
     rows = [[name, code, counts.get(code, 0)] for code, name in provinces]
     rows.sort(key=lambda r: (-r[2], r[1]))
-    return Table("provinces", TABLES["provinces"], ["省份", "区划代码", "活动数"], rows)
+    return Table(
+        "provinces",
+        TABLES["provinces"],
+        [gettext_noop("省份"), gettext_noop("区划代码"), gettext_noop("活动数")],
+        rows,
+    )
 
 
 def daily(campaign) -> tuple[Table, list[dict]]:
@@ -273,9 +286,9 @@ def daily(campaign) -> tuple[Table, list[dict]]:
         total += counts.get(day, 0)
         rows.append([day.isoformat(), counts.get(day, 0), total])
         day += timedelta(days=1)
-    return Table("daily", TABLES["daily"], ["日期", "当日发布", "累计"], rows), [
-        {"day": d["day"].isoformat(), "title": d["title"]} for d in deadlines
-    ]
+    return Table(
+        "daily", TABLES["daily"], [gettext_noop("日期"), gettext_noop("当日发布"), gettext_noop("累计")], rows
+    ), [{"day": d["day"].isoformat(), "title": d["title"]} for d in deadlines]
 
 
 def _beijing():
@@ -296,4 +309,16 @@ def targets_table(progress) -> Table:
         ]
         for p in progress
     ]
-    return Table("targets", TABLES["targets"], ["联合行动", "品牌活动", "目标", "计划", "当前", "进度"], rows)
+    return Table(
+        "targets",
+        TABLES["targets"],
+        [
+            gettext_noop("联合行动"),
+            gettext_noop("品牌活动"),
+            gettext_noop("目标"),
+            gettext_noop("计划"),
+            gettext_noop("当前"),
+            gettext_noop("进度"),
+        ],
+        rows,
+    )

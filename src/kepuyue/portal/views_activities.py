@@ -275,9 +275,9 @@ def _active_filters(
         elif name == "form":
             text = str(display.FORM_LABELS.get(value, value))
         elif name == "audience":
-            text = Audience(int(value)).label
+            text = _(Audience(int(value)).label)
         elif name == "topic":
-            text = Topic(int(value)).label
+            text = _(Topic(int(value)).label)
         elif name == "phase":
             text = str(Phase(value).label)
         elif name == "sort":

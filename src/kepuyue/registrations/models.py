@@ -11,6 +11,7 @@ in turn. Each confirmed booking is a ticket with a signed QR code; the unit's st
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_noop
 
 from kepuyue.common import clock
 from kepuyue.common.models import TimestampedModel
@@ -124,18 +125,18 @@ class Session(TimestampedModel):
 
 
 class Kind(models.TextChoices):
-    INDIVIDUAL = "individual", "个人/家庭"
-    GROUP = "group", "团体"
+    INDIVIDUAL = "individual", gettext_noop("个人/家庭")
+    GROUP = "group", gettext_noop("团体")
 
 
 class Status(models.TextChoices):
     """Where a booking stands. Confirmed and offered bookings hold places; waitlisted ones wait."""
 
-    CONFIRMED = "confirmed", "已报名"
-    WAITLISTED = "waitlisted", "候补中"
-    OFFERED = "offered", "候补递补待确认"
-    CANCELLED = "cancelled", "已取消"
-    EXPIRED = "expired", "递补已过期"
+    CONFIRMED = "confirmed", gettext_noop("已报名")
+    WAITLISTED = "waitlisted", gettext_noop("候补中")
+    OFFERED = "offered", gettext_noop("候补递补待确认")
+    CANCELLED = "cancelled", gettext_noop("已取消")
+    EXPIRED = "expired", gettext_noop("递补已过期")
 
 
 ACTIVE_STATUSES = (Status.CONFIRMED, Status.WAITLISTED, Status.OFFERED)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from kepuyue.common.models import TimestampedModel
 
@@ -144,11 +145,11 @@ class Performance(models.Model):
 class VolunteerRole(models.TextChoices):
     """Who the plan calls (二(二)1): 青年教师、大学生科技社团骨干学生、本科生、研究生等科技志愿服务队成员."""
 
-    TEACHER = "teacher", "青年教师"
-    CLUB = "club", "科技社团骨干"
-    UNDERGRADUATE = "undergraduate", "本科生"
-    GRADUATE = "graduate", "研究生"
-    OTHER = "other", "其他志愿者"
+    TEACHER = "teacher", gettext_noop("青年教师")
+    CLUB = "club", gettext_noop("科技社团骨干")
+    UNDERGRADUATE = "undergraduate", gettext_noop("本科生")
+    GRADUATE = "graduate", gettext_noop("研究生")
+    OTHER = "other", gettext_noop("其他志愿者")
 
 
 class Volunteer(TimestampedModel):

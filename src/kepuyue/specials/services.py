@@ -19,7 +19,7 @@ from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as _noop
+from django.utils.translation import gettext_noop
 
 from kepuyue.activities.models import Activity, Status
 from kepuyue.audit.services import record
@@ -396,10 +396,10 @@ def count_volunteers(campaign_id: int) -> int:
 
 #: Brands of the plan (slugs of ``campaigns/*.yaml``) whose programmes have pages here, with the pages.
 BRAND_PAGES: dict[str, tuple[tuple[str, str], ...]] = {
-    "science-films": ((_noop("“光影科学梦”哪里在放映"), "specials:films"),),
-    "scientist-plays": ((_noop("科学大师剧剧目与演出"), "specials:plays"),),
-    "youth-explore-xinghuo": ((_noop("各高校青年志愿者"), "specials:volunteers"),),
-    "frontier-lectures": ((_noop("讲座回放"), "specials:replays"),),
+    "science-films": ((gettext_noop("“光影科学梦”哪里在放映"), "specials:films"),),
+    "scientist-plays": ((gettext_noop("科学大师剧剧目与演出"), "specials:plays"),),
+    "youth-explore-xinghuo": ((gettext_noop("各高校青年志愿者"), "specials:volunteers"),),
+    "frontier-lectures": ((gettext_noop("讲座回放"), "specials:replays"),),
 }
 
 

@@ -12,6 +12,7 @@ centroids), counties reached, special areas reached, first and last day — reco
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_noop
 
 from kepuyue.common.models import TimestampedModel
 
@@ -19,24 +20,24 @@ from kepuyue.common.models import TimestampedModel
 class VehicleKind(models.TextChoices):
     """科普大篷车 (五(三)2(1)) or a 流动科技馆 exhibition set (五(三)2(2))."""
 
-    CARAVAN = "caravan", "科普大篷车"
-    MUSEUM = "museum", "流动科技馆"
+    CARAVAN = "caravan", gettext_noop("科普大篷车")
+    MUSEUM = "museum", gettext_noop("流动科技馆")
 
 
 class VenueKind(models.TextChoices):
     """The six “进” of plan 五(三)2(1): where a stop takes place."""
 
-    SCHOOL = "school", "进学校"
-    GOVERNMENT = "government", "进机关"
-    ENTERPRISE = "enterprise", "进企业"
-    VILLAGE = "village", "进乡村"
-    COMMUNITY = "community", "进社区"
-    BARRACKS = "barracks", "进军营"
+    SCHOOL = "school", gettext_noop("进学校")
+    GOVERNMENT = "government", gettext_noop("进机关")
+    ENTERPRISE = "enterprise", gettext_noop("进企业")
+    VILLAGE = "village", gettext_noop("进乡村")
+    COMMUNITY = "community", gettext_noop("进社区")
+    BARRACKS = "barracks", gettext_noop("进军营")
 
 
 class TourStatus(models.TextChoices):
-    DRAFT = "draft", "草稿"
-    PUBLISHED = "published", "已发布"
+    DRAFT = "draft", gettext_noop("草稿")
+    PUBLISHED = "published", gettext_noop("已发布")
 
 
 class Vehicle(TimestampedModel):

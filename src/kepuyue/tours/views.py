@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 
 from kepuyue.activities.models import SpecialArea
@@ -79,7 +80,7 @@ def _detail_context(tour: Tour) -> dict:
         "tour": tour,
         "stops": stops,
         "counties": counties,
-        "special_labels": labels_of(tour.special_areas, SpecialArea),
+        "special_labels": [gettext(label) for label in labels_of(tour.special_areas, SpecialArea)],
         "route": services.route(tour, stops),
         "geo": settings.STATIC_URL + "dashboard/geo/",
     }

@@ -15,6 +15,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kepuyue.common import clock
 
@@ -45,7 +46,7 @@ STALE_SECONDS = 600
 # Runs of a job's steps (validation and commit together) after which retrying is refused.
 MAX_ATTEMPTS = 6
 RUNNING = (ImportJob.State.PENDING, ImportJob.State.VALIDATING, ImportJob.State.COMMITTING)
-INTERRUPTED_MESSAGE = (
+INTERRUPTED_MESSAGE = gettext_noop(
     "导入中断（处理进程停止或数据库连接中断），没有写入任何活动；请点击“重试”"
     "（管理员也可运行 manage.py import_activities --retry %(pk)d）"
 )

@@ -28,6 +28,7 @@ from xml.etree import ElementTree
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from ..models import ImportJob
 from .cells import nfkc
@@ -436,16 +437,18 @@ def _open_xlsx(path: Path) -> Sheet:
 _NOT_TABLES = (
     (
         b"\xd0\xcf\x11\xe0",
-        "这是旧版 Excel（.xls）文件，或设置了打开密码的工作簿：请在 Excel 中“另存为” .xlsx（并取消密码）后再导入",
+        gettext_noop(
+            "这是旧版 Excel（.xls）文件，或设置了打开密码的工作簿：请在 Excel 中“另存为” .xlsx（并取消密码）后再导入"
+        ),
     ),
-    (b"%PDF", "这是 PDF 文件，不是表格：请上传 .xlsx 或 .csv"),
-    (b"\x89PNG", "这是图片，不是表格：请上传 .xlsx 或 .csv"),
-    (b"\xff\xd8\xff", "这是图片，不是表格：请上传 .xlsx 或 .csv"),
-    (b"GIF8", "这是图片，不是表格：请上传 .xlsx 或 .csv"),
-    (b"Rar!", "这是 RAR 压缩包，不是表格：请上传 .xlsx 或 .csv"),
-    (b"7z\xbc\xaf", "这是 7z 压缩包，不是表格：请上传 .xlsx 或 .csv"),
-    (b"\x1f\x8b", "这是 gzip 压缩包，不是表格：请上传 .xlsx 或 .csv"),
-    (b"{\\rtf", "这是 RTF 文档，不是表格：请上传 .xlsx 或 .csv"),
+    (b"%PDF", gettext_noop("这是 PDF 文件，不是表格：请上传 .xlsx 或 .csv")),
+    (b"\x89PNG", gettext_noop("这是图片，不是表格：请上传 .xlsx 或 .csv")),
+    (b"\xff\xd8\xff", gettext_noop("这是图片，不是表格：请上传 .xlsx 或 .csv")),
+    (b"GIF8", gettext_noop("这是图片，不是表格：请上传 .xlsx 或 .csv")),
+    (b"Rar!", gettext_noop("这是 RAR 压缩包，不是表格：请上传 .xlsx 或 .csv")),
+    (b"7z\xbc\xaf", gettext_noop("这是 7z 压缩包，不是表格：请上传 .xlsx 或 .csv")),
+    (b"\x1f\x8b", gettext_noop("这是 gzip 压缩包，不是表格：请上传 .xlsx 或 .csv")),
+    (b"{\\rtf", gettext_noop("这是 RTF 文档，不是表格：请上传 .xlsx 或 .csv")),
 )
 
 

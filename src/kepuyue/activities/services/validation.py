@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from PIL import Image, UnidentifiedImageError
 
 from kepuyue.common import clock
@@ -58,15 +59,15 @@ TEXT_LIMITS = {
     "external_id": 64,
 }
 TEXT_LABELS = {
-    "title": "活动名称",
-    "summary": "活动简介",
-    "description": "活动详情",
-    "co_organizers": "协办/承办单位",
-    "online_url": "线上地址",
-    "venue": "活动地点",
-    "contact_name": "联系人",
-    "contact_phone": "联系电话",
-    "external_id": "外部编号",
+    "title": gettext_noop("活动名称"),
+    "summary": gettext_noop("活动简介"),
+    "description": gettext_noop("活动详情"),
+    "co_organizers": gettext_noop("协办/承办单位"),
+    "online_url": gettext_noop("线上地址"),
+    "venue": gettext_noop("活动地点"),
+    "contact_name": gettext_noop("联系人"),
+    "contact_phone": gettext_noop("联系电话"),
+    "external_id": gettext_noop("外部编号"),
 }
 # Texts kept on several lines (Markdown); the others are one line.
 MULTILINE_FIELDS = frozenset({"description"})
@@ -74,17 +75,17 @@ VALUE_FIELDS = ("expected_participants", "science_workers", "latitude", "longitu
 BIT_FIELDS = {"audiences": Audience, "topics": Topic, "special_areas": SpecialArea}
 # Labels used in messages (the model's verbose names, plus the place field of the form).
 FIELD_LABELS = {
-    "campaign": "科普月",
-    "joint_action": "联合行动",
-    "key_task": "重点任务",
-    "brand": "品牌活动",
-    "title": "活动名称",
-    "starts_at": "开始时间",
-    "ends_at": "结束时间",
-    "form": "活动形式",
-    "online_url": "线上地址",
-    "region": "所在地区",
-    "poster": "海报",
+    "campaign": gettext_noop("科普月"),
+    "joint_action": gettext_noop("联合行动"),
+    "key_task": gettext_noop("重点任务"),
+    "brand": gettext_noop("品牌活动"),
+    "title": gettext_noop("活动名称"),
+    "starts_at": gettext_noop("开始时间"),
+    "ends_at": gettext_noop("结束时间"),
+    "form": gettext_noop("活动形式"),
+    "online_url": gettext_noop("线上地址"),
+    "region": gettext_noop("所在地区"),
+    "poster": gettext_noop("海报"),
 }
 
 # Counts of an activity (预计参与人数, 参与科技工作者人数): whole numbers in 0..COUNT_MAX — one rule
@@ -93,8 +94,8 @@ COUNT_FIELDS = {"expected_participants": "预计参与人数", "science_workers"
 COUNT_MAX = 2_000_000_000
 # The messages after the field's name; the form shows them under the field (``%(limit_value)s`` is
 # Django's parameter), the import after the column.
-COUNT_MIN_MESSAGE = "不能小于 %(limit_value)s"
-COUNT_MAX_MESSAGE = "不能超过 %(limit_value)s"
+COUNT_MIN_MESSAGE = gettext_noop("不能小于 %(limit_value)s")
+COUNT_MAX_MESSAGE = gettext_noop("不能超过 %(limit_value)s")
 
 
 def count_error(value: int) -> str | None:

@@ -15,3 +15,15 @@ register = template.Library()
 def colon() -> str:
     """``"："`` on a Chinese page, ``": "`` in any other language."""
     return "：" if (get_language() or "zh-hans").startswith("zh") else ": "
+
+
+@register.simple_tag
+def lparen() -> str:
+    """``"（"`` on a Chinese page, ``" ("`` in any other language: ``{{ name }}{% lparen %}{{ note }}{% rparen %}``."""
+    return "（" if (get_language() or "zh-hans").startswith("zh") else " ("
+
+
+@register.simple_tag
+def rparen() -> str:
+    """``"）"`` on a Chinese page, ``")"`` in any other language."""
+    return "）" if (get_language() or "zh-hans").startswith("zh") else ")"

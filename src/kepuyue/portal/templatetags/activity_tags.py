@@ -67,11 +67,11 @@ def form_label(activity) -> str:
 
 @register.filter
 def bit_labels(activity, field: str) -> list[str]:
-    """The Chinese labels set in one of the activity's bit sets (``audiences``, ``topics``,
+    """The labels (translated) set in one of the activity's bit sets (``audiences``, ``topics``,
     ``special_areas``), in the plan's order."""
     enum = _BITS[field]
     value = getattr(activity, field) or 0
-    return [member.label for member in enum if value & member.value]
+    return [gettext(member.label) for member in enum if value & member.value]
 
 
 @register.simple_tag
