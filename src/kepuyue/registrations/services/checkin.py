@@ -93,9 +93,10 @@ def _outcome(row: CheckIn, booking: Booking | None, *, other: Session | None = N
         CheckResult.NOT_VALID: _("票已取消或尚未确认（候补）"),
         CheckResult.UNKNOWN: _("无效票号：请核对后重新输入"),
         CheckResult.TAMPERED: _("二维码签名无效：疑似伪造或被修改"),
-        CheckResult.TOO_EARLY: _("签到尚未开始：开场前 2 小时起可签到（%(t)s 起）")
-        % {"t": f"{opens:%m-%d %H:%M}"},
-        CheckResult.TOO_LATE: _("本场次已结束超过 2 小时，签到已关闭"),
+        CheckResult.TOO_EARLY: _("签到尚未开始：开场前 %(h)d 小时起可签到（%(t)s 起）")
+        % {"h": CHECKIN_OPENS_BEFORE // timedelta(hours=1), "t": f"{opens:%m-%d %H:%M}"},
+        CheckResult.TOO_LATE: _("本场次已结束超过 %(h)d 小时，签到已关闭")
+        % {"h": CHECKIN_CLOSES_AFTER // timedelta(hours=1)},
     }
     return Outcome(
         nonce=row.nonce,
