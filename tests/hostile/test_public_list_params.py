@@ -126,3 +126,9 @@ def test_summary_remove_photo_ids(client, world, value, clock):
     )
     assert response.status_code == 200  # the form again, with the participants' message
     assert "实际参与人数" in response.content.decode()
+
+
+@pytest.mark.parametrize("url", ["/films/?film=²", "/films/?film=①", "/tours/?page=²", "/tours/?page=٣"])
+def test_digits_int_refuses_are_not_a_server_error(client, url):
+    """``"²".isdigit()`` is true but ``int("²")`` raises: such parameters are ignored, never a 500."""
+    assert client.get(url).status_code < 500

@@ -17,7 +17,7 @@ from kepuyue.activities.models import Status
 from kepuyue.calls.models import Entry, EntryStatus
 from kepuyue.campaigns.models import JointAction
 from kepuyue.common.pagecache import depends, public_page
-from kepuyue.common.text import parse_date
+from kepuyue.common.text import int_or_none, parse_date
 from kepuyue.orgs.models import Organization
 from kepuyue.regions.models import Level, Region
 
@@ -90,7 +90,8 @@ def film_tour(request):
     film = None
     film_id = (request.GET.get("film") or "").strip()
     if film_id:
-        film = Film.objects.filter(pk=film_id).first() if film_id.isdigit() and len(film_id) < 10 else None
+        pk = int_or_none(film_id, min_value=1, max_value=2**31 - 1)  # "²".isdigit() is true, int() refuses it
+        film = Film.objects.filter(pk=pk).first() if pk else None
         if film is None:
             problems.append(_("没有这部影片"))
     films = list(Film.objects.order_by("category", "title"))

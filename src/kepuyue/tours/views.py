@@ -18,6 +18,7 @@ from kepuyue.activities.services import labels_of
 from kepuyue.campaigns import services as campaigns
 from kepuyue.campaigns.models import Campaign
 from kepuyue.common.pagecache import depends, public_page
+from kepuyue.common.text import int_or_none
 
 from . import services
 from .models import Tour, TourStatus
@@ -48,7 +49,7 @@ def tour_list(request):
     depends(request, f"tours:{campaign.pk}")
     paginator = Paginator(services.public_tours(campaign), PAGE_SIZE)
     page_number = request.GET.get("page", "1")
-    if not (page_number.isdigit() and 0 < int(page_number) <= 10_000):
+    if int_or_none(page_number, min_value=1, max_value=10_000) is None:
         page_number = "1"
     page = paginator.get_page(page_number)
     return render(

@@ -30,6 +30,7 @@ from kepuyue.activities.models import Status as ActivityStatus
 from kepuyue.common import clock
 from kepuyue.common.pagecache import depends, public_page
 from kepuyue.common.ratelimits import limit, user_or_ip
+from kepuyue.common.text import int_or_none
 
 from .. import services, tickets
 from ..forms import BookingForm, GroupForm, add_errors
@@ -195,9 +196,7 @@ def _full(request, session: Session, form: BookingForm, exc) -> HttpResponse:
             ):
                 posted.append((name, value))
     data = form.cleaned_data  # checked by the service before it found the session full
-    seats = sum(
-        int(v) for v in (str(data.get(k) or "0").strip() for k in ("adults", "children")) if v.isdigit()
-    )
+    seats = sum(int_or_none(data.get(k), min_value=0) or 0 for k in ("adults", "children"))
     return render(
         request,
         "registrations/book_full.html",

@@ -25,6 +25,7 @@ from kepuyue.activities.models import Status as ActivityStatus
 from kepuyue.audit import services as audit
 from kepuyue.common import clock
 from kepuyue.common.ratelimits import limit, over_limit, refuse, user_or_ip
+from kepuyue.common.text import int_or_none
 from kepuyue.roles import services as roles
 
 from .. import rules, services, tickets
@@ -300,11 +301,8 @@ def booking_move(request, pk: int):
     """Move a confirmed booking to another session of the activity (``to``)."""
     booking = _booking(request, pk)
     to = request.POST.get("to", "")
-    target = (
-        Session.objects.filter(pk=int(to), activity_id=booking.activity_id).first()
-        if to.isdigit() and len(to) < 12
-        else None
-    )
+    to_pk = int_or_none(to, min_value=1, max_value=2**31 - 1)
+    target = Session.objects.filter(pk=to_pk, activity_id=booking.activity_id).first() if to_pk else None
     if target is None:
         messages.error(request, _("请选择要调整到的场次"))
         return redirect("registrations:org_bookings", session_id=booking.session_id)
@@ -328,8 +326,8 @@ def export(request, pk: int, fmt: str):
     full = request.GET.get("full") == "1"
     rows = Booking.objects.filter(activity=item).order_by("session__starts_at", "created_at", "id")
     session = request.GET.get("session", "")
-    if session.isdigit() and len(session) < 12:
-        rows = rows.filter(session_id=int(session))
+    if (session_pk := int_or_none(session, min_value=1, max_value=2**31 - 1)) is not None:
+        rows = rows.filter(session_id=session_pk)
     audit.record(
         "export.registrations",
         actor=request.user,
