@@ -106,6 +106,23 @@ def summary(samples: list[float]) -> dict:
     }
 
 
+def _backend_cpu(connection) -> tuple[int, float] | None:
+    """(pid, CPU seconds) of the PostgreSQL server process behind ``connection`` — its parsing,
+    planning and executing of the booking's statements, on the same cores — or ``None`` (SQLite, or a
+    server on another machine)."""
+    if connection.vendor != "postgresql":
+        return None
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
@@ -180,6 +197,7 @@ def main() -> None:
             per_query.setdefault(" ".join(sql.split()[:4])[:70], []).append(time.thread_time() - started)
 
     wrapper = connection.execute_wrapper(timed) if args.query_cpu else None
+    backend = _backend_cpu(connection)  # PostgreSQL's server process for this connection (same machine)
     if wrapper:
         wrapper.__enter__()
     all_in = time.process_time()
@@ -191,6 +209,8 @@ def main() -> None:
             profile.stop() if args.sample else profile.disable()
         assert outcome == "booked", outcome
         booked.append(cpu)
+    backend_cpu = _backend_cpu(connection)
+    backend_cpu = round((backend_cpu[1] - backend[1]) * 1000 / args.n, 3) if backend and backend_cpu else None
     drain()  # the ticket e-mails queued after the responses
     all_in = (time.process_time() - all_in) / args.n
     sidecar_cpu = None
@@ -231,6 +251,7 @@ def main() -> None:
                 "booked_cpu": summary(booked),
                 "booked_cpu_all_in_mean_ms": round(all_in * 1000, 2),
                 "background_process_cpu_per_booking_ms": sidecar_cpu,
+                "database_server_cpu_per_booking_ms": backend_cpu,
                 "full_cpu": summary(refused),
                 "queries_per_booking": len(queries),
                 "load_average": os.getloadavg(),

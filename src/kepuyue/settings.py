@@ -160,6 +160,14 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.environ.get(
+        "KEPUYUE_PG_PREPARE", "1"
+    ) not in {"0", "false", "off"}:
+        # The hot-path statements of kepuyue.common.compiled are prepared on a connection's first
+        # run of each (decision 0035); every other query keeps Django's client-side binding, which
+        # psycopg never prepares. Behind PgBouncer in transaction mode it needs PgBouncer ≥ 1.21 with
+        # max_prepared_statements > 0, or KEPUYUE_PG_PREPARE=0.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 0)
     if TESTING and os.environ.get("KEPUYUE_TEST_DB_SUFFIX"):
         # Two suites on one server (a developer's and a helper's) must not share test_<name>.
         name = DATABASES["default"]["NAME"]

@@ -132,3 +132,63 @@ def test_the_database_sessions_read_their_row_compiled_once(client, settings, mo
     expired = SessionStore(store.session_key)
     assert expired.load() == {} and expired.session_key is None
     assert SessionStore("nosuchsessionkey0123456789").load() == {}
+
+
+def test_on_postgresql_the_compiled_statements_are_prepared_and_nothing_else(config, activity, settings):
+    """Decision 0035: PostgreSQL plans a compiled statement once per connection (server-side binding,
+    prepared on its first run) — the ORM's own queries keep client-side binding and are never prepared;
+    ``prepare_threshold=None`` (``KEPUYUE_PG_PREPARE=0``) prepares nothing."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    session = add_session(activity, capacity=7)
+    read = PreparedRead(lambda pk: Session.objects.filter(pk=pk), pk=-7_000_000_001)
+
+    def prepared() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+            return [row[0] for row in cursor.fetchall()]
+
+    raw = connection.connection
+    assert raw.prepare_threshold == 0  # the setting's default
+    for _ in range(3):
+        assert read.first(pk=session.pk).capacity == 7
+        Session.objects.get(pk=session.pk)  # an ORM query: client-side, never prepared
+    statements = prepared()
+    assert len([s for s in statements if "registrations_session" in s]) == 1, statements
+    assert all("$1" in s for s in statements)  # bound by the server, not written into the text
+    # An insert and a conditional update through server-side binding write the same values.
+    entry = insert(
+        AuditEntry(
+            at=session.created, action="x.y", object_repr="“引号”与 emoji 🎉", data={"n": 1, "文": "字"}
+        )
+    )
+    assert AuditEntry.objects.values_list("object_repr", "data").get(pk=entry.pk) == (
+        "“引号”与 emoji 🎉",
+        {"n": 1, "文": "字"},
+    )
+    raw.prepare_threshold = None
+    try:
+        connection.connection.execute("DEALLOCATE ALL")
+        raw._prepared.clear()  # psycopg's own cache of what the server holds
+        assert read.first(pk=session.pk).capacity == 7
+        assert prepared() == []
+    finally:
+        raw.prepare_threshold = 0
+
+
+def test_the_query_log_shows_a_compiled_statement_with_its_values(config, activity):
+    """``CaptureQueriesContext``/``DEBUG`` read each statement's text: on PostgreSQL the prepared ones
+    are bound by the server, and the log still shows them with their values (not ``None``)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    session = add_session(activity, capacity=7)
+    read = PreparedRead(lambda pk: Session.objects.filter(pk=pk), pk=-7_000_000_001)
+    with CaptureQueriesContext(connection) as queries:
+        read.first(pk=session.pk)
+        read.first(pk=session.pk)
+    assert len(queries) == 2
+    for query in queries:
+        assert 'FROM "registrations_session"' in query["sql"] and f"= {session.pk}" in query["sql"]
