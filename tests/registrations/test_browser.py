@@ -15,7 +15,7 @@ from django.core import mail
 
 from kepuyue.common import sms
 from kepuyue.registrations import services, tickets
-from kepuyue.registrations.models import Booking, Status
+from kepuyue.registrations.models import Booking, CheckIn, Status
 from tests.fixtures_registrations import add_session, configure, make_activity, make_member, party
 
 pytestmark = pytest.mark.browser
@@ -187,6 +187,8 @@ def test_booking_waitlist_and_check_in_on_a_phone(
         second.pk,
         filler.pk,
     }
+    # typed on a connected phone: online check-ins, not 离线签到 (the page sends them through its sync queue)
+    assert not CheckIn.objects.filter(session=session, offline=True).exists()
     page.goto(f"{base}/org/registrations/session/{session.pk}/?status=checked")
     _shot(page, artifacts_dir, "10-unit-list")
 

@@ -170,3 +170,56 @@ def test_a_code_typed_in_full_width_is_read(session, member, publisher, clock):
     assert tickets.normalise_code(typed) == booking.code
     clock("2025-09-15T09:00+08:00")
     assert services.check_in(session, typed, actor=publisher).result == "ok"
+
+
+def test_a_scan_sent_at_once_is_an_online_check_in_and_a_queued_one_offline(
+    session, activity, publisher, clock
+):
+    """The phone sends every scan through the sync endpoint, connected or not (fresh try: every
+    check-in made online was stored as 离线签到). Offline means the scan waited for a connection: the
+    phone says so, or it reached the server more than a minute after it was made."""
+    bookings = [services.book(session, make_member(), party())[0] for _ in range(4)]
+    clock("2025-09-15T09:10+08:00")
+    sent = services.check_in_batch(
+        session,
+        [
+            # scanned and sent within seconds: online
+            {
+                "nonce": "scan-online-0001",
+                "code": bookings[0].code,
+                "scanned_at": "2025-09-15T09:09:58+08:00",
+            },
+            # the phone queued it without a connection (said so), sent seconds later
+            {
+                "nonce": "scan-flagged-0002",
+                "code": bookings[1].code,
+                "scanned_at": "2025-09-15T09:09:50+08:00",
+                "offline": True,
+            },
+            # waited a quarter of an hour in the phone's queue; the phone says nothing (older page)
+            {
+                "nonce": "scan-queued-0003",
+                "code": bookings[2].code,
+                "scanned_at": "2025-09-15T08:55:00+08:00",
+            },
+        ],
+        actor=publisher,
+    )
+    assert [o.result for o in sent] == ["ok", "ok", "ok"]
+    stored = dict(CheckIn.objects.values_list("nonce", "offline"))
+    assert stored == {"scan-online-0001": False, "scan-flagged-0002": True, "scan-queued-0003": True}
+    # "offline" must be the JSON true: a string is not taken as the phone's word
+    another = bookings[3]
+    services.check_in_batch(
+        session,
+        [
+            {
+                "nonce": "scan-string-0004",
+                "code": another.code,
+                "scanned_at": "2025-09-15T09:10:00+08:00",
+                "offline": "yes",
+            }
+        ],
+        actor=publisher,
+    )
+    assert CheckIn.objects.get(nonce="scan-string-0004").offline is False

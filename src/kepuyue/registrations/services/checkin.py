@@ -126,12 +126,19 @@ def _scanned_time(value, now: datetime) -> datetime:
     return moment
 
 
+# A scan that reaches the server later than this after the phone made it waited in the phone's queue
+# (no connection): it counts as an offline check-in (离线签到) whatever the phone says.
+OFFLINE_AFTER = timedelta(seconds=60)
+
+
 def check_in(
-    session: Session, raw: str, *, actor, nonce: str = "", scanned_at=None, offline: bool = False
+    session: Session, raw: str, *, actor, nonce: str = "", scanned_at=None, offline: bool | None = False
 ) -> Outcome:
     """Check one ticket in at ``session``: ``raw`` is the QR payload or a typed code. ``nonce`` makes
-    the call idempotent (generated when empty). Returns an :class:`Outcome`; never raises for bad
-    input (it is an outcome). Sends ``checked_in`` after commit on success."""
+    the call idempotent (generated when empty). ``offline``: whether the scan was made without a
+    connection; ``None`` decides by the times — a scan received more than :data:`OFFLINE_AFTER`
+    after it was made waited offline. Returns an :class:`Outcome`; never raises for bad input (it is
+    an outcome). Sends ``checked_in`` after commit on success."""
     now = clock.now()
     nonce = nonce if isinstance(nonce, str) and _NONCE.match(nonce) else uuid.uuid4().hex
     stored = CheckIn.objects.select_related("session", "booking__session").filter(nonce=nonce).first()
@@ -146,6 +153,8 @@ def check_in(
         return _outcome(stored, stored.booking, other=other)
     scanned = tickets.read(raw if isinstance(raw, str) else "")
     when = _scanned_time(scanned_at, now)
+    if offline is None:
+        offline = now - when > OFFLINE_AFTER
     booking = None
     other = None
     if scanned.error == "tampered":
@@ -217,8 +226,10 @@ def check_in(
 
 
 def check_in_batch(session: Session, items, *, actor) -> list[Outcome]:
-    """Sync the scans a phone queued (offline): ``items`` is a list of ``{"nonce", "code",
-    "scanned_at"}`` (at most :data:`MAX_BATCH`). Returns one :class:`Outcome` per item, in order; an
+    """Sync the scans a phone sent — at once when it is online, queued while it was not: ``items``
+    is a list of ``{"nonce", "code", "scanned_at", "offline"}`` (at most :data:`MAX_BATCH`). A scan
+    is stored as offline when the phone says it waited for a connection or it arrives more than
+    :data:`OFFLINE_AFTER` after it was made (a scan sent at once is an online one). Returns one :class:`Outcome` per item, in order; an
     item that is not a mapping gets an ``unknown`` outcome. Raises ``ValidationError`` for a batch that
     is not a list or is too long (nothing is checked in then). Audited once per batch."""
     if not isinstance(items, list):
@@ -236,7 +247,7 @@ def check_in_batch(session: Session, items, *, actor) -> list[Outcome]:
                 actor=actor,
                 nonce=item.get("nonce") if isinstance(item.get("nonce"), str) else "",
                 scanned_at=item.get("scanned_at"),
-                offline=True,
+                offline=True if item.get("offline") is True else None,
             )
         )
     if outcomes:

@@ -51,7 +51,7 @@ def page(request, session_id: int):
 @login_required
 @limit("checkin", key=user_or_ip)
 def sync(request, session_id: int):
-    """``POST …/checkin/sync``: ``{"scans": [{"nonce", "code", "scanned_at"}, …]}`` → ``{"results":
+    """``POST …/checkin/sync``: ``{"scans": [{"nonce", "code", "scanned_at", "offline"}, …]}`` → ``{"results":
     […], "counts": {…}}``. A batch sent again is answered the same and counted once."""
     session = _session(request, session_id)
     if len(request.body) > MAX_BODY:

@@ -70,7 +70,7 @@
     if (seen && (seen.result === "ok" || !seen.done)) {
       show(T("dup-local") + (seen.name ? " · " + seen.name : ""), "warn"); addLog(T("dup-local") + " " + scanned.code.slice(0, 4) + "-" + scanned.code.slice(4, 8) + "-" + scanned.code.slice(8), "warn"); return;
     }
-    items.push({nonce: nonce(), code: scanned.code, raw: scanned.raw, scanned_at: new Date().toISOString(), done: false});
+    items.push({nonce: nonce(), code: scanned.code, raw: scanned.raw, scanned_at: new Date().toISOString(), offline: navigator.onLine === false, done: false});
     save(items);
     if (navigator.onLine === false) { show(T("offline"), "warn"); addLog(T("queued") + " " + scanned.code, "pending"); }
     updateState();
@@ -85,7 +85,7 @@
     fetch(syncUrl, {
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json"},
-      body: JSON.stringify({scans: pending.map(function (i) { return {nonce: i.nonce, code: i.raw || i.code, scanned_at: i.scanned_at}; })})
+      body: JSON.stringify({scans: pending.map(function (i) { return {nonce: i.nonce, code: i.raw || i.code, scanned_at: i.scanned_at, offline: !!i.offline}; })})
     }).then(function (r) { return r.json().then(function (data) { return {ok: r.ok, data: data}; }); }).then(function (res) {
       syncing = false;
       if (!res.ok) { show(res.data.error || "error", "bad"); return; }
@@ -99,7 +99,13 @@
       if (res.data.counts) counts.textContent = T("checked") + " " + res.data.counts.checked_people + " / " + res.data.counts.people + " " + T("people");
       updateState();
       if (load().some(function (i) { return !i.done; })) sync();
-    }).catch(function () { syncing = false; show(T("offline"), "warn"); updateState(); });
+    }).catch(function () {
+      // No connection after all: what was sent waits in the queue and counts as offline scans.
+      var items = load();
+      items.forEach(function (i) { if (!i.done) i.offline = true; });
+      save(items);
+      syncing = false; show(T("offline"), "warn"); updateState();
+    });
   }
 
   form.addEventListener("submit", function (e) {
