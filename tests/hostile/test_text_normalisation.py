@@ -137,8 +137,13 @@ def test_normalize_phone_refuses_with_message(value):
 
 
 def test_normalize_phone_mobile_only_refuses_landline():
-    with pytest.raises(ValidationError, match="手机号码"):
-        text.normalize_phone("010-68571988", label="手机号码", mobile_only=True)
+    """A landline where only a mobile will do is named as such (fresh try: "not a valid mobile
+    number" for a perfectly valid office number left the user guessing)."""
+    for landline in ("010-68571988", "（0571）8765 4321 转 12", "400-123-4567"):
+        with pytest.raises(ValidationError, match="是固定电话，此处只能填写手机号码"):
+            text.normalize_phone(landline, label="手机号码", mobile_only=True)
+    with pytest.raises(ValidationError, match="不是有效的手机号码"):
+        text.normalize_phone("12345", label="手机号码", mobile_only=True)
 
 
 @pytest.mark.parametrize(

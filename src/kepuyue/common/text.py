@@ -339,7 +339,9 @@ def normalize_phone(value, *, label: str = "", mobile_only: bool = False, severa
     for part in parts:
         number = _one_phone(part, mobile_only=mobile_only)
         if number is None:
-            if mobile_only:
+            if mobile_only and _one_phone(part, mobile_only=False) is not None:  # a landline or 400 number
+                message = _("%(label)s“%(value)s”是固定电话，此处只能填写手机号码（11 位，如 13812345678）")
+            elif mobile_only:
                 message = _("%(label)s“%(value)s”不是有效的手机号码（11 位，如 13812345678）")
             else:
                 message = _(
