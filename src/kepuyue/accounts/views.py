@@ -324,7 +324,12 @@ def verify_contact(request):
     ``action``: ``email`` (send the link), ``phone`` (send a code), ``code`` (check the code). Sending
     is limited per account (``verify_send``), tries too (``verify_code``)."""
     user = request.user
-    phone_form = PhoneForm(request.POST if request.POST.get("action") == "phone" else None)
+    profile = services.profile_of(user)
+    # The number typed at sign-up (not yet proved) is offered as it is, so a code is one tap away.
+    typed = profile.phone if profile and not verification.phone_verified(user, profile) else ""
+    phone_form = PhoneForm(
+        request.POST if request.POST.get("action") == "phone" else None, initial={"phone": typed}
+    )
     code_form = PhoneCodeForm(request.POST if request.POST.get("action") == "code" else None)
     action = request.POST.get("action", "") if request.method == "POST" else ""
     if action in ("email", "phone") and over_limit(request, "verify_send", key=user_or_ip):
@@ -355,7 +360,6 @@ def verify_contact(request):
         else:
             messages.success(request, _("手机号码已验证。"))
             return redirect(_next_or_home(request))
-    profile = services.profile_of(user)
     return render(
         request,
         "accounts/verify_contact.html",
