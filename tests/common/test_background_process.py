@@ -155,3 +155,32 @@ def test_an_orderly_exit_runs_what_is_still_held(busy_process):
     sent += _received(busy_process)
     here = sorted(i for kind, args in RAN_HERE if kind == "many" for i in args)
     assert sorted(here + sent) == list(range(30)) and not background._held
+
+
+def test_a_stopped_process_removes_its_socket_and_folder(tmp_path):
+    """``kill`` (SIGTERM, as a server's process group is stopped) ends the process as a gone server
+    does: its socket and the folder ``kepuyue.serve`` made for it are removed (fresh try: one
+    ``/tmp/kepuyue-background-*`` folder was left behind per run)."""
+    folder = tmp_path / "kepuyue-background-x"
+    folder.mkdir()
+    sock = folder / "jobs.sock"
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in {background.SOCKET_ENV, "DATABASE_URL"}},
+        "SECRET_KEY": "background-process-test-" + "k" * 30,
+        "KEPUYUE_VAR_DIR": str(tmp_path / "var"),
+        "KEPUYUE_BACKGROUND": "thread",
+        "PYTHONPATH": str(ROOT / "src"),
+    }
+    child = subprocess.Popen(
+        [sys.executable, "-c", "from kepuyue.common.background import main; main()", str(sock)],
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        assert _wait_for(sock), "the background process did not open its socket"
+        child.terminate()
+        assert child.wait(30) == 0
+        assert not sock.exists() and not folder.exists()
+    finally:
+        if child.poll() is None:
+            child.kill()

@@ -39,7 +39,9 @@ import json
 import logging
 import os
 import queue
+import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -407,6 +409,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     os.environ.pop(SOCKET_ENV, None)  # this process runs its jobs itself
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kepuyue.settings")
+    # Stopped with the server (SIGTERM to its process group): leave as from a gone parent — run
+    # what is queued, remove the socket and its folder (they were left in /tmp on every stop).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     django.setup()
     logging.getLogger(__name__).info("后台进程已启动：%s", args.socket)
     serve(args.socket, args.parent)
