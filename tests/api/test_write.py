@@ -473,3 +473,34 @@ def test_withdraw_after_the_event_leaves_used_bookings_alone(
     assert rows[missed.pk].status == BookingStatus.CONFIRMED and rows[missed.pk].cancelled_at is None
     assert not Notification.objects.filter(kind="registration.cancelled").exists()
     assert registrations.attendance(activity) == 1
+
+
+def test_a_boolean_is_not_a_number_and_an_item_must_be_an_object(client, unit, token):
+    """Hostile JSON (fresh try): ``true`` was read as 1 (a count of 1, the audience bit 1) and a bulk
+    item of ``5`` or ``"x"`` became an empty activity refused for its external id. Both are refused
+    by name, and nothing is written."""
+    for field, value in (
+        ("expected_participants", True),
+        ("science_workers", False),
+        ("audiences", [True]),
+        ("topics", [1, False]),
+    ):
+        response = post(
+            client, "/api/v1/org/activities", activity_payload(external_id="B1", **{field: value}), token[1]
+        )
+        assert response.status_code == 422, (field, response.content)
+        assert any("不能是 true/false" in m for ms in response.json()["errors"].values() for m in ms), field
+    bulk = post(
+        client,
+        "/api/v1/org/activities/bulk",
+        {"items": [activity_payload(external_id="OK"), 5, "x", None]},
+        token[1],
+    )
+    assert bulk.status_code == 422
+    errors = bulk.json()["errors"]
+    assert errors["items.1"] == errors["items.2"] == errors["items.3"] == ["应为 JSON 对象（{…}）"]
+    assert "items.0" not in errors
+    for body in ([1, 2], "text", 5):
+        response = post(client, "/api/v1/org/activities", body, token[1])
+        assert response.status_code == 422 and response.json()["code"] == "validation"
+    assert not Activity.objects.exists()

@@ -115,6 +115,10 @@ def _invalid_message(item: dict) -> str:
     ctx = item.get("ctx") or {}
     if kind == "missing":
         return _("必须填写")
+    if kind == "not_an_object":  # kepuyue.api.schemas.InSchema
+        return _("应为 JSON 对象（{…}）")
+    if kind == "boolean_not_number":
+        return _("应为整数，不能是 true/false")
     if kind == "string_too_long":
         return _("过长，最多 %(n)s 个字符") % {"n": ctx.get("max_length", "")}
     if kind.startswith("string"):

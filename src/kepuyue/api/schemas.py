@@ -3,9 +3,12 @@ describes. Inputs are lenient (texts and lists of texts) so that the services, n
 judge them and answer with the same Chinese messages as the web pages."""
 
 from datetime import date, datetime
+from typing import Annotated
 
 from ninja import Field, Schema
-from pydantic import field_validator
+from ninja.schema import DjangoGetter
+from pydantic import BeforeValidator, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from kepuyue.activities.services.validation import COUNT_MAX
 
@@ -17,6 +20,33 @@ class ErrorOut(Schema):
     detail: str = Field(..., description="中文错误说明")
     code: str = Field(..., description="错误类别，如 not_found、validation、rate_limited")
     errors: dict[str, list[str]] = Field(default_factory=dict, description="字段 → 中文错误信息")
+
+
+class InSchema(Schema):
+    """A body (or a part of one) the API reads: a JSON object, nothing else. django-ninja's schemas
+    read attributes of whatever they are given (they also build answers from model instances), so an
+    item of ``5`` or ``"x"`` became an empty activity refused for its missing external id."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, value):
+        # django-ninja's own wrap validator hands the value over wrapped (DjangoGetter)
+        given = value._obj if isinstance(value, DjangoGetter) else value
+        if not isinstance(given, dict):
+            raise PydanticCustomError("not_an_object", "a JSON object is expected")
+        return value
+
+
+def _not_a_boolean(value):
+    """JSON ``true``/``false`` is not a number (pydantic's lax mode reads ``true`` as 1: a count of 1,
+    an audience bit 1)."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("boolean_not_number", "true/false is not a number")
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_not_a_boolean)]
+LabelOrBit = Annotated[str | int, BeforeValidator(_not_a_boolean)]
 
 
 class CampaignOut(Schema):
@@ -277,7 +307,7 @@ class MapOut(Schema):
 # --- writes -------------------------------------------------------------------------------------
 
 
-class SlugRef(Schema):
+class SlugRef(InSchema):
     """A reference as the reads give it (``{"slug": …, "name": …}``): a body read from the API can be
     sent back as it is. Only the slug counts."""
 
@@ -285,7 +315,7 @@ class SlugRef(Schema):
     name: str = ""
 
 
-class ActivityIn(Schema):
+class ActivityIn(InSchema):
     """An activity to create or change (发布活动). Slugs name the joint action, brand and key task of
     ``campaign`` (default: the current campaign); times are ISO 8601 (without an offset: Beijing
     time); ``audiences`` / ``topics`` / ``special_areas`` are bit values or Chinese labels."""
@@ -304,11 +334,11 @@ class ActivityIn(Schema):
     online_url: str = ""
     region_code: str = ""
     venue: str = ""
-    audiences: list[str | int] = Field(default_factory=list, max_length=32)
-    topics: list[str | int] = Field(default_factory=list, max_length=32)
-    special_areas: list[str | int] = Field(default_factory=list, max_length=32)
-    expected_participants: int | None = Field(None, ge=0, le=COUNT_MAX)
-    science_workers: int | None = Field(None, ge=0, le=COUNT_MAX)
+    audiences: list[LabelOrBit] = Field(default_factory=list, max_length=32)
+    topics: list[LabelOrBit] = Field(default_factory=list, max_length=32)
+    special_areas: list[LabelOrBit] = Field(default_factory=list, max_length=32)
+    expected_participants: Count | None = Field(None, ge=0, le=COUNT_MAX)
+    science_workers: Count | None = Field(None, ge=0, le=COUNT_MAX)
     contact_name: str = ""
     contact_phone: str = ""
     external_id: str = Field("", description="单位自己的编号（批量导入时按它更新）")
@@ -319,11 +349,11 @@ class ActivityIn(Schema):
         return value.slug if isinstance(value, SlugRef) else value
 
 
-class ReasonIn(Schema):
+class ReasonIn(InSchema):
     reason: str = ""
 
 
-class BulkIn(Schema):
+class BulkIn(InSchema):
     items: list[ActivityIn] = Field(..., min_length=1, max_length=500)
 
 
