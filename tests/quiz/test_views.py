@@ -94,6 +94,9 @@ def test_submit_shows_result_certificate_and_verification(client, quiz_round, ta
     page = client.get(response["Location"]).content.decode()
     attempt.refresh_from_db()
     assert "100 分" in page and "正确答案" in page and attempt.certificate_code in page
+    # each question says whether *the answer* was right — not "✓ 正确" beside a true/false statement,
+    # which read as the statement being true
+    assert page.count("✓ 您答对了") == attempt.total and "✗" not in page
 
     pdf = client.get(reverse("quiz:certificate", args=[attempt.token]))
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
