@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.utils import translation
 from icalendar import Calendar
 
-from kepuyue.activities.models import Audience, Form, SpecialArea, Status, Topic
+from kepuyue.activities.models import Activity, Audience, Form, SpecialArea, Status, Topic
 from kepuyue.common import pagecache
 from kepuyue.portal import activity_display
 from kepuyue.regions.services import get_index, invalidate_index
@@ -241,6 +241,23 @@ def test_activity_list_city_outside_province_is_dropped(client, world):
     response = client.get("/activities/?province=150000&city=330100")
     assert titles(response) == ["草原科普大篷车"]
     assert "所选城市不在所选省份内" in response.content.decode()
+
+
+def test_activity_list_brand_of_another_joint_action_is_dropped_and_said(client, world):
+    """A brand kept from before the joint action changed (no JavaScript): the joint action wins, the
+    page names the brand's own joint action (it said "没有找到品牌活动" of a brand that exists) and
+    shows no chip for the brand it ignored."""
+    response = client.get("/activities/?joint_action=museums&brand=innovation")
+    html = response.content.decode()
+    assert sorted(titles(response)) == sorted(
+        a.title for a in Activity.objects.filter(joint_action__slug="museums", status=Status.PUBLISHED)
+    )
+    assert "品牌活动“千家基地展创新”属于“科普教育基地联合行动”，不在所选联合行动内" in html
+    assert "没有找到品牌活动" not in html
+    assert '<span lang="zh-Hans">千家基地展创新</span>' not in html  # no chip for it
+    # the brand and its own joint action together stay as they are
+    both = client.get("/activities/?joint_action=bases&brand=innovation")
+    assert titles(both) == ["人工智能科普讲座"] and "不在所选联合行动内" not in both.content.decode()
 
 
 def test_activity_list_region_selects_show_the_chosen_parents_children(client, world):

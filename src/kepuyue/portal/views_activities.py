@@ -68,6 +68,7 @@ def activity_list(request):
     messages: list[str] = []
     campaign, explicit = _campaign_of(request, messages)
     activity_filter = _consistent_places(ActivityFilter.from_params(request.GET), messages)
+    activity_filter = _consistent_plan_links(activity_filter, campaign, messages)
     _list_depends(request, activity_filter, campaign)
     extra = [("campaign", campaign.slug)] if explicit and campaign is not None else []
     context = _list_context(
@@ -137,6 +138,33 @@ def _campaign_of(request, messages: list[str]) -> tuple[Campaign | None, bool]:
             return campaign, True
         messages.append(_("没有找到科普月“%(slug)s”，已显示当届活动。") % {"slug": slug[:64]})
     return campaigns.current_campaign(), False
+
+
+def _consistent_plan_links(
+    activity_filter: ActivityFilter, campaign: Campaign | None, messages: list[str]
+) -> ActivityFilter:
+    """Drop a brand (品牌活动) of another joint action than the chosen one (联合行动).
+
+    As with places: without JavaScript the brand list follows the joint action only after a submit,
+    so a visitor who changes the joint action keeps the old brand selected; the joint action wins,
+    and the page says why the brand is gone (it said "没有找到品牌活动" of a brand that exists, and
+    kept its chip). Read from the cached filter choices: no query."""
+    brand, action = activity_filter.brand, activity_filter.joint_action
+    if not brand or not action or campaign is None:
+        return activity_filter
+    choices = display.filter_choices(campaign)
+    owner = next(
+        (ja for ja, brands in choices.brands_by_action if any(b.slug == brand for b in brands)), None
+    )
+    known = action == NO_JOINT_ACTION or any(ja.slug == action for ja in choices.joint_actions)
+    if owner is None or not known or owner.slug == action:
+        return activity_filter  # an unknown slug is explained by the listing itself
+    name = next(b.name for _ja, brands in choices.brands_by_action for b in brands if b.slug == brand)
+    messages.append(
+        _("品牌活动“%(brand)s”属于“%(action)s”，不在所选联合行动内，已忽略品牌活动。")
+        % {"brand": name, "action": owner.name}
+    )
+    return dataclasses.replace(activity_filter, brand="")
 
 
 def _consistent_places(activity_filter: ActivityFilter, messages: list[str]) -> ActivityFilter:
