@@ -7,6 +7,12 @@ are cleared before each. ``time.thread_time``: the shared machine's load does no
     .venv/bin/python bench/ticket_email_cpu.py                  # ms per e-mail, by part
     .venv/bin/python bench/ticket_email_cpu.py --profile 25     # and a cProfile of the whole e-mail
     .venv/bin/python bench/ticket_email_cpu.py --compare        # QR encoders side by side
+    .venv/bin/python bench/ticket_email_cpu.py --outbox [--db postgres --pg-database qrmail_outbox]
+
+``--outbox``: the background process's whole job per e-mail instead — ``outbox.deliver([booking id])``
+as a hint sends it, claim, reads, the e-mail, the mark — one booking at a time (the worst case: in a
+burst one drain takes up to 100), on a fresh database seeded as ``bench/bookings.py`` seeds it, with
+the CPU spent inside each kind of query. The mail backend is the console's, writing to a null stream.
 """
 
 from __future__ import annotations
@@ -89,12 +95,114 @@ def timed(fn, n: int) -> dict:
     }
 
 
+def outbox_cpu(args) -> None:
+    """CPU of ``outbox.deliver`` for one booking at a time, and of its queries."""
+    import tempfile
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import bookings as bench
+
+    bench.VAR = Path(tempfile.mkdtemp(prefix="qrmail-outbox-cpu-" if "qrmail" in args.pg_database else "outbox-cpu-"))
+    env = bench.environment(args.db, args.pg_database)
+    bench.fresh_database(args.db, env, args.pg_database)
+    bench.setup_django(env)
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+
+    from kepuyue.registrations import services
+    from kepuyue.registrations.services import outbox
+
+    # The console backend serialises each message as the SMTP backend does (``as_bytes``), to a null
+    # stream here: neither locmem's deep copy nor a terminal's writing is counted.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    stdout, sys.stdout = sys.stdout, open(os.devnull, "w")  # noqa: SIM115
+    from kepuyue.common import background
+
+    # Nothing in the background (no hand-over, no sweep, no webhook announcement): the rows stay
+    # pending, and deliver() below sends them one by one in this thread.
+    background.enqueue = lambda *args, **kwargs: None
+    users = bench.make_users(args.n + 20, 0)
+    _, [session] = bench.make_activity(1, capacity=100_000)
+    people = get_user_model().objects.in_bulk([pk for pk, _key in users])
+    ids = []
+    for i, (pk, _key) in enumerate(users):
+        with transaction.atomic():
+            booking, _ = services.book(
+                session,
+                people[pk],
+                {"name": f"用户{i}", "phone": f"139{i:08d}", "adults": "1", "children": "0", "consent": True},
+            )
+        ids.append(booking.pk)
+    for booking_id in ids[:20]:
+        assert outbox.deliver([booking_id]) == 1
+    per_query: dict[str, list[float]] = {}
+
+    def timed_query(execute, sql, params, many, context):
+        started = time.thread_time()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            per_query.setdefault(" ".join(sql.split()[:3])[:60], []).append(time.thread_time() - started)
+
+    profile = cProfile.Profile(time.thread_time) if args.profile else None
+    samples = []
+    with connection.execute_wrapper(timed_query):
+        for booking_id in ids[20:]:
+            if profile:
+                profile.enable()
+            started = time.thread_time()
+            assert outbox.deliver([booking_id]) == 1
+            samples.append(time.thread_time() - started)
+            if profile:
+                profile.disable()
+    sys.stdout = stdout
+    ordered = sorted(samples)
+    n = len(samples)
+    print(
+        json.dumps(
+            {
+                "db": args.db,
+                "deliver_one_ms": {
+                    "median_ms": round(statistics.median(ordered) * 1000, 3),
+                    "p90_ms": round(ordered[int(n * 0.9) - 1] * 1000, 3),
+                    "mean_ms": round(statistics.fmean(ordered) * 1000, 3),
+                },
+                "queries_per_email": round(sum(len(t) for t in per_query.values()) / n, 2),
+                "n": n,
+                "load_average": os.getloadavg(),
+            },
+            ensure_ascii=False,
+        )
+    )
+    for sql, times in sorted(per_query.items(), key=lambda kv: -sum(kv[1])):
+        print(f"   {sum(times) * 1000 / n:7.3f} ms/e-mail  {len(times) / n:5.2f}×  {sql}")
+    if profile:
+        stream = io.StringIO()
+        stats = pstats.Stats(profile, stream=stream)
+        stats.sort_stats("cumulative").print_stats(args.profile)
+        print(stream.getvalue())
+    if args.db == "postgres":
+        connection.close()
+        import subprocess
+
+        subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"DROP DATABASE IF EXISTS {args.pg_database}", "postgres"],
+            check=False,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--profile", type=int, default=0)
     parser.add_argument("--compare", action="store_true", help="segno (8 masks), segno (one mask), zxing-cpp")
+    parser.add_argument("--outbox", action="store_true", help="outbox.deliver per e-mail, with its queries")
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--pg-database", default="bench_ticket_outbox")
     args = parser.parse_args()
+    if args.outbox:
+        return outbox_cpu(args)
     setup()
     from kepuyue.registrations import tickets
     from kepuyue.registrations.services.messaging import ticket_message
