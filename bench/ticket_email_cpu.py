@@ -145,6 +145,26 @@ def outbox_cpu(args) -> None:
         finally:
             per_query.setdefault(" ".join(sql.split()[:3])[:60], []).append(time.thread_time() - started)
 
+    from kepuyue.registrations.services import messaging
+
+    spent: dict[str, float] = {}
+
+    def timing(name, fn):  # CPU of this part of deliver(), summed
+        def timed(*a, **kw):
+            started = time.thread_time()
+            try:
+                return fn(*a, **kw)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.thread_time() - started
+
+        return timed
+
+    messaging.ticket_message = timing("ticket_message (build)", messaging.ticket_message)
+    outbox._claim = timing("_claim (select ids, update)", outbox._claim)
+    outbox._record = timing("_record (update)", outbox._record)
+    from django.core.mail.backends import console
+
+    console.EmailBackend.send_messages = timing("backend send (serialise)", console.EmailBackend.send_messages)
     profile = cProfile.Profile(time.thread_time) if args.profile else None
     samples = []
     with connection.execute_wrapper(timed_query):
@@ -169,6 +189,7 @@ def outbox_cpu(args) -> None:
                     "mean_ms": round(statistics.fmean(ordered) * 1000, 3),
                 },
                 "queries_per_email": round(sum(len(t) for t in per_query.values()) / n, 2),
+                "parts_ms": {name: round(total * 1000 / n, 3) for name, total in spent.items()},
                 "n": n,
                 "load_average": os.getloadavg(),
             },

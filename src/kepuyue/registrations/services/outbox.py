@@ -104,6 +104,10 @@ def _claim(rows) -> str | None:
     return token if taken else None
 
 
+# Long fields the ticket e-mail never reads, left out of its query.
+_NOT_IN_THE_EMAIL = ("activity__description", "activity__description_html", "activity__search_text", "consent")
+
+
 def deliver(booking_ids=None, *, limit: int = 1000) -> int:
     """Send the due ticket e-mails (of these bookings, or all); returns how many were sent. Safe to
     run at once in several threads and processes (each row is claimed by one)."""
@@ -117,14 +121,17 @@ def deliver(booking_ids=None, *, limit: int = 1000) -> int:
         token = _claim(rows.order_by("next_attempt_at", "id"))
         if token is None:
             break
-        claimed = list(TicketEmail.objects.filter(claim=token, state=TicketEmailState.PENDING).order_by("id"))
+        # The claimed rows with their bookings, sessions, activities, units and accounts: one query
+        # (it was two, the rows then their bookings; the ORM's building of a query costs more CPU than
+        # the database's answer, ~0.3 ms here).
+        claimed = list(
+            TicketEmail.objects.filter(claim=token, state=TicketEmailState.PENDING)
+            .select_related("booking__session", "booking__activity__organizer", "booking__user")
+            .defer(*(f"booking__{name}" for name in _NOT_IN_THE_EMAIL))
+            .order_by("id")
+        )
         limit -= len(claimed)
-        bookings = {
-            b.pk: b
-            for b in Booking.objects.select_related("session", "activity__organizer", "user")
-            .defer("activity__description", "activity__description_html", "activity__search_text", "consent")
-            .filter(pk__in={row.booking_id for row in claimed})
-        }
+        bookings = {row.booking_id: row.booking for row in claimed}
         sent, skipped, failed = [], [], []
         due = []
         for row in claimed:
