@@ -55,8 +55,16 @@ def booking(n: int):
 
     start = datetime(2025, 9, 15, 9, 0, tzinfo=clock.BEIJING)
     unit = Organization(pk=1, name="基准测试科技馆")
-    activity = Activity(pk=1, title="基准测试活动：走进国家天文台", venue="北京市朝阳区大屯路甲20号", organizer=unit)
-    session = Session(pk=1000 + n % 500, activity=activity, label="第1场", starts_at=start, ends_at=start + timedelta(minutes=50))
+    activity = Activity(
+        pk=1, title="基准测试活动：走进国家天文台", venue="北京市朝阳区大屯路甲20号", organizer=unit
+    )
+    session = Session(
+        pk=1000 + n % 500,
+        activity=activity,
+        label="第1场",
+        starts_at=start,
+        ends_at=start + timedelta(minutes=50),
+    )
     user = get_user_model()(pk=n + 1, username=f"u{n}@example.com", email=f"u{n}@example.com")
     row = Booking(
         pk=n + 1,
@@ -102,7 +110,9 @@ def outbox_cpu(args) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     import bookings as bench
 
-    bench.VAR = Path(tempfile.mkdtemp(prefix="qrmail-outbox-cpu-" if "qrmail" in args.pg_database else "outbox-cpu-"))
+    bench.VAR = Path(
+        tempfile.mkdtemp(prefix="qrmail-outbox-cpu-" if "qrmail" in args.pg_database else "outbox-cpu-")
+    )
     env = bench.environment(args.db, args.pg_database)
     bench.fresh_database(args.db, env, args.pg_database)
     bench.setup_django(env)
@@ -164,7 +174,9 @@ def outbox_cpu(args) -> None:
     outbox._record = timing("_record (update)", outbox._record)
     from django.core.mail.backends import console
 
-    console.EmailBackend.send_messages = timing("backend send (serialise)", console.EmailBackend.send_messages)
+    console.EmailBackend.send_messages = timing(
+        "backend send (serialise)", console.EmailBackend.send_messages
+    )
     profile = cProfile.Profile(time.thread_time) if args.profile else None
     samples = []
     with connection.execute_wrapper(timed_query):
@@ -208,7 +220,16 @@ def outbox_cpu(args) -> None:
         import subprocess
 
         subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"DROP DATABASE IF EXISTS {args.pg_database}", "postgres"],
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-qc",
+                f"DROP DATABASE IF EXISTS {args.pg_database}",
+                "postgres",
+            ],
             check=False,
         )
 
@@ -263,7 +284,11 @@ def main() -> None:
             )
         except ImportError:
             pass
-    print(json.dumps({"ms_per_email": out, "n": args.n, "load_average": os.getloadavg()}, ensure_ascii=False, indent=1))
+    print(
+        json.dumps(
+            {"ms_per_email": out, "n": args.n, "load_average": os.getloadavg()}, ensure_ascii=False, indent=1
+        )
+    )
     if args.profile:
         profile = cProfile.Profile(time.thread_time)
         for i in range(args.n):

@@ -116,7 +116,9 @@ def test_the_ticket_email_carries_a_png_that_decodes_to_the_signed_payload(
 
 
 @pytest.mark.django_db
-def test_the_ticket_page_svg_is_the_emailed_symbol(session, member, client, django_capture_on_commit_callbacks):
+def test_the_ticket_page_svg_is_the_emailed_symbol(
+    session, member, client, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         booking, _ = services.book(session, member, party())
     client.force_login(member)

@@ -105,7 +105,12 @@ def _claim(rows) -> str | None:
 
 
 # Long fields the ticket e-mail never reads, left out of its query.
-_NOT_IN_THE_EMAIL = ("activity__description", "activity__description_html", "activity__search_text", "consent")
+_NOT_IN_THE_EMAIL = (
+    "activity__description",
+    "activity__description_html",
+    "activity__search_text",
+    "consent",
+)
 
 
 def deliver(booking_ids=None, *, limit: int = 1000) -> int:
