@@ -38,6 +38,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from kepuyue.common import background
+from kepuyue.common.compiled import PreparedRead
 from kepuyue.common.writers import serialized_write
 
 from ..models import Booking, Status, TicketEmail, TicketEmailState
@@ -112,6 +113,17 @@ _NOT_IN_THE_EMAIL = (
     "consent",
 )
 
+# A drain's claimed rows with their bookings, sessions, activities, units and accounts: one query (it
+# was two, the rows then their bookings), its SQL compiled once per database (decision 0034): building
+# this four-join SELECT cost ~0.8 ms of CPU per drain, more than the e-mail's QR code now.
+_CLAIMED = PreparedRead(
+    lambda token: TicketEmail.objects.filter(claim=token, state=TicketEmailState.PENDING)
+    .select_related("booking__session", "booking__activity__organizer", "booking__user")
+    .defer(*(f"booking__{name}" for name in _NOT_IN_THE_EMAIL))
+    .order_by("id"),
+    token="~kepuyue-placeholder-claim~",  # noqa: S106 - a placeholder, not a secret
+)
+
 
 def deliver(booking_ids=None, *, limit: int = 1000) -> int:
     """Send the due ticket e-mails (of these bookings, or all); returns how many were sent. Safe to
@@ -126,15 +138,7 @@ def deliver(booking_ids=None, *, limit: int = 1000) -> int:
         token = _claim(rows.order_by("next_attempt_at", "id"))
         if token is None:
             break
-        # The claimed rows with their bookings, sessions, activities, units and accounts: one query
-        # (it was two, the rows then their bookings; the ORM's building of a query costs more CPU than
-        # the database's answer, ~0.3 ms here).
-        claimed = list(
-            TicketEmail.objects.filter(claim=token, state=TicketEmailState.PENDING)
-            .select_related("booking__session", "booking__activity__organizer", "booking__user")
-            .defer(*(f"booking__{name}" for name in _NOT_IN_THE_EMAIL))
-            .order_by("id")
-        )
+        claimed = _CLAIMED.all(token=token)
         limit -= len(claimed)
         bookings = {row.booking_id: row.booking for row in claimed}
         sent, skipped, failed = [], [], []
