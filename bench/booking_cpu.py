@@ -180,6 +180,21 @@ def main() -> None:
             return True
 
     drain()
+    if sidecar is not None:  # the process's CPU time (/proc), read when it has gone idle
+        ticks = os.sysconf("SC_CLK_TCK")
+        stat = Path(f"/proc/{sidecar.pid}/stat")
+
+        def sidecar_cpu() -> float:
+            cpu = lambda: sum(int(x) for x in stat.read_text().rsplit(")", 1)[1].split()[11:13]) / ticks  # noqa: E731
+            last, still = cpu(), 0
+            while still < 3:
+                time.sleep(0.5)
+                now = cpu()
+                still = still + 1 if now - last < 0.01 else 0
+                last = now
+            return last
+
+        sidecar_before = sidecar_cpu()  # its start (imports, the first sweep) and the warm-up's e-mails
     booked = []
     # CPU time of the request's thread, not wall time: the shared machine's load does not show in it.
     profile = cProfile.Profile(time.thread_time) if args.profile else None
@@ -213,18 +228,13 @@ def main() -> None:
     backend_cpu = round((backend_cpu[1] - backend[1]) * 1000 / args.n, 3) if backend and backend_cpu else None
     drain()  # the ticket e-mails queued after the responses
     all_in = (time.process_time() - all_in) / args.n
-    sidecar_cpu = None
-    if sidecar is not None:  # wait until it is idle, then read its CPU time
-        ticks = os.sysconf("SC_CLK_TCK")
-        stat = Path(f"/proc/{sidecar.pid}/stat")
-        cpu = lambda: sum(int(x) for x in stat.read_text().rsplit(")", 1)[1].split()[11:13]) / ticks  # noqa: E731
-        last, still = cpu(), 0
-        while still < 3:
-            time.sleep(0.5)
-            now = cpu()
-            still = still + 1 if now - last < 0.01 else 0
-            last = now
-        sidecar_cpu = round(last * 1000 / (warm + args.n), 2)
+    background_ms = background_with_start_ms = None
+    if sidecar is not None:
+        sidecar_after = sidecar_cpu()
+        # The measured bookings' e-mails only: the process's start is left out (it used to be spread
+        # over the bookings, ~7 ms each of 220); the second figure is the old one, kept to compare.
+        background_ms = round((sidecar_after - sidecar_before) * 1000 / args.n, 2)
+        background_with_start_ms = round(sidecar_after * 1000 / (warm + args.n), 2)
     if wrapper:
         wrapper.__exit__(None, None, None)
     refused = []
@@ -250,7 +260,8 @@ def main() -> None:
                 "db": args.db,
                 "booked_cpu": summary(booked),
                 "booked_cpu_all_in_mean_ms": round(all_in * 1000, 2),
-                "background_process_cpu_per_booking_ms": sidecar_cpu,
+                "background_process_cpu_per_booking_ms": background_ms,
+                "background_process_cpu_with_its_start_ms": background_with_start_ms,
                 "database_server_cpu_per_booking_ms": backend_cpu,
                 "full_cpu": summary(refused),
                 "queries_per_booking": len(queries),

@@ -6,12 +6,15 @@ the session in by typing their codes, and the cancelled ticket is flagged. Scree
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import zxingcpp
 from django.core import mail
+from PIL import Image
 
 from kepuyue.common import sms
 from kepuyue.registrations import services, tickets
@@ -94,6 +97,12 @@ def test_booking_waitlist_and_check_in_on_a_phone(
     assert page.locator(".ticket-qr svg").is_visible()
     _shot(page, artifacts_dir, "4-ticket")
     first = Booking.objects.get(user__email="first@example.com")
+    # The QR code as the browser paints it (sized by CSS, square) reads back as the signed payload.
+    qr = page.locator(".ticket-qr svg")
+    box = qr.bounding_box()
+    assert box["width"] >= 200 and abs(box["width"] - box["height"]) < 1
+    [read] = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.screenshot())))
+    assert read.text == tickets.qr_payload(first.session_id, first.code)
 
     # 3. Someone else takes the last place: the session is full.
     filler, _ = services.book(session, make_member("filler"), party(name="李四"))

@@ -232,3 +232,21 @@ def test_sending_right_after_the_commit_in_the_same_thread_does_not_wait_on_itse
     assert done, "the booking never returned"
     assert len(tickets()) == 1
     assert TicketEmail.objects.get(booking=done[0]).state == TicketEmailState.SENT
+
+
+def test_a_batch_of_ticket_emails_costs_the_same_queries_as_one(config, activity, killed):
+    """The claim, one read of the rows with their bookings, sessions, activities, units and accounts,
+    the mark: nothing per e-mail (a field the e-mail reads but the query left out would show here)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    session = add_session(activity, capacity=10)
+    ids = [services.book(session, make_member(), party())[0].pk for _ in range(4)]
+    with CaptureQueriesContext(connection) as one:
+        assert outbox.deliver(ids[:1]) == 1
+    with CaptureQueriesContext(connection) as three:
+        assert outbox.deliver(ids[1:]) == 3
+    assert len(three) == len(one)
+    reads = [q["sql"] for q in one if q["sql"].lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 2  # the due rows' ids (the claim), then the claimed rows with all they need
+    assert len(tickets()) == 4

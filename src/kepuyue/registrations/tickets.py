@@ -22,12 +22,15 @@ import base64
 import functools
 import re
 import secrets
+import struct
 import unicodedata
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, date
 
-import segno
+import zxingcpp
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.html import escape
 
 from kepuyue.common import clock
 
@@ -107,30 +110,88 @@ def read(text: str) -> Scanned:
     return Scanned(code, error="" if code else "format")
 
 
-def qr_svg(payload: str, *, title: str) -> str:
-    """An inline SVG QR code (error correction M) of ``payload``, scaling with CSS."""
-    return _qr_svg(payload, title)
+# The QR symbol 二维码 (ISO/IEC 18004, error correction M, version 2 for every payload of today's form)
+# comes from zxing-cpp's encoder (C++, through zint): it chooses the data mask by the standard's
+# penalty rules like segno did, in ~0.1 ms instead of segno's ~1.5 ms of Python. The PNG and the SVG
+# are drawn here from the one module matrix, so the e-mail and the ticket page carry the same symbol.
+QUIET_ZONE = 4  # modules of light margin on each side: the standard's minimum (segno's border was 3)
+PNG_SCALE = 6  # pixels per module in the e-mailed PNG: 198 px for a version-2 symbol, as before
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_DARK_AS_ZERO = bytes.maketrans(bytes([0, 255]), b"01")  # the encoder's pixels: 0 dark, 255 light
+_WIDEN = str.maketrans({"0": "0" * PNG_SCALE, "1": "1" * PNG_SCALE})  # a module → its pixels
 
 
 @functools.lru_cache(maxsize=1024)
-def _qr(payload: str) -> segno.QRCode:
-    # Encoding is most of the cost (segno tries the 8 masks in Python, ~1.5 ms): a new booking's
-    # ticket page and its ticket e-mail, moments apart in one process, encode once.
-    return segno.make(payload, error="m", micro=False)
+def _symbol(payload: str) -> tuple[str, ...]:
+    """The QR symbol of ``payload`` without its quiet zone: one string per module row, ``"0"`` for a
+    dark module and ``"1"`` for a light one (as a 1-bit greyscale PNG has them). Encoding is most of
+    the cost: a new booking's ticket page and its ticket e-mail, moments apart in one process,
+    encode once."""
+    barcode = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+    if barcode.ec_level != "M":  # unknown keyword arguments are ignored by the binding: say so loudly
+        raise RuntimeError(f"zxing-cpp made a QR code of error correction {barcode.ec_level}, not M")
+    image = barcode.to_image(scale=1, add_quiet_zones=False)
+    height, width = image.shape[:2]
+    pixels = bytes(memoryview(image)).translate(_DARK_AS_ZERO)
+    return tuple(pixels[y * width : (y + 1) * width].decode("ascii") for y in range(height))
+
+
+def qr_svg(payload: str, *, title: str) -> str:
+    """An inline SVG QR code (error correction M) of ``payload``, scaling with CSS (a ``viewBox`` in
+    modules, no size), with its ``title`` for screen readers; the same symbol as :func:`qr_png`."""
+    return _qr_svg(payload, title)
+
+
+_DARK_RUNS = re.compile("0+")
 
 
 @functools.lru_cache(maxsize=512)
 def _qr_svg(payload: str, title: str) -> str:
-    return _qr(payload).svg_inline(scale=4, border=3, dark="#000", light="#fff", omitsize=True, title=title)
+    rows = _symbol(payload)
+    side = len(rows) + 2 * QUIET_ZONE
+    # One path: each run of dark modules of a row is a stroke 1 module wide along the row's middle.
+    runs = [
+        f"M{QUIET_ZONE + run.start()} {QUIET_ZONE + y}.5h{run.end() - run.start()}"
+        for y, row in enumerate(rows)
+        for run in _DARK_RUNS.finditer(row)
+    ]
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {side} {side}" shape-rendering="crispEdges">'
+        f"<title>{escape(title)}</title>"
+        f'<path fill="#fff" d="M0 0h{side}v{side}H0z"/>'
+        f'<path stroke="#000" d="{"".join(runs)}"/></svg>'
+    )
 
 
 def qr_png(payload: str) -> bytes:
-    """The QR code as a PNG (for e-mail attachments), 6 px per module."""
-    import io
+    """The QR code as a PNG (for e-mail attachments): 1-bit greyscale, :data:`PNG_SCALE` pixels per
+    module, a quiet zone of :data:`QUIET_ZONE` modules. Written here (a few scanlines and one
+    ``zlib`` call, ~0.05 ms) rather than through an imaging library's plug-in machinery (~0.3 ms)."""
+    rows = _symbol(payload)
+    side = (len(rows) + 2 * QUIET_ZONE) * PNG_SCALE
+    pad = "1" * (-side % 8)
+    margin = "1" * (QUIET_ZONE * PNG_SCALE)
+    row_bytes = (side + len(pad)) // 8
 
-    out = io.BytesIO()
-    _qr(payload).save(out, kind="png", scale=6, border=3)
-    return out.getvalue()
+    def scanline(bits: str) -> bytes:  # filter type 0, then the row's bits packed, light padding
+        return b"\x00" + int(bits + pad, 2).to_bytes(row_bytes, "big")
+
+    light = scanline("1" * side) * (QUIET_ZONE * PNG_SCALE)
+    lines = [light]
+    for row in rows:
+        lines.append(scanline(margin + row.translate(_WIDEN) + margin) * PNG_SCALE)
+    lines.append(light)
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)  # 1-bit greyscale, no interlace
+    return (
+        _PNG_SIGNATURE
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(b"".join(lines), 6))
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
 def booking_ics(booking, *, page_url: str, location: str = "") -> bytes:

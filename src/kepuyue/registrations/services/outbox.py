@@ -38,6 +38,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from kepuyue.common import background
+from kepuyue.common.compiled import PreparedRead
 from kepuyue.common.writers import serialized_write
 
 from ..models import Booking, Status, TicketEmail, TicketEmailState
@@ -104,6 +105,26 @@ def _claim(rows) -> str | None:
     return token if taken else None
 
 
+# Long fields the ticket e-mail never reads, left out of its query.
+_NOT_IN_THE_EMAIL = (
+    "activity__description",
+    "activity__description_html",
+    "activity__search_text",
+    "consent",
+)
+
+# A drain's claimed rows with their bookings, sessions, activities, units and accounts: one query (it
+# was two, the rows then their bookings), its SQL compiled once per database (decision 0034): building
+# this four-join SELECT cost ~0.8 ms of CPU per drain, more than the e-mail's QR code now.
+_CLAIMED = PreparedRead(
+    lambda token: TicketEmail.objects.filter(claim=token, state=TicketEmailState.PENDING)
+    .select_related("booking__session", "booking__activity__organizer", "booking__user")
+    .defer(*(f"booking__{name}" for name in _NOT_IN_THE_EMAIL))
+    .order_by("id"),
+    token="~kepuyue-placeholder-claim~",  # noqa: S106 - a placeholder, not a secret
+)
+
+
 def deliver(booking_ids=None, *, limit: int = 1000) -> int:
     """Send the due ticket e-mails (of these bookings, or all); returns how many were sent. Safe to
     run at once in several threads and processes (each row is claimed by one)."""
@@ -117,14 +138,9 @@ def deliver(booking_ids=None, *, limit: int = 1000) -> int:
         token = _claim(rows.order_by("next_attempt_at", "id"))
         if token is None:
             break
-        claimed = list(TicketEmail.objects.filter(claim=token, state=TicketEmailState.PENDING).order_by("id"))
+        claimed = _CLAIMED.all(token=token)
         limit -= len(claimed)
-        bookings = {
-            b.pk: b
-            for b in Booking.objects.select_related("session", "activity__organizer", "user")
-            .defer("activity__description", "activity__description_html", "activity__search_text", "consent")
-            .filter(pk__in={row.booking_id for row in claimed})
-        }
+        bookings = {row.booking_id: row.booking for row in claimed}
         sent, skipped, failed = [], [], []
         due = []
         for row in claimed:
