@@ -22,9 +22,7 @@ import base64
 import functools
 import re
 import secrets
-import struct
 import unicodedata
-import zlib
 from dataclasses import dataclass
 from datetime import UTC, date
 
@@ -116,9 +114,8 @@ def read(text: str) -> Scanned:
 # are drawn here from the one module matrix, so the e-mail and the ticket page carry the same symbol.
 QUIET_ZONE = 4  # modules of light margin on each side: the standard's minimum (segno's border was 3)
 PNG_SCALE = 6  # pixels per module in the e-mailed PNG: 198 px for a version-2 symbol, as before
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _DARK_AS_ZERO = bytes.maketrans(bytes([0, 255]), b"01")  # the encoder's pixels: 0 dark, 255 light
-_WIDEN = str.maketrans({"0": "0" * PNG_SCALE, "1": "1" * PNG_SCALE})  # a module → its pixels
+_AS_GREY = str.maketrans({"0": "\x00", "1": "\xff"})  # a module of the matrix → a greyscale pixel
 
 
 @functools.lru_cache(maxsize=1024)
@@ -164,34 +161,25 @@ def _qr_svg(payload: str, title: str) -> str:
 
 
 def qr_png(payload: str) -> bytes:
-    """The QR code as a PNG (for e-mail attachments): 1-bit greyscale, :data:`PNG_SCALE` pixels per
-    module, a quiet zone of :data:`QUIET_ZONE` modules. Written here (a few scanlines and one
-    ``zlib`` call, ~0.05 ms) rather than through an imaging library's plug-in machinery (~0.3 ms)."""
+    """The QR code as a PNG (for e-mail attachments): 1-bit, :data:`PNG_SCALE` pixels per module, a
+    quiet zone of :data:`QUIET_ZONE` modules; drawn by Pillow from the same module matrix as the SVG."""
+    import io
+
+    from PIL import Image, ImageOps
+
     rows = _symbol(payload)
-    side = (len(rows) + 2 * QUIET_ZONE) * PNG_SCALE
-    pad = "1" * (-side % 8)
-    margin = "1" * (QUIET_ZONE * PNG_SCALE)
-    row_bytes = (side + len(pad)) // 8
-
-    def scanline(bits: str) -> bytes:  # filter type 0, then the row's bits packed, light padding
-        return b"\x00" + int(bits + pad, 2).to_bytes(row_bytes, "big")
-
-    light = scanline("1" * side) * (QUIET_ZONE * PNG_SCALE)
-    lines = [light]
-    for row in rows:
-        lines.append(scanline(margin + row.translate(_WIDEN) + margin) * PNG_SCALE)
-    lines.append(light)
-    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)  # 1-bit greyscale, no interlace
-    return (
-        _PNG_SIGNATURE
-        + _png_chunk(b"IHDR", header)
-        + _png_chunk(b"IDAT", zlib.compress(b"".join(lines), 6))
-        + _png_chunk(b"IEND", b"")
+    modules = Image.frombytes(
+        "L", (len(rows[0]), len(rows)), "".join(rows).translate(_AS_GREY).encode("latin-1")
     )
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    side = (len(rows) + 2 * QUIET_ZONE) * PNG_SCALE
+    image = (
+        ImageOps.expand(modules, border=QUIET_ZONE, fill=255)
+        .resize((side, side), Image.Resampling.NEAREST)
+        .convert("1", dither=Image.Dither.NONE)
+    )
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
 
 
 def booking_ics(booking, *, page_url: str, location: str = "") -> bytes:
