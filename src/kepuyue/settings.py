@@ -154,6 +154,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "kepuyue.portal.context_processors.display",
             ],
+            # {% url %} remembered per process (kepuyue.common.reversing, decision 0035).
+            "builtins": ["kepuyue.common.templatetags.urls"],
         },
     },
 ]
