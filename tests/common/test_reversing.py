@@ -83,3 +83,10 @@ def test_url_tag_renders_as_django_s(settings):
         engine.from_string("{% url 'nope' %}").render(Context({}))
     with pytest.raises(TemplateSyntaxError):
         engine.from_string("{% url %}")
+
+
+def test_template_literals_are_remembered():
+    from django.template import engines
+
+    engines["django"].engine.from_string("{% url 'registrations:sessions' '12' %}").render(Context({}))
+    assert any(key[0] == "registrations:sessions" for key in get_resolver()._kepuyue_reversed)
