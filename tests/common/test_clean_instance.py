@@ -12,7 +12,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_fields_of_each_kind_are_cleaned():
-    entry = AuditEntry(action="x", object_repr="a\x00b\nc\u0007", data={"k\x01": ["v\x00", {"n": "m\x02"}], "i": 3})
+    entry = AuditEntry(
+        action="x", object_repr="a\x00b\nc\u0007", data={"k\x01": ["v\x00", {"n": "m\x02"}], "i": 3}
+    )
     clean_instance(entry)
     assert entry.object_repr == "ab c"
     assert entry.data == {"k": ["v", {"n": "m"}], "i": 3}

@@ -52,7 +52,9 @@ def test_script_prefix_and_language_are_part_of_the_key():
     assert reverse("registrations:sessions", args=[5]) == "/kepu" + plain
     set_script_prefix("/")
     with translation.override("en"):
-        assert reverse("registrations:sessions", args=[5]) == django_reverse("registrations:sessions", args=[5])
+        assert reverse("registrations:sessions", args=[5]) == django_reverse(
+            "registrations:sessions", args=[5]
+        )
     assert reverse("registrations:sessions", args=[5]) == plain
 
 
@@ -75,7 +77,9 @@ def test_url_tag_renders_as_django_s(settings):
     from django.template import engines
 
     engine = engines["django"].engine
-    source = "{% url 'registrations:sessions' pk %}|{% url 'healthz' as h %}{{ h }}|{% url 'nope' as n %}[{{ n }}]"
+    source = (
+        "{% url 'registrations:sessions' pk %}|{% url 'healthz' as h %}{{ h }}|{% url 'nope' as n %}[{{ n }}]"
+    )
     ours = engine.from_string(source).render(Context({"pk": 7}))
     django = Template(source, engine=Engine()).render(Context({"pk": 7}))  # Django's own tag
     assert ours == django == f"{django_reverse('registrations:sessions', args=[7])}|/healthz|[]"

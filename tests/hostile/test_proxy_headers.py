@@ -217,9 +217,10 @@ def test_the_audit_address_is_the_same_each_time(client, settings, remote, heade
         extra["HTTP_X_FORWARDED_FOR"] = header
     for _ in range(3):
         client.post(LOGIN, {"username": "nobody", "password": "Wrong-Password-1"}, **extra)
-    assert list(AuditEntry.objects.filter(action="account.login_failed").values_list("ip", flat=True)) == [
-        expected
-    ] * 3
+    assert (
+        list(AuditEntry.objects.filter(action="account.login_failed").values_list("ip", flat=True))
+        == [expected] * 3
+    )
     assert parse_ip(remote) == parse_ip(remote) == parse_ip(f" {remote} ")
 
 

@@ -38,7 +38,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
-from functools import lru_cache
+from functools import cache
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -638,7 +638,7 @@ def clean_instance(instance) -> None:
 _JSON, _TEXT, _CHAR = "json", "text", "char"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _text_fields(model) -> tuple[tuple[str, str], ...]:
     """The fields :func:`clean_instance` cleans, per model class, worked out once per process (decision
     0035; it was done again for every row saved): ``(attname, kind)`` in the model's field order."""
