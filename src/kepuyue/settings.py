@@ -114,7 +114,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    # Django's, renaming a session's old backend path (kepuyue.accounts.backends, decision 0035).
+    # Django's, renaming a session's old backend path (kepuyue.accounts.backends, decision 0036).
     "kepuyue.accounts.backends.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "kepuyue.audit.context.request_context",
@@ -131,7 +131,7 @@ MIDDLEWARE = [
 ROOT_URLCONF = "kepuyue.urls"
 # django-axes first (it refuses locked-out attempts before any password is checked); object
 # permissions come from the predicates in kepuyue.roles.rules; the model backend signs in (Django's,
-# its per-request account read compiled once: kepuyue.accounts.backends, decision 0035).
+# its per-request account read compiled once: kepuyue.accounts.backends, decision 0036).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
@@ -154,7 +154,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "kepuyue.portal.context_processors.display",
             ],
-            # {% url %} remembered per process (kepuyue.common.reversing, decision 0035).
+            # {% url %} remembered per process (kepuyue.common.reversing, decision 0036).
             "builtins": ["kepuyue.common.templatetags.urls"],
         },
     },

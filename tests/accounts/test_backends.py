@@ -1,4 +1,4 @@
-"""The account of each request (decision 0035): Django's model backend with a compiled read — the
+"""The account of each request (decision 0036): Django's model backend with a compiled read — the
 same user, the same refusals, and sessions signed in under Django's backend path still signed in."""
 
 import pytest
@@ -59,7 +59,7 @@ def test_session_of_the_old_backend_stays_signed_in_and_is_renamed(client, membe
     client.force_login(member)
     session = client.session
     assert session[BACKEND_SESSION_KEY] == PATH
-    session[BACKEND_SESSION_KEY] = LEGACY_PATH  # signed in before decision 0035
+    session[BACKEND_SESSION_KEY] = LEGACY_PATH  # signed in before decision 0036
     session.save()
     page = client.get("/accounts/")
     assert page.status_code == 200 and page.wsgi_request.user == member

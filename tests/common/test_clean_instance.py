@@ -1,5 +1,5 @@
 """The model-level text cleaning (``clean_instance``, on ``pre_save``) with its field list worked out
-once per model (decision 0035): every kind of field cleaned as before, on every save."""
+once per model (decision 0036): every kind of field cleaned as before, on every save."""
 
 import pytest
 from django.contrib.auth.models import User

@@ -1,4 +1,4 @@
-"""``reverse()`` remembered per process and the builtin ``{% url %}`` that uses it (decision 0035):
+"""``reverse()`` remembered per process and the builtin ``{% url %}`` that uses it (decision 0036):
 the same answers as Django's, whatever the arguments, prefix or language; errors as Django's."""
 
 import pytest

@@ -208,7 +208,7 @@ def test_a_bad_trusted_proxies_setting_fails_at_start(monkeypatch):
     ],
 )
 def test_the_audit_address_is_the_same_each_time(client, settings, remote, header, expected):
-    """The parsed addresses are remembered per process (decision 0035): the second and third
+    """The parsed addresses are remembered per process (decision 0036): the second and third
     request from the same address record what the first did, and a parse from the memory is the
     same object as a fresh one."""
     settings.TRUSTED_PROXIES = ["10.0.0.0/8"]

@@ -1,4 +1,4 @@
-"""Signing in and the account of each request (decision 0035).
+"""Signing in and the account of each request (decision 0036).
 
 :class:`ModelBackend` is Django's model backend with one change: the account read that
 ``django.contrib.auth.get_user`` asks of it on *every* signed-in request is compiled once per

@@ -74,7 +74,7 @@ def parse_ip(value: str | None) -> IPAddress | None:
 
     Every request parses its ``REMOTE_ADDR`` (twice: :func:`strip_untrusted_forwarding` and
     :func:`client_ip`), and a server sees few distinct ones: the answers are remembered per process
-    (decision 0035) for texts short enough to be a hop; a longer text is parsed each time (refused,
+    (decision 0036) for texts short enough to be a hop; a longer text is parsed each time (refused,
     unless it is mostly spaces), so a client's padding cannot fill the memory.
     """
     if not value or not isinstance(value, str):

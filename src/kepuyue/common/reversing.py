@@ -1,4 +1,4 @@
-"""``reverse()`` remembered per process (decision 0035): every page's layout names ~28 URLs with
+"""``reverse()`` remembered per process (decision 0036): every page's layout names ~28 URLs with
 ``{% url %}``, and Django works each one out again on every render — namespaces, the pattern's
 converters, quoting — for an answer that only changes with the URL configuration, the script prefix
 and the language. That was over a tenth of the "full session" answer's CPU.

@@ -641,7 +641,7 @@ _JSON, _TEXT, _CHAR = "json", "text", "char"
 @cache
 def _text_fields(model) -> tuple[tuple[str, str], ...]:
     """The fields :func:`clean_instance` cleans, per model class, worked out once per process (decision
-    0035; it was done again for every row saved): ``(attname, kind)`` in the model's field order."""
+    0036; it was done again for every row saved): ``(attname, kind)`` in the model's field order."""
     from django.db import models
 
     found = []

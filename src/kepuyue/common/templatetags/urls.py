@@ -1,4 +1,4 @@
-"""``{% url %}`` through :func:`kepuyue.common.reversing.reverse` (decision 0035): the same tag, the same
+"""``{% url %}`` through :func:`kepuyue.common.reversing.reverse` (decision 0036): the same tag, the same
 answers and errors, each URL worked out once per process. Loaded as a builtin (``TEMPLATES``), so it
 replaces Django's tag in every template without a ``{% load %}``."""
 

@@ -165,7 +165,7 @@ _TAKE = {False: _take_statement(False), True: _take_statement(True)}
 
 
 # The counters a refusal shows, as ``refresh_from_db(fields=["booked", "group_booked"])`` reads them,
-# compiled once (decision 0035): a race for the last places answers most requests with a refusal.
+# compiled once (decision 0036): a race for the last places answers most requests with a refusal.
 _COUNTERS = PreparedRead(
     lambda pk: Session.objects.filter(pk=pk).only("booked", "group_booked"), pk=-7_000_000_006
 )
