@@ -1,6 +1,5 @@
 """WSGI entry point for gunicorn: ``gunicorn kepuyue.wsgi``."""
 
-import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -25,15 +24,4 @@ def warm_up() -> None:
             pass
 
 
-def freeze_heap() -> None:
-    """Move everything the process built to start (modules, URL patterns, compiled templates, the
-    settings) out of the cyclic garbage collector's sight (``gc.freeze``, decision 0036). None of it
-    ever becomes garbage, yet every full collection walked it all again: ~70 ms each, landing inside
-    whichever request happened to allocate at that moment (the booking benchmark's "full" answers
-    showed them as a mean a third above the median). Later objects are collected as before."""
-    gc.collect()
-    gc.freeze()
-
-
 warm_up()
-freeze_heap()
