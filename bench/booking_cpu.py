@@ -132,6 +132,7 @@ def main() -> None:
         "--sample", action="store_true", help="a pyinstrument sampling profile (if installed)"
     )
     parser.add_argument("--profile-full", action="store_true", help="profile the 'full' answers instead")
+    parser.add_argument("--profile-dump", help="also write the cProfile's stats to this file (pstats)")
     parser.add_argument("--pg-database", default="bench_bookperf")
     parser.add_argument(
         "--background-process",
@@ -281,6 +282,8 @@ def main() -> None:
     elif profile:
         out = io.StringIO()
         stats = pstats.Stats(profile, stream=out)
+        if args.profile_dump:
+            stats.dump_stats(args.profile_dump)
         stats.sort_stats("cumulative").print_stats(args.profile)
         stats.sort_stats("tottime").print_stats(args.profile)
         print(out.getvalue())

@@ -118,7 +118,7 @@ def make_users(n: int, start: int) -> list[tuple[int, str]]:
     for user in created:
         store = SessionStore()
         store["_auth_user_id"] = str(user.pk)
-        store["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+        store["_auth_user_backend"] = "kepuyue.accounts.backends.ModelBackend"
         store["_auth_user_hash"] = user.get_session_auth_hash()
         store[accounts.FLAGS_KEY] = {"staff": False, "otp": False, "change": False}
         store[accounts.SEEN_KEY] = time.time() + 3600  # no flag refresh during the run

@@ -60,7 +60,7 @@ for name, grant in (("bench-dash-cast", {"role": "cast_admin"}),
         user=user, name="bench", confirmed=True)
     s = store()
     s["_auth_user_id"] = str(user.pk)
-    s["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    s["_auth_user_backend"] = "kepuyue.accounts.backends.ModelBackend"
     s["_auth_user_hash"] = user.get_session_auth_hash()
     s[DEVICE_ID_SESSION_KEY] = device.persistent_id
     s.create()

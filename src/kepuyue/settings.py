@@ -114,7 +114,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, renaming a session's old backend path (kepuyue.accounts.backends, decision 0036).
+    "kepuyue.accounts.backends.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "kepuyue.audit.context.request_context",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -129,11 +130,12 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "kepuyue.urls"
 # django-axes first (it refuses locked-out attempts before any password is checked); object
-# permissions come from the predicates in kepuyue.roles.rules; the model backend signs in.
+# permissions come from the predicates in kepuyue.roles.rules; the model backend signs in (Django's,
+# its per-request account read compiled once: kepuyue.accounts.backends, decision 0036).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "kepuyue.accounts.backends.ModelBackend",
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
@@ -152,6 +154,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "kepuyue.portal.context_processors.display",
             ],
+            # {% url %} remembered per process (kepuyue.common.reversing, decision 0036).
+            "builtins": ["kepuyue.common.templatetags.urls"],
         },
     },
 ]

@@ -194,3 +194,40 @@ def test_a_bad_trusted_proxies_setting_fails_at_start(monkeypatch):
 
     with pytest.raises(ImproperlyConfigured, match="TRUSTED_PROXIES"):
         parse_networks(["10.0.0.0/8", "proxy.internal"])
+
+
+@pytest.mark.parametrize(
+    ("remote", "header", "expected"),
+    [
+        ("198.51.100.23", None, "198.51.100.23"),
+        ("2001:DB8:0:0::23", None, "2001:db8::23"),
+        ("::ffff:198.51.100.23", None, "198.51.100.23"),
+        ("10.0.0.5", "2001:db8::7, 10.1.2.3", "2001:db8::7"),
+        ("10.0.0.5", "garbage", "10.0.0.5"),
+        ("203.0.113.9", "10.1.2.3", "203.0.113.9"),
+    ],
+)
+def test_the_audit_address_is_the_same_each_time(client, settings, remote, header, expected):
+    """The parsed addresses are remembered per process (decision 0036): the second and third
+    request from the same address record what the first did, and a parse from the memory is the
+    same object as a fresh one."""
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    extra = {"REMOTE_ADDR": remote}
+    if header is not None:
+        extra["HTTP_X_FORWARDED_FOR"] = header
+    for _ in range(3):
+        client.post(LOGIN, {"username": "nobody", "password": "Wrong-Password-1"}, **extra)
+    assert (
+        list(AuditEntry.objects.filter(action="account.login_failed").values_list("ip", flat=True))
+        == [expected] * 3
+    )
+    assert parse_ip(remote) == parse_ip(remote) == parse_ip(f" {remote} ")
+
+
+def test_padding_is_not_remembered():
+    from kepuyue.common import net
+
+    net._parse.cache_clear()
+    assert parse_ip(" " * 200 + "198.51.100.23") == ipaddress.ip_address("198.51.100.23")
+    assert parse_ip("1" * 500) is None
+    assert net._parse.cache_info().currsize == 0

@@ -282,7 +282,7 @@ def signup(request):
         except ValidationError as exc:
             form.add_error("email", exc)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="kepuyue.accounts.backends.ModelBackend")
             verification.send_email_link(user)
             messages.success(
                 request,

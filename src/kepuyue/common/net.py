@@ -71,9 +71,21 @@ def parse_ip(value: str | None) -> IPAddress | None:
     Accepts ``1.2.3.4``, ``1.2.3.4:5678``, ``2001:db8::1``, ``[2001:db8::1]:443``; IPv4-mapped IPv6 becomes
     IPv4. Refuses anything else: non-ASCII (full-width or Arabic-Indic digits), zone ids (``fe80::1%eth0``),
     leading zeros, overlong strings, empty strings.
+
+    Every request parses its ``REMOTE_ADDR`` (twice: :func:`strip_untrusted_forwarding` and
+    :func:`client_ip`), and a server sees few distinct ones: the answers are remembered per process
+    (decision 0036) for texts short enough to be a hop; a longer text is parsed each time (refused,
+    unless it is mostly spaces), so a client's padding cannot fill the memory.
     """
     if not value or not isinstance(value, str):
         return None
+    if len(value) > 2 * MAX_HOP_CHARS:
+        return _parse.__wrapped__(value)
+    return _parse(value)
+
+
+@lru_cache(maxsize=4096)
+def _parse(value: str) -> IPAddress | None:
     value = value.strip()
     if not value or len(value) > MAX_HOP_CHARS or not value.isascii() or "%" in value:
         return None
@@ -93,6 +105,10 @@ def parse_ip(value: str | None) -> IPAddress | None:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return address.ipv4_mapped
     return address
+
+
+# An address as text (``str()`` of an ``ipaddress`` object formats it anew each time), per process.
+_text = lru_cache(maxsize=4096)(str)
 
 
 def _is_port(text: str) -> bool:
@@ -127,7 +143,7 @@ def client_ip(request) -> str | None:
             address = previous
             if not is_trusted(address, networks):
                 break
-    result = str(address) if address is not None else None
+    result = _text(address) if address is not None else None
     try:
         request._kepuyue_client_ip = result
     except AttributeError:  # a request-like object without attributes (tests, axes' own calls)

@@ -38,6 +38,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from functools import cache
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -622,18 +623,33 @@ def clean_instance(instance) -> None:
     fields lose NUL and controls. Never raises and never shortens: length rules belong to the
     services and forms, which give the message. Paths that skip ``save()`` (``update()``, bulk
     writes) must clean themselves."""
-    from django.db import models
-
-    for field in instance._meta.concrete_fields:
-        value = getattr(instance, field.attname, None)
+    for attname, kind in _text_fields(type(instance)):
+        value = getattr(instance, attname, None)
         if value is None:
             continue
-        if isinstance(field, models.JSONField):
-            setattr(instance, field.attname, _clean_json(value))
-        elif isinstance(value, str) and isinstance(field, models.CharField | models.TextField):
-            if isinstance(field, models.TextField):
-                cleaned = clean_text(value, multiline=True, strip=False)
-            else:
-                cleaned = clean_text(value, multiline=False, strip=False)
+        if kind is _JSON:
+            setattr(instance, attname, _clean_json(value))
+        elif isinstance(value, str):
+            cleaned = clean_text(value, multiline=kind is _TEXT, strip=False)
             if cleaned != value:
-                setattr(instance, field.attname, cleaned)
+                setattr(instance, attname, cleaned)
+
+
+_JSON, _TEXT, _CHAR = "json", "text", "char"
+
+
+@cache
+def _text_fields(model) -> tuple[tuple[str, str], ...]:
+    """The fields :func:`clean_instance` cleans, per model class, worked out once per process (decision
+    0036; it was done again for every row saved): ``(attname, kind)`` in the model's field order."""
+    from django.db import models
+
+    found = []
+    for field in model._meta.concrete_fields:
+        if isinstance(field, models.JSONField):
+            found.append((field.attname, _JSON))
+        elif isinstance(field, models.TextField):
+            found.append((field.attname, _TEXT))
+        elif isinstance(field, models.CharField):
+            found.append((field.attname, _CHAR))
+    return tuple(found)
