@@ -255,6 +255,13 @@ def test_activity_list_brand_of_another_joint_action_is_dropped_and_said(client,
     assert "品牌活动“千家基地展创新”属于“科普教育基地联合行动”，不在所选联合行动内" in html
     assert "没有找到品牌活动" not in html
     assert '<span lang="zh-Hans">千家基地展创新</span>' not in html  # no chip for it
+    # an unknown slug is ignored, said, and not shown or counted as a condition in force
+    unknown = client.get("/activities/?joint_action=nope&brand=xx").content.decode()
+    assert "没有找到联合行动“nope”" in unknown and "没有找到品牌活动“xx”" in unknown
+    assert (
+        '<span lang="zh-Hans">nope</span>' not in unknown and '<span lang="zh-Hans">xx</span>' not in unknown
+    )
+    assert "已选" not in unknown
     # the brand and its own joint action together stay as they are
     both = client.get("/activities/?joint_action=bases&brand=innovation")
     assert titles(both) == ["人工智能科普讲座"] and "不在所选联合行动内" not in both.content.decode()

@@ -182,7 +182,10 @@ def test_booking_waitlist_and_check_in_on_a_phone(
     beijing = datetime.now(ZoneInfo("Asia/Shanghai"))
     shown = beijing.replace(hour=int(stamp[1]), minute=int(stamp[2]), second=int(stamp[3]))
     assert abs(shown - beijing) < timedelta(minutes=2) or abs(shown - beijing) > timedelta(hours=23)
-    page.locator("#code").fill(tickets.display_code(filler.code))
+    # typed with a Chinese input method: full-width letters, digits and dash (fresh try: refused by the
+    # page's own check before it reached the server)
+    full_width = tickets.display_code(filler.code).translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)})
+    page.locator("#code").fill(full_width)
     page.locator("#code-submit").click()
     page.wait_for_function("document.getElementById('result').textContent.includes('李*')")
     page.locator("#code").fill(tickets.display_code(first.code))
@@ -198,6 +201,18 @@ def test_booking_waitlist_and_check_in_on_a_phone(
     }
     # typed on a connected phone: online check-ins, not 离线签到 (the page sends them through its sync queue)
     assert not CheckIn.objects.filter(session=session, offline=True).exists()
+    # The staff session ends (idle timeout) while the page stays open: the next code is refused by the
+    # server, and the page says to sign in again — not "offline", and the scan waits unmarked (fresh try:
+    # it showed 离线 and retried every 15 s forever, then counted as 离线签到).
+    page.context.clear_cookies()
+    page.locator("#code").fill(tickets.display_code(tickets.new_code()))  # a code not scanned here yet
+    page.locator("#code-submit").click()
+    page.wait_for_function("document.getElementById('result').textContent.includes('重新登录')")
+    assert "离线" not in page.locator("#result").inner_text()
+    queued = page.evaluate(f"JSON.parse(localStorage.getItem('kepuyue-checkin-{session.pk}'))")
+    waiting = [item for item in queued if not item["done"]]
+    assert len(waiting) == 1 and not waiting[0]["offline"]
+    _shot(page, artifacts_dir, "9b-checkin-signed-out")
     page.goto(f"{base}/org/registrations/session/{session.pk}/?status=checked")
     _shot(page, artifacts_dir, "10-unit-list")
 

@@ -223,3 +223,34 @@ def test_a_scan_sent_at_once_is_an_online_check_in_and_a_queued_one_offline(
         actor=publisher,
     )
     assert CheckIn.objects.get(nonce="scan-string-0004").offline is False
+
+
+def test_a_scan_the_phone_sent_at_once_is_online_and_timed_by_the_server(session, publisher, clock):
+    """Fresh try: a phone whose clock ran 3 minutes slow had its online check-ins stored as 离线签到 at
+    its own (wrong) time. The phone's word decides; an online scan takes the server's time, an
+    offline one keeps the phone's."""
+    online, queued = (services.book(session, make_member(), party())[0] for _ in range(2))
+    clock("2025-09-15T09:30+08:00")
+    services.check_in_batch(
+        session,
+        [
+            {
+                "nonce": "slow-clock-online1",
+                "code": online.code,
+                "scanned_at": "2025-09-15T09:27:00+08:00",
+                "offline": False,
+            },
+            {
+                "nonce": "queued-offline-002",
+                "code": queued.code,
+                "scanned_at": "2025-09-15T09:05:00+08:00",
+                "offline": True,
+            },
+        ],
+        actor=publisher,
+    )
+    rows = {c.nonce: c for c in CheckIn.objects.all()}
+    assert rows["slow-clock-online1"].offline is False and rows["queued-offline-002"].offline is True
+    assert rows["slow-clock-online1"].scanned_at.isoformat().startswith("2025-09-15T01:30")
+    assert Booking.objects.get(pk=online.pk).checked_in_at.isoformat().startswith("2025-09-15T01:30")
+    assert Booking.objects.get(pk=queued.pk).checked_in_at.isoformat().startswith("2025-09-15T01:05")

@@ -26,6 +26,7 @@ from kepuyue.activities.listing import (
     NO_JOINT_ACTION,
     SORT_RELEVANCE,
     ActivityFilter,
+    Notice,
     Page,
     list_activities,
 )
@@ -245,7 +246,9 @@ def _list_context(
         "results_title": _("活动列表"),
         "page_numbers": _page_numbers(page.number, page.has_next, total_pages, count, limit),
         "choices": choices,
-        "active_filters": _active_filters(activity_filter, choices, base, params, fixed),
+        "active_filters": _active_filters(
+            activity_filter, choices, base, params, fixed, ignored=_ignored_slugs(page.messages)
+        ),
         "fixed": fixed,
         "region_options": _region_options(activity_filter),
         "form_choices": [(value, str(label)) for value, label in display.FORM_LABELS.items()],
@@ -263,11 +266,22 @@ def _list_context(
     }
 
 
+def _ignored_slugs(messages) -> set[str]:
+    """The slug filters the listing ignored (no such joint action or brand: its notice says so)."""
+    return {m.param for m in messages if isinstance(m, Notice) and m.param in ("joint_action", "brand")}
+
+
 def _active_filters(
-    activity_filter: ActivityFilter, choices, base: str, params: list[tuple[str, str]], fixed: tuple[str, ...]
+    activity_filter: ActivityFilter,
+    choices,
+    base: str,
+    params: list[tuple[str, str]],
+    fixed: tuple[str, ...],
+    ignored: set[str] = frozenset(),
 ) -> list[dict]:
     """The filters in force, each as ``{"label", "value", "remove_url"}``: what the list is showing,
-    and a link that drops that one condition (a province takes its city and county with it)."""
+    and a link that drops that one condition (a province takes its city and county with it). A slug
+    the listing ignored (``ignored``) is not in force: no chip, not counted."""
     names: dict[tuple[str, str], str] = {
         ("joint_action", NO_JOINT_ACTION): _("全国科普月活动（不属于联合行动）")
     }
@@ -295,7 +309,7 @@ def _active_filters(
     drops_with = {"province": {"city", "county"}, "city": {"county"}, "joint_action": {"brand"}}
     active = []
     for name, value in activity_filter.to_params():
-        if name in fixed or name not in labels:
+        if name in fixed or name not in labels or name in ignored:
             continue
         if name in ("province", "city", "county"):
             row = display.region_row(value)

@@ -127,7 +127,7 @@ def _scanned_time(value, now: datetime) -> datetime:
 
 
 # A scan that reaches the server later than this after the phone made it waited in the phone's queue
-# (no connection): it counts as an offline check-in (离线签到) whatever the phone says.
+# (no connection): it counts as an offline check-in (离线签到) when the phone does not say itself.
 OFFLINE_AFTER = timedelta(seconds=60)
 
 
@@ -153,8 +153,10 @@ def check_in(
         return _outcome(stored, stored.booking, other=other)
     scanned = tickets.read(raw if isinstance(raw, str) else "")
     when = _scanned_time(scanned_at, now)
-    if offline is None:
+    if offline is None:  # the phone did not say (a page from before it did): the times tell
         offline = now - when > OFFLINE_AFTER
+    elif not offline:  # sent at once: the server's clock (a phone's may be minutes off)
+        when = now
     booking = None
     other = None
     if scanned.error == "tampered":
@@ -227,9 +229,10 @@ def check_in(
 
 def check_in_batch(session: Session, items, *, actor) -> list[Outcome]:
     """Sync the scans a phone sent — at once when it is online, queued while it was not: ``items``
-    is a list of ``{"nonce", "code", "scanned_at", "offline"}`` (at most :data:`MAX_BATCH`). A scan
-    is stored as offline when the phone says it waited for a connection or it arrives more than
-    :data:`OFFLINE_AFTER` after it was made (a scan sent at once is an online one). Returns one :class:`Outcome` per item, in order; an
+    is a list of ``{"nonce", "code", "scanned_at", "offline"}`` (at most :data:`MAX_BATCH`). The
+    phone's ``offline`` (JSON ``true``/``false``) decides: an offline scan keeps the phone's scan time,
+    an online one is timed by the server. A scan without it (an older page) is offline when it arrives
+    more than :data:`OFFLINE_AFTER` after it was made. Returns one :class:`Outcome` per item, in order; an
     item that is not a mapping gets an ``unknown`` outcome. Raises ``ValidationError`` for a batch that
     is not a list or is too long (nothing is checked in then). Audited once per batch."""
     if not isinstance(items, list):
@@ -247,7 +250,7 @@ def check_in_batch(session: Session, items, *, actor) -> list[Outcome]:
                 actor=actor,
                 nonce=item.get("nonce") if isinstance(item.get("nonce"), str) else "",
                 scanned_at=item.get("scanned_at"),
-                offline=True if item.get("offline") is True else None,
+                offline=item["offline"] if isinstance(item.get("offline"), bool) else None,
             )
         )
     if outcomes:

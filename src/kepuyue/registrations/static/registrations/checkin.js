@@ -21,6 +21,7 @@
   var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   var ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXY";
   var syncing = false;
+  var signedOut = false;  // the server refused the batch (staff session ended): no retries until reloaded
 
   function load() { try { return JSON.parse(localStorage.getItem(KEY) || "[]"); } catch (e) { return []; } }
   function save(items) { localStorage.setItem(KEY, JSON.stringify(items.slice(-2000))); }
@@ -30,14 +31,18 @@
   }
   // The ticket code in its stored form, or null (mirrors kepuyue.registrations.tickets.normalise_code).
   function normalise(text) {
-    var v = (text || "").toUpperCase().replace(/[\s\-_.·—–]+/g, "").replace(/O/g, "0").replace(/[IL]/g, "1");
+    text = text || "";
+    if (text.normalize) text = text.normalize("NFKC");  // full-width letters, digits and dashes of a Chinese IME
+    var v = text.toUpperCase().replace(/[\s\-_.·—–]+/g, "").replace(/O/g, "0").replace(/[IL]/g, "1");
     if (v.length !== 9) return null;
     var total = 0;
     for (var i = 0; i < 9; i++) { if (ALPHABET.indexOf(v[i]) < 0) return null; if (i < 8) total += ALPHABET.indexOf(v[i]) * (i + 1); }
     return ALPHABET[total % 31] === v[8] ? v : null;
   }
   function read(raw) {
-    raw = (raw || "").trim();
+    raw = raw || "";
+    if (raw.normalize) raw = raw.normalize("NFKC");
+    raw = raw.trim();
     var m = /^KPY1\.(\d{1,12})\.([0-9A-Z]{9})\.([A-Z2-7]{16})$/i.exec(raw);
     if (m) return {code: m[2].toUpperCase(), session: m[1], raw: raw};
     var code = normalise(raw);
@@ -78,7 +83,7 @@
   }
 
   function sync() {
-    if (syncing || navigator.onLine === false) { updateState(); return; }
+    if (syncing || signedOut || navigator.onLine === false) { updateState(); return; }
     var pending = load().filter(function (i) { return !i.done; }).slice(0, 200);
     if (!pending.length) { updateState(); return; }
     syncing = true;
@@ -86,8 +91,18 @@
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json"},
       body: JSON.stringify({scans: pending.map(function (i) { return {nonce: i.nonce, code: i.raw || i.code, scanned_at: i.scanned_at, offline: !!i.offline}; })})
-    }).then(function (r) { return r.json().then(function (data) { return {ok: r.ok, data: data}; }); }).then(function (res) {
+    }).then(function (r) {
+      // Not JSON: the sign-in page or a refusal (the staff session ended, the form's token expired) —
+      // the phone is online, the scans wait for the member of staff to sign in again.
+      if ((r.headers.get("Content-Type") || "").indexOf("application/json") < 0) return {ok: false, signin: true};
+      return r.json().then(function (data) { return {ok: r.ok, data: data}; });
+    }).then(function (res) {
       syncing = false;
+      if (res.signin) {
+        signedOut = true;
+        show(T("signin"), "bad"); addLog(T("signin"), "bad"); updateState();
+        return;
+      }
       if (!res.ok) { show(res.data.error || "error", "bad"); return; }
       var items = load();
       res.data.results.forEach(function (out) {
