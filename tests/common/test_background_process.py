@@ -25,9 +25,8 @@ def _wait_for(path: Path, seconds: float = 60) -> bool:
     return False
 
 
-@pytest.fixture
-def process(tmp_path):
-    sock = tmp_path / "jobs.sock"
+def _start(tmp_path: Path, sock: Path) -> subprocess.Popen:
+    """The background process on ``sock``, as ``kepuyue.serve`` starts it (SQLite under tmp_path)."""
     env = {
         **{k: v for k, v in os.environ.items() if k not in {background.SOCKET_ENV, "DATABASE_URL"}},
         "SECRET_KEY": "background-process-test-" + "k" * 30,
@@ -35,11 +34,17 @@ def process(tmp_path):
         "KEPUYUE_BACKGROUND": "thread",
         "PYTHONPATH": str(ROOT / "src"),
     }
-    child = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-c", "from kepuyue.common.background import main; main()", str(sock)],
         env=env,
         cwd=tmp_path,
     )
+
+
+@pytest.fixture
+def process(tmp_path):
+    sock = tmp_path / "jobs.sock"
+    child = _start(tmp_path, sock)
     try:
         assert _wait_for(sock), "the background process did not open its socket"
         yield sock
@@ -164,18 +169,7 @@ def test_a_stopped_process_removes_its_socket_and_folder(tmp_path):
     folder = tmp_path / "kepuyue-background-x"
     folder.mkdir()
     sock = folder / "jobs.sock"
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in {background.SOCKET_ENV, "DATABASE_URL"}},
-        "SECRET_KEY": "background-process-test-" + "k" * 30,
-        "KEPUYUE_VAR_DIR": str(tmp_path / "var"),
-        "KEPUYUE_BACKGROUND": "thread",
-        "PYTHONPATH": str(ROOT / "src"),
-    }
-    child = subprocess.Popen(
-        [sys.executable, "-c", "from kepuyue.common.background import main; main()", str(sock)],
-        env=env,
-        cwd=tmp_path,
-    )
+    child = _start(tmp_path, sock)
     try:
         assert _wait_for(sock), "the background process did not open its socket"
         child.terminate()
