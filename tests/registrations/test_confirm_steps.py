@@ -53,3 +53,28 @@ def test_confirmation_page_fits_a_phone(session, member, client):
     html = client.get(reverse("registrations:cancel", args=[booking.code])).content.decode()
     assert 'name="viewport"' in html and "width=device-width" in html
     assert 'aria-labelledby="confirm-title"' in html and "<h1" in html
+
+
+def test_a_booking_that_can_no_longer_be_cancelled_says_why_before_asking(session, member, client, clock):
+    """Fresh try: the cancel page of a session that had ended asked "确定要取消报名吗？" and then refused
+    with the 2-hour cut-off's reason. It now says the real reason at once, asks nothing, and the API of
+    availability offers no waitlist for a started session."""
+    booking, _ = services.book(session, member, party())
+    client.force_login(member)
+    url = reverse("registrations:cancel", args=[booking.code])
+    availability = f"/api/v1/activities/{session.activity_id}/availability"
+    assert [r["waitlist"] for r in client.get(availability).json()["sessions"]] == [True]  # before it starts
+    clock("2025-09-15T08:00+08:00")  # the session starts at 09:00; cut-off 2 hours before
+    within = client.get(url, follow=True).content.decode()
+    assert "开场前 2 小时内不能在线取消" in within and 'name="confirmed"' not in within
+    clock("2025-09-20T10:00+08:00")  # days after the session
+    after = client.get(url, follow=True)
+    html = after.content.decode()
+    assert after.redirect_chain[-1][0] == reverse("registrations:ticket", args=[booking.code])
+    assert "本场次已开始或已结束，不能再取消" in html and "确定要取消报名吗" not in html
+    assert "开场前 2 小时" not in html.split("</header>", 1)[-1].split("在线取消已于")[0]
+    posted = client.post(url, {"confirmed": "1"}, follow=True).content.decode()
+    assert "本场次已开始或已结束，不能再取消" in posted
+    assert Booking.objects.get(pk=booking.pk).status == Status.CONFIRMED
+    rows = client.get(availability).json()["sessions"]
+    assert [(r["open"], r["waitlist"]) for r in rows] == [(False, False)]

@@ -675,6 +675,26 @@ def can_cancel(booking: Booking, at: datetime | None = None) -> bool:
     return booking.status == Status.CONFIRMED and (at or clock.now()) <= cancel_deadline(booking)
 
 
+def cancel_refusal(booking: Booking, at: datetime | None = None) -> ValidationError | None:
+    """Why the holder may not cancel ``booking`` now (``None``: they may) — the one reason shown by the
+    cancel page before it asks and by :func:`cancel` itself: a session that has started or ended is
+    said to be so (fresh try: an ended session's booking was refused "within 2 hours of the start")."""
+    at = at or clock.now()
+    if booking.status not in ACTIVE_STATUSES:
+        return ValidationError(_("该报名已取消或已失效"), code="inactive")
+    if booking.checked_in_at is not None:
+        return ValidationError(_("已签到的报名不能取消"), code="checked_in")
+    if can_cancel(booking, at):
+        return None
+    if session_started(booking.session, at):
+        return ValidationError(_("本场次已开始或已结束，不能再取消"), code="started")
+    return ValidationError(
+        _("开场前 %(h)d 小时内不能在线取消，如有变化请联系主办单位")
+        % {"h": config_of(booking.activity).cancel_cutoff_hours},
+        code="cutoff",
+    )
+
+
 def cancel(
     booking: Booking, *, actor, by_unit: bool = False, reason: str = "", deleting: bool = False
 ) -> Booking:
@@ -697,12 +717,8 @@ def cancel(
         )
         if locked.status not in ACTIVE_STATUSES:
             raise ValidationError(_("该报名已取消或已失效"), code="inactive")
-        if not by_unit and not deleting and not can_cancel(locked, now):
-            raise ValidationError(
-                _("开场前 %(h)d 小时内不能在线取消，如有变化请联系主办单位")
-                % {"h": config_of(locked.activity).cancel_cutoff_hours},
-                code="cutoff",
-            )
+        if not by_unit and not deleting and (refusal := cancel_refusal(locked, now)) is not None:
+            raise refusal
         if locked.checked_in_at is not None:
             raise ValidationError(_("已签到的报名不能取消"), code="checked_in")
         if by_unit and not deleting and session_started(locked.session, now):

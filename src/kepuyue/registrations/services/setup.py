@@ -457,7 +457,9 @@ def session_availability(
         group_available=session.group_available if config and config.groups_enabled else 0,
         open=not reason,
         reason=reason,
-        waitlist=bool(config and config.waitlist_enabled),
+        # One can join the waitlist of a session one could book (fresh try: the API said "waitlist": true
+        # for sessions that had started).
+        waitlist=bool(config and config.waitlist_enabled) and not reason,
     )
 
 

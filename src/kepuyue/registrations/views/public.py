@@ -419,6 +419,9 @@ def cancel(request, code: str):
     """Cancel one's own booking (or leave the waitlist, or decline an offer): a GET (or a POST without
     ``confirmed``) asks first; the POST of the confirmation page cancels."""
     booking = _own(request, code)
+    if (refusal := services.cancel_refusal(booking)) is not None:  # say why before asking anything
+        messages.error(request, " ".join(refusal.messages))
+        return redirect("registrations:ticket", code=booking.code)
     if not _confirmed(request):
         title = {
             Status.WAITLISTED: _("退出候补"),
