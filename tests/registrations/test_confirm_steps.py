@@ -78,3 +78,19 @@ def test_a_booking_that_can_no_longer_be_cancelled_says_why_before_asking(sessio
     assert Booking.objects.get(pk=booking.pk).status == Status.CONFIRMED
     rows = client.get(availability).json()["sessions"]
     assert [(r["open"], r["waitlist"]) for r in rows] == [(False, False)]
+
+
+def test_after_the_session_the_ticket_shows_no_qr_code_and_my_list_says_not_checked_in(
+    session, member, client, clock
+):
+    """Fresh try: days after the session the ticket page still showed its QR code with "入场时出示二维码",
+    and 我的活动 listed the unattended booking as plain 已报名."""
+    booking, _ = services.book(session, member, party())
+    client.force_login(member)
+    ticket = reverse("registrations:ticket", args=[booking.code])
+    assert "<svg" in client.get(ticket).content.decode()
+    clock("2025-09-20T10:00+08:00")
+    html = client.get(ticket).content.decode()
+    assert "<svg" not in html and "入场时出示二维码" not in html and "本场次已结束，此票未签到" in html
+    mine = client.get(reverse("registrations:mine")).content.decode()
+    assert "未签到" in mine

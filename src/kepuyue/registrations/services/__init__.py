@@ -34,7 +34,7 @@ from .booking import (
     offer_next,
     session_started,
 )
-from .checkin import MAX_BATCH, Outcome, attendance, check_in, check_in_batch, session_counts
+from .checkin import MAX_BATCH, Outcome, attendance, check_in, check_in_batch, door_closed, session_counts
 from .privacy import delete_my_data, export_rows, mask_booking, my_bookings, purge_personal_data
 from .reminders import message_registrants, send_reminders
 from .setup import (
@@ -86,6 +86,7 @@ __all__ = [
     "consent_notice",
     "delete_my_data",
     "delete_session",
+    "door_closed",
     "expire_offers",
     "is_history",
     "export_rows",

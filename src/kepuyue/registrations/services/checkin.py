@@ -69,6 +69,12 @@ class Outcome:
         }
 
 
+def door_closed(session: Session, at: datetime | None = None) -> bool:
+    """Whether check-in at ``session`` is over (:data:`CHECKIN_CLOSES_AFTER` after its end): its tickets
+    no longer open the door, so the ticket page stops showing their QR code."""
+    return (at or clock.now()) > session.ends_at + CHECKIN_CLOSES_AFTER
+
+
 def _label(booking: Booking) -> str:
     if booking.kind == Kind.GROUP:
         return booking.group_name or _("团体")

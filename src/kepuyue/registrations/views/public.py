@@ -347,6 +347,7 @@ def ticket(request, code: str):
     Another account's ticket is a 404."""
     booking = _own(request, code)
     payload = tickets.qr_payload(booking.session_id, booking.code)
+    over = services.door_closed(booking.session)  # the ticket no longer opens the door: no QR code
     return render(
         request,
         "registrations/ticket.html",
@@ -354,9 +355,10 @@ def ticket(request, code: str):
             "booking": booking,
             "activity": booking.activity,
             "session": booking.session,
+            "over": over,
             "code": tickets.display_code(booking.code),
             "qr_svg": tickets.qr_svg(payload, title=_("电子票二维码"))
-            if booking.status == Status.CONFIRMED
+            if booking.status == Status.CONFIRMED and not over
             else "",
             "cancellable": services.can_cancel(booking) if booking.status in ACTIVE_STATUSES else False,
             "cancel_deadline": services.cancel_deadline(booking),
