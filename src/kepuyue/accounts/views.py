@@ -31,7 +31,7 @@ from kepuyue.common.storage import signed_download_url
 from kepuyue.roles import services as roles
 from kepuyue.roles.rules import check
 
-from . import reset, services, verification
+from . import backends, reset, services, verification
 from .forms import (
     ApplicationForm,
     LoginForm,
@@ -282,7 +282,7 @@ def signup(request):
         except ValidationError as exc:
             form.add_error("email", exc)
         else:
-            login(request, user, backend="kepuyue.accounts.backends.ModelBackend")
+            login(request, user, backend=backends.PATH)
             verification.send_email_link(user)
             messages.success(
                 request,
